@@ -1,0 +1,92 @@
+"""The decision: what the engine says about one item, as data that reporters render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _empty(v: Any) -> bool:
+    return not v
+
+
+def _none(v: Any) -> bool:
+    return v is None
+
+
+class ConditionCheck(_Data):
+    """One condition of a tier, checked against an item: ``actual`` against ``expected``.
+
+    A combined condition (``any``, ``all``, ``not``) has ``op`` set to that word, ``name`` set
+    to its readable text, and its parts checked one by one in ``of``.
+    """
+
+    name: str
+    op: str
+    expected: Any = None
+    actual: Any = None
+    holds: bool
+    of: list["ConditionCheck"] = Field(default_factory=list, exclude_if=_empty)
+
+
+class FiredRule(_Data):
+    rule: str
+    because: str
+    score: dict[str, int]
+
+
+class TierReason(_Data):
+    tier: str
+    conditions: list[ConditionCheck]
+
+
+class HigherTier(_Data):
+    tier: str
+    failed: list[ConditionCheck]
+
+
+class ArtifactRef(_Data):
+    id: str
+    name: str
+    owner: str
+    category: str
+    effort: float | None = Field(default=None, exclude_if=_none)
+
+
+class RulebookRef(_Data):
+    name: str
+    version: str
+    hash: str
+
+
+class Decision(_Data):
+    item: str
+    title: str
+    tier: str
+    label: str
+    kind: str
+    scores: dict[str, int]
+    fired: list[FiredRule]
+    tier_reason: TierReason
+    higher_tiers: list[HigherTier]
+    artifacts: list[ArtifactRef]
+    rulebook: RulebookRef
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+class SignalChange(_Data):
+    """A single-signal change that would move an item to another tier."""
+
+    signal: str
+    from_: Any = Field(alias="from")
+    to: Any
+    tier: str
+    label: str
+    kind: str

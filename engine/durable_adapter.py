@@ -1,0 +1,156 @@
+"""Everything durable-rules, fenced: the rest of the engine never imports durable.
+
+The landmines of durable-rules 2.0.28 (reproduced on this machine, see the project notes) and
+how each is made unreachable here:
+
+- a rule reading ``id`` or ``sid`` hangs the process: the loader refuses those names; the item's
+  key is never part of the fact.
+- ``post()`` fires only the first matching rule: facts are asserted (``assert_fact``).
+- a fact that matches no rule raises, and ``delete_state`` on such a session segfaults: every
+  ruleset has a sentinel rule on ``_item`` (always present), so every fact is handled and its
+  session always exists when it is deleted.
+- more than 1,024 live sessions raise ``MemoryError``: one session, deleted after every item.
+- many facts in one session collide on their content hash: one fact per session, with an
+  explicit ``id``.
+- several ``Host`` objects, or a ruleset name used twice, segfault; creating rulesets leaks:
+  no ``Host`` at all (the C module is driven directly, which is also 4 to 5 times faster), and
+  one ruleset per rulebook hash per process, cached under a name made from the hash.
+- ``any`` across two aliases misfires: "any" is ``$or`` inside one ``m`` expression.
+- actions that raise are swallowed, background timer threads call in concurrently: there are
+  no actions and no Host, so no threads; a lock serialises calls into the C engine.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Mapping
+
+from . import conditions as cond
+from .errors import EngineUnavailable, LaunchtierError
+from .rulebook import Rulebook
+
+SENTINEL = "_sentinel"
+SESSION = "1"
+
+_lock = threading.Lock()
+_rulesets: dict[str, int] = {}
+
+
+def _engine():
+    try:
+        import durable_rules_engine
+    except ImportError as e:  # pragma: no cover - depends on the machine
+        raise EngineUnavailable(
+            f"durable-rules cannot be loaded ({e}); install it (pip install durable-rules==2.0.28) "
+            "or use --engine reference"
+        ) from None
+    return durable_rules_engine
+
+
+def expression(c: cond.Condition) -> dict:
+    """A condition (negation already pushed down) as one durable-rules ``m`` expression."""
+    if isinstance(c, cond.Compare):
+        return _compare(c)
+    if isinstance(c, cond.Not):  # pragma: no cover - callers push negation down first
+        return expression(cond.push_not(c))
+    parts = [expression(p) for p in c.parts]
+    if not parts:
+        # An empty "all" always holds; an empty "any" never does (the loader refuses it).
+        return {"$ex": {"_item": 1}}
+    if len(parts) == 1:
+        return parts[0]
+    return {"$and" if isinstance(c, cond.All) else "$or": parts}
+
+
+def _compare(c: cond.Compare) -> dict:
+    if c.op == "eq":
+        return {c.name: c.value}
+    if c.op == "ne":
+        return {"$neq": {c.name: c.value}}
+    if c.op in ("lt", "lte", "gt", "gte"):
+        return {f"${c.op}": {c.name: c.value}}
+    if c.op == "in":
+        alternatives = [{c.name: v} for v in c.value]
+        return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+    if c.op == "not_in":
+        excluded = [{"$neq": {c.name: v}} for v in c.value]
+        return excluded[0] if len(excluded) == 1 else {"$and": excluded}
+    raise ValueError(f"unknown operator {c.op}")  # pragma: no cover - the loader refuses it
+
+
+def compile_rulebook(rulebook: Rulebook) -> dict:
+    """The durable-rules ruleset (JSON form) of a rulebook's scoring rules, plus the sentinel."""
+    ruleset = {
+        f"r{i}": {"all": [{"m": expression(cond.push_not(rule.condition))}]}
+        for i, rule in enumerate(rulebook.rules)
+    }
+    ruleset[SENTINEL] = {"all": [{"m": {"$ex": {"_item": 1}}}]}
+    return ruleset
+
+
+def ruleset_name(rulebook: Rulebook) -> str:
+    return "launchtier_" + rulebook.hash.split(":", 1)[1][:32]
+
+
+def _ruleset(rulebook: Rulebook) -> int:
+    handle = _rulesets.get(rulebook.hash)
+    if handle is None:
+        engine = _engine()
+        with _lock:
+            handle = _rulesets.get(rulebook.hash)
+            if handle is None:
+                text = json.dumps(compile_rulebook(rulebook), ensure_ascii=False)
+                handle = engine.create_ruleset(ruleset_name(rulebook), text)
+                _rulesets[rulebook.hash] = handle
+    return handle
+
+
+class DurableError(LaunchtierError):
+    """durable-rules answered in a way the adapter's fences should make impossible."""
+
+
+class DurableMatcher:
+    """Which scoring rules fire, by durable-rules; tiers are a separate step over the scores."""
+
+    name = "durable"
+
+    def __init__(self, rulebook: Rulebook):
+        self.rulebook = rulebook
+        self._engine = _engine()
+        self._handle = _ruleset(rulebook)
+        self._index = {f"r{i}": i for i in range(len(rulebook.rules))}
+        self._tiers = [t.condition for t in rulebook.tiers]
+
+    def fired(self, signals: Mapping[str, Any]) -> list[int]:
+        fact = dict(signals)
+        fact["_item"] = 1
+        fact["id"] = "item"
+        fact["sid"] = SESSION
+        text = json.dumps(fact, ensure_ascii=False)
+        engine, handle, index = self._engine, self._handle, self._index
+        fired: list[int] = []
+        with _lock:
+            status, state = engine.assert_fact(handle, text)
+            if status != 0:
+                # 1 (not handled) cannot happen with the sentinel; deleting would segfault.
+                raise DurableError(f"durable-rules refused the fact (status {status})")
+            try:
+                result = engine.start_action_for_state(handle, state)
+                while result:
+                    message = result[1] if isinstance(result, tuple) else result
+                    for name in json.loads(message):
+                        i = index.get(name)
+                        if i is not None:
+                            fired.append(i)
+                    result = engine.complete_and_start_action(handle, state)
+            finally:
+                engine.delete_state(handle, SESSION)
+        fired.sort()
+        return fired
+
+    def tier(self, values: Mapping[str, Any]) -> int:
+        for i, condition in enumerate(self._tiers):
+            if condition.holds(values):
+                return i
+        raise AssertionError("unreachable: the last tier has no condition")  # loader guarantees it

@@ -1,0 +1,50 @@
+"""The engine's exceptions: one base class; the CLI maps them to exit codes in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as the input allows."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    item: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f":{self.line}" if self.line else "") + ": "
+        if self.item:
+            where += f"item {self.item}: "
+        if self.field:
+            where += f"{self.field}: "
+        return where + self.message
+
+
+class LaunchtierError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class InputError(LaunchtierError):
+    """Bad input (a rulebook, an item file, a value): every problem found, reported at once."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class RulebookError(InputError):
+    """A rulebook that cannot be loaded."""
+
+
+class ItemError(InputError):
+    """An item file, or an item, that does not fit the rulebook."""
+
+
+class EngineUnavailable(LaunchtierError):
+    """The requested evaluation engine cannot run on this machine."""

@@ -1,0 +1,298 @@
+"""Item files: YAML, JSON or CSV, validated against the rulebook's signal definitions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from typing import Annotated, Any, Iterable, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+
+from .conditions import suggest
+from .errors import ItemError, Problem
+from .rulebook import MAX_INT, EnumSignal, IntSignal, Rulebook
+from .validation import problems_from
+from .yamlio import FileProblem, line_of, parse_structured, parse_yaml, parse_json, read_text
+
+QUARTER = r"^\d{4}-Q[1-4]$"
+ITEM_FIELDS = ("key", "title", "description", "pm", "pmm", "quarter", "links")
+CSV_FIELDS = ("key", "title", "description", "pm", "pmm", "quarter", "links")
+TRUE_WORDS = {"true", "yes", "y", "1"}
+FALSE_WORDS = {"false", "no", "n", "0"}
+
+
+class ItemBase(BaseModel):
+    """The fields every item has, whatever the rulebook; ``signals`` is added per rulebook."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    key: str = Field(min_length=1, max_length=200, description="Unique key, e.g. the roadmap tool's issue key")
+    title: str = Field(min_length=1, max_length=500)
+    description: str | None = Field(default=None, max_length=20_000)
+    pm: str | None = Field(default=None, max_length=200, description="The product manager")
+    pmm: str | None = Field(default=None, max_length=200, description="The product marketing manager")
+    quarter: str | None = Field(default=None, pattern=QUARTER, description="Planned quarter, like 2027-Q1")
+    links: list[str] | dict[str, str] = Field(default_factory=list)
+
+    def signal_values(self) -> dict[str, Any]:
+        return dict(self.signals)  # type: ignore[attr-defined]
+
+
+def _not_bool(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise ValueError("a whole number, not true/false")
+    return v
+
+
+_models: dict[str, type[ItemBase]] = {}
+
+
+def item_model(rulebook: Rulebook) -> type[ItemBase]:
+    """The pydantic model of an item under ``rulebook`` (cached per rulebook content)."""
+    model = _models.get(rulebook.hash)
+    if model is not None:
+        return model
+    fields: dict[str, Any] = {}
+    for name, sig in rulebook.signals.items():
+        if isinstance(sig, EnumSignal):
+            tp: Any = Literal[tuple(sig.values)]  # type: ignore[valid-type]
+        elif isinstance(sig, IntSignal):
+            lo = sig.min if sig.min is not None else -MAX_INT
+            hi = sig.max if sig.max is not None else MAX_INT
+            tp = Annotated[int, BeforeValidator(_not_bool), Field(ge=lo, le=hi)]
+        else:
+            tp = bool
+        default = sig.default if sig.default is not None else ...
+        fields[name] = (tp, Field(default=default, description=sig.question))
+    signals = create_model(
+        "Signals", __config__=ConfigDict(extra="forbid", frozen=True), **fields
+    )
+    model = create_model(
+        "Item", __base__=ItemBase, signals=(signals, Field(description="The answers to the rulebook's questions"))
+    )
+    _models[rulebook.hash] = model
+    return model
+
+
+def item_file_schema(rulebook: Rulebook) -> dict:
+    """JSON Schema of an item file: one item, a list of items, or ``{items: [...]}``."""
+    model = item_model(rulebook)
+    file_model = create_model("ItemFile", __config__=ConfigDict(extra="forbid"), items=(list[model], ...))
+    schema = TypeAdapter(model | list[model] | file_model).json_schema()
+    schema["title"] = f"launchtier item file (rulebook {rulebook.name} {rulebook.version})"
+    schema["$comment"] = f"rulebook hash {rulebook.hash}"
+    return schema
+
+
+class ItemReader:
+    """Reads item files for one rulebook, collecting every problem of a file before failing."""
+
+    def __init__(self, rulebook: Rulebook):
+        self.rulebook = rulebook
+        self.model = item_model(rulebook)
+
+    # ---- public -------------------------------------------------------------------------
+    def read(self, path: str, data: bytes | None = None) -> list[ItemBase]:
+        """All items of one file; ``-`` reads standard input."""
+        name = "<stdin>" if path == "-" else str(path)
+        if path == "-" and data is None:
+            data = sys.stdin.buffer.read()
+        try:
+            text = read_text(path, data)
+            fmt = _format_of(name, text)
+            if fmt == "csv":
+                return self._read_csv(text, name)
+            raw = parse_yaml(text, name) if fmt == "yaml" else parse_json(text, name)
+        except FileProblem as e:
+            raise ItemError([e.problem]) from None
+        return self._validate_all(self._entries(raw, name), name)
+
+    def read_many(self, paths: Iterable[str]) -> list[ItemBase]:
+        """Items of several files; problems of every file are reported together."""
+        items: list[ItemBase] = []
+        problems: list[Problem] = []
+        for path in paths:
+            try:
+                items.extend(self.read(path))
+            except ItemError as e:
+                problems.extend(e.problems)
+        if problems:
+            raise ItemError(problems)
+        return items
+
+    def validate(self, raw: Any, file: str = "<item>") -> ItemBase:
+        return self._validate_all([(raw, None)], file)[0]
+
+    # ---- structure ----------------------------------------------------------------------
+    def _entries(self, raw: Any, name: str) -> list[tuple[Any, int | None]]:
+        if isinstance(raw, list):
+            entries = raw
+        elif isinstance(raw, dict) and "items" in raw and "key" not in raw:
+            others = [k for k in raw if k != "items"]
+            if others:
+                raise ItemError([Problem(f"unknown field '{others[0]}' beside 'items'; an item file is one item, a list of items, or {{items: [...]}}", file=name, line=line_of(raw, others[0]))])
+            entries = raw["items"]
+            if not isinstance(entries, list):
+                raise ItemError([Problem("'items' must be a list of items", file=name, line=line_of(raw, "items"))])
+        elif isinstance(raw, dict):
+            entries = [raw]
+        else:
+            raise ItemError([Problem("an item file is one item (a mapping with key, title and signals), a list of items, or {items: [...]}", file=name)])
+        if not entries:
+            raise ItemError([Problem("holds no items", file=name)])
+        return [(e, None) for e in entries]
+
+    def _validate_all(self, entries: list[tuple[Any, int | None]], name: str) -> list[ItemBase]:
+        items: list[ItemBase] = []
+        problems: list[Problem] = []
+        seen: dict[str, int] = {}
+        for index, (raw, row_line) in enumerate(entries):
+            label = _label(raw, index)
+            if not isinstance(raw, dict):
+                problems.append(Problem("an item is a mapping with key, title and signals", file=name, line=row_line, item=label))
+                continue
+            if not label.startswith("#"):
+                if label in seen:
+                    problems.append(Problem(f"duplicate key (also item #{seen[label] + 1} of this file); keys are unique in a file", file=name, line=row_line or line_of(raw, "key"), item=label, field="key"))
+                    continue
+                seen[label] = index
+            try:
+                items.append(self.model.model_validate(raw))
+            except ValidationError as err:
+                problems.extend(self._problems(err, raw, name, label, row_line))
+        if problems:
+            raise ItemError(problems)
+        return items
+
+    def _problems(self, err: ValidationError, raw: dict, name: str, label: str, row_line: int | None) -> list[Problem]:
+        book = self.rulebook
+        out = []
+        for p in problems_from(err, model=self.model, raw=raw, file=name, item=label, describe=self._describe):
+            field = p.field or ""
+            message = p.message
+            if field.startswith("signals."):
+                signal = field.split(".", 1)[1]
+                if message.startswith("unknown field"):
+                    message = f"unknown signal '{signal}'{suggest(signal, list(book.signals))} (signals: {', '.join(book.signals)})"
+                elif message.startswith("missing") and signal in book.signals:
+                    message = f"missing; answer \"{book.signals[signal].question}\" ({book.signal_info(signal).describe()})"
+                elif signal in book.signals and isinstance(book.signals[signal], EnumSignal):
+                    value = raw.get("signals", {}).get(signal) if isinstance(raw.get("signals"), dict) else None
+                    if isinstance(value, str):
+                        message += suggest(value, book.signals[signal].values)
+            elif field == "quarter" and "pattern" in message:
+                message = f"{raw.get('quarter')!r} is not a quarter; write it like 2027-Q1"
+            out.append(Problem(message, file=p.file, line=row_line or p.line, item=p.item, field=p.field))
+        return out
+
+    def _describe(self, loc: tuple) -> str | None:
+        if len(loc) == 2 and loc[0] == "signals" and loc[1] in self.rulebook.signals:
+            return self.rulebook.signal_info(loc[1]).describe()
+        return None
+
+    # ---- CSV ----------------------------------------------------------------------------
+    def _read_csv(self, text: str, name: str) -> list[ItemBase]:
+        book = self.rulebook
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise ItemError([Problem("is empty", file=name)]) from None
+        except csv.Error as e:
+            raise ItemError([Problem(f"invalid CSV: {e}", file=name, line=1)]) from None
+        problems = []
+        allowed = list(CSV_FIELDS) + list(book.signals)
+        for column in header:
+            if column not in allowed:
+                problems.append(Problem(f"unknown column '{column}'{suggest(column, allowed)} (columns: {', '.join(allowed)})", file=name, line=1, field=column))
+        dupes = sorted({c for c in header if header.count(c) > 1})
+        for column in dupes:
+            problems.append(Problem("column appears twice in the header", file=name, line=1, field=column))
+        for required in ("key", "title"):
+            if required not in header:
+                problems.append(Problem(f"missing column '{required}'", file=name, line=1, field=required))
+        if problems:
+            raise ItemError(problems)
+        entries: list[tuple[Any, int | None]] = []
+        try:
+            for row in reader:
+                line = reader.line_num
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != len(header):
+                    problems.append(Problem(f"row has {len(row)} cells but the header has {len(header)} columns", file=name, line=line, item=_cell(row, header, "key")))
+                    continue
+                entries.append((self._csv_item(dict(zip(header, row)), name, line, problems), line))
+        except csv.Error as e:
+            problems.append(Problem(f"invalid CSV: {e}", file=name, line=reader.line_num))
+        if not entries and not problems:
+            problems.append(Problem("holds no items (a header but no rows)", file=name))
+        try:
+            items = self._validate_all(entries, name) if entries else []
+        except ItemError as e:
+            problems.extend(e.problems)
+        if problems:
+            raise ItemError(problems)
+        return items
+
+    def _csv_item(self, row: dict[str, str], name: str, line: int, problems: list[Problem]) -> dict:
+        item: dict[str, Any] = {}
+        signals: dict[str, Any] = {}
+        key = row.get("key", "").strip() or None
+        for column, cell in row.items():
+            cell = cell.strip()
+            if cell == "":
+                continue
+            if column == "links":
+                item["links"] = [part for part in cell.replace(";", " ").split() if part]
+            elif column in CSV_FIELDS:
+                item[column] = cell
+            else:
+                sig = self.rulebook.signals[column]
+                if sig.type == "bool":
+                    word = cell.lower()
+                    if word in TRUE_WORDS:
+                        signals[column] = True
+                    elif word in FALSE_WORDS:
+                        signals[column] = False
+                    else:
+                        problems.append(Problem(f"{cell!r} is not allowed; expected true/false or yes/no", file=name, line=line, item=key, field=f"signals.{column}"))
+                        signals[column] = False  # keep validating the rest of the row
+                else:
+                    signals[column] = cell
+        item["signals"] = signals
+        return item
+
+
+def _cell(row: list[str], header: list[str], column: str) -> str | None:
+    if column in header:
+        i = header.index(column)
+        if i < len(row) and row[i].strip():
+            return row[i].strip()
+    return None
+
+
+def _label(raw: Any, index: int) -> str:
+    if isinstance(raw, dict):
+        key = raw.get("key")
+        if isinstance(key, (str, int)) and not isinstance(key, bool) and str(key).strip():
+            return str(key)
+    return f"#{index + 1}"
+
+
+def _format_of(name: str, text: str) -> str:
+    lower = name.lower()
+    if lower.endswith(".csv"):
+        return "csv"
+    if lower.endswith(".json"):
+        return "json"
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    first = text.lstrip()[:1]
+    if first in "[{":
+        return "json"
+    head = text.splitlines()[0] if text else ""
+    if "," in head and ":" not in head and "key" in [c.strip() for c in head.split(",")]:
+        return "csv"
+    return "yaml"

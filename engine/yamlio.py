@@ -1,0 +1,195 @@
+"""Reading the files people type: safe YAML only, duplicate keys refused, line numbers kept.
+
+PyYAML's own ``safe_load`` silently keeps the last of two duplicate keys and expands alias
+bombs downstream; both are refused here. Mappings come back as :class:`LineDict`, which
+remembers the line of each key so that error messages can point at it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# An alias bomb is a few hundred bytes that expand to billions of nodes once something walks
+# the tree (validation, hashing). Real files stay far below this.
+MAX_EXPANDED_NODES = 2_000_000
+MAX_DEPTH = 200
+
+
+class LineDict(dict):
+    """A dict that remembers the 1-based line of each of its keys, and its own line."""
+
+    __slots__ = ("lines", "line")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lines: dict[Any, int] = {}
+        self.line: int | None = None
+
+
+class FileProblem(Exception):
+    """Raised by the readers; carries the problem for the caller to collect."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
+    def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a mapping, found {node.id}", node.start_mark
+            )
+        self.flatten_mapping(node)
+        mapping = LineDict()
+        mapping.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a plain value", key_node.start_mark
+                ) from None
+            if key in mapping:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first on line {mapping.lines[key]})",
+                    key_node.start_mark,
+                )
+            mapping[key] = self.construct_object(value_node, deep=deep)
+            mapping.lines[key] = key_node.start_mark.line + 1
+        return mapping
+
+
+def _construct_map(loader, node):
+    # A generator, as PyYAML's own: the empty mapping exists before its values (aliases).
+    data = LineDict()
+    yield data
+    built = loader.construct_mapping(node)
+    data.update(built)
+    data.lines = built.lines
+    data.line = built.line
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
+def _check_size(node: yaml.Node) -> None:
+    """Refuse alias bombs and absurd nesting before anything is constructed."""
+    sizes: dict[int, int] = {}
+
+    def size(n: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise yaml.YAMLError(f"nested deeper than {MAX_DEPTH} levels")
+        known = sizes.get(id(n))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            for child in n.value:
+                total += size(child, depth + 1)
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                total += size(k, depth + 1) + size(v, depth + 1)
+        if total > MAX_EXPANDED_NODES:
+            raise yaml.YAMLError(
+                f"expands to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)"
+            )
+        sizes[id(n)] = total
+        return total
+
+    size(node, 0)
+
+
+def read_text(path: str | Path, data: bytes | None = None) -> str:
+    """The file's text, or a FileProblem saying why it is not a readable text file."""
+    name = str(path)
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise FileProblem(Problem("no such file", file=name)) from None
+        except IsADirectoryError:
+            raise FileProblem(Problem("is a directory, expected a file", file=name)) from None
+        except OSError as e:
+            raise FileProblem(Problem(f"cannot be read: {e.strerror}", file=name)) from None
+    if b"\x00" in data:
+        raise FileProblem(Problem("is a binary file, expected UTF-8 text (YAML, JSON or CSV)", file=name))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise FileProblem(
+            Problem(
+                f"is not UTF-8 text (byte {e.start}); save it as UTF-8 and try again", file=name
+            )
+        ) from None
+    if not text.strip():
+        raise FileProblem(Problem("is empty", file=name))
+    return text
+
+
+def parse_yaml(text: str, name: str) -> Any:
+    """Parse YAML safely: no tags that build Python objects, no duplicate keys, no bombs."""
+    try:
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise FileProblem(Problem("is empty", file=name))
+            _check_size(node)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except FileProblem:
+        raise
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = e.problem or e.context or "invalid YAML"
+        if "could not determine a constructor" in (e.problem or ""):
+            what = f"unsupported YAML tag {_tag_of(e.problem)}; only plain YAML is read (no tags)"
+        raise FileProblem(Problem(f"invalid YAML: {what}", file=name, line=line)) from None
+    except yaml.YAMLError as e:
+        raise FileProblem(Problem(f"invalid YAML: {e}", file=name)) from None
+    except RecursionError:
+        raise FileProblem(Problem("invalid YAML: nested too deeply", file=name)) from None
+
+
+def _tag_of(problem: str) -> str:
+    start = problem.find("tag ")
+    return problem[start + 4 :].strip() if start >= 0 else "tag"
+
+
+def parse_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FileProblem(Problem(f"invalid JSON: {e.msg}", file=name, line=e.lineno)) from None
+    except RecursionError:
+        raise FileProblem(Problem("invalid JSON: nested too deeply", file=name)) from None
+
+
+def parse_structured(text: str, name: str) -> Any:
+    """JSON when the file is JSON (fast path), YAML otherwise (YAML is a superset of JSON)."""
+    if name.lower().endswith(".json"):
+        return parse_json(text, name)
+    return parse_yaml(text, name)
+
+
+def line_of(obj: Any, key: Any = None) -> int | None:
+    """The line of ``key`` in a mapping read by this module, or of the mapping itself."""
+    if isinstance(obj, LineDict):
+        if key is not None and key in obj.lines:
+            return obj.lines[key]
+        return obj.line
+    return None
