@@ -14,11 +14,13 @@ from .decision import (
     ArtifactRef,
     ConditionCheck,
     Decision,
+    Explanation,
     FiredRule,
     HigherTier,
     RulebookRef,
     SignalChange,
     TierReason,
+    ValueChange,
 )
 from .errors import EngineUnavailable
 from .items import ItemBase
@@ -171,3 +173,18 @@ class Classifier:
                 changes.append((tier, order, distance, SignalChange(signal=name, **{"from": current}, to=value, tier=t.id, label=t.label, kind=t.kind)))
         changes.sort(key=lambda c: (c[0], c[1], c[2]))
         return [c[3] for c in changes]
+
+    def explain(self, item: ItemBase, original: ItemBase | None = None) -> Explanation:
+        """The item in full; ``original`` is the item as filed when ``item`` is a what-if of it."""
+        signals = item.signal_values()
+        changed = []
+        if original is not None:
+            before = original.signal_values()
+            changed = [
+                ValueChange(signal=name, **{"from": before[name]}, to=value)
+                for name, value in signals.items()
+                if before[name] != value
+            ]
+        return Explanation(
+            decision=self.decide(item), changed=changed, what_would_change=self.what_would_change(signals)
+        )

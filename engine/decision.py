@@ -90,3 +90,19 @@ class SignalChange(_Data):
     tier: str
     label: str
     kind: str
+
+
+class ValueChange(_Data):
+    """A signal value changed for a what-if (``explain --set``), not in the item file."""
+
+    signal: str
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+class Explanation(_Data):
+    """One item in full: its decision, the what-if changes applied, and what would change it."""
+
+    decision: Decision
+    changed: list[ValueChange] = Field(default_factory=list)
+    what_would_change: list[SignalChange] = Field(default_factory=list)

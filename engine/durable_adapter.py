@@ -32,6 +32,11 @@ from .rulebook import Rulebook
 
 SENTINEL = "_sentinel"
 SESSION = "1"
+ALWAYS = {"$ex": {"_item": 1}}
+# `$nex` is broken in 2.0.28 (it matches facts that have the field); `_item` is always 1.
+NEVER = {"_item": 0}
+# durable-rules refuses a fact of more than 254 fields; the adapter adds _item, id and sid.
+MAX_SIGNALS = 254 - 3
 
 _lock = threading.Lock()
 _rulesets: dict[str, int] = {}
@@ -56,8 +61,9 @@ def expression(c: cond.Condition) -> dict:
         return expression(cond.push_not(c))
     parts = [expression(p) for p in c.parts]
     if not parts:
-        # An empty "all" always holds; an empty "any" never does (the loader refuses it).
-        return {"$ex": {"_item": 1}}
+        # An empty "all" always holds; an empty "any" never does. The loader refuses an empty
+        # "any", but pushing negation down makes one of `not: {}` (an empty "all").
+        return ALWAYS if isinstance(c, cond.All) else NEVER
     if len(parts) == 1:
         return parts[0]
     return {"$and" if isinstance(c, cond.All) else "$or": parts}
@@ -85,7 +91,7 @@ def compile_rulebook(rulebook: Rulebook) -> dict:
         f"r{i}": {"all": [{"m": expression(cond.push_not(rule.condition))}]}
         for i, rule in enumerate(rulebook.rules)
     }
-    ruleset[SENTINEL] = {"all": [{"m": {"$ex": {"_item": 1}}}]}
+    ruleset[SENTINEL] = {"all": [{"m": ALWAYS}]}
     return ruleset
 
 
@@ -101,7 +107,14 @@ def _ruleset(rulebook: Rulebook) -> int:
             handle = _rulesets.get(rulebook.hash)
             if handle is None:
                 text = json.dumps(compile_rulebook(rulebook), ensure_ascii=False)
-                handle = engine.create_ruleset(ruleset_name(rulebook), text)
+                try:
+                    handle = engine.create_ruleset(ruleset_name(rulebook), text)
+                except Exception as e:
+                    # e.g. error 113: more than 15 nested all/any/in groups in one rule
+                    raise EngineUnavailable(
+                        f"durable-rules cannot compile rulebook {rulebook.name} ({e}); "
+                        "simplify its most nested rule conditions or use --engine reference"
+                    ) from None
                 _rulesets[rulebook.hash] = handle
     return handle
 
@@ -116,6 +129,11 @@ class DurableMatcher:
     name = "durable"
 
     def __init__(self, rulebook: Rulebook):
+        if len(rulebook.signals) > MAX_SIGNALS:
+            raise EngineUnavailable(
+                f"durable-rules takes at most {MAX_SIGNALS} signals, rulebook {rulebook.name} has "
+                f"{len(rulebook.signals)}; use --engine reference"
+            )
         self.rulebook = rulebook
         self._engine = _engine()
         self._handle = _ruleset(rulebook)
@@ -141,7 +159,8 @@ class DurableMatcher:
                     message = result[1] if isinstance(result, tuple) else result
                     for name in json.loads(message):
                         i = index.get(name)
-                        if i is not None:
+                        # an `$or` fires its rule once per branch that holds: count it once
+                        if i is not None and i not in fired:
                             fired.append(i)
                     result = engine.complete_and_start_action(handle, state)
             finally:

@@ -7,7 +7,7 @@ import io
 import sys
 from typing import Annotated, Any, Iterable, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, create_model, field_validator
 
 from .conditions import suggest
 from .errors import ItemError, Problem
@@ -35,6 +35,12 @@ class ItemBase(BaseModel):
     quarter: str | None = Field(default=None, pattern=QUARTER, description="Planned quarter, like 2027-Q1")
     links: list[str] | dict[str, str] = Field(default_factory=list)
 
+    @field_validator("description", "pm", "pmm", "quarter", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: Any) -> Any:
+        # a template's `quarter: ""` left blank means "not set", not a malformed quarter
+        return None if isinstance(v, str) and not v.strip() else v
+
     def signal_values(self) -> dict[str, Any]:
         return dict(self.signals)  # type: ignore[attr-defined]
 
@@ -55,16 +61,17 @@ def item_model(rulebook: Rulebook) -> type[ItemBase]:
         return model
     fields: dict[str, Any] = {}
     for name, sig in rulebook.signals.items():
+        bounds: dict[str, int] = {}
         if isinstance(sig, EnumSignal):
             tp: Any = Literal[tuple(sig.values)]  # type: ignore[valid-type]
         elif isinstance(sig, IntSignal):
-            lo = sig.min if sig.min is not None else -MAX_INT
-            hi = sig.max if sig.max is not None else MAX_INT
-            tp = Annotated[int, BeforeValidator(_not_bool), Field(ge=lo, le=hi)]
+            bounds = {"ge": sig.min if sig.min is not None else -MAX_INT,
+                      "le": sig.max if sig.max is not None else MAX_INT}
+            tp = Annotated[int, BeforeValidator(_not_bool)]
         else:
             tp = bool
         default = sig.default if sig.default is not None else ...
-        fields[name] = (tp, Field(default=default, description=sig.question))
+        fields[name] = (tp, Field(default=default, description=sig.question, **bounds))
     signals = create_model(
         "Signals", __config__=ConfigDict(extra="forbid", frozen=True), **fields
     )
@@ -124,6 +131,28 @@ class ItemReader:
     def validate(self, raw: Any, file: str = "<item>") -> ItemBase:
         return self._validate_all([(raw, None)], file)[0]
 
+    def with_signals(self, item: ItemBase, changes: dict[str, str], source: str = "--set") -> ItemBase:
+        """The item with some signals changed (values as typed on a command line), validated."""
+        book = self.rulebook
+        problems = []
+        for name in changes:
+            if name not in book.signals:
+                problems.append(Problem(f"unknown signal '{name}'{suggest(name, list(book.signals))} (signals: {', '.join(book.signals)})", file=source, item=item.key, field=name))
+        if problems:
+            raise ItemError(problems)
+        signals = item.signal_values()
+        for name, text in changes.items():
+            signals[name] = _typed(book.signals[name].type, text)
+        raw = item.model_dump()
+        raw["signals"] = signals
+        try:
+            return self.model.model_validate(raw)
+        except ValidationError as err:
+            raise ItemError([
+                Problem(p.message, file=source, item=item.key, field=p.field)
+                for p in self._problems(err, raw, source, item.key, None)
+            ]) from None
+
     # ---- structure ----------------------------------------------------------------------
     def _entries(self, raw: Any, name: str) -> list[tuple[Any, int | None]]:
         if isinstance(raw, list):
@@ -175,12 +204,14 @@ class ItemReader:
                 signal = field.split(".", 1)[1]
                 if message.startswith("unknown field"):
                     message = f"unknown signal '{signal}'{suggest(signal, list(book.signals))} (signals: {', '.join(book.signals)})"
-                elif message.startswith("missing") and signal in book.signals:
+                elif signal in book.signals and (message.startswith("missing") or _blank(raw, signal)):
                     message = f"missing; answer \"{book.signals[signal].question}\" ({book.signal_info(signal).describe()})"
                 elif signal in book.signals and isinstance(book.signals[signal], EnumSignal):
                     value = raw.get("signals", {}).get(signal) if isinstance(raw.get("signals"), dict) else None
                     if isinstance(value, str):
                         message += suggest(value, book.signals[signal].values)
+            elif message.startswith("String should have at least 1 character"):
+                message = "is empty; it is required"
             elif field == "quarter" and "pattern" in message:
                 message = f"{raw.get('quarter')!r} is not a quarter; write it like 2027-Q1"
             out.append(Problem(message, file=p.file, line=row_line or p.line, item=p.item, field=p.field))
@@ -263,6 +294,23 @@ class ItemReader:
                     signals[column] = cell
         item["signals"] = signals
         return item
+
+
+def _blank(raw: dict, signal: str) -> bool:
+    """A signal written but left without a value (``customer_reach:``), as in a template."""
+    signals = raw.get("signals")
+    return isinstance(signals, dict) and signal in signals and signals[signal] is None
+
+
+def _typed(kind: str, text: str) -> Any:
+    """A value typed on a command line, read as the signal's type where it clearly is one."""
+    word = text.strip()
+    if kind == "bool":
+        if word.lower() in TRUE_WORDS:
+            return True
+        if word.lower() in FALSE_WORDS:
+            return False
+    return word
 
 
 def _cell(row: list[str], header: list[str], column: str) -> str | None:

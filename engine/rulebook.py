@@ -341,7 +341,8 @@ def _merge(parts: list[tuple[str, dict]]) -> tuple[dict, dict, list[Problem]]:
                         problems.append(Problem(f"defined twice (also in {first})", file=file, line=line_of(value, name), field=f"{key}.{name}"))
                         continue
                     section[name] = entry
-                    section.lines[name] = line_of(value, name) or 0
+                    if line_of(value, name) is not None:  # data built in Python has no lines
+                        section.lines[name] = line_of(value, name)
                     origin[(key, name)] = (file, entry)
             else:
                 if key in merged and merged[key] != value:
@@ -352,7 +353,8 @@ def _merge(parts: list[tuple[str, dict]]) -> tuple[dict, dict, list[Problem]]:
                     problems.append(Problem(f"unknown section '{key}'{suggest(key, allowed)} (allowed: {', '.join(allowed)})", file=file, line=line, field=str(key)))
                     continue
                 merged[key] = value
-                merged.lines[key] = line or 0
+                if line is not None:
+                    merged.lines[key] = line
                 origin[(key,)] = (file, value)
     return merged, origin, problems
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import typing
 from typing import Any, Callable
@@ -82,7 +83,9 @@ def message_for(error: dict, model: type[BaseModel] | None, describe: Callable[[
     loc = error["loc"]
     value = error.get("input")
     if kind == "extra_forbidden":
-        owner = _model_at(model, loc[:-1]) if model else None
+        # the tagged location still tells which member of a discriminated union was meant
+        tagged = error.get("tagged_loc", loc)
+        owner = _model_at(model, tagged[:-1]) if model else None
         allowed = list(owner.model_fields) if owner else []
         hint = suggest(loc[-1], allowed) if allowed else ""
         listed = f" (allowed: {', '.join(allowed)})" if allowed else ""
@@ -95,6 +98,8 @@ def message_for(error: dict, model: type[BaseModel] | None, describe: Callable[[
     msg = error["msg"]
     if kind.startswith("value_error"):
         msg = msg.removeprefix("Value error, ")
+        if isinstance(value, dict):
+            return msg  # a check of the whole mapping: "(got a mapping)" would add nothing
     return f"{msg} (got {_show(value)})" if "input" in error and kind not in ("union_tag_invalid",) else msg
 
 
@@ -121,20 +126,24 @@ def problems_from(
     prefix: tuple = (),
     describe: Callable[[tuple], str | None] | None = None,
 ) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     for error in err.errors(include_url=False):
         loc = tuple(p for p in error["loc"])
         clean = _drop_tags(model, loc)
         parent, key = raw_at(raw, clean)
-        problems.append(
-            Problem(
-                message=message_for({**error, "loc": clean}, model, describe),
-                file=file,
-                line=line_of(parent, key),
-                item=item,
-                field=loc_text(prefix + clean),
-            )
+        problem = Problem(
+            message=message_for({**error, "loc": clean, "tagged_loc": loc}, model, describe),
+            file=file,
+            line=line_of(parent, key),
+            item=item,
+            field=loc_text(prefix + clean),
         )
+        previous = problems[-1] if problems else None
+        if previous is not None and len(clean) < len(loc) and previous.field == problem.field:
+            # each member of a plain union (list or mapping) fails on its own: one problem, each option
+            problems[-1] = dataclasses.replace(previous, message=f"{previous.message}; or {problem.message}")
+            continue
+        problems.append(problem)
     return problems
 
 
@@ -143,18 +152,34 @@ def _drop_tags(model: type[BaseModel], loc: tuple) -> tuple:
     out = []
     current: Any = model
     for part in loc:
+        # a discriminated union's tag (e.g. "int" of a signal) is not a field the user wrote
+        member = _union_member(current, part) if current is not None and isinstance(part, str) else None
+        if member is not None:
+            current = member
+            continue
+        if _is_union(current) and isinstance(part, str) and _is_type_label(part):
+            # a plain union's member label (e.g. "list[str]" of links): which member is unknown
+            current = None
+            continue
         nxt = _unwrap(current, part) if current is not None else None
         if nxt is None and current is not None and isinstance(part, str):
-            # a union member label (e.g. "int" of a discriminated union, or "function-after[...]")
-            member = _union_member(current, part)
-            if member is not None:
-                current = member
-                continue
-            if "[" in part or part in ("str", "int", "bool", "list", "dict"):
+            # pydantic's type labels (e.g. "function-after[...]", "list[str]")
+            if _is_type_label(part):
                 continue
         out.append(part)
         current = nxt
     return tuple(out)
+
+
+def _is_type_label(part: str) -> bool:
+    return "[" in part or part in ("str", "int", "float", "bool", "list", "dict")
+
+
+def _is_union(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _is_union(typing.get_args(tp)[0])
+    return origin in (typing.Union, types.UnionType)
 
 
 def _union_member(tp: Any, part: str) -> Any:

@@ -90,7 +90,7 @@ def _check_size(node: yaml.Node) -> None:
 
     def size(n: yaml.Node, depth: int) -> int:
         if depth > MAX_DEPTH:
-            raise yaml.YAMLError(f"nested deeper than {MAX_DEPTH} levels")
+            raise yaml.MarkedYAMLError(problem=f"nested deeper than {MAX_DEPTH} levels", problem_mark=n.start_mark)
         known = sizes.get(id(n))
         if known is not None:
             return known
@@ -102,8 +102,9 @@ def _check_size(node: yaml.Node) -> None:
             for k, v in n.value:
                 total += size(k, depth + 1) + size(v, depth + 1)
         if total > MAX_EXPANDED_NODES:
-            raise yaml.YAMLError(
-                f"expands to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)"
+            raise yaml.MarkedYAMLError(
+                problem=f"expands to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
+                problem_mark=n.start_mark,
             )
         sizes[id(n)] = total
         return total
@@ -123,19 +124,41 @@ def read_text(path: str | Path, data: bytes | None = None) -> str:
             raise FileProblem(Problem("is a directory, expected a file", file=name)) from None
         except OSError as e:
             raise FileProblem(Problem(f"cannot be read: {e.strerror}", file=name)) from None
+    wide = _wide_encoding(data)
+    if wide:
+        # Windows tools save "Unicode" text as UTF-16: text, but not text this reader accepts
+        raise FileProblem(Problem(f"is {wide} text, expected UTF-8; save it as UTF-8 and try again", file=name))
     if b"\x00" in data:
         raise FileProblem(Problem("is a binary file, expected UTF-8 text (YAML, JSON or CSV)", file=name))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
         raise FileProblem(
             Problem(
-                f"is not UTF-8 text (byte {e.start}); save it as UTF-8 and try again", file=name
+                f"is not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}, perhaps Latin-1 or "
+                "Windows-1252); save it as UTF-8 and try again",
+                file=name,
+                line=line,
             )
         ) from None
     if not text.strip():
         raise FileProblem(Problem("is empty", file=name))
     return text
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32, told by the byte-order mark or, without one, by ASCII's zero bytes."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    head = data[:200]
+    if len(head) >= 4 and len(head) % 2 == 0:
+        even, odd = head[0::2], head[1::2]
+        if (not odd.strip(b"\x00") and b"\x00" not in even) or (not even.strip(b"\x00") and b"\x00" not in odd):
+            return "UTF-16"
+    return None
 
 
 def parse_yaml(text: str, name: str) -> Any:
@@ -170,9 +193,25 @@ def _tag_of(problem: str) -> str:
     return problem[start + 4 :].strip() if start >= 0 else "tag"
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    # json.loads keeps the last of two equal keys without a word; YAML files refuse them too
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def parse_json(text: str, name: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+    except _DuplicateKey as e:
+        raise FileProblem(Problem(f"invalid JSON: duplicate key {e.args[0]!r}", file=name)) from None
     except json.JSONDecodeError as e:
         raise FileProblem(Problem(f"invalid JSON: {e.msg}", file=name, line=e.lineno)) from None
     except RecursionError:

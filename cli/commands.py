@@ -1,0 +1,260 @@
+"""The commands: each one parses its options, calls the engine, and renders the result."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from . import render
+from .main import BadInput, cli
+from .options import engine_option, format_option, load, rules_option
+
+PROGRESS_THRESHOLD = 2000
+
+
+def _echo(text: str) -> None:
+    click.echo(text)
+
+
+# ---- rules ---------------------------------------------------------------------------------
+@cli.group()
+def rules() -> None:
+    """Show the rulebook, or the JSON Schema of its item files.
+
+    \b
+    Example:
+      launchtier rules show
+      launchtier rules schema > item.schema.json
+    """
+
+
+@rules.command("show")
+@rules_option
+@format_option("text", "json")
+def rules_show(rules_path: str | None, fmt: str) -> None:
+    """Show the rulebook: signals and their questions, dimensions, totals, rules, tiers,
+    artifacts, capacity, and its content hash.
+
+    \b
+    Example:
+      launchtier rules show --rules my-rules/ --format json
+    """
+    book = load(rules_path)
+    _echo(render.rulebook_json(book) if fmt == "json" else render.rulebook_text(book))
+
+
+@rules.command("schema")
+@rules_option
+def rules_schema(rules_path: str | None) -> None:
+    """Print the JSON Schema of an item file for the rulebook (editors validate item files with it).
+
+    \b
+    Example:
+      launchtier rules schema > roadmap.schema.json
+    """
+    from launchtier.engine import item_file_schema
+
+    _echo(json.dumps(item_file_schema(load(rules_path)), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@rules_option
+@format_option("yaml", "csv")
+def template(rules_path: str | None, fmt: str) -> None:
+    """Print a blank item with every signal's question, ready to fill in before the meeting.
+
+    \b
+    Example:
+      launchtier template > PAY-31.yaml
+      launchtier template --format csv > roadmap.csv
+    """
+    book = load(rules_path)
+    if fmt == "csv":
+        from launchtier.engine.items import CSV_FIELDS
+
+        header = [c for c in CSV_FIELDS if c not in ("description", "links")] + list(book.signals)
+        defaults = ["", "", "", "", ""] + [
+            "" if s.default is None else render.literal(s.default) for s in book.signals.values()
+        ]
+        click.echo(render.to_csv(header, [defaults]), nl=False)
+        return
+    lines = [
+        f"# A launchtier item for rulebook {book.name} {book.version} ({book.hash[:19]}…).",
+        "# Fill in the blanks, then: launchtier explain THIS-FILE.yaml",
+        'key: ""            # unique, e.g. the roadmap tool\'s issue key: PAY-31',
+        'title: ""',
+        'description: ""    # optional: one sentence',
+        'quarter: ""        # optional: the planned quarter, like 2027-Q1',
+        'pm: ""             # optional: the product manager',
+        'pmm: ""            # optional: the product marketing manager',
+        "signals:",
+    ]
+    for name, sig in book.signals.items():
+        allowed = book.signal_info(name).describe()
+        if sig.default is None:
+            lines.append(f"  # {sig.question} ({allowed}; required)")
+            lines.append(f"  {name}:")
+        else:
+            lines.append(f"  # {sig.question} ({allowed}; default {render.literal(sig.default)})")
+            lines.append(f"  {name}: {render.literal(sig.default)}")
+    _echo("\n".join(lines))
+
+
+# ---- classify ------------------------------------------------------------------------------
+def _read(book, files: tuple[str, ...]):
+    from launchtier.engine import ItemReader
+
+    return ItemReader(book).read_many(files)
+
+
+def _progress(items: list, label: str):
+    """A progress bar on standard error for long runs, when it is a terminal."""
+    if len(items) >= PROGRESS_THRESHOLD and sys.stderr.isatty():
+        return click.progressbar(items, label=label, file=sys.stderr)
+    from contextlib import nullcontext
+
+    return nullcontext(items)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@rules_option
+@engine_option
+@format_option("table", "json", "jsonl", "markdown", "csv")
+def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: str) -> None:
+    """Classify every item of FILES (YAML, JSON or CSV; - reads standard input): one row per
+    item with its tier, kind, scores and the rules that fired.
+
+    \b
+    Example:
+      launchtier classify examples/roadmap.yaml
+      launchtier classify q1.yaml q2.csv --format markdown >> meeting-notes.md
+    """
+    from launchtier.engine import Classifier
+
+    book = load(rules_path)
+    items = _read(book, files)
+    classifier = Classifier(book, engine)
+    with _progress(items, "classifying") as stream:
+        decisions = classifier.classify(stream)
+        if fmt == "jsonl":
+            for d in decisions:
+                click.echo(d.model_dump_json())
+        elif fmt == "json":
+            click.echo("[", nl=False)
+            for i, d in enumerate(decisions):
+                click.echo(("," if i else "") + "\n  " + d.model_dump_json(), nl=False)
+            click.echo("\n]")
+        elif fmt == "csv":
+            for chunk in render.decisions_csv(decisions, book):
+                click.echo(chunk, nl=False)
+        elif fmt == "markdown":
+            _echo(render.decisions_markdown(list(decisions), book))
+        else:
+            _echo(render.decisions_table(list(decisions), book))
+
+
+def _pick(items, item_key: str | None, file: str):
+    if item_key is None:
+        if len(items) == 1:
+            return items[0]
+        keys = ", ".join(i.key for i in items[:20]) + (" ..." if len(items) > 20 else "")
+        raise BadInput([f"{file}: holds {len(items)} items; choose one with --item KEY (keys: {keys})"])
+    for item in items:
+        if item.key == item_key:
+            return item
+    from launchtier.engine.conditions import suggest
+
+    keys = [i.key for i in items]
+    raise BadInput([f"{file}: no item with key '{item_key}'{suggest(item_key, keys)} (keys: {', '.join(keys[:20])})"])
+
+
+def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
+    changes: dict[str, str] = {}
+    for text in values:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"'{text}' is not SIGNAL=VALUE (for example customer_reach=40)", param_hint="--set")
+        changes[name.strip()] = value
+    return changes
+
+
+@cli.command()
+@click.argument("file", type=click.Path(allow_dash=True))
+@click.option("--item", "item_key", metavar="KEY", help="The item to explain (needed when FILE holds several).")
+@click.option("--set", "sets", multiple=True, metavar="SIGNAL=VALUE", help="What if: change a signal for this run only (repeatable).")
+@rules_option
+@engine_option
+@format_option("text", "json", "markdown")
+def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: str | None, engine: str, fmt: str) -> None:
+    """Explain one item in full: the rules that fired and why, the scores, the tier condition
+    that held, why it is not a higher tier, what single change would move it, and the
+    artifacts that follow, by owner.
+
+    \b
+    Example:
+      launchtier explain examples/roadmap.yaml --item PAY-12
+      launchtier explain examples/roadmap.yaml --item PAY-12 --set positioning=changes
+    """
+    from launchtier.engine import Classifier, ItemReader
+
+    changes = _parse_sets(sets)
+    book = load(rules_path)
+    reader = ItemReader(book)
+    original = _pick(reader.read(file), item_key, file)
+    item = reader.with_signals(original, changes) if changes else original
+    ex = Classifier(book, engine).explain(item, original if changes else None)
+    if fmt == "json":
+        _echo(ex.model_dump_json(by_alias=True, indent=2))
+    elif fmt == "markdown":
+        click.echo(render.explain_markdown(ex, book), nl=False)
+    else:
+        _echo(render.explain_text(ex, book))
+
+
+@cli.command()
+@click.argument("tier", required=False)
+@click.option("--item", "item_file", type=click.Path(allow_dash=True), help="An item file: the checklist of its item's decision.")
+@click.option("--item-key", metavar="KEY", help="The item of --item (needed when the file holds several).")
+@rules_option
+@engine_option
+@format_option("text", "markdown", "csv")
+def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rules_path: str | None, engine: str, fmt: str) -> None:
+    """The artifact checklist of TIER (every tier without it), or of one item's decision with
+    the artifacts' conditions applied, grouped by owner: what the PM and the PMM each deliver.
+
+    \b
+    Example:
+      launchtier artifacts tier-1
+      launchtier artifacts --item examples/roadmap.yaml --item-key PAY-12 --format markdown
+    """
+    book = load(rules_path)
+    if item_file and tier:
+        raise click.UsageError("give a TIER or --item, not both")
+    if item_key and not item_file:
+        raise click.UsageError("--item-key goes with --item FILE")
+    if item_file:
+        from launchtier.engine import Classifier, ItemReader
+
+        item = _pick(ItemReader(book).read(item_file), item_key, item_file)
+        decision = Classifier(book, engine).decide(item)
+        wanted = {a.id for a in decision.artifacts}
+        rows = [r for r in render.checklist_rows(book, [decision.tier]) if r[1].id in wanted]
+        rows = [(t, a, "") for t, a, _ in rows]  # conditions already applied
+        sections = [(f"{decision.item} {decision.title}: {decision.tier} {decision.label}", rows)]
+    else:
+        if tier is not None and tier not in book.tier_by_id:
+            from launchtier.engine.conditions import suggest
+
+            tiers = list(book.tier_by_id)
+            raise BadInput([f"unknown tier '{tier}'{suggest(tier, tiers)} (tiers: {', '.join(tiers)})"])
+        chosen = [tier] if tier else list(book.tier_by_id)
+        sections = [(f"{t} {book.tier_by_id[t].label} ({book.tier_by_id[t].kind})", render.checklist_rows(book, [t])) for t in chosen]
+    if fmt == "csv":
+        click.echo(render.checklist_csv([r for _, rows in sections for r in rows]), nl=False)
+    elif fmt == "markdown":
+        _echo("\n".join(render.checklist_markdown(title, rows) for title, rows in sections).rstrip())
+    else:
+        _echo("\n\n".join(render.checklist_text(title, rows) for title, rows in sections))

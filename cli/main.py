@@ -1,0 +1,65 @@
+"""The ``launchtier`` command: a click group; each command parses, calls the engine, renders.
+
+Exit codes: 0 success; 1 a check found problems; 2 bad input or usage. The engine's own
+exceptions are turned into messages here, in one place, and never reach the user as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from launchtier.engine import EngineUnavailable, InputError, LaunchtierError
+
+
+class BadInput(click.ClickException):
+    """Bad input (a file, a value): every problem on its own line, exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+    def show(self, file=None) -> None:
+        file = file or sys.stderr
+        for line in self.problems:
+            click.echo(f"error: {line}", err=True)
+        if len(self.problems) > 1:
+            click.echo(f"{len(self.problems)} problems; nothing was done.", err=True)
+
+
+class Group(click.Group):
+    """Maps the engine's exceptions to exit codes, for every command."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InputError as e:
+            raise BadInput([str(p) for p in e.problems]) from None
+        except EngineUnavailable as e:
+            raise BadInput([str(e)]) from None
+        except LaunchtierError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="launchtier", prog_name="launchtier")
+def cli() -> None:
+    """Classify roadmap items into launch tiers, explain why, and list the artifacts that follow.
+
+    \b
+    Example:
+      launchtier classify examples/roadmap.yaml
+      launchtier explain examples/roadmap.yaml --item PAY-12 --set customer_reach=20
+    """
+
+
+def main() -> None:
+    from . import commands  # noqa: F401  (registers the commands)
+
+    cli(prog_name="launchtier")
+
+
+from . import commands  # noqa: E402,F401  (registers the commands on import, for tests too)

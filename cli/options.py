@@ -1,0 +1,40 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+import click
+
+rules_option = click.option(
+    "--rules",
+    "rules_path",
+    envvar="LAUNCHTIER_RULES",
+    type=click.Path(),
+    default=None,
+    help="Rulebook file or directory (default: $LAUNCHTIER_RULES, else the shipped default).",
+)
+
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["durable", "reference"]),
+    envvar="LAUNCHTIER_ENGINE",
+    default="durable",
+    show_default=True,
+    help="Matching engine: durable-rules, or the pure-Python reference evaluator.",
+)
+
+
+def format_option(*choices: str, default: str | None = None):
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default or choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def load(rules_path: str | None):
+    from launchtier.engine import load_rulebook
+
+    return load_rulebook(rules_path)

@@ -1,0 +1,322 @@
+"""Reporters: decisions, explanations, checklists and rulebooks as text, Markdown and CSV.
+
+Each function takes the engine's data and returns text; the commands choose one by --format.
+Machine formats (JSON, JSONL) are the engine's pydantic models dumped as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import textwrap
+from typing import Any, Iterable
+
+import click
+
+from launchtier.engine import Decision, Rulebook
+from launchtier.engine.conditions import SYMBOL
+from launchtier.engine.decision import ArtifactRef, ConditionCheck, Explanation
+
+WIDTH = 100
+
+
+# ---- small helpers -------------------------------------------------------------------------
+def literal(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + ", ".join(literal(x) for x in v) + "]"
+    return str(v)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def condition_text(c: ConditionCheck) -> str:
+    if c.of:
+        return c.name
+    return f"{c.name} {SYMBOL.get(c.op, c.op)} {literal(c.expected)}"
+
+
+def gap(c: ConditionCheck) -> str:
+    """How far a failed numeric condition is from holding: '1 short', '2 over'."""
+    if c.of or not isinstance(c.actual, int) or isinstance(c.actual, bool) or not isinstance(c.expected, int):
+        return ""
+    need = {"gte": c.expected - c.actual, "gt": c.expected + 1 - c.actual,
+            "lte": c.actual - c.expected, "lt": c.actual - c.expected + 1}.get(c.op)
+    if not need or need <= 0:
+        return ""
+    return f"{need} short" if c.op in ("gte", "gt") else f"{need} over"
+
+
+def check_line(c: ConditionCheck) -> str:
+    if c.of:
+        inner = "; ".join(check_line(p) for p in c.of)
+        return f"{c.name} ({inner})"
+    extra = gap(c)
+    return f"{condition_text(c)}: has {literal(c.actual)}" + (f" ({extra})" if extra else "")
+
+
+def short(name: str) -> str:
+    """A short column header for a score name: market_impact -> MI, parity -> PAR."""
+    words = [w for w in name.split("_") if w]
+    return "".join(w[0] for w in words).upper() if len(words) > 1 else name[:3].upper()
+
+
+def tier_style(kind: str, text: str) -> str:
+    return click.style(text, fg="green" if kind == "launch" else "cyan", bold=kind == "launch")
+
+
+def md(text: Any) -> str:
+    """Escape a value for a Markdown table cell."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def to_csv(header: list[str], rows: Iterable[list[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([literal(v) if isinstance(v, (bool, list)) else v for v in row])
+    return out.getvalue()
+
+
+# ---- classify ------------------------------------------------------------------------------
+def decisions_table(decisions: list[Decision], book: Rulebook) -> str:
+    """One line per item, with the rules that fired wrapped underneath: fits in 100 columns."""
+    names = list(book.score_names)
+    key_w = max([3] + [len(d.item) for d in decisions])
+    tier_w = max([4] + [len(f"{t.id} {t.label}") for t in book.tiers])
+    kind_w = 7
+    score_w = [max(len(short(n)), *(len(str(d.scores[n])) for d in decisions)) if decisions else len(short(n)) for n in names]
+    title_w = max(12, WIDTH - key_w - tier_w - kind_w - sum(w + 1 for w in score_w) - 6)
+
+    def line(key: str, title: str, tier: str, kind: str, scores: list[str], style_kind: str | None = None) -> str:
+        tier_cell = tier.ljust(tier_w)
+        if style_kind:
+            tier_cell = tier_style(style_kind, tier_cell)
+        cells = " ".join(v.rjust(w) for v, w in zip(scores, score_w))
+        return f"{key.ljust(key_w)}  {title.ljust(title_w)}  {tier_cell}  {kind.ljust(kind_w)} {cells}".rstrip()
+
+    out = [click.style(line("KEY", "TITLE", "TIER", "KIND", [short(n) for n in names]), bold=True)]
+    indent = " " * (key_w + 2)
+    for d in decisions:
+        title = d.title if len(d.title) <= title_w else d.title[: title_w - 1] + "…"
+        out.append(line(d.item, title, f"{d.tier} {d.label}", d.kind, [str(d.scores[n]) for n in names], d.kind))
+        fired = ", ".join(f.rule for f in d.fired) or "(none)"
+        out.append(textwrap.fill(fired, WIDTH, initial_indent=indent + "fired: ",
+                                 subsequent_indent=indent + "       ", break_on_hyphens=False))
+    legend = ", ".join(f"{short(n)} {n.replace('_', ' ')}" for n in names)
+    counts: dict[str, int] = {}
+    for d in decisions:
+        counts[d.tier] = counts.get(d.tier, 0) + 1
+    summary = ", ".join(f"{t.id} {counts[t.id]}" for t in book.tiers if t.id in counts)
+    out += ["", textwrap.fill(f"Scores: {legend}.", WIDTH), f"{len(decisions)} items: {summary}."]
+    return "\n".join(out)
+
+
+def decisions_markdown(decisions: list[Decision], book: Rulebook) -> str:
+    names = list(book.score_names)
+    header = ["Key", "Title", "Tier", "Kind", *[n.replace("_", " ") for n in names], "Rules fired"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for d in decisions:
+        cells = [d.item, d.title, f"{d.tier} {d.label}", d.kind, *[d.scores[n] for n in names],
+                 ", ".join(f.rule for f in d.fired) or "-"]
+        lines.append("| " + " | ".join(md(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def decisions_csv(decisions: Iterable[Decision], book: Rulebook) -> Iterable[str]:
+    names = list(book.score_names)
+    header = ["key", "title", "tier", "label", "kind", *names, "fired", "artifacts"]
+    yield to_csv(header, [])
+    for d in decisions:
+        row = [d.item, d.title, d.tier, d.label, d.kind, *[d.scores[n] for n in names],
+               ";".join(f.rule for f in d.fired), ";".join(a.id for a in d.artifacts)]
+        yield to_csv(header, [row]).split("\n", 1)[1]
+
+
+# ---- explain -------------------------------------------------------------------------------
+def _owners(artifacts: list[ArtifactRef]) -> dict[str, list[ArtifactRef]]:
+    groups: dict[str, list[ArtifactRef]] = {}
+    for a in artifacts:
+        groups.setdefault(a.owner, []).append(a)
+    return groups
+
+
+def explain_text(ex: Explanation, book: Rulebook) -> str:
+    d = ex.decision
+    out = [click.style(f"{d.item}  {d.title}", bold=True),
+           "Tier: " + tier_style(d.kind, f"{d.tier} {d.label}") + f" ({d.kind})"]
+    if ex.changed:
+        out.append(click.style("What if: ", fg="yellow", bold=True)
+                   + "; ".join(f"{c.signal} {literal(c.from_)} → {literal(c.to)}" for c in ex.changed)
+                   + " (changed with --set, not in the file)")
+    out += ["", "Rules fired:"]
+    for f in d.fired:
+        points = ", ".join(f"{dim} {p:+d}" for dim, p in f.score.items())
+        out.append(f"  {f.rule:<28} {points}")
+        out.append(textwrap.fill(f.because, WIDTH, initial_indent=" " * 6, subsequent_indent=" " * 6))
+    if not d.fired:
+        out.append("  (none)")
+    out += ["", "Scores:"]
+    for name in book.score_names:
+        if name in book.dimensions:
+            dim = book.dimensions[name]
+            out.append(f"  {dim.label:<20} {d.scores[name]:>3}   (range {dim.min}..{dim.max})")
+        else:
+            formula = " ".join(f"{'+' if w >= 0 else '-'} {abs(w) if abs(w) != 1 else ''}{n}".replace("  ", " ")
+                               for n, w in book.totals[name].items()).lstrip("+ ")
+            out.append(f"  {name:<20} {d.scores[name]:>3}   (= {formula})")
+    out += ["", f"Why {d.tier}:"]
+    if d.tier_reason.conditions:
+        for c in d.tier_reason.conditions:
+            out.append(f"  ✓ {check_line(c)}")
+    else:
+        out.append("  no higher tier's conditions hold, so the default tier applies")
+    for h in reversed(d.higher_tiers):
+        tier = book.tier_by_id[h.tier]
+        out += ["", f"Why not {h.tier} {tier.label}:"]
+        for c in h.failed:
+            out.append(f"  ✗ {check_line(c)}")
+    out += ["", "What would change the tier (one signal at a time):"]
+    if ex.what_would_change:
+        for ch in ex.what_would_change:
+            out.append(f"  {ch.signal} {literal(ch.from_)} → {literal(ch.to)}: {ch.tier} {ch.label}")
+    else:
+        out.append("  no single signal change moves this item to another tier")
+    out += ["", f"Artifacts ({plural(len(d.artifacts), 'artifact')}):"]
+    for owner, arts in _owners(d.artifacts).items():
+        out.append(f"  {owner}")
+        for a in arts:
+            out.append(f"    [ ] {a.name:<40} {a.category}")
+    if not d.artifacts:
+        out.append("  (none)")
+    out.append("")
+    out.append(f"Rulebook {d.rulebook.name} {d.rulebook.version} ({d.rulebook.hash[:19]}…)")
+    return "\n".join(out)
+
+
+def explain_markdown(ex: Explanation, book: Rulebook) -> str:
+    d = ex.decision
+    out = [f"## {md(d.item)}: {md(d.title)}", "", f"**Tier:** {d.tier} {d.label} ({d.kind})"]
+    if ex.changed:
+        out.append("")
+        out.append("**What if:** " + "; ".join(f"`{c.signal}` {literal(c.from_)} → {literal(c.to)}" for c in ex.changed)
+                   + " (changed with `--set`, not in the file)")
+    out += ["", "### Rules fired", "", "| Rule | Points | Because |", "|---|---|---|"]
+    for f in d.fired:
+        points = ", ".join(f"{dim} {p:+d}" for dim, p in f.score.items())
+        out.append(f"| {md(f.rule)} | {md(points)} | {md(f.because)} |")
+    out += ["", "### Scores", "", "| Score | Value |", "|---|---|"]
+    out += [f"| {md(n)} | {d.scores[n]} |" for n in book.score_names]
+    out += ["", f"### Why {d.tier}", ""]
+    out += [f"- ✓ {md(check_line(c))}" for c in d.tier_reason.conditions] or ["- no higher tier's conditions hold, so the default tier applies"]
+    for h in reversed(d.higher_tiers):
+        out += ["", f"### Why not {h.tier} {book.tier_by_id[h.tier].label}", ""]
+        out += [f"- ✗ {md(check_line(c))}" for c in h.failed]
+    out += ["", "### What would change the tier", ""]
+    out += [f"- `{ch.signal}` {literal(ch.from_)} → {literal(ch.to)}: {ch.tier} {ch.label}" for ch in ex.what_would_change] \
+        or ["- no single signal change moves this item to another tier"]
+    out += ["", "### Artifacts", ""]
+    for owner, arts in _owners(d.artifacts).items():
+        out.append(f"**{md(owner)}**")
+        out.append("")
+        out += [f"- [ ] {md(a.name)} ({md(a.category)})" for a in arts]
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ---- artifacts -----------------------------------------------------------------------------
+def checklist_rows(book: Rulebook, tiers: list[str]) -> list[tuple[str, Any, str]]:
+    """(tier, artifact, condition text) for every artifact of the given tiers, in rulebook order."""
+    rows = []
+    for tier in tiers:
+        for art in book.artifacts:
+            if tier in art.tiers:
+                rows.append((tier, art, art.condition.text() if art.when else ""))
+    return rows
+
+
+def checklist_text(title: str, rows: list[tuple[str, Any, str]]) -> str:
+    out = [click.style(title, bold=True)]
+    groups: dict[str, list] = {}
+    for _, art, when in rows:
+        groups.setdefault(art.owner, []).append((art, when))
+    for owner, arts in groups.items():
+        days = sum(a.effort or 0 for a, _ in arts)
+        out.append(f"  {owner} ({plural(len(arts), 'artifact')}" + (f", about {days:g} days" if days else "") + ")")
+        for art, when in arts:
+            line = f"    [ ] {art.name:<38} {art.category}"
+            out.append(line + (f"  (only when {when})" if when else ""))
+    if not rows:
+        out.append("  (no artifacts)")
+    return "\n".join(out)
+
+
+def checklist_markdown(title: str, rows: list[tuple[str, Any, str]]) -> str:
+    out = [f"### {md(title)}", ""]
+    groups: dict[str, list] = {}
+    for _, art, when in rows:
+        groups.setdefault(art.owner, []).append((art, when))
+    for owner, arts in groups.items():
+        out += [f"**{md(owner)}**", ""]
+        out += [f"- [ ] {md(a.name)} ({md(a.category)})" + (f" (only when `{when}`)" if when else "") for a, when in arts]
+        out.append("")
+    return "\n".join(out)
+
+
+def checklist_csv(rows: list[tuple[str, Any, str]]) -> str:
+    return to_csv(["tier", "owner", "artifact", "name", "category", "only_when", "effort"],
+                  [[t, a.owner, a.id, a.name, a.category, when, "" if a.effort is None else f"{a.effort:g}"] for t, a, when in rows])
+
+
+# ---- rulebook ------------------------------------------------------------------------------
+def rulebook_text(book: Rulebook) -> str:
+    out = [click.style(f"Rulebook {book.name} {book.version}", bold=True), f"  hash:   {book.hash}"]
+    if book.source:
+        out.append(f"  source: {book.source}")
+    if book.description:
+        out.append(textwrap.fill(book.description, WIDTH, initial_indent="  ", subsequent_indent="  "))
+    out += ["", click.style(f"Signals ({len(book.signals)}): the questions for each item", bold=True)]
+    for name, sig in book.signals.items():
+        info = book.signal_info(name).describe()
+        default = "required" if sig.default is None else f"default {literal(sig.default)}"
+        out.append(f"  {name:<22} {info}; {default}")
+        out.append(f"      {sig.question}")
+    out += ["", click.style("Dimensions (summed from the rules that fire, clamped)", bold=True)]
+    for name, dim in book.dimensions.items():
+        out.append(f"  {name:<22} {dim.label:<22} {dim.min}..{dim.max}")
+    if book.totals:
+        out += ["", click.style("Totals", bold=True)]
+        for name, weights in book.totals.items():
+            terms = " ".join(f"{'+' if w >= 0 else '-'} {'' if abs(w) == 1 else str(abs(w)) + '×'}{d}" for d, w in weights.items())
+            out.append(f"  {name} = {terms.lstrip('+ ')}")
+    out += ["", click.style(f"Rules ({len(book.rules)})", bold=True)]
+    for rule in book.rules:
+        points = ", ".join(f"{d} {p:+d}" for d, p in rule.score.items())
+        out.append(f"  {rule.id:<26} when {rule.condition.text()}  →  {points}")
+        out.append(textwrap.fill(rule.because, WIDTH, initial_indent=" " * 6, subsequent_indent=" " * 6))
+    out += ["", click.style("Tiers (the first whose condition holds wins)", bold=True)]
+    for tier in book.tiers:
+        when = f"when {tier.condition.text()}" if tier.when else "otherwise"
+        out.append(f"  {tier.id:<8} {tier.label} ({tier.kind}): {when}")
+    if book.artifacts:
+        out += ["", click.style(f"Artifacts ({len(book.artifacts)})", bold=True)]
+        for art in book.artifacts:
+            when = f"; only when {art.condition.text()}" if art.when else ""
+            out.append(f"  {art.id:<22} {art.owner:<4} {art.name} [{art.category}] {', '.join(art.tiers)}{when}")
+    if book.capacity:
+        out += ["", click.style("Capacity", bold=True)]
+        out += [f"  {t}: at most {c.max} per {c.per}" for t, c in book.capacity.items()]
+    if book.overrides:
+        out += ["", click.style("Override approvals", bold=True)]
+        out += [f"  into or out of {t}: {p.approvals} approvals" for t, p in book.overrides.items()]
+    return "\n".join(out)
+
+
+def rulebook_json(book: Rulebook) -> str:
+    data = {"hash": book.hash, "source": book.source, **book.model_dump(mode="json")}
+    return json.dumps(data, indent=2, ensure_ascii=False)

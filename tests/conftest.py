@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from launchtier.cli.main import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+class Runner:
+    """Invokes the CLI like a user would; stdout and stderr kept apart."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self._runner = CliRunner()
+        monkeypatch.delenv("LAUNCHTIER_RULES", raising=False)
+        monkeypatch.delenv("LAUNCHTIER_ENGINE", raising=False)
+        monkeypatch.setenv("COLUMNS", "100")
+
+    def __call__(self, *args: str, input: str | bytes | None = None, env: dict | None = None):
+        return self._runner.invoke(cli, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> Runner:
+    return Runner(monkeypatch)
+
+
+@pytest.fixture
+def roadmap() -> Path:
+    return EXAMPLES / "roadmap.yaml"
