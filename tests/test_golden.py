@@ -1,0 +1,34 @@
+"""Golden files: the reporters' output for the example roadmap, byte for byte.
+
+When an output changes on purpose, regenerate them with
+``LAUNCHTIER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import GOLDEN
+
+CASES = {
+    "classify.txt": ["classify", "{roadmap}"],
+    "classify.md": ["classify", "{roadmap}", "--format", "markdown"],
+    "explain-PAY-12.txt": ["explain", "{roadmap}", "--item", "PAY-12"],
+    "explain-PAY-12.md": ["explain", "{roadmap}", "--item", "PAY-12", "--format", "markdown"],
+    "explain-PAY-38-beta.txt": ["explain", "{roadmap}", "--item", "PAY-38", "--set", "stage=beta"],
+    "artifacts-tier-2.txt": ["artifacts", "tier-2"],
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_output_matches_golden_file(runner, roadmap, name, monkeypatch):
+    args = [a.format(roadmap="examples/roadmap.yaml") for a in CASES[name]]
+    monkeypatch.chdir(roadmap.parent.parent)  # paths in the output are the ones typed
+    result = runner(*args)
+    assert result.exit_code == 0, result.output
+    golden = GOLDEN / name
+    if os.environ.get("LAUNCHTIER_UPDATE_GOLDEN"):
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
