@@ -167,7 +167,8 @@ def parse_yaml(text: str, name: str) -> Any:
         loader = _StrictLoader(text)
         try:
             node = loader.get_single_node()
-            if node is None:
+            # "---" alone is a document holding nothing, as empty as an empty file
+            if node is None or (node.tag == "tag:yaml.org,2002:null" and node.value == ""):
                 raise FileProblem(Problem("is empty", file=name))
             _check_size(node)
             return loader.construct_document(node)
