@@ -373,3 +373,34 @@ def test_artifacts_unknown_tier(runner):
     result = runner("artifacts", "tier-one")
     assert result.exit_code == 2
     assert "unknown tier 'tier-one'" in result.stderr
+
+
+# ---- terminal conventions ------------------------------------------------------------------
+def test_no_colour_when_the_output_is_not_a_terminal(runner, roadmap):
+    for args in (["classify", roadmap], ["explain", roadmap, "--item", "PAY-12"], ["rules", "show"]):
+        result = runner(*args)
+        assert result.exit_code == 0
+        assert "\x1b[" not in result.output
+
+
+def test_colour_when_asked_for_a_terminal(roadmap):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, ["classify", str(roadmap)], color=True)
+    assert result.exit_code == 0
+    assert "\x1b[" in result.output
+
+
+def test_progress_bar_only_for_long_runs_on_a_terminal(monkeypatch):
+    from launchtier.cli import commands
+
+    many = list(range(commands.PROGRESS_THRESHOLD))
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
+    with commands._progress(many, "x") as stream:
+        assert stream is many
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    with commands._progress(many, "x") as stream:
+        assert isinstance(stream, click._termui_impl.ProgressBar)
+        assert list(stream) == many
+    with commands._progress(many[:10], "x") as stream:
+        assert stream == many[:10]
