@@ -188,7 +188,10 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 @rules_option
 @engine_option
 @format_option("text", "json", "markdown")
-def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: str | None, engine: str, fmt: str) -> None:
+@click.option("--db", "db_path", envvar="LAUNCHTIER_DB", type=click.Path(dir_okay=False), default=None,
+              help="A ledger to take precedents from (default: $LAUNCHTIER_DB, else launchtier.db if present).")
+def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: str | None, engine: str, fmt: str,
+            db_path: str | None) -> None:
     """Explain one item in full: the rules that fired and why, the scores, the tier condition
     that held, why it is not a higher tier, what single change would move it, and the
     artifacts that follow, by owner.
@@ -206,12 +209,26 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: 
     original = _pick(reader.read(file), item_key, file)
     item = reader.with_signals(original, changes) if changes else original
     ex = Classifier(book, engine).explain(item, original if changes else None)
+    ex = ex.model_copy(update={"precedents": _precedents(db_path, ex.decision.tier, item.key)})
     if fmt == "json":
         _echo(ex.model_dump_json(by_alias=True, indent=2))
     elif fmt == "markdown":
         click.echo(render.explain_markdown(ex, book), nl=False)
     else:
         _echo(render.explain_text(ex, book))
+
+
+def _precedents(db_path: str | None, tier: str, key: str) -> list:
+    """Earlier items of the same tier from the ledger, if there is one; none otherwise."""
+    from launchtier.engine.decision import Precedent
+    from launchtier.engine.ledger import Ledger, resolve_path
+
+    path = resolve_path(db_path)
+    if not path.exists():
+        return []
+    with Ledger(path, create=False) as ledger:
+        return [Precedent(item=r.item, title=r.title, tier=r.final_tier, quarter=r.quarter, recorded_at=r.recorded_at)
+                for r in ledger.precedents(tier, exclude=key)]
 
 
 @cli.command()

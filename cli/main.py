@@ -11,6 +11,7 @@ import sys
 import click
 
 from launchtier.engine import EngineUnavailable, InputError, LaunchtierError
+from launchtier.engine.errors import LedgerError
 
 
 class BadInput(click.ClickException):
@@ -38,7 +39,7 @@ class Group(click.Group):
             return super().invoke(ctx)
         except InputError as e:
             raise BadInput([str(p) for p in e.problems]) from None
-        except EngineUnavailable as e:
+        except (EngineUnavailable, LedgerError) as e:
             raise BadInput([str(e)]) from None
         except LaunchtierError as e:
             raise click.ClickException(str(e)) from None
@@ -57,9 +58,8 @@ def cli() -> None:
 
 
 def main() -> None:
-    from . import commands  # noqa: F401  (registers the commands)
-
     cli(prog_name="launchtier")
 
 
-from . import commands  # noqa: E402,F401  (registers the commands on import, for tests too)
+# The commands register themselves on the group when imported (here, so tests get them too).
+from . import commands, ledger_cmds  # noqa: E402,F401

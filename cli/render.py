@@ -187,6 +187,9 @@ def explain_text(ex: Explanation, book: Rulebook) -> str:
             out.append(f"  {ch.signal} {literal(ch.from_)} → {literal(ch.to)}: {ch.tier} {ch.label}")
     else:
         out.append("  no single signal change moves this item to another tier")
+    if ex.precedents:
+        out += ["", f"Precedents (earlier {d.tier} decisions in the ledger):"]
+        out += [f"  {p.item:<10} {p.title} ({p.quarter or 'unscheduled'}, recorded {p.recorded_at[:10]})" for p in ex.precedents]
     out += ["", f"Artifacts ({plural(len(d.artifacts), 'artifact')}):"]
     for owner, arts in _owners(d.artifacts).items():
         out.append(f"  {owner}")
@@ -220,6 +223,9 @@ def explain_markdown(ex: Explanation, book: Rulebook) -> str:
     out += ["", "### What would change the tier", ""]
     out += [f"- `{ch.signal}` {literal(ch.from_)} → {literal(ch.to)}: {ch.tier} {ch.label}" for ch in ex.what_would_change] \
         or ["- no single signal change moves this item to another tier"]
+    if ex.precedents:
+        out += ["", f"### Precedents (earlier {d.tier} decisions)", ""]
+        out += [f"- {md(p.item)} {md(p.title)} ({p.quarter or 'unscheduled'}, recorded {p.recorded_at[:10]})" for p in ex.precedents]
     out += ["", "### Artifacts", ""]
     for owner, arts in _owners(d.artifacts).items():
         out.append(f"**{md(owner)}**")

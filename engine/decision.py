@@ -100,9 +100,20 @@ class ValueChange(_Data):
     to: Any
 
 
+class Precedent(_Data):
+    """An earlier item that got the same tier: a past launch to compare with in the meeting."""
+
+    item: str
+    title: str
+    tier: str
+    quarter: str | None = None
+    recorded_at: str
+
+
 class Explanation(_Data):
     """One item in full: its decision, the what-if changes applied, and what would change it."""
 
     decision: Decision
     changed: list[ValueChange] = Field(default_factory=list)
     what_would_change: list[SignalChange] = Field(default_factory=list)
+    precedents: list[Precedent] = Field(default_factory=list)

@@ -48,3 +48,7 @@ class ItemError(InputError):
 
 class EngineUnavailable(LaunchtierError):
     """The requested evaluation engine cannot run on this machine."""
+
+
+class LedgerError(LaunchtierError):
+    """The ledger refused a request (no such decision, too few approvals, a newer schema)."""

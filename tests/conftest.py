@@ -15,8 +15,10 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 class Runner:
     """Invokes the CLI like a user would; stdout and stderr kept apart."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, ledger: Path):
         self._runner = CliRunner()
+        self.ledger = ledger
+        monkeypatch.setenv("LAUNCHTIER_DB", str(ledger))  # never the developer's own launchtier.db
         monkeypatch.delenv("LAUNCHTIER_RULES", raising=False)
         monkeypatch.delenv("LAUNCHTIER_ENGINE", raising=False)
         monkeypatch.setenv("COLUMNS", "100")
@@ -26,8 +28,8 @@ class Runner:
 
 
 @pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> Runner:
-    return Runner(monkeypatch)
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Runner:
+    return Runner(monkeypatch, tmp_path / "ledger" / "launchtier.db")
 
 
 @pytest.fixture

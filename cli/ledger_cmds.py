@@ -1,0 +1,151 @@
+"""Ledger commands: record, override, decisions, audit."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from . import render_ledger
+from .commands import _read
+from .main import cli
+from .options import engine_option, format_option, load, rules_option
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    envvar="LAUNCHTIER_DB",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The ledger (default: $LAUNCHTIER_DB, else launchtier.db in the current directory).",
+)
+
+
+def _ledger(db_path: str | None, create: bool = False):
+    from launchtier.engine.ledger import Ledger
+
+    return Ledger(db_path, create=create)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--by", required=True, help="Who records the decisions (a name).")
+@click.option("--note", default=None, help="A note stored with every decision of this batch.")
+@rules_option
+@engine_option
+@db_option
+def record(files, by, note, rules_path, engine, db_path) -> None:
+    """Classify the items of FILES and record one decision per item in the ledger, with the
+    rulebook that made it. A batch is recorded all or nothing.
+
+    \b
+    Example:
+      launchtier record examples/roadmap.yaml --by "Priya N." --note "2027-Q1 review"
+    """
+    from launchtier.engine import Classifier
+
+    book = load(rules_path)
+    items = _read(book, files)
+    classifier = Classifier(book, engine)
+    pairs = [(item, classifier.decide(item)) for item in items]
+    with _ledger(db_path, create=True) as ledger:
+        seqs = ledger.record(book, pairs, by=by, note=note)
+        head = next(iter(reversed(list(ledger.entries()))), None)
+    counts: dict[str, int] = {}
+    for _, d in pairs:
+        counts[d.tier] = counts.get(d.tier, 0) + 1
+    summary = ", ".join(f"{t.id} {counts[t.id]}" for t in book.tiers if t.id in counts)
+    click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {ledger.path}: {summary}")
+    click.echo(f"rulebook {book.name} {book.version} {book.hash}")
+    if head is not None:
+        click.echo(f"chain head {head.entry_hash}")
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--tier", required=True, help="The tier the team commits to.")
+@click.option("--reason", required=True, help="Why the team disagrees with the computed tier (mandatory).")
+@click.option("--by", required=True, help="Who overrides.")
+@click.option("--approved-by", "approved_by", multiple=True, help="An approver (repeatable); the rulebook may require some.")
+@db_option
+def override(key, tier, reason, by, approved_by, db_path) -> None:
+    """Override the latest recorded decision of item KEY into another tier: "disagree and
+    commit". The computed tier stays beside the final one.
+
+    \b
+    Example:
+      launchtier override PAY-12 --tier tier-1 --reason "Anchor of the pricing campaign" \\
+          --by "Tom O." --approved-by "Priya N." --approved-by "Ana L."
+    """
+    with _ledger(db_path) as ledger:
+        o = ledger.override(key, tier, reason=reason, by=by, approved_by=list(approved_by))
+    approvers = ", ".join(o.approved_by) or "none"
+    click.echo(f"overridden {o.item}: {o.from_tier} → {o.tier} (#{o.seq}) by {o.by}; approved by {approvers}")
+
+
+@cli.command()
+@click.option("--item", "item", metavar="KEY", help="Only this item.")
+@click.option("--quarter", metavar="Q", help="Only this quarter (like 2027-Q1, or 'unscheduled').")
+@click.option("--tier", metavar="TIER", help="Only decisions whose final tier is TIER.")
+@format_option("table", "json", "csv")
+@db_option
+def decisions(item, quarter, tier, fmt, db_path) -> None:
+    """The history of recorded decisions: each item's decisions in order, computed and final
+    tier, and the overrides with their reasons.
+
+    \b
+    Example:
+      launchtier decisions --item PAY-12
+      launchtier decisions --quarter 2027-Q1 --format csv > q1-decisions.csv
+    """
+    with _ledger(db_path) as ledger:
+        records = ledger.history(item=item, quarter=quarter, tier=tier)
+    if fmt == "json":
+        click.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(render_ledger.decisions_csv(records), nl=False)
+    else:
+        click.echo(render_ledger.decisions_table(records))
+
+
+@cli.command()
+@rules_option
+@engine_option
+@click.option("--since", metavar="DATE", help="Only decisions and overrides recorded on or after DATE (YYYY-MM-DD).")
+@format_option("text", "json", "markdown")
+@db_option
+def audit(rules_path, engine, since, fmt, db_path) -> None:
+    """Audit the ledger: the hash chain verifies; every decision replays to the same tier under
+    its own rulebook; which items the current rulebook (or --rules) would now tier differently
+    and which rule changes cause it; overrides against the approval policy; tiers per quarter
+    against capacity. Exit code 1 when the ledger's integrity fails.
+
+    \b
+    Example:
+      launchtier audit
+      launchtier audit --rules rules-2027/ --since 2027-01-01 --format markdown
+    """
+    from launchtier.engine.audit import audit as run_audit
+
+    if since is not None:
+        _check_date(since)
+    book = load(rules_path)
+    with _ledger(db_path) as ledger:
+        report = run_audit(ledger, book, since=since, engine=engine)
+    if fmt == "json":
+        click.echo(report.model_dump_json(indent=2))
+    elif fmt == "markdown":
+        click.echo(render_ledger.audit_markdown(report), nl=False)
+    else:
+        click.echo(render_ledger.audit_text(report))
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def _check_date(text: str) -> None:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"'{text}' is not a date; write it like 2027-01-31", param_hint="--since") from None

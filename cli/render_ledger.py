@@ -1,0 +1,110 @@
+"""Reporters for the ledger: decision history and the audit."""
+
+from __future__ import annotations
+
+import textwrap
+
+import click
+
+from launchtier.engine.audit import AuditReport
+from launchtier.engine.ledger import DecisionRecord
+
+from .render import WIDTH, md, to_csv
+
+
+def decisions_table(records: list[DecisionRecord]) -> str:
+    if not records:
+        return "no decisions recorded (that match)"
+    out = [click.style(f"{'#':>5}  {'RECORDED':<20}  {'ITEM':<10} {'QUARTER':<11} {'COMPUTED':<9} {'FINAL':<9} BY", bold=True)]
+    for r in records:
+        final = r.final_tier + ("*" if r.overrides else "")
+        out.append(f"{r.seq:>5}  {r.recorded_at:<20}  {r.item:<10} {r.quarter or '-':<11} {r.computed_tier:<9} {final:<9} {r.recorded_by}")
+        indent = " " * 7
+        if r.note:
+            out.append(textwrap.fill(f"note: {r.note}", WIDTH, initial_indent=indent, subsequent_indent=indent + "      "))
+        for o in r.overrides:
+            who = f"{o.by}" + (f", approved by {', '.join(o.approved_by)}" if o.approved_by else "")
+            out.append(textwrap.fill(f"* override #{o.seq} {o.at}: {o.from_tier} → {o.tier} by {who}: {o.reason}",
+                                     WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
+    return "\n".join(out)
+
+
+def decisions_csv(records: list[DecisionRecord]) -> str:
+    header = ["seq", "recorded_at", "item", "title", "quarter", "computed_tier", "final_tier", "recorded_by",
+              "note", "override_reason", "override_by", "approved_by", "rulebook_hash"]
+    rows = []
+    for r in records:
+        last = r.overrides[-1] if r.overrides else None
+        rows.append([r.seq, r.recorded_at, r.item, r.title, r.quarter or "", r.computed_tier, r.final_tier,
+                     r.recorded_by, r.note or "", last.reason if last else "", last.by if last else "",
+                     ";".join(last.approved_by) if last else "", r.rulebook["hash"]])
+    return to_csv(header, rows)
+
+
+def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
+    """(title, ok, lines) for each part of the audit, shared by text and Markdown."""
+    i = report.integrity
+    integrity = [f"{i.entries} entries; chain head {i.head or '(empty)'}"]
+    integrity += [f"BROKEN at #{b.seq} (item {b.item}): {b.problem}" if b.seq else f"BROKEN: {b.problem}" for b in i.breaks]
+
+    r = report.reproducibility
+    repro = [f"{r.checked} decisions replayed under their own rulebooks; {len(r.mismatches)} differ"]
+    for m in r.mismatches:
+        if m.problem:
+            repro.append(f"#{m.seq} {m.item}: cannot be replayed: {m.problem}")
+        else:
+            repro.append(f"#{m.seq} {m.item}: recorded {m.recorded_tier} ({', '.join(m.recorded_fired) or 'no rules'}), "
+                         f"replays as {m.replayed_tier} ({', '.join(m.replayed_fired) or 'no rules'})")
+
+    d = report.drift
+    drift = [f"{d.items_checked} items' latest decisions under rulebook {d.rulebook['name']} {d.rulebook['version']} "
+             f"({d.rulebook['hash'][:19]}…): {len(d.changed)} would change tier"]
+    for c in d.changed:
+        final = f", final {c.final_tier}" if c.final_tier != c.recorded_tier else ""
+        drift.append(f"{c.item} {c.title}: {c.recorded_tier}{final} → {c.new_tier} (decision #{c.seq})")
+        for cause in c.causes:
+            drift.append(f"    because {cause.part} {cause.id} {cause.change}: {cause.detail}")
+    for old_hash, changes in d.rule_changes.items():
+        drift.append(f"changes since rulebook {old_hash[:19]}…: {len(changes)}")
+        drift += [f"    {c.part} {c.id} {c.change}: {c.detail}" for c in changes]
+
+    overrides = [f"{len(report.overrides)} overrides; {sum(o.below_policy for o in report.overrides)} below the approval policy"]
+    for o in report.overrides:
+        flag = f" BELOW POLICY: {len(o.approved_by)} of {o.required_approvals} approvals" if o.below_policy else ""
+        approvers = ", ".join(o.approved_by) or "no approvers"
+        overrides.append(f"#{o.seq} {o.at} {o.item}: {o.from_tier} → {o.tier} by {o.by} ({approvers}): {o.reason}{flag}")
+
+    dist = []
+    for q in report.distribution:
+        tiers = ", ".join(f"{t} {n}" for t, n in q.tiers.items())
+        over = f"  OVER CAPACITY: {'; '.join(q.over_capacity)}" if q.over_capacity else ""
+        dist.append(f"{q.quarter}: {tiers}{over}")
+    if not dist:
+        dist = ["no decisions"]
+    return [
+        ("1. Integrity", i.ok, integrity),
+        ("2. Reproducibility", r.ok, repro),
+        ("3. Drift", not d.changed, drift),
+        ("4. Overrides", not any(o.below_policy for o in report.overrides), overrides),
+        ("5. Tiers per quarter (final tiers, latest decisions)", not any(q.over_capacity for q in report.distribution), dist),
+    ]
+
+
+def audit_text(report: AuditReport) -> str:
+    out = [click.style(f"Audit of {report.ledger}", bold=True) + (f" since {report.since}" if report.since else "")]
+    for title, ok, lines in _sections(report):
+        mark = click.style("ok", fg="green") if ok else click.style("attention", fg="red", bold=True)
+        out += ["", f"{click.style(title, bold=True)}: {mark}"]
+        out += ["  " + line for line in lines]
+    out += ["", "integrity: " + ("ok" if report.ok else "FAILED")]
+    return "\n".join(out)
+
+
+def audit_markdown(report: AuditReport) -> str:
+    out = [f"# Audit of {md(report.ledger)}" + (f" since {report.since}" if report.since else ""), ""]
+    for title, ok, lines in _sections(report):
+        out += [f"## {title}: {'ok' if ok else 'attention'}", ""]
+        out += [f"- {md(line.strip())}" for line in lines]
+        out.append("")
+    out.append(f"**Integrity: {'ok' if report.ok else 'FAILED'}**")
+    return "\n".join(out) + "\n"

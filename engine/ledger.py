@@ -1,0 +1,459 @@
+"""The decision ledger: every tier decision and override, append-only and hash-chained.
+
+This module alone owns storage. It speaks SQLite today; its SQL stays plain (standard types,
+``?`` parameters, no SQLite-only syntax outside :func:`_connect`) so that a shared PostgreSQL
+ledger can follow. The schema is versioned in the ``meta`` table and migrated on open.
+
+Tamper evidence: each entry stores the hash of its own content chained to the hash of the entry
+before it, so a changed, inserted, deleted or reordered row breaks the chain at that row. The
+chain is extended inside the writing transaction (``BEGIN IMMEDIATE``), so several processes
+recording at once serialise and never fork it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .decision import Decision
+from .errors import LedgerError
+from .rulebook import Rulebook, rulebook_from_data
+
+SCHEMA_VERSION = 1
+GENESIS = "sha256:" + "0" * 64
+DEFAULT_PATH = "launchtier.db"
+BUSY_TIMEOUT_MS = 60_000
+
+# Each migration brings the schema from version N-1 to N. Never edit one that has shipped.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE meta (
+            name VARCHAR(64) PRIMARY KEY,
+            value TEXT NOT NULL)""",
+        """CREATE TABLE rulebooks (
+            hash VARCHAR(80) PRIMARY KEY,
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            content TEXT NOT NULL,
+            stored_at VARCHAR(32) NOT NULL)""",
+        """CREATE TABLE entries (
+            seq INTEGER PRIMARY KEY,
+            kind VARCHAR(16) NOT NULL,
+            item_key TEXT NOT NULL,
+            quarter VARCHAR(16),
+            computed_tier TEXT NOT NULL,
+            final_tier TEXT NOT NULL,
+            rulebook_hash VARCHAR(80) NOT NULL REFERENCES rulebooks(hash),
+            item_json TEXT NOT NULL,
+            decision_json TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            recorded_at VARCHAR(32) NOT NULL,
+            note TEXT,
+            reason TEXT,
+            approved_by TEXT,
+            overrides_seq INTEGER,
+            prev_hash VARCHAR(80) NOT NULL,
+            entry_hash VARCHAR(80) NOT NULL UNIQUE)""",
+        "CREATE INDEX entries_item ON entries (item_key, seq)",
+    ],
+}
+
+# The columns that an entry's hash covers, in this order.
+HASHED = (
+    "seq", "kind", "item_key", "quarter", "computed_tier", "final_tier", "rulebook_hash",
+    "item_json", "decision_json", "recorded_by", "recorded_at", "note", "reason", "approved_by",
+    "overrides_seq",
+)
+COLUMNS = HASHED + ("prev_hash", "entry_hash")
+
+
+def canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    content = canonical([prev_hash] + [row[c] for c in HASHED])
+    return "sha256:" + hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OverrideRecord(_Data):
+    seq: int
+    item: str
+    from_tier: str
+    tier: str
+    reason: str
+    by: str
+    approved_by: list[str]
+    at: str
+    required_approvals: int
+
+
+class DecisionRecord(_Data):
+    """One recorded decision, with the overrides that followed it."""
+
+    seq: int
+    item: str
+    title: str
+    quarter: str | None
+    computed_tier: str
+    final_tier: str
+    recorded_by: str
+    recorded_at: str
+    note: str | None
+    rulebook: dict[str, str]
+    overrides: list[OverrideRecord] = Field(default_factory=list)
+    decision: Decision
+
+
+class Entry(_Data):
+    """A raw ledger row, as stored (what the audit checks)."""
+
+    seq: int
+    kind: str
+    item_key: str
+    quarter: str | None
+    computed_tier: str
+    final_tier: str
+    rulebook_hash: str
+    item_json: str
+    decision_json: str
+    recorded_by: str
+    recorded_at: str
+    note: str | None
+    reason: str | None
+    approved_by: str | None
+    overrides_seq: int | None
+    prev_hash: str
+    entry_hash: str
+
+    def row(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+def resolve_path(path: str | os.PathLike | None) -> Path:
+    return Path(path or os.environ.get("LAUNCHTIER_DB") or DEFAULT_PATH)
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+class Ledger:
+    """The decision ledger at ``path`` (created on first write)."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True):
+        self.path = resolve_path(path)
+        if not self.path.exists() and not create:
+            raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME)")
+        try:
+            self._conn = _connect(self.path, readonly=False)
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise LedgerError(f"{self.path}: cannot be opened as a ledger ({e})") from None
+        self._rulebooks: dict[str, Rulebook] = {}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---- schema -------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        has_meta = self._conn.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()[0]
+        if not has_meta:
+            return 0
+        row = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self) -> None:
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise LedgerError(
+                f"{self.path}: ledger schema version {current} is newer than this launchtier "
+                f"understands ({SCHEMA_VERSION}); upgrade launchtier to use this ledger"
+            )
+        if current == SCHEMA_VERSION:
+            return
+        with self._write():
+            current = self.schema_version()  # another process may have migrated meanwhile
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version]:
+                    self._conn.execute(statement)
+                self._conn.execute("DELETE FROM meta WHERE name = 'schema_version'")
+                self._conn.execute("INSERT INTO meta (name, value) VALUES ('schema_version', ?)", (str(version),))
+
+    class _Transaction:
+        def __init__(self, conn: sqlite3.Connection):
+            self.conn = conn
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return self.conn
+
+        def __exit__(self, exc_type, exc, tb) -> None:
+            if exc_type is None:
+                self.conn.execute("COMMIT")
+            else:
+                self.conn.execute("ROLLBACK")
+
+    def _write(self) -> "_Transaction":
+        return Ledger._Transaction(self._conn)
+
+    # ---- writing ------------------------------------------------------------------------
+    def _store_rulebook(self, book: Rulebook, at: str) -> None:
+        exists = self._conn.execute("SELECT 1 FROM rulebooks WHERE hash = ?", (book.hash,)).fetchone()
+        if not exists:
+            self._conn.execute(
+                "INSERT INTO rulebooks (hash, name, version, content, stored_at) VALUES (?, ?, ?, ?, ?)",
+                (book.hash, book.name, book.version, canonical(book.model_dump(mode="json")), at),
+            )
+
+    def _append(self, rows: Iterable[dict[str, Any]]) -> list[int]:
+        """Append entries to the chain; the caller holds the write transaction."""
+        last = self._conn.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+        seqs = []
+        sql = f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+        for row in rows:
+            seq += 1
+            row = {**row, "seq": seq, "prev_hash": prev}
+            row["entry_hash"] = prev = entry_hash(prev, row)
+            self._conn.execute(sql, [row[c] for c in COLUMNS])
+            seqs.append(seq)
+        return seqs
+
+    def record(
+        self,
+        book: Rulebook,
+        pairs: Iterable[tuple[Any, Decision]],
+        *,
+        by: str,
+        note: str | None = None,
+        at: str | None = None,
+    ) -> list[int]:
+        """Append one decision per (item, decision), all or nothing. Returns their sequence numbers."""
+        at = at or now_utc()
+        rows = (
+            {
+                "kind": "decision",
+                "item_key": item.key,
+                "quarter": item.quarter,
+                "computed_tier": decision.tier,
+                "final_tier": decision.tier,
+                "rulebook_hash": book.hash,
+                "item_json": canonical(item.model_dump(mode="json")),
+                "decision_json": canonical(decision.model_dump(mode="json")),
+                "recorded_by": by,
+                "recorded_at": at,
+                "note": note,
+                "reason": None,
+                "approved_by": None,
+                "overrides_seq": None,
+            }
+            for item, decision in pairs
+        )
+        try:
+            with self._write():
+                self._store_rulebook(book, at)
+                return self._append(rows)
+        except sqlite3.OperationalError as e:
+            raise LedgerError(f"{self.path}: nothing was recorded: {e}") from None
+
+    def override(
+        self,
+        key: str,
+        tier: str,
+        *,
+        reason: str,
+        by: str,
+        approved_by: list[str],
+        at: str | None = None,
+    ) -> OverrideRecord:
+        """Override the latest decision of ``key`` into ``tier`` ("disagree and commit")."""
+        if not reason or not reason.strip():
+            raise LedgerError("an override needs a reason (--reason)")
+        at = at or now_utc()
+        approvers = list(dict.fromkeys(a.strip() for a in approved_by if a.strip()))
+        try:
+            with self._write():
+                latest = self._latest_decision(key)
+                if latest is None:
+                    raise LedgerError(f"no decision recorded for item {key}; record it first (launchtier record FILE --by NAME)")
+                book = self.rulebook(latest.rulebook_hash)
+                if tier not in book.tier_by_id:
+                    raise LedgerError(f"unknown tier '{tier}' (tiers of rulebook {book.name} {book.version}: {', '.join(book.tier_by_id)})")
+                current = self._final_tier(latest)
+                if tier == current:
+                    raise LedgerError(f"{key} is already {tier}; nothing to override")
+                needed = required_approvals(book, current, tier)
+                if len(approvers) < needed:
+                    raise LedgerError(
+                        f"overriding {key} from {current} to {tier} needs {needed} approvals under rulebook "
+                        f"{book.name} {book.version} (overrides policy); got {len(approvers)}: add --approved-by NAME"
+                    )
+                row = {
+                    "kind": "override",
+                    "item_key": key,
+                    "quarter": latest.quarter,
+                    "computed_tier": latest.computed_tier,
+                    "final_tier": tier,
+                    "rulebook_hash": latest.rulebook_hash,
+                    "item_json": latest.item_json,
+                    "decision_json": latest.decision_json,
+                    "recorded_by": by,
+                    "recorded_at": at,
+                    "note": None,
+                    "reason": reason.strip(),
+                    "approved_by": canonical(approvers),
+                    "overrides_seq": latest.seq,
+                }
+                (seq,) = self._append([row])
+        except sqlite3.OperationalError as e:
+            raise LedgerError(f"{self.path}: the override was not recorded: {e}") from None
+        return OverrideRecord(seq=seq, item=key, from_tier=current, tier=tier, reason=reason.strip(), by=by,
+                              approved_by=approvers, at=at, required_approvals=needed)
+
+    # ---- reading ------------------------------------------------------------------------
+    def entries(self, since: str | None = None) -> Iterator[Entry]:
+        sql = f"SELECT {', '.join(COLUMNS)} FROM entries"
+        params: tuple = ()
+        if since:
+            sql += " WHERE recorded_at >= ?"
+            params = (since,)
+        for row in self._conn.execute(sql + " ORDER BY seq", params):
+            yield Entry(**dict(zip(COLUMNS, row)))
+
+    def rulebook(self, hash_: str) -> Rulebook:
+        book = self._rulebooks.get(hash_)
+        if book is None:
+            row = self._conn.execute("SELECT content FROM rulebooks WHERE hash = ?", (hash_,)).fetchone()
+            if row is None:
+                raise LedgerError(f"{self.path}: rulebook {hash_} is missing from the ledger")
+            book = rulebook_from_data(json.loads(row[0]), file=f"ledger rulebook {hash_[:19]}")
+            self._rulebooks[hash_] = book
+        return book
+
+    def rulebook_hashes(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT hash FROM rulebooks ORDER BY stored_at, hash")]
+
+    def stored_rulebook_hash(self, hash_: str) -> str:
+        """The hash recomputed from the stored content (differs if the content was altered)."""
+        return self.rulebook(hash_).hash
+
+    def _latest_decision(self, key: str) -> Entry | None:
+        row = self._conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM entries WHERE item_key = ? AND kind = 'decision' ORDER BY seq DESC LIMIT 1",
+            (key,),
+        ).fetchone()
+        return Entry(**dict(zip(COLUMNS, row))) if row else None
+
+    def _final_tier(self, decision: Entry) -> str:
+        row = self._conn.execute(
+            "SELECT final_tier FROM entries WHERE overrides_seq = ? ORDER BY seq DESC LIMIT 1", (decision.seq,)
+        ).fetchone()
+        return row[0] if row else decision.final_tier
+
+    def history(self, item: str | None = None, quarter: str | None = None, tier: str | None = None) -> list[DecisionRecord]:
+        """Each item's decisions in order, with their overrides; filters match the final tier."""
+        records: dict[int, DecisionRecord] = {}
+        overrides: dict[int, list[OverrideRecord]] = {}
+        for e in self.entries():
+            if item is not None and e.item_key != item:
+                continue
+            if e.kind == "override":
+                book = self.rulebook(e.rulebook_hash)
+                earlier = overrides.get(e.overrides_seq or 0, [])
+                from_tier = earlier[-1].tier if earlier else e.computed_tier
+                overrides.setdefault(e.overrides_seq or 0, []).append(OverrideRecord(
+                    seq=e.seq, item=e.item_key, from_tier=from_tier, tier=e.final_tier, reason=e.reason or "",
+                    by=e.recorded_by, approved_by=json.loads(e.approved_by or "[]"), at=e.recorded_at,
+                    required_approvals=required_approvals(book, from_tier, e.final_tier)))
+                continue
+            book = self.rulebook(e.rulebook_hash)
+            decision = Decision.model_validate_json(e.decision_json)
+            records[e.seq] = DecisionRecord(
+                seq=e.seq, item=e.item_key, title=decision.title, quarter=e.quarter,
+                computed_tier=e.computed_tier, final_tier=e.final_tier, recorded_by=e.recorded_by,
+                recorded_at=e.recorded_at, note=e.note,
+                rulebook={"name": book.name, "version": book.version, "hash": book.hash}, decision=decision)
+        out = []
+        for seq, rec in records.items():
+            ovs = overrides.get(seq, [])
+            if ovs:
+                rec = rec.model_copy(update={"overrides": ovs, "final_tier": ovs[-1].tier})
+            if quarter is not None and (rec.quarter or "unscheduled") != quarter:
+                continue
+            if tier is not None and rec.final_tier != tier:
+                continue
+            out.append(rec)
+        return out
+
+    def latest(self) -> list[DecisionRecord]:
+        """The latest decision of each item (with its overrides), in order of recording."""
+        latest: dict[str, DecisionRecord] = {}
+        for rec in self.history():
+            latest.pop(rec.item, None)
+            latest[rec.item] = rec
+        return list(latest.values())
+
+    def precedents(self, tier: str, exclude: str, limit: int = 3) -> list[DecisionRecord]:
+        """The most recent other items whose latest final tier is ``tier``: past launches to compare with."""
+        found = [r for r in reversed(self.latest()) if r.final_tier == tier and r.item != exclude]
+        return found[:limit]
+
+
+def required_approvals(book: Rulebook, from_tier: str, to_tier: str) -> int:
+    """Approvals needed to override out of ``from_tier`` into ``to_tier`` under the rulebook's policy."""
+    policy = book.overrides
+    return max(
+        policy[from_tier].approvals if from_tier in policy else 0,
+        policy[to_tier].approvals if to_tier in policy else 0,
+    )
+
+
+def verify_chain(entries: Iterable[Entry]) -> list[tuple[Entry, str]]:
+    """Every entry whose link or content does not verify, with what is wrong."""
+    broken = []
+    prev = GENESIS
+    expected_seq = 1
+    for e in entries:
+        row = e.row()
+        if e.seq != expected_seq:
+            broken.append((e, f"sequence jumps from {expected_seq - 1} to {e.seq}: an entry was deleted or inserted"))
+        elif e.prev_hash != prev:
+            broken.append((e, "its link to the previous entry does not match: an entry before it was changed, deleted, inserted or reordered"))
+        elif entry_hash(e.prev_hash, row) != e.entry_hash:
+            broken.append((e, "its content does not match its hash: the entry was changed"))
+        prev = e.entry_hash
+        expected_seq = e.seq + 1
+    return broken
