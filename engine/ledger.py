@@ -169,6 +169,8 @@ class Ledger:
         self.path = resolve_path(path)
         if not self.path.exists() and not create:
             raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME)")
+        if not self.path.parent.is_dir():
+            raise LedgerError(f"{self.path}: the directory {self.path.parent} does not exist")
         try:
             self._conn = _connect(self.path, readonly=False)
             self._migrate()
@@ -405,7 +407,7 @@ class Ledger:
                 seq=e.seq, item=e.item_key, title=decision.title, quarter=e.quarter,
                 computed_tier=e.computed_tier, final_tier=e.final_tier, recorded_by=e.recorded_by,
                 recorded_at=e.recorded_at, note=e.note,
-                rulebook={"name": book.name, "version": book.version, "hash": book.hash}, decision=decision)
+                rulebook={"name": book.name, "version": book.version, "hash": e.rulebook_hash}, decision=decision)
         out = []
         for seq, rec in records.items():
             ovs = overrides.get(seq, [])

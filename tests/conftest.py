@@ -29,6 +29,7 @@ class Runner:
 
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Runner:
+    (tmp_path / "ledger").mkdir()
     return Runner(monkeypatch, tmp_path / "ledger" / "launchtier.db")
 
 

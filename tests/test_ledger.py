@@ -1,0 +1,354 @@
+"""The decision ledger and the audit, end to end on temporary databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from launchtier.engine import Classifier, ItemReader, load_rulebook
+from launchtier.engine.errors import LedgerError
+from launchtier.engine.ledger import SCHEMA_VERSION, Ledger, entry_hash, verify_chain
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "rules" / "default.yaml"
+AUDIENCES = ["admin", "end_user", "buyer"]
+MOTIONS = ["none", "retention", "deal_acceleration", "expansion", "new_logo"]
+DIFFS = ["none", "parity", "better", "first"]
+
+
+def make_items(n: int, seed: int = 7, prefix: str = "GEN") -> list[dict]:
+    rng = random.Random(seed)
+    return [
+        {
+            "key": f"{prefix}-{i}",
+            "title": f"Generated item {i}",
+            "quarter": rng.choice(["2027-Q1", "2027-Q2", None]),
+            "signals": {
+                "revenue_motion": rng.choice(MOTIONS),
+                "differentiation": rng.choice(DIFFS),
+                "customer_reach": rng.randint(0, 100),
+                "audience": rng.choice(AUDIENCES),
+                "new_market": rng.random() < 0.1,
+                "positioning": rng.choice(["none", "strengthens", "changes"]),
+            },
+        }
+        for i in range(n)
+    ]
+
+
+def write_items(path: Path, items: list[dict]) -> Path:
+    path.write_text(json.dumps({"items": items}))
+    return path
+
+
+def rows(db: Path, sql: str = "SELECT COUNT(*) FROM entries") -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_record_override_history_audit_end_to_end(runner, roadmap):
+    rec = runner("record", roadmap, "--by", "Priya", "--note", "2027-Q1 review")
+    assert rec.exit_code == 0, rec.output
+    assert rec.output.startswith(f"recorded 12 decisions (#1-#12) in {runner.ledger}")
+    assert "chain head sha256:" in rec.output
+
+    refused = runner("override", "PAY-12", "--tier", "tier-1", "--reason", "Anchor of the campaign", "--by", "Tom", "--approved-by", "Priya")
+    assert refused.exit_code == 2
+    assert "overriding PAY-12 from tier-2 to tier-1 needs 2 approvals" in refused.stderr
+    assert "got 1: add --approved-by NAME" in refused.stderr
+
+    ok = runner("override", "PAY-12", "--tier", "tier-1", "--reason", "Anchor of the campaign", "--by", "Tom",
+                "--approved-by", "Priya", "--approved-by", "Ana")
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.strip() == "overridden PAY-12: tier-2 → tier-1 (#13) by Tom; approved by Priya, Ana"
+
+    hist = runner("decisions", "--item", "PAY-12", "--format", "json")
+    assert hist.exit_code == 0
+    (record,) = json.loads(hist.output)
+    assert (record["computed_tier"], record["final_tier"]) == ("tier-2", "tier-1")
+    assert record["overrides"][0]["reason"] == "Anchor of the campaign"
+    assert record["decision"]["tier"] == "tier-2" and record["note"] == "2027-Q1 review"
+
+    table = runner("decisions")
+    assert "tier-2    tier-1*   Priya" in table.output
+    flat = " ".join(table.output.split())  # long lines wrap at 100 columns
+    assert "* override #13" in flat and "tier-2 → tier-1 by Tom, approved by Priya, Ana: Anchor of the campaign" in flat
+
+    report = runner("audit", "--format", "json")
+    assert report.exit_code == 0, report.output
+    data = json.loads(report.output)
+    assert data["integrity"]["ok"] and data["integrity"]["entries"] == 13
+    assert data["reproducibility"] == {"ok": True, "checked": 12, "mismatches": []}
+    assert data["drift"]["changed"] == []
+    assert [(o["item"], o["below_policy"]) for o in data["overrides"]] == [("PAY-12", False)]
+    q2 = next(q for q in data["distribution"] if q["quarter"] == "2027-Q2")
+    assert q2["over_capacity"] == ["tier-1: 2 of at most 1"]
+
+
+def test_override_needs_a_recorded_decision_and_a_reason(runner, roadmap):
+    none = runner("override", "PAY-12", "--tier", "tier-3", "--reason", "x", "--by", "Tom")
+    assert none.exit_code == 2
+    assert "no ledger here yet" in none.stderr
+    runner("record", roadmap, "--by", "Priya")
+    missing = runner("override", "PAY-99", "--tier", "tier-3", "--reason", "x", "--by", "Tom")
+    assert missing.exit_code == 2 and "no decision recorded for item PAY-99" in missing.stderr
+    blank = runner("override", "PAY-63", "--tier", "tier-3", "--reason", "  ", "--by", "Tom")
+    assert blank.exit_code == 2 and "an override needs a reason" in blank.stderr
+    no_reason = runner("override", "PAY-63", "--tier", "tier-3", "--by", "Tom")
+    assert no_reason.exit_code == 2 and "Missing option '--reason'" in no_reason.stderr
+    bad_tier = runner("override", "PAY-63", "--tier", "tier-9", "--reason", "x", "--by", "Tom")
+    assert bad_tier.exit_code == 2 and "unknown tier 'tier-9'" in bad_tier.stderr
+    # a demotion between tiers without a policy needs no approval
+    demoted = runner("override", "PAY-63", "--tier", "tier-3", "--reason", "Support asked for notes", "--by", "Tom")
+    assert demoted.exit_code == 0
+
+
+def test_decisions_filters_and_csv(runner, roadmap):
+    runner("record", roadmap, "--by", "Priya")
+    q1 = json.loads(runner("decisions", "--quarter", "2027-Q1", "--format", "json").output)
+    assert q1 and {r["quarter"] for r in q1} == {"2027-Q1"}
+    unscheduled = json.loads(runner("decisions", "--quarter", "unscheduled", "--format", "json").output)
+    assert {r["item"] for r in unscheduled} == {"PAY-70", "PAY-74"}
+    t4 = runner("decisions", "--tier", "tier-4", "--format", "csv")
+    lines = t4.output.splitlines()
+    assert lines[0].startswith("seq,recorded_at,item,title,quarter,computed_tier,final_tier")
+    assert {line.split(",")[2] for line in lines[1:]} == {"PAY-57", "PAY-63"}
+
+
+def test_a_rescore_is_a_new_decision(runner, roadmap, tmp_path):
+    runner("record", roadmap, "--by", "Priya")
+    items = json.loads(json.dumps(__import__("yaml").safe_load(roadmap.read_text())))
+    pay41 = next(i for i in items["items"] if i["key"] == "PAY-41")
+    pay41["signals"]["stage"] = "ga"
+    write_items(tmp_path / "ga.json", [pay41])
+    assert runner("record", tmp_path / "ga.json", "--by", "Priya", "--note", "GA").exit_code == 0
+    history = json.loads(runner("decisions", "--item", "PAY-41", "--format", "json").output)
+    assert [(r["final_tier"], r["note"]) for r in history] == [("tier-2", None), ("tier-1", "GA")]
+
+
+def test_a_batch_with_one_bad_item_records_nothing(runner, roadmap, tmp_path):
+    runner("record", roadmap, "--by", "Priya")
+    items = make_items(30)
+    items[17]["signals"]["customer_reach"] = 170
+    bad = write_items(tmp_path / "bad.json", items)
+    result = runner("record", bad, "--by", "Priya")
+    assert result.exit_code == 2
+    assert "item GEN-17: signals.customer_reach: 170 is not allowed" in result.stderr
+    assert rows(runner.ledger) == 12
+    assert runner("audit").exit_code == 0
+
+
+@pytest.mark.parametrize("tamper,expected", [
+    ("UPDATE entries SET final_tier = 'tier-1' WHERE seq = 5", "BROKEN at #5 (item PAY-44): its content does not match its hash"),
+    ("DELETE FROM entries WHERE seq = 4", "BROKEN at #5 (item PAY-44): sequence jumps from 3 to 5"),
+    ("UPDATE entries SET seq = seq + 100 WHERE seq = 12", "BROKEN at #112"),
+    ("UPDATE entries SET recorded_by = 'Mallory' WHERE seq = 1", "BROKEN at #1 (item PAY-12): its content does not match its hash"),
+    ("UPDATE rulebooks SET content = replace(content, '\"max\":1,', '\"max\":5,')", "stored rulebook sha256:b"),
+])
+def test_a_tampered_ledger_fails_the_audit_and_names_the_entry(runner, roadmap, tamper, expected):
+    runner("record", roadmap, "--by", "Priya")
+    conn = sqlite3.connect(runner.ledger)
+    conn.execute(tamper)
+    conn.commit()
+    conn.close()
+    result = runner("audit")
+    assert result.exit_code == 1
+    assert expected in result.output
+    assert "integrity: FAILED" in result.output
+
+
+def _rechain(db: Path) -> None:
+    """What a careful forger does: recompute every hash after changing rows."""
+    with Ledger(db) as ledger:
+        entries = list(ledger.entries())
+    conn = sqlite3.connect(db)
+    prev = "sha256:" + "0" * 64
+    for e in entries:
+        row = e.row()
+        row["prev_hash"] = prev
+        prev = entry_hash(prev, row)
+        conn.execute("UPDATE entries SET prev_hash = ?, entry_hash = ? WHERE seq = ?", (row["prev_hash"], prev, e.seq))
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("tamper,expected", [
+    # two entries swapped: each chain link breaks where the order changed
+    ("UPDATE entries SET seq = -2 WHERE seq = 2; UPDATE entries SET seq = 2 WHERE seq = 3;"
+     " UPDATE entries SET seq = 3 WHERE seq = -2", "BROKEN at #2"),
+    # an entry inserted in the middle of the chain, copying a neighbour's hashes
+    ("INSERT INTO entries SELECT 13, kind, 'FORGED-1', quarter, computed_tier, final_tier, rulebook_hash, item_json,"
+     " decision_json, recorded_by, recorded_at, note, reason, approved_by, overrides_seq, entry_hash, entry_hash || 'x'"
+     " FROM entries WHERE seq = 12; UPDATE entries SET seq = 14 WHERE seq = 12; UPDATE entries SET seq = 12 WHERE seq = 13;"
+     " UPDATE entries SET seq = 13 WHERE seq = 14", "BROKEN at #12 (item FORGED-1)"),
+])
+def test_reordered_and_inserted_entries_are_detected(runner, roadmap, tamper, expected):
+    runner("record", roadmap, "--by", "Priya")
+    conn = sqlite3.connect(runner.ledger)
+    conn.executescript(tamper)
+    conn.close()
+    result = runner("audit")
+    assert result.exit_code == 1
+    assert expected in result.output
+
+
+def test_a_rechained_forgery_is_caught_by_the_replay(runner, roadmap):
+    runner("record", roadmap, "--by", "Priya")
+    conn = sqlite3.connect(runner.ledger)
+    conn.execute("UPDATE entries SET computed_tier = 'tier-1', final_tier = 'tier-1' WHERE item_key = 'PAY-63'")
+    conn.commit()
+    conn.close()
+    _rechain(runner.ledger)
+    result = runner("audit", "--format", "json")
+    data = json.loads(result.output)
+    assert data["integrity"]["ok"]  # the chain itself was rebuilt ...
+    (mismatch,) = data["reproducibility"]["mismatches"]  # ... but the decision does not replay
+    assert (mismatch["item"], mismatch["recorded_tier"], mismatch["replayed_tier"]) == ("PAY-63", "tier-1", "tier-4")
+
+
+def test_drift_names_the_items_and_the_rule_changes(runner, roadmap, tmp_path):
+    runner("record", roadmap, "--by", "Priya")
+    text = DEFAULT.read_text()
+    changed = tmp_path / "rules.yaml"
+    changed.write_text(text.replace("when: {launch: {gte: 3}}", "when: {launch: {gte: 5}}")
+                       .replace("score: {lead_generation: 2}", "score: {lead_generation: 1}"))
+    result = runner("audit", "--rules", changed, "--format", "json")
+    assert result.exit_code == 0
+    drift = json.loads(result.output)["drift"]
+    moved = {c["item"]: (c["recorded_tier"], c["new_tier"]) for c in drift["changed"]}
+    assert moved == {"PAY-12": ("tier-2", "tier-3"), "PAY-47": ("tier-2", "tier-4"), "PAY-70": ("tier-2", "tier-4")}
+    pay12 = next(c for c in drift["changed"] if c["item"] == "PAY-12")
+    assert {(c["id"], c["change"]) for c in pay12["causes"]} == {("revenue-expansion", "re-weighted"), ("tier-2", "condition changed")}
+    pay47 = next(c for c in drift["changed"] if c["item"] == "PAY-47")
+    assert [(c["id"], c["change"]) for c in pay47["causes"]] == [("tier-2", "condition changed")]
+    text_out = runner("audit", "--rules", changed).output
+    assert "PAY-12 Usage-based pricing: tier-2 → tier-3 (decision #1)" in text_out
+    assert "because rule revenue-expansion re-weighted: lead_generation +2 → lead_generation +1" in text_out
+
+
+def test_past_decisions_replay_after_the_rule_files_are_gone(runner, roadmap, tmp_path):
+    custom = tmp_path / "team-rules.yaml"
+    custom.write_text(DEFAULT.read_text().replace("rulebook: default", "rulebook: team"))
+    assert runner("record", roadmap, "--by", "Priya", "--rules", custom).exit_code == 0
+    custom.unlink()
+    result = runner("audit", "--format", "json")
+    data = json.loads(result.output)
+    assert data["reproducibility"]["checked"] == 12 and data["reproducibility"]["ok"]
+
+
+def test_audit_since_limits_replay_and_overrides(runner, roadmap):
+    runner("record", roadmap, "--by", "Priya")
+    data = json.loads(runner("audit", "--since", "2999-01-01", "--format", "json").output)
+    assert data["reproducibility"]["checked"] == 0 and data["integrity"]["entries"] == 12
+    bad = runner("audit", "--since", "last week")
+    assert bad.exit_code == 2 and "'last week' is not a date" in bad.stderr
+
+
+def test_audit_markdown(runner, roadmap):
+    runner("record", roadmap, "--by", "Priya")
+    result = runner("audit", "--format", "markdown")
+    assert result.exit_code == 0
+    assert result.output.startswith(f"# Audit of {runner.ledger}")
+    assert "## 1. Integrity: ok" in result.output and "**Integrity: ok**" in result.output
+
+
+def test_explain_shows_precedents_from_the_ledger(runner, roadmap):
+    without = runner("explain", roadmap, "--item", "PAY-47")
+    assert "Precedents" not in without.output
+    runner("record", roadmap, "--by", "Priya")
+    result = runner("explain", roadmap, "--item", "PAY-47", "--format", "json")
+    precedents = json.loads(result.output)["precedents"]
+    assert [p["item"] for p in precedents] == ["PAY-70", "PAY-41", "PAY-12"]
+    assert all(p["tier"] == "tier-2" for p in precedents)
+
+
+def test_a_newer_schema_is_refused_and_an_empty_file_is_migrated(tmp_path):
+    db = tmp_path / "l.db"
+    with Ledger(db) as ledger:
+        assert ledger.schema_version() == SCHEMA_VERSION
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    conn.commit()
+    conn.close()
+    with pytest.raises(LedgerError, match=r"schema version 2 is newer than this launchtier understands \(1\); upgrade"):
+        Ledger(db)
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    with Ledger(empty) as ledger:
+        assert ledger.schema_version() == SCHEMA_VERSION
+        assert list(ledger.entries()) == []
+
+
+def test_not_a_database(runner, tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_text("this is not sqlite " * 100)
+    result = runner("decisions", "--db", junk)
+    assert result.exit_code == 2
+    assert f"{junk}: cannot be opened as a ledger" in result.stderr
+
+
+RECORD = [sys.executable, "-m", "launchtier.cli", "record"]
+
+
+def _record_cmd(files, db, by):
+    return [sys.executable, "-c", "from launchtier.cli.main import main; main()", "record", *map(str, files), "--by", by, "--db", str(db)]
+
+
+def test_four_processes_recording_at_once_lose_nothing(tmp_path):
+    db = tmp_path / "shared.db"
+    files = [write_items(tmp_path / f"w{i}.json", make_items(50, seed=i, prefix=f"W{i}")) for i in range(4)]
+    procs = [subprocess.Popen(_record_cmd([f], db, f"writer-{i}"), stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i, f in enumerate(files)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()
+    with Ledger(db) as ledger:
+        entries = list(ledger.entries())
+        assert len(entries) == 200
+        assert verify_chain(entries) == []
+        assert len({e.item_key for e in entries}) == 200
+        # each batch is contiguous: a batch is one transaction
+        by_writer = {}
+        for e in entries:
+            by_writer.setdefault(e.recorded_by, []).append(e.seq)
+        assert all(seqs == list(range(seqs[0], seqs[0] + 50)) for seqs in by_writer.values())
+
+
+def test_a_killed_record_leaves_the_ledger_as_it_was(tmp_path):
+    db = tmp_path / "killed.db"
+    first = write_items(tmp_path / "first.json", make_items(20, seed=1, prefix="A"))
+    assert subprocess.run(_record_cmd([first], db, "setup"), capture_output=True).returncode == 0
+    big = write_items(tmp_path / "big.json", make_items(6000, seed=2, prefix="B"))
+    wal = Path(str(db) + "-wal")
+    wal_before = wal.stat().st_size if wal.exists() else 0
+    proc = subprocess.Popen(_record_cmd([big], db, "victim"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    # kill it once it is writing its transaction (the WAL grows), not before
+    while time.monotonic() < deadline and proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > wal_before + 64 * 1024:
+            break
+        time.sleep(0.005)
+    killed_midway = proc.poll() is None
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    count = rows(db)
+    assert count in (20, 6020)
+    if killed_midway:
+        assert count == 20
+    with Ledger(db) as ledger:
+        assert verify_chain(ledger.entries()) == []
+    audit = subprocess.run([sys.executable, "-c", "from launchtier.cli.main import main; main()", "audit", "--db", str(db)],
+                           capture_output=True, text=True)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "integrity: ok" in audit.stdout
