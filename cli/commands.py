@@ -275,3 +275,33 @@ def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rul
         _echo("\n".join(render.checklist_markdown(title, rows) for title, rows in sections).rstrip())
     else:
         _echo("\n\n".join(render.checklist_text(title, rows) for title, rows in sections))
+
+
+@rules.command("test")
+@click.argument("cases", nargs=-1, type=click.Path())
+@rules_option
+@engine_option
+@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              help="Fail when fewer than PCT percent of the rules fire in some case.")
+@format_option("text", "json")
+def rules_test(cases: tuple[str, ...], rules_path: str | None, engine: str, min_coverage: float | None, fmt: str) -> None:
+    """Run rule tests: each case is an item with the tier, kind, fired rules and artifacts it
+    must get. CASES default to tests/*.yaml beside the rulebook. Reports failing cases, then
+    coverage: rules fired, tiers reached, artifacts produced. Exit 1 on a failing case or
+    coverage below --min-coverage.
+
+    \b
+    Example:
+      launchtier rules test --min-coverage 100
+      launchtier rules test my-cases.yaml --rules my-rules.yaml --format json
+    """
+    from pathlib import Path
+
+    from launchtier.engine.ruletests import default_case_files, run_tests
+
+    book = load(rules_path)
+    paths = [Path(c) for c in cases] or default_case_files(rules_path, book)
+    report = run_tests(book, paths, engine=engine, min_coverage=min_coverage)
+    _echo(report.model_dump_json(indent=2) if fmt == "json" else render.test_report_text(report))
+    if not report.ok:
+        raise SystemExit(1)

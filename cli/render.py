@@ -326,3 +326,24 @@ def rulebook_text(book: Rulebook) -> str:
 def rulebook_json(book: Rulebook) -> str:
     data = {"hash": book.hash, "source": book.source, **book.model_dump(mode="json")}
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+# ---- rule tests ----------------------------------------------------------------------------
+def test_report_text(report) -> str:
+    out = []
+    for r in report.results:
+        if not r.passed:
+            out.append(click.style(f"FAIL {r.name}", fg="red", bold=True) + f"  ({r.file})")
+            out += [f"  {d}" for d in r.differences]
+    c = report.coverage
+    passed = report.cases - report.failed
+    out.append(f"{passed} passed, {report.failed} failed ({len(report.files)} files, rulebook {report.rulebook['name']} {report.rulebook['version']})")
+    out.append(f"rule coverage: {c.percent:g}% ({c.rules_fired} of {c.rules_total} rules fired in some case)")
+    if c.never_fired:
+        out.append(textwrap.fill("never fired: " + ", ".join(c.never_fired), WIDTH, subsequent_indent="  ", break_on_hyphens=False))
+    out.append(f"tiers reached: {', '.join(c.tiers_reached) or 'none'}" + (f"; never: {', '.join(c.tiers_never_reached)}" if c.tiers_never_reached else ""))
+    out.append(f"artifacts produced: {len(c.artifacts_produced)} of {len(c.artifacts_produced) + len(c.artifacts_never_produced)}"
+               + (f"; never: {', '.join(c.artifacts_never_produced)}" if c.artifacts_never_produced else ""))
+    if report.min_coverage is not None and c.percent < report.min_coverage:
+        out.append(click.style(f"coverage {c.percent:g}% is below the minimum of {report.min_coverage:g}%", fg="red", bold=True))
+    return "\n".join(out)

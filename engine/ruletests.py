@@ -1,0 +1,191 @@
+"""Rule tests: cases that pin what a rulebook decides, with coverage (like ``opa test``).
+
+A case file holds one case, a list of cases, or ``{cases: [...]}``. A case is
+``{name?, item: {...}, expect: {tier?, kind?, fired?, not_fired?, artifacts?, not_artifacts?, scores?}}``;
+``item`` is an item as in an item file (``key`` and ``title`` may be left out).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .classify import Classifier
+from .errors import ItemError, Problem
+from .items import ItemReader
+from .rulebook import Rulebook
+from .validation import problems_from
+from .yamlio import FileProblem, line_of, parse_yaml, read_text
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tier: str | None = None
+    kind: str | None = None
+    fired: list[str] = Field(default_factory=list, description="rules that must fire")
+    not_fired: list[str] = Field(default_factory=list, description="rules that must not fire")
+    artifacts: list[str] = Field(default_factory=list, description="artifacts that must follow")
+    not_artifacts: list[str] = Field(default_factory=list, description="artifacts that must not follow")
+    scores: dict[str, int] = Field(default_factory=dict, description="scores that must have these values")
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    item: dict[str, Any]
+    expect: Expect = Field(default_factory=Expect)
+
+
+class CaseResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str
+    name: str
+    passed: bool
+    differences: list[str] = Field(default_factory=list)
+    tier: str
+
+
+class Coverage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules_total: int
+    rules_fired: int
+    percent: float
+    never_fired: list[str]
+    tiers_reached: list[str]
+    tiers_never_reached: list[str]
+    artifacts_produced: list[str]
+    artifacts_never_produced: list[str]
+
+
+class TestReport(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    __test__ = False  # not a pytest class
+
+    rulebook: dict[str, str]
+    files: list[str]
+    cases: int
+    failed: int
+    results: list[CaseResult]
+    coverage: Coverage
+    min_coverage: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        below = self.min_coverage is not None and self.coverage.percent < self.min_coverage
+        return self.failed == 0 and not below
+
+
+def default_case_files(rules_path: str | Path | None, book: Rulebook) -> list[Path]:
+    """``tests/*.yaml`` beside the rulebook file (or inside the rulebook directory)."""
+    source = Path(rules_path) if rules_path else Path(book.source)
+    folder = (source if source.is_dir() else source.parent) / "tests"
+    return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+
+
+def load_cases(paths: list[Path], book: Rulebook) -> list[tuple[str, str, Any]]:
+    """(file, case name, validated item + expectations) for every case; all problems at once."""
+    reader = ItemReader(book)
+    problems: list[Problem] = []
+    cases = []
+    tiers = set(book.tier_by_id)
+    rules = {r.id for r in book.rules}
+    artifacts = {a.id for a in book.artifacts}
+    for path in paths:
+        name = str(path)
+        try:
+            raw = parse_yaml(read_text(path), name)
+        except FileProblem as e:
+            problems.append(e.problem)
+            continue
+        entries = raw.get("cases") if isinstance(raw, dict) and "cases" in raw else raw
+        entries = entries if isinstance(entries, list) else [entries]
+        for i, entry in enumerate(entries):
+            label = entry.get("name") if isinstance(entry, dict) and isinstance(entry.get("name"), str) else f"case #{i + 1}"
+            try:
+                case = Case.model_validate(entry)
+            except ValidationError as err:
+                problems += [Problem(p.message, file=name, line=p.line, item=label, field=p.field)
+                             for p in problems_from(err, model=Case, raw=entry, file=name)]
+                continue
+            item_raw = dict(case.item)
+            item_raw.setdefault("key", case.name or f"{path.stem}-{i + 1}")
+            item_raw.setdefault("title", case.name or item_raw["key"])
+            try:
+                item = reader.validate(item_raw, file=name)
+            except ItemError as err:
+                problems += [Problem(p.message, file=name, line=line_of(entry, "item"), item=label, field=f"item.{p.field}")
+                             for p in err.problems]
+                continue
+            e = case.expect
+            for field, known, values in (("tier", tiers, [e.tier] if e.tier else []),
+                                         ("fired", rules, e.fired), ("not_fired", rules, e.not_fired),
+                                         ("artifacts", artifacts, e.artifacts), ("not_artifacts", artifacts, e.not_artifacts),
+                                         ("scores", set(book.score_names), list(e.scores))):
+                for v in values:
+                    if v not in known:
+                        problems.append(Problem(f"'{v}' is not in the rulebook (known: {', '.join(sorted(known))})",
+                                                file=name, line=line_of(entry, "expect"), item=label, field=f"expect.{field}"))
+            cases.append((name, case.name or label, item, e))
+    if problems:
+        raise ItemError(problems)
+    return cases
+
+
+def run_tests(book: Rulebook, paths: list[Path], *, engine: str = "durable", min_coverage: float | None = None) -> TestReport:
+    if not paths:
+        raise ItemError([Problem("no rule-test case files found; give CASES or put *.yaml files in tests/ beside the rulebook")])
+    cases = load_cases(paths, book)
+    classifier = Classifier(book, engine)
+    results = []
+    fired_ever: set[str] = set()
+    tiers_ever: set[str] = set()
+    artifacts_ever: set[str] = set()
+    for file, name, item, e in cases:
+        d = classifier.decide(item)
+        fired = [f.rule for f in d.fired]
+        produced = [a.id for a in d.artifacts]
+        fired_ever.update(fired)
+        tiers_ever.add(d.tier)
+        artifacts_ever.update(produced)
+        diffs = []
+        if e.tier and d.tier != e.tier:
+            diffs.append(f"tier: expected {e.tier}, got {d.tier} {d.label}")
+        if e.kind and d.kind != e.kind:
+            diffs.append(f"kind: expected {e.kind}, got {d.kind}")
+        missing = [r for r in e.fired if r not in fired]
+        if missing:
+            diffs.append(f"fired: expected {', '.join(missing)} to fire; fired: {', '.join(fired) or 'none'}")
+        unwanted = [r for r in e.not_fired if r in fired]
+        if unwanted:
+            diffs.append(f"not_fired: {', '.join(unwanted)} fired")
+        absent = [a for a in e.artifacts if a not in produced]
+        if absent:
+            diffs.append(f"artifacts: expected {', '.join(absent)}; produced: {', '.join(produced) or 'none'}")
+        extra = [a for a in e.not_artifacts if a in produced]
+        if extra:
+            diffs.append(f"not_artifacts: {', '.join(extra)} produced")
+        for score, value in e.scores.items():
+            if d.scores[score] != value:
+                diffs.append(f"scores.{score}: expected {value}, got {d.scores[score]}")
+        results.append(CaseResult(file=file, name=name, passed=not diffs, differences=diffs, tier=d.tier))
+    rule_ids = [r.id for r in book.rules]
+    covered = [r for r in rule_ids if r in fired_ever]
+    coverage = Coverage(
+        rules_total=len(rule_ids),
+        rules_fired=len(covered),
+        percent=round(100.0 * len(covered) / len(rule_ids), 1) if rule_ids else 100.0,
+        never_fired=[r for r in rule_ids if r not in fired_ever],
+        tiers_reached=[t for t in book.tier_by_id if t in tiers_ever],
+        tiers_never_reached=[t for t in book.tier_by_id if t not in tiers_ever],
+        artifacts_produced=[a.id for a in book.artifacts if a.id in artifacts_ever],
+        artifacts_never_produced=[a.id for a in book.artifacts if a.id not in artifacts_ever],
+    )
+    return TestReport(rulebook=book.summary(), files=[str(p) for p in paths], cases=len(results),
+                      failed=sum(not r.passed for r in results), results=results, coverage=coverage,
+                      min_coverage=min_coverage)
