@@ -305,3 +305,62 @@ def rules_test(cases: tuple[str, ...], rules_path: str | None, engine: str, min_
     _echo(report.model_dump_json(indent=2) if fmt == "json" else render.test_report_text(report))
     if not report.ok:
         raise SystemExit(1)
+
+
+@rules.command("lint")
+@rules_option
+@format_option("text", "json")
+def rules_lint(rules_path: str | None, fmt: str) -> None:
+    """Check the rulebook for conditions that can never hold, tiers no item can reach, gaps
+    between tier conditions, artifacts no item gets, unused signals and dimensions, and rules
+    whose points can never change a tier. One finding a line, with the fix; exit 1 on any
+    error or warning (notes do not fail).
+
+    \b
+    Example:
+      launchtier rules lint --rules my-rules.yaml
+    """
+    from launchtier.engine.lint import lint
+
+    report = lint(load(rules_path))
+    if fmt == "json":
+        _echo(json.dumps({**report.model_dump(mode="json"), "ok": report.ok}, indent=2, ensure_ascii=False))
+    else:
+        _echo(render.lint_text(report))
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@rules.command("diff")
+@click.argument("old", type=click.Path())
+@click.argument("new", type=click.Path())
+@click.option("--items", "item_files", multiple=True, type=click.Path(allow_dash=True), help="Item file: list the items whose tier changes (repeatable).")
+@engine_option
+@format_option("text", "json")
+def rules_diff(old: str, new: str, item_files: tuple[str, ...], engine: str, fmt: str) -> None:
+    """What changed between two rulebooks, in the domain's words: rules added, removed,
+    re-pointed or re-weighted, tier conditions changed, artifacts moved between tiers; with
+    --items, which items change tier and why.
+
+    \b
+    Example:
+      launchtier rules diff rules-2026.yaml rules-2027.yaml --items examples/roadmap.yaml
+    """
+    from launchtier.engine import Classifier, ItemReader
+    from launchtier.engine.rulediff import RulebookDiff, TierChange, causes, diff_rulebooks
+
+    old_book, new_book = load(old), load(new)
+    changes = diff_rulebooks(old_book, new_book)
+    changed, checked = [], 0
+    if item_files:
+        old_reader, new_reader = ItemReader(old_book), ItemReader(new_book)
+        old_items = old_reader.read_many(item_files)
+        new_items = {i.key: i for i in new_reader.read_many(item_files)}
+        before, after = Classifier(old_book, engine), Classifier(new_book, engine)
+        for item in old_items:
+            checked += 1
+            a, b = before.decide(item), after.decide(new_items[item.key])
+            if a.tier != b.tier:
+                changed.append(TierChange(item=item.key, title=item.title, old_tier=a.tier, new_tier=b.tier, causes=causes(changes, a, b)))
+    result = RulebookDiff(old=old_book.summary(), new=new_book.summary(), changes=changes, items_checked=checked, items_changed=changed)
+    _echo(result.model_dump_json(indent=2) if fmt == "json" else render.diff_text(result, bool(item_files)))

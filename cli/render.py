@@ -347,3 +347,33 @@ def test_report_text(report) -> str:
     if report.min_coverage is not None and c.percent < report.min_coverage:
         out.append(click.style(f"coverage {c.percent:g}% is below the minimum of {report.min_coverage:g}%", fg="red", bold=True))
     return "\n".join(out)
+
+
+# ---- lint and diff -------------------------------------------------------------------------
+def lint_text(report) -> str:
+    out = []
+    for f in report.findings:
+        colour = {"error": "red", "warning": "yellow", "note": "blue"}[f.level]
+        at = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
+        out.append(f"{at}{click.style(f.level, fg=colour, bold=f.level == 'error')}: {f.where}: {f.message}; fix: {f.fix}")
+    counts = {lvl: sum(f.level == lvl for f in report.findings) for lvl in ("error", "warning", "note")}
+    space = f"exact checks over {report.item_space:,} distinct items" if report.item_space else "exact item checks skipped (too large)"
+    out.append(f"{counts['error']} errors, {counts['warning']} warnings, {counts['note']} notes ({space}); "
+               + ("ok" if report.ok else "lint failed"))
+    return "\n".join(out)
+
+
+def diff_text(diff, with_items: bool) -> str:
+    out = [f"{diff.old['name']} {diff.old['version']} ({diff.old['hash'][:19]}…) → "
+           f"{diff.new['name']} {diff.new['version']} ({diff.new['hash'][:19]}…)"]
+    if not diff.changes:
+        out.append("no changes")
+    for c in diff.changes:
+        out.append(f"  {c.part} {c.id} {c.change}: {c.detail}")
+    if with_items:
+        out.append("")
+        out.append(f"{len(diff.items_changed)} of {diff.items_checked} items change tier")
+        for t in diff.items_changed:
+            out.append(f"  {t.item} {t.title}: {t.old_tier} → {t.new_tier}")
+            out += [f"      because {c.part} {c.id} {c.change}: {c.detail}" for c in t.causes]
+    return "\n".join(out)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,7 +11,7 @@ from .errors import InputError
 from .items import ItemReader
 from .ledger import Ledger, required_approvals, verify_chain
 from .rulebook import Rulebook
-from .rulediff import RuleChange, diff_rulebooks
+from .rulediff import RuleChange, causes, diff_rulebooks
 
 
 class _Data(BaseModel):
@@ -161,7 +160,7 @@ def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine
             rule_changes[old_book.hash] = diff_rulebooks(old_book, current)
         changed.append(DriftItem(item=rec.item, title=rec.title, seq=rec.seq, recorded_tier=rec.computed_tier,
                                  final_tier=rec.final_tier, new_tier=now.tier, recorded_under=old_book.hash,
-                                 causes=_causes(rule_changes[old_book.hash], rec.decision, now)))
+                                 causes=causes(rule_changes[old_book.hash], rec.decision, now)))
     drift = Drift(rulebook=current.summary(), items_checked=len(latest), changed=changed, rule_changes=rule_changes)
 
     # 4. overrides against the approval policy of the rulebook they were made under
@@ -189,16 +188,3 @@ def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine
 
     return AuditReport(ledger=str(ledger.path), since=since, integrity=integrity, reproducibility=reproducibility,
                        drift=drift, overrides=overrides, distribution=distribution)
-
-
-def _causes(changes: list[RuleChange], before: Any, after: Any) -> list[RuleChange]:
-    """The rule changes that touch this item: rules that fired before or now, and the tiers involved."""
-    fired = {f.rule for f in before.fired} | {f.rule for f in after.fired}
-    tiers = {before.tier, after.tier} | {h.tier for h in before.higher_tiers} | {h.tier for h in after.higher_tiers}
-    picked = [
-        c for c in changes
-        if (c.part == "rule" and c.id in fired and c.change != "reworded")
-        or (c.part == "tier" and (c.id in tiers or c.id == "*"))
-        or c.part in ("dimension", "total")
-    ]
-    return picked or [c for c in changes if c.part in ("rule", "tier", "signal")]

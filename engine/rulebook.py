@@ -164,6 +164,7 @@ class Rulebook(_Model):
     overrides: dict[str, OverridePolicy] = Field(default_factory=dict)
 
     _source: str = PrivateAttr(default="")
+    _locations: dict = PrivateAttr(default_factory=dict)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -184,6 +185,10 @@ class Rulebook(_Model):
     @property
     def source(self) -> str:
         return self._source
+
+    def location(self, section: str, key: Any = None) -> tuple[str | None, int | None]:
+        """The file and line where a rulebook entry is written: ``("rules", 3)``, ``("signals", "stage")``."""
+        return self._locations.get((section, key), self._locations.get((section,), (self._source or None, None)))
 
     @cached_property
     def score_names(self) -> tuple[str, ...]:
@@ -283,10 +288,24 @@ def rulebook_from_parts(parts: list[tuple[str, dict]], source: str) -> Rulebook:
             found.append(Problem(p.message, file=file, line=p.line, field=_label(merged, p.field)))
         raise RulebookError(found) from None
     book._source = source
+    book._locations = _locations(merged, origin)
     problems = _link(book, merged, where)
     if problems:
         raise RulebookError(problems)
     return book
+
+
+def _locations(merged: dict, origin: dict) -> dict[tuple, tuple[str, int | None]]:
+    found: dict[tuple, tuple[str, int | None]] = {}
+    for key, (file, entry) in origin.items():
+        section = key[0]
+        if len(key) == 1:
+            found[key] = (file, line_of(merged, section))
+        elif section in SECTIONS_LIST:
+            found[key] = (file, line_of(entry))
+        else:
+            found[key] = (file, line_of(merged.get(section), key[1]))
+    return found
 
 
 def _loc_of(field: str | None) -> tuple:

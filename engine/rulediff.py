@@ -119,3 +119,37 @@ def _show(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k} {v:+d}" if isinstance(v, int) else f"{k} {v}" for k, v in value.items())
     return str(value)
+
+
+def causes(changes: list[RuleChange], before: Any, after: Any) -> list[RuleChange]:
+    """The rule changes that touch one item's two decisions: rules that fired in either, the
+    tiers involved, and dimension or total changes; all rule and tier changes if none match."""
+    fired = {f.rule for f in before.fired} | {f.rule for f in after.fired}
+    tiers = {before.tier, after.tier} | {h.tier for h in before.higher_tiers} | {h.tier for h in after.higher_tiers}
+    picked = [
+        c for c in changes
+        if (c.part == "rule" and c.id in fired and c.change != "reworded")
+        or (c.part == "tier" and (c.id in tiers or c.id == "*"))
+        or c.part in ("dimension", "total")
+    ]
+    return picked or [c for c in changes if c.part in ("rule", "tier", "signal")]
+
+
+class TierChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item: str
+    title: str
+    old_tier: str
+    new_tier: str
+    causes: list[RuleChange]
+
+
+class RulebookDiff(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    old: dict[str, str]
+    new: dict[str, str]
+    changes: list[RuleChange]
+    items_checked: int = 0
+    items_changed: list[TierChange] = []
