@@ -239,11 +239,13 @@ class _Linter:
             t = tier_memo.get(key)
             if t is None:
                 values = {**{signals[i]: combo[i] for i in tier_signals}, **s}
-                t = next(i for i, tier in enumerate(book.tiers) if tier.condition.holds(values))
-                tier_memo[key] = t
+                holding = [i for i, tier in enumerate(book.tiers) if tier.condition.holds(values)]
+                held.update(holding)
+                t = tier_memo[key] = holding[0]
             return t, s
 
         reached: set[int] = set()
+        held: set[int] = set()  # tiers whose condition holds for some item, first or not
         produced: set[str] = set()
         effective: set[int] = set()
         fired_ever: set[int] = set()
@@ -280,7 +282,7 @@ class _Linter:
         for i, tier in enumerate(book.tiers):
             if i in reached or ("tiers", i) in self.never:
                 continue  # a condition that can never hold is reported once, as such
-            if i < default and tier.when and self.satisfiable(tier.condition) != "never":
+            if i < default and i in held:
                 above = ", ".join(t.id for t in book.tiers[:i])
                 self.add("error", "shadowed-tier", "tiers", i, f"tier {tier.id}",
                          f"no item can reach it: whenever its condition holds, a tier above it ({above}) takes the item first",
