@@ -12,6 +12,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from . import conditions as cond
 from .decision import (
     ArtifactRef,
+    CapacityNote,
     ConditionCheck,
     Decision,
     Explanation,
@@ -88,11 +89,14 @@ class Classifier:
         return self.decide_signals(item.key, item.title, item.signal_values())
 
     def decide_signals(self, key: str, title: str, signals: Mapping[str, Any]) -> Decision:
-        book = self.rulebook
         fired = self.matcher.fired(signals)
         scores = self.scores(fired)
         values = {**signals, **scores}
-        chosen = self.matcher.tier(values)
+        return self._decision(key, title, fired, scores, values, self.matcher.tier(values))
+
+    def _decision(self, key: str, title: str, fired: list[int], scores: dict[str, int], values: dict[str, Any],
+                  chosen: int, capacity: CapacityNote | None = None) -> Decision:
+        book = self.rulebook
         tier = book.tiers[chosen]
         higher = []
         for above in book.tiers[:chosen]:
@@ -115,7 +119,18 @@ class Classifier:
             higher_tiers=higher,
             artifacts=artifacts,
             rulebook=self._ref,
+            capacity=capacity,
         )
+
+    def moved(self, item: ItemBase, decision: Decision, tier_id: str, reason: str) -> Decision:
+        """The decision moved to another tier by a roadmap-level rule (capacity), saying why;
+        the artifacts are those of the tier it lands in."""
+        signals = item.signal_values()
+        fired = [i for i, r in enumerate(self.rulebook.rules) if r.id in {f.rule for f in decision.fired}]
+        note = CapacityNote(computed_tier=decision.capacity.computed_tier if decision.capacity else decision.tier,
+                            reason=reason)
+        return self._decision(decision.item, decision.title, fired, decision.scores, {**signals, **decision.scores},
+                              self.rulebook.tier_index[tier_id], note)
 
     def classify(self, items: Iterable[ItemBase]) -> Iterator[Decision]:
         """Decisions for a stream of items, in order; nothing is held beyond the current item."""

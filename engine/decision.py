@@ -64,6 +64,13 @@ class RulebookRef(_Data):
     hash: str
 
 
+class CapacityNote(_Data):
+    """Why a decision is not the tier its rules give: the roadmap's capacity moved it."""
+
+    computed_tier: str
+    reason: str
+
+
 class Decision(_Data):
     item: str
     title: str
@@ -76,6 +83,7 @@ class Decision(_Data):
     higher_tiers: list[HigherTier]
     artifacts: list[ArtifactRef]
     rulebook: RulebookRef
+    capacity: CapacityNote | None = Field(default=None, exclude_if=_none)
 
     def to_json(self) -> str:
         return self.model_dump_json()

@@ -142,6 +142,10 @@ class Artifact(_Model):
 class Capacity(_Model):
     max: int = Field(ge=0, le=10_000)
     per: Literal["quarter"] = "quarter"
+    rank: list[str] | None = Field(
+        default=None,
+        description="scores that rank the candidates, highest first (default: the totals, then the dimensions); ties by key",
+    )
 
 
 class OverridePolicy(_Model):
@@ -463,6 +467,14 @@ def _link(book: Rulebook, raw: dict, where) -> list[Problem]:
         for t in getattr(book, section):
             if t not in tier_ids:
                 report((section, t), f"unknown tier '{t}'{suggest(t, list(tier_ids))} (tiers: {', '.join(tier_ids)})")
+    scores = list(book.score_names)
+    for t, cap in book.capacity.items():
+        if t in tier_ids and tier_ids[t] == len(book.tiers) - 1:
+            report(("capacity", t), f"the default tier '{t}' cannot have a capacity: there is no tier below it to move items to")
+        for name in cap.rank or []:
+            if name not in scores:
+                report(("capacity", t), f"unknown score '{name}' in rank{suggest(name, scores)} (scores: {', '.join(scores)})",
+                       field=f"capacity.{t}.rank")
     return problems
 
 
