@@ -344,7 +344,7 @@ def test_report_text(report) -> str:
     out.append(f"tiers reached: {', '.join(c.tiers_reached) or 'none'}" + (f"; never: {', '.join(c.tiers_never_reached)}" if c.tiers_never_reached else ""))
     out.append(f"artifacts produced: {len(c.artifacts_produced)} of {len(c.artifacts_produced) + len(c.artifacts_never_produced)}"
                + (f"; never: {', '.join(c.artifacts_never_produced)}" if c.artifacts_never_produced else ""))
-    if report.min_coverage is not None and c.percent < report.min_coverage:
+    if report.min_coverage is not None and c.rules_fired * 100 < report.min_coverage * c.rules_total:
         out.append(click.style(f"coverage {c.percent:g}% is below the minimum of {report.min_coverage:g}%", fg="red", bold=True))
     return "\n".join(out)
 
