@@ -364,3 +364,93 @@ def rules_diff(old: str, new: str, item_files: tuple[str, ...], engine: str, fmt
                 changed.append(TierChange(item=item.key, title=item.title, old_tier=a.tier, new_tier=b.tier, causes=causes(changes, a, b)))
     result = RulebookDiff(old=old_book.summary(), new=new_book.summary(), changes=changes, items_checked=checked, items_changed=changed)
     _echo(result.model_dump_json(indent=2) if fmt == "json" else render.diff_text(result, bool(item_files)))
+
+
+def _read_roadmap(book, files: tuple[str, ...], mapping: str | None):
+    """Items of item files and, with a mapping, of roadmap-tool CSV exports; all problems at once."""
+    from launchtier.engine import ItemError, ItemReader
+
+    reader = ItemReader(book)
+    items, problems = [], []
+    for f in files:
+        try:
+            if mapping and f.lower().endswith(".csv"):
+                from launchtier.engine.mapping import read_mapped
+
+                items.extend(read_mapped(f, mapping, book))
+            else:
+                items.extend(reader.read(f))
+        except ItemError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise ItemError(problems)
+    return items
+
+
+REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}
+
+
+@cli.command()
+@click.argument("roadmap", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--quarter", metavar="Q", help="Only this quarter (like 2027-Q1, or 'unscheduled').")
+@click.option("--mapping", type=click.Path(dir_okay=False), help="Mapping of a roadmap tool's CSV export (columns to signals).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the report to this file (format from its extension unless --format).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]), default=None,
+              help="Output format  [default: table, or from the --report extension]")
+@click.option("--db", "db_path", envvar="LAUNCHTIER_DB", type=click.Path(dir_okay=False), default=None,
+              help="Ledger for 'changes since last time' (default: $LAUNCHTIER_DB, else launchtier.db if present).")
+@click.option("--record", "do_record", is_flag=True, help="Record the meeting's decisions in the ledger (needs --by).")
+@click.option("--by", help="Who records, with --record.")
+@rules_option
+@engine_option
+def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, rules_path, engine) -> None:
+    """Prepare the roadmap review meeting: every item's tier after the quarter's capacity, the
+    disputed items first, what changed since the last recorded decisions, and the PM and PMM
+    workload per quarter. Reads item files and roadmap-tool CSV exports (with --mapping).
+
+    \b
+    Example:
+      launchtier review examples/roadmap.yaml --report review.html
+      launchtier review jira.csv --mapping examples/exports/jira-mapping.yaml --quarter 2027-Q1
+      launchtier review examples/roadmap.yaml --record --by "Priya N."
+    """
+    from pathlib import Path
+
+    from launchtier.engine.ledger import Ledger, resolve_path
+    from launchtier.engine.review import review as run_review
+
+    from . import render_review
+
+    if do_record and not by:
+        raise click.UsageError("--record needs --by NAME")
+    if fmt is None:
+        fmt = REPORT_FORMATS.get(Path(report_path).suffix.lower(), "markdown") if report_path else "table"
+    book = load(rules_path)
+    items = _read_roadmap(book, roadmap, mapping)
+    path = resolve_path(db_path)
+    ledger = Ledger(path, create=do_record) if (do_record or path.exists()) else None
+    try:
+        report = run_review(book, items, engine=engine, quarter=quarter, ledger=ledger)
+        if do_record:
+            pairs = [(i, e.decision) for e in report.items for i in items if i.key == e.decision.item]
+            seqs = ledger.record(book, pairs, by=by, note=f"review {quarter or 'all quarters'}")
+    finally:
+        if ledger is not None:
+            ledger.close()
+    if fmt == "json":
+        text = report.model_dump_json(indent=2)
+    elif fmt == "markdown":
+        text = render_review.review_markdown(report, book)
+    elif fmt == "html":
+        from . import render_html
+
+        text = render_html.review_html(report, book)
+    else:
+        text = render_review.review_table(report, book)
+    if report_path:
+        Path(report_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        click.echo(f"wrote {fmt} report of {len(report.items)} items ({len(report.disputed)} disputed) to {report_path}", err=True)
+    else:
+        click.echo(text.rstrip("\n"))
+    if do_record:
+        click.echo(f"recorded {len(seqs)} decisions in {path}", err=True)

@@ -134,7 +134,9 @@ def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine
                                        recorded_fired=recorded_fired, replayed_fired=[], problem=str(err)))
             continue
         fired = [f.rule for f in replay.fired]
-        if replay.tier != e.computed_tier or fired != recorded_fired or recorded["tier"] != e.computed_tier:
+        # a decision moved by the roadmap's capacity replays to the tier its rules gave
+        ruled = recorded["capacity"]["computed_tier"] if recorded.get("capacity") else recorded["tier"]
+        if replay.tier != ruled or fired != recorded_fired or recorded["tier"] != e.computed_tier:
             mismatches.append(Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier,
                                        replayed_tier=replay.tier, recorded_fired=recorded_fired, replayed_fired=fired))
     reproducibility = Reproducibility(ok=not mismatches, checked=checked, mismatches=mismatches)

@@ -428,6 +428,11 @@ class Ledger:
             latest[rec.item] = rec
         return list(latest.values())
 
+    def latest_with_items(self) -> list[tuple[DecisionRecord, str]]:
+        """The latest decision of each item, with the item as it was recorded (JSON text)."""
+        items = {seq: text for seq, text in self._conn.execute("SELECT seq, item_json FROM entries WHERE kind = 'decision'")}
+        return [(rec, items[rec.seq]) for rec in self.latest()]
+
     def precedents(self, tier: str, exclude: str, limit: int = 3) -> list[DecisionRecord]:
         """The most recent other items whose latest final tier is ``tier``: past launches to compare with."""
         found = [r for r in reversed(self.latest()) if r.final_tier == tier and r.item != exclude]

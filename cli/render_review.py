@@ -1,0 +1,126 @@
+"""Reporters for the roadmap review: a table for the terminal and Markdown for meeting notes.
+(The standalone HTML page is in render_html.py.)"""
+
+from __future__ import annotations
+
+import textwrap
+
+import click
+
+from launchtier.engine import Rulebook
+from launchtier.engine.review import ReviewItem, ReviewReport
+
+from .render import WIDTH, check_line, md, plural, short, tier_style
+
+MAX_CLOSE = 3
+
+
+def _close(item: ReviewItem, limit: int = MAX_CLOSE) -> list[str]:
+    shown = item.close[:limit]
+    if len(item.close) > limit:
+        shown.append(f"and {len(item.close) - limit} more")
+    return shown
+
+
+def _changes(item: ReviewItem) -> str:
+    p = item.previous
+    if p is None:
+        return "new"
+    parts = [f"was {p.final_tier}" if p.tier_changed else "unchanged"]
+    if p.stage_moved:
+        parts.append(f"stage {p.stage_moved}")
+    return ", ".join(parts)
+
+
+def _header(report: ReviewReport, book: Rulebook) -> list[str]:
+    scope = f"quarter {report.quarter}" if report.quarter else "all quarters"
+    lines = [f"{plural(len(report.items), 'item')}, {scope}; {len(report.disputed)} disputed. "
+             f"Rulebook {report.rulebook.name} {report.rulebook.version} ({report.rulebook.hash[:19]}…)."]
+    for tier, cap in book.capacity.items():
+        lines.append(f"Capacity: at most {cap.max} {tier} per {cap.per}; candidates ranked {report.ranking[tier]}.")
+    return lines
+
+
+def review_table(report: ReviewReport, book: Rulebook) -> str:
+    out = [click.style("Roadmap review", bold=True)] + _header(report, book) + [""]
+    names = list(book.score_names)
+    key_w = max([3] + [len(i.decision.item) for i in report.items])
+    head = f"{'KEY':<{key_w}}  {'QUARTER':<11} {'TIER':<24} " + " ".join(f"{short(n):>3}" for n in names) + "  SINCE LAST"
+    out.append(click.style(head, bold=True))
+    indent = " " * (key_w + 2)
+    for item in report.items:
+        d = item.decision
+        tier = tier_style(d.kind, f"{d.tier} {d.label}"[:24].ljust(24))
+        scores = " ".join(f"{d.scores[n]:>3}" for n in names)
+        flag = click.style("!", fg="yellow", bold=True) if item.disputed else " "
+        out.append(f"{d.item:<{key_w}}{flag} {item.quarter or '-':<11} {tier} {scores}  {_changes(item)}")
+        out.append(indent + textwrap.shorten(d.title, WIDTH - len(indent), placeholder="…"))
+        for line in _close(item):
+            out.append(textwrap.fill(f"close: {line}", WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                                     break_on_hyphens=False))
+    out.append("")
+    for q in report.quarters:
+        tiers = ", ".join(f"{t} {n}" for t, n in q.tiers.items())
+        work = "; ".join(f"{w.owner} {w.artifacts} artifacts, {w.days:g} days" for w in q.workload)
+        out.append(f"{click.style(q.quarter, bold=True)}: {tiers}. Workload: {work or 'none'}.")
+        out += [f"  capacity: {c}" for c in q.capacity]
+    out.append("! disputed: a one-point change in a dimension, or one signal change, moves it to another tier.")
+    return "\n".join(out)
+
+
+def review_markdown(report: ReviewReport, book: Rulebook) -> str:
+    title = f"# Roadmap review: {report.quarter}" if report.quarter else "# Roadmap review"
+    out = [title, ""] + _header(report, book) + [""]
+    disputed = report.disputed
+    out += [f"## Disputed items ({len(disputed)})", ""]
+    if disputed:
+        out += ["| Key | Title | Quarter | Tier | Why it is close |", "|---|---|---|---|---|"]
+        for item in disputed:
+            d = item.decision
+            out.append(f"| {md(d.item)} | {md(d.title)} | {item.quarter or 'unscheduled'} | {d.tier} {md(d.label)} | "
+                       f"{'<br>'.join(md(c) for c in _close(item))} |")
+    else:
+        out.append("None: no item is one step from another tier.")
+    names = list(book.score_names)
+    out += ["", "## Tiers", "",
+            "| Key | Title | Quarter | Tier | Kind | " + " | ".join(n.replace("_", " ") for n in names) + " | PM | PMM | Since last review |",
+            "|" + "---|" * (8 + len(names))]
+    for item in report.items:
+        d = item.decision
+        out.append(f"| {md(d.item)} | {md(d.title)} | {item.quarter or 'unscheduled'} | {d.tier} {md(d.label)} | {d.kind} | "
+                   + " | ".join(str(d.scores[n]) for n in names)
+                   + f" | {md(item.pm or '')} | {md(item.pmm or '')} | {md(_changes(item))} |")
+    out += ["", "## Quarters", ""]
+    for q in report.quarters:
+        out += [f"### {q.quarter}", "", "- Tiers: " + ", ".join(f"{t}: {n}" for t, n in q.tiers.items())]
+        out += [f"- Capacity: {md(c)}" for c in q.capacity]
+        for w in q.workload:
+            out.append(f"- Workload {md(w.owner)}: {w.artifacts} artifacts, about {w.days:g} days")
+        out.append("")
+    out += ["## Items", ""]
+    for item in report.items:
+        d = item.decision
+        out += [f"### {md(d.item)}: {md(d.title)}", "",
+                f"**{d.tier} {md(d.label)}** ({d.kind}), {item.quarter or 'unscheduled'}"
+                + (f"; PM {md(item.pm)}" if item.pm else "") + (f", PMM {md(item.pmm)}" if item.pmm else ""), ""]
+        if d.capacity:
+            out += [f"- Capacity: {md(d.capacity.reason)} (its rules give {d.capacity.computed_tier})"]
+        for f in d.fired:
+            points = ", ".join(f"{dim} {p:+d}" for dim, p in f.score.items())
+            out.append(f"- {md(f.rule)} ({points}): {md(f.because)}")
+        if not d.fired:
+            out.append("- No rule fired.")
+        for h in d.higher_tiers[-1:]:
+            if h.failed:
+                out.append(f"- Not {h.tier}: " + "; ".join(md(check_line(c)) for c in h.failed))
+        for c in _close(item, limit=len(item.close)):
+            out.append(f"- Close: {md(c)}")
+        if item.previous:
+            out.append(f"- Since last review (decision #{item.previous.seq}, {item.previous.recorded_at[:10]}): {md(_changes(item))}")
+        owners: dict[str, list[str]] = {}
+        for a in d.artifacts:
+            owners.setdefault(a.owner, []).append(f"  - [ ] {md(a.name)} ({md(a.category)})")
+        for owner, lines in owners.items():
+            out += [f"- {md(owner)} checklist:"] + lines
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,216 @@
+"""The roadmap review: a quarter's items with their tiers after capacity, the close calls,
+what changed since the last meeting, and the work each owner takes on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .classify import Classifier
+from .decision import Decision, RulebookRef
+from .items import ItemBase
+from .rulebook import EnumSignal, IntSignal, Rulebook
+
+UNSCHEDULED = "unscheduled"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Previous(_Data):
+    """The item's latest decision in the ledger before this review."""
+
+    seq: int
+    recorded_at: str
+    computed_tier: str
+    final_tier: str
+    tier_changed: bool
+    stage_moved: str | None = Field(default=None, description="e.g. 'beta → ga' when the stage moved since")
+
+
+class ReviewItem(_Data):
+    decision: Decision
+    quarter: str | None
+    pm: str | None = None
+    pmm: str | None = None
+    close: list[str] = Field(default_factory=list, description="the one-step changes that would move it to another tier")
+    previous: Previous | None = None
+
+    @property
+    def disputed(self) -> bool:
+        return bool(self.close)
+
+
+class Workload(_Data):
+    owner: str
+    artifacts: int
+    days: float
+
+
+class QuarterSummary(_Data):
+    quarter: str
+    tiers: dict[str, int]
+    capacity: list[str] = Field(default_factory=list)
+    workload: list[Workload] = Field(default_factory=list)
+
+
+class ReviewReport(_Data):
+    rulebook: RulebookRef
+    quarter: str | None
+    ranking: dict[str, str] = Field(default_factory=dict, description="how each capacity tier ranks its candidates")
+    items: list[ReviewItem]
+    quarters: list[QuarterSummary]
+    ledger: str | None = None
+
+    @property
+    def disputed(self) -> list[ReviewItem]:
+        return [i for i in self.items if i.disputed]
+
+
+def rank_keys(book: Rulebook, tier: str) -> list[str]:
+    cap = book.capacity[tier]
+    return list(cap.rank) if cap.rank else list(book.totals) + list(book.dimensions)
+
+
+def ranking_text(book: Rulebook, tier: str) -> str:
+    return "by " + ", then ".join(rank_keys(book, tier)) + " (highest first), then key"
+
+
+def apply_capacity(book: Rulebook, classifier: Classifier, pairs: list[tuple[ItemBase, Decision]]) -> list[Decision]:
+    """Per quarter and capacity tier, keep the best-ranked candidates; move the others one tier down."""
+    decisions = [d for _, d in pairs]
+    by_quarter: dict[str, list[int]] = {}
+    for i, (item, _) in enumerate(pairs):
+        if item.quarter:
+            by_quarter.setdefault(item.quarter, []).append(i)
+    for quarter, members in by_quarter.items():
+        for index, tier in enumerate(book.tiers[:-1]):
+            cap = book.capacity.get(tier.id)
+            if cap is None:
+                continue
+            candidates = [i for i in members if decisions[i].tier == tier.id]
+            if len(candidates) <= cap.max:
+                continue
+            keys = rank_keys(book, tier.id)
+            ranked = sorted(candidates, key=lambda i: ([-decisions[i].scores[k] for k in keys], decisions[i].item))
+            kept = [decisions[i].item for i in ranked[: cap.max]]
+            taken = ", ".join(kept) if kept else "no item (capacity 0)"
+            below = book.tiers[index + 1].id
+            for i in ranked[cap.max:]:
+                reason = f"{tier.id} capacity of {cap.max} for {quarter} taken by {taken}; moved to {below}"
+                decisions[i] = classifier.moved(pairs[i][0], decisions[i], below, reason)
+    return decisions
+
+
+def close_calls(book: Rulebook, classifier: Classifier, item: ItemBase, decision: Decision) -> list[str]:
+    """One-point dimension changes, and one-step signal changes, that move the item's computed tier."""
+    computed = decision.capacity.computed_tier if decision.capacity else decision.tier
+    base = book.tier_index[computed]
+    final = book.tier_index[decision.tier]
+    signals = item.signal_values()
+    out = [f"moved by capacity: {decision.capacity.reason}"] if decision.capacity else []
+    for name, dim in book.dimensions.items():
+        for delta in (1, -1):
+            value = decision.scores[name] + delta
+            if not dim.min <= value <= dim.max:
+                continue
+            scores = {**decision.scores, name: value}
+            for total, weights in book.totals.items():
+                scores[total] = sum(scores[d] * w for d, w in weights.items())
+            tier = classifier.matcher.tier({**signals, **scores})
+            if tier not in (base, final):
+                out.append(f"{name} {decision.scores[name]} → {value} would make it {book.tiers[tier].id}")
+    for change in classifier.what_would_change(signals):
+        if change.tier != decision.tier and _one_step(book, change.signal, change.from_, change.to):
+            out.append(f"{change.signal} {_lit(change.from_)} → {_lit(change.to)} would make it {change.tier}")
+    return out
+
+
+def _one_step(book: Rulebook, signal: str, old: Any, new: Any) -> bool:
+    """A change a meeting would call small: a yes/no flipped, an enum's neighbour, an int moved
+    by at most a tenth of its range (or 1)."""
+    sig = book.signals[signal]
+    if isinstance(sig, EnumSignal):
+        return abs(sig.values.index(old) - sig.values.index(new)) == 1
+    if isinstance(sig, IntSignal):
+        span = (sig.max - sig.min) if sig.min is not None and sig.max is not None else 10
+        return abs(new - old) <= max(1, span // 10)
+    return True
+
+
+def _lit(v: Any) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+def review(
+    book: Rulebook,
+    items: Iterable[ItemBase],
+    *,
+    engine: str = "durable",
+    quarter: str | None = None,
+    ledger: Any = None,
+) -> ReviewReport:
+    classifier = Classifier(book, engine)
+    pairs = [(item, classifier.decide(item)) for item in items]
+    decisions = apply_capacity(book, classifier, pairs)
+    previous = _previous(ledger) if ledger is not None else {}
+    entries = []
+    for (item, _), decision in zip(pairs, decisions):
+        if quarter is not None and (item.quarter or UNSCHEDULED) != quarter:
+            continue
+        prev = None
+        if item.key in previous:
+            rec, raw = previous[item.key]
+            before = raw.get("signals", {}).get("stage")
+            now = item.signal_values().get("stage")
+            prev = Previous(seq=rec.seq, recorded_at=rec.recorded_at, computed_tier=rec.computed_tier,
+                            final_tier=rec.final_tier, tier_changed=rec.final_tier != decision.tier,
+                            stage_moved=f"{before} → {now}" if before is not None and before != now else None)
+        entries.append(ReviewItem(decision=decision, quarter=item.quarter, pm=item.pm, pmm=item.pmm,
+                                  close=close_calls(book, classifier, item, decision), previous=prev))
+    order = book.tier_index
+    entries.sort(key=lambda e: (not e.disputed, _quarter_key(e.quarter), order[e.decision.tier], e.decision.item))
+    quarters = _summaries(book, entries)
+    return ReviewReport(
+        rulebook=RulebookRef(**book.summary()), quarter=quarter,
+        ranking={t: ranking_text(book, t) for t in book.capacity},
+        items=entries, quarters=quarters, ledger=str(ledger.path) if ledger is not None else None,
+    )
+
+
+def _quarter_key(q: str | None) -> tuple[bool, str]:
+    return (q is None, q or "")
+
+
+def _summaries(book: Rulebook, entries: list[ReviewItem]) -> list[QuarterSummary]:
+    groups: dict[str | None, list[ReviewItem]] = {}
+    for e in entries:
+        groups.setdefault(e.quarter, []).append(e)
+    out = []
+    for q in sorted(groups, key=_quarter_key):
+        members = groups[q]
+        counts = {t.id: sum(e.decision.tier == t.id for e in members) for t in book.tiers}
+        notes = []
+        for t, cap in book.capacity.items():
+            moved = [e.decision.item for e in members if e.decision.capacity and e.decision.capacity.computed_tier == t]
+            if moved:
+                notes.append(f"{t}: {counts.get(t, 0) + len(moved)} candidates for {cap.max} "
+                             f"place{'s' if cap.max != 1 else ''}; moved down: {', '.join(moved)}")
+        work: dict[str, list[float]] = {}
+        for e in members:
+            for a in e.decision.artifacts:
+                w = work.setdefault(a.owner, [0, 0.0])
+                w[0] += 1
+                w[1] += a.effort or 0.0
+        out.append(QuarterSummary(
+            quarter=q or UNSCHEDULED, tiers={t: n for t, n in counts.items() if n}, capacity=notes,
+            workload=[Workload(owner=o, artifacts=int(n), days=round(d, 2)) for o, (n, d) in sorted(work.items())],
+        ))
+    return out
+
+
+def _previous(ledger: Any) -> dict[str, tuple[Any, dict]]:
+    return {rec.item: (rec, json.loads(raw)) for rec, raw in ledger.latest_with_items()}
