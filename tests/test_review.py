@@ -1,0 +1,159 @@
+"""The roadmap review: capacity, disputed items, changes since last time, workload, reports."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import GOLDEN
+from launchtier.engine import ItemReader, load_rulebook, rulebook_from_data
+from launchtier.engine.ledger import Ledger
+from launchtier.engine.review import review
+
+DEFAULT = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
+
+TIER1 = {"revenue_motion": "new_logo", "differentiation": "first", "customer_reach": 20, "audience": "buyer",
+         "new_market": True}
+
+
+def item(key: str, quarter: str | None, **signals) -> dict:
+    return {"key": key, "title": f"Item {key}", "quarter": quarter, "signals": {**TIER1, **signals}}
+
+
+def run(items: list[dict], book=None, **kw):
+    book = book or load_rulebook()
+    return review(book, [ItemReader(book).validate(i) for i in items], **kw)
+
+
+def by_key(report) -> dict:
+    return {i.decision.item: i for i in report.items}
+
+
+def test_capacity_keeps_the_best_ranked_and_moves_the_rest_with_the_reason():
+    # launch totals: A 6, B 6 with more customer impact, C 5; all tier-1 candidates in 2027-Q1
+    items = [item("A", "2027-Q1"), item("B", "2027-Q1", customer_reach=60),
+             item("C", "2027-Q1", new_market=False, positioning="changes", differentiation="better"),
+             item("D", "2027-Q2"), item("E", None), item("F", None)]
+    report = run(items)
+    got = by_key(report)
+    assert got["B"].decision.tier == "tier-1" and got["B"].decision.capacity is None
+    for key in ("A", "C"):
+        d = got[key].decision
+        assert (d.tier, d.label, d.kind) == ("tier-2", "Launch", "launch")
+        assert d.capacity.computed_tier == "tier-1"
+        assert d.capacity.reason == "tier-1 capacity of 1 for 2027-Q1 taken by B; moved to tier-2"
+        assert "press-release" not in {a.id for a in d.artifacts}  # the artifacts of the tier it lands in
+        assert "blog-post" in {a.id for a in d.artifacts}
+    assert got["D"].decision.tier == "tier-1"  # another quarter has its own place
+    assert got["E"].decision.tier == got["F"].decision.tier == "tier-1"  # unscheduled: no capacity
+    q1 = next(q for q in report.quarters if q.quarter == "2027-Q1")
+    assert q1.capacity == ["tier-1: 3 candidates for 1 place; moved down: A, C"]
+    assert report.ranking == {"tier-1": "by launch, then customer_impact (highest first), then key"}
+
+
+def test_capacity_ties_are_broken_by_key_and_cascade_to_the_next_tier():
+    data = yaml.safe_load(DEFAULT.read_text())
+    data["capacity"]["tier-2"] = {"max": 1}
+    book = rulebook_from_data(data)
+    report = run([item("Z", "2027-Q1"), item("Y", "2027-Q1"), item("X", "2027-Q1")], book)
+    got = by_key(report)
+    assert got["X"].decision.tier == "tier-1"
+    assert got["Y"].decision.tier == "tier-2"
+    assert got["Z"].decision.tier == "tier-3"
+    assert got["Z"].decision.capacity.computed_tier == "tier-1"
+    assert got["Z"].decision.capacity.reason == "tier-2 capacity of 1 for 2027-Q1 taken by Y; moved to tier-3"
+    # the default ranking without `rank`: totals, then dimensions
+    assert report.ranking["tier-2"] == "by launch, then market_impact, then lead_generation, then parity, then customer_impact (highest first), then key"
+
+
+def test_disputed_items_come_first_and_say_what_makes_them_close(roadmap):
+    book = load_rulebook()
+    report = review(book, ItemReader(book).read(str(roadmap)))
+    disputed = [i.decision.item for i in report.items if i.disputed]
+    assert [i.decision.item for i in report.items[: len(disputed)]] == disputed
+    got = by_key(report)
+    assert "stage beta → ga would make it tier-1" in got["PAY-41"].close
+    assert "market_impact 1 → 2 would make it tier-1" in got["PAY-12"].close
+    assert "customer_reach 8 → 10 would make it tier-3" in got["PAY-63"].close
+    assert got["PAY-38"].close == ["moved by capacity: tier-1 capacity of 1 for 2027-Q2 taken by PAY-31; moved to tier-2"]
+    assert not got["PAY-44"].disputed and not got["PAY-74"].disputed
+
+
+def test_workload_sums_the_artifacts_of_each_owner_per_quarter():
+    book = load_rulebook()
+    report = run([item("A", "2027-Q1"), item("B", "2027-Q1", revenue_motion="none", differentiation="parity",
+                                              new_market=False, audience="admin", customer_reach=0)])
+    q1 = report.quarters[0]
+    decisions = [i.decision for i in report.items]
+    for owner in ("PM", "PMM"):
+        arts = [a for d in decisions for a in d.artifacts if a.owner == owner]
+        w = next(w for w in q1.workload if w.owner == owner)
+        assert (w.artifacts, w.days) == (len(arts), round(sum(a.effort or 0 for a in arts), 2))
+    assert q1.tiers == {"tier-1": 1, "tier-4": 1}
+    assert {d.tier for d in decisions} == {"tier-1", "tier-4"}
+
+
+def test_changes_since_the_last_recorded_decisions(runner, roadmap, tmp_path):
+    runner("record", roadmap, "--by", "Priya")
+    data = yaml.safe_load(roadmap.read_text())
+    pay41 = next(i for i in data["items"] if i["key"] == "PAY-41")
+    pay41["signals"]["stage"] = "ga"
+    path = tmp_path / "roadmap.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = runner("review", path, "--quarter", "2027-Q1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    items = {i["decision"]["item"]: i for i in report["items"]}
+    assert set(items) == {"PAY-12", "PAY-41", "PAY-44", "PAY-47", "PAY-63"}  # only the quarter asked for
+    prev = items["PAY-41"]["previous"]
+    assert (prev["final_tier"], prev["tier_changed"], prev["stage_moved"]) == ("tier-2", True, "beta → ga")
+    assert items["PAY-41"]["decision"]["tier"] == "tier-1"
+    assert items["PAY-12"]["previous"]["tier_changed"] is False
+    table = runner("review", path, "--quarter", "2027-Q1").output
+    assert "was tier-2, stage beta → ga" in table
+
+
+def test_review_record_records_the_meetings_decisions(runner, roadmap):
+    result = runner("review", roadmap, "--record", "--by", "Priya", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "recorded 12 decisions" in result.stderr
+    with Ledger(runner.ledger) as ledger:
+        latest = {r.item: r for r in ledger.latest()}
+    assert latest["PAY-38"].final_tier == "tier-2"
+    assert latest["PAY-38"].decision.capacity.computed_tier == "tier-1"
+    audit = runner("audit", "--format", "json")
+    assert audit.exit_code == 0
+    assert json.loads(audit.output)["reproducibility"]["ok"]  # a capacity move replays as such
+    usage = runner("review", roadmap, "--record")
+    assert usage.exit_code == 2 and "--record needs --by NAME" in usage.stderr
+
+
+def test_review_markdown_matches_the_golden_file(runner, roadmap, monkeypatch):
+    monkeypatch.chdir(roadmap.parent.parent)
+    result = runner("review", "examples/roadmap.yaml", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    golden = GOLDEN / "review.md"
+    if os.environ.get("LAUNCHTIER_UPDATE_GOLDEN"):
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
+
+
+def test_review_report_file_takes_its_format_from_the_extension(runner, roadmap, tmp_path):
+    path = tmp_path / "review.md"
+    result = runner("review", roadmap, "--report", path)
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert f"wrote markdown report of 12 items (9 disputed) to {path}" in result.stderr
+    assert path.read_text().startswith("# Roadmap review\n")
+
+
+def test_review_bad_input(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("key: X\ntitle: y\nquarter: Q1\nsignals: {}\n")
+    result = runner("review", bad)
+    assert result.exit_code == 2
+    assert "item X: quarter: 'Q1' is not a quarter; write it like 2027-Q1" in result.stderr
