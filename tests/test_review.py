@@ -157,3 +157,24 @@ def test_review_bad_input(runner, tmp_path):
     result = runner("review", bad)
     assert result.exit_code == 2
     assert "item X: quarter: 'Q1' is not a quarter; write it like 2027-Q1" in result.stderr
+
+
+@pytest.mark.parametrize("export,mapping,keys", [
+    ("jira.csv", "jira-mapping.yaml", 9),
+    ("productboard.csv", "productboard-mapping.yaml", 7),
+])
+def test_review_reads_roadmap_tool_exports_through_a_mapping(runner, roadmap, export, mapping, keys):
+    folder = roadmap.parent / "exports"
+    result = runner("review", folder / export, "--mapping", folder / mapping, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert len(report["items"]) == keys
+    # capacity holds per quarter across the export
+    for quarter in {i["quarter"] for i in report["items"] if i["quarter"]}:
+        assert sum(i["decision"]["tier"] == "tier-1" for i in report["items"] if i["quarter"] == quarter) <= 1
+
+
+def test_review_of_an_export_without_its_mapping_says_what_is_wrong(runner, roadmap):
+    result = runner("review", roadmap.parent / "exports" / "jira.csv")
+    assert result.exit_code == 2
+    assert "unknown column 'Summary'" in result.stderr
