@@ -1,0 +1,372 @@
+"""The standalone HTML review report: one file that opens offline, prints, and projects in the meeting.
+
+It shows what the Markdown report shows (render_review.py), plus a bar chart of tiers per quarter in
+inline SVG. No scripts, fonts, images or links leave the file; a Content-Security-Policy says so to
+the browser. Every text that comes from items or the rulebook goes through ``_e``, in SVG too.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from launchtier.engine import Rulebook
+from launchtier.engine.decision import ArtifactRef
+from launchtier.engine.review import UNSCHEDULED, QuarterSummary, ReviewItem, ReviewReport
+
+from .render import check_line, plural, short
+from .render_review import _changes, _close
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+# (background, text) per tier position, loudest first; the default (last) tier is always grey.
+PALETTE = [("#1d4e89", "#ffffff"), ("#2a7f62", "#ffffff"), ("#f2c14e", "#1f1f1f"),
+           ("#8e5ea2", "#ffffff"), ("#c05a1f", "#ffffff"), ("#4f9fcf", "#1f1f1f")]
+DEFAULT_TIER = ("#c9ced6", "#1f1f1f")
+
+CSS = """
+:root { --ink: #1f1f1f; --muted: #555; --line: #d0d4da; --soft: #f4f5f7; --warn: #a15c00; }
+* { box-sizing: border-box; }
+body { font: 17px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       color: var(--ink); background: #fff; margin: 0 auto; padding: 1.5rem 2rem 3rem; max-width: 1200px; }
+h1 { font-size: 2rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.45rem; margin: 2.2rem 0 .6rem; padding-bottom: .2rem; border-bottom: 2px solid var(--ink); }
+h3 { font-size: 1.2rem; margin: 1.4rem 0 .4rem; }
+h4 { font-size: 1rem; margin: .9rem 0 .2rem; }
+p, ul { margin: .3rem 0; }
+ul { padding-left: 1.3rem; }
+code { font: .85em ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+a { color: #1d4e89; }
+nav { margin: .8rem 0; }
+nav a { margin-right: 1rem; font-weight: 600; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .6rem 0; }
+dl.meta dt { font-weight: 600; }
+dl.meta dd { margin: 0; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0; font-size: .95em; }
+td .tier { white-space: normal; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .45rem; text-align: left; vertical-align: top; }
+th { background: var(--soft); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.key { white-space: nowrap; font-weight: 600; }
+tr.disputed td:first-child { box-shadow: inset 4px 0 0 var(--warn); }
+.flag { color: var(--warn); font-weight: 700; }
+.tier { display: inline-block; padding: .05rem .5rem; border-radius: .3rem; font-weight: 600; white-space: nowrap; }
+.muted { color: var(--muted); }
+.quarters { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
+.quarter { border: 1px solid var(--line); border-radius: .4rem; padding: .2rem 1rem .8rem; }
+figure { margin: 1rem 0; }
+figcaption { color: var(--muted); font-size: .9rem; }
+svg.chart { max-width: 100%; height: auto; font: 13px system-ui, sans-serif; }
+section.item { border-top: 1px solid var(--line); padding-top: .3rem; }
+section.item h3 .key { color: var(--muted); margin-right: .4rem; }
+.capacity-note { background: #fff4e0; border-left: 4px solid var(--warn); padding: .3rem .6rem; }
+.owners { display: grid; grid-template-columns: repeat(auto-fit, minmax(330px, 1fr)); gap: .6rem 1.2rem; }
+fieldset { border: 1px solid var(--line); border-radius: .4rem; margin: 0; padding: .3rem .8rem .5rem; }
+legend { font-weight: 600; padding: 0 .3rem; }
+fieldset label { display: block; }
+.category { color: var(--muted); font-size: .9em; }
+footer { margin-top: 2.5rem; color: var(--muted); font-size: .9rem; }
+@page { margin: 14mm; }
+@media print {
+  body { font-size: 11pt; padding: 0; max-width: none; }
+  nav { display: none; }
+  a { color: inherit; text-decoration: none; }
+  thead { display: table-header-group; }
+  tr, fieldset, .quarter, figure { break-inside: avoid; }
+  section.item { break-inside: avoid-page; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+
+# ---- small helpers -------------------------------------------------------------------------
+def _e(value: Any) -> str:
+    """Escape a value for HTML text and for a double-quoted attribute."""
+    return escape(str(value), quote=True)
+
+
+def _colours(book: Rulebook) -> dict[str, tuple[str, str]]:
+    last = len(book.tiers) - 1
+    return {t.id: DEFAULT_TIER if i == last else PALETTE[i % len(PALETTE)] for i, t in enumerate(book.tiers)}
+
+
+def _tier_css(book: Rulebook) -> str:
+    colours = _colours(book)
+    return "\n".join(f".t{i} {{ background: {colours[t.id][0]}; color: {colours[t.id][1]}; }}"
+                     for i, t in enumerate(book.tiers))
+
+
+def _badge(book: Rulebook, tier: str, text: str | None = None) -> str:
+    label = f"{tier} {book.tier_by_id[tier].label}" if text is None else text
+    return f'<span class="tier t{book.tier_index[tier]}">{_e(label)}</span>'
+
+
+def _anchor(key: str) -> str:
+    return f"item-{key}"
+
+
+def _item_link(key: str) -> str:
+    return f'<a href="#{_e(_anchor(key))}">{_e(key)}</a>'
+
+
+def _list(lines: list[str], cls: str = "") -> str:
+    """An HTML list of already-escaped lines."""
+    attr = f' class="{cls}"' if cls else ""
+    return f"<ul{attr}>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
+
+
+# ---- the page ------------------------------------------------------------------------------
+def review_html(report: ReviewReport, book: Rulebook) -> str:
+    title = f"Roadmap review: {report.quarter}" if report.quarter else "Roadmap review"
+    body = [
+        _header(report, book, title),
+        '<nav><a href="#disputed">Disputed</a><a href="#tiers">Tiers</a>'
+        '<a href="#quarters">Quarters</a><a href="#items">Items</a></nav>',
+        "<main>",
+        _disputed(report, book),
+        _tier_table(report, book),
+        _quarters(report, book),
+        _items(report, book),
+        "</main>",
+        _footer(report),
+    ]
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{CSS}{_tier_css(book)}\n</style>",
+        "</head>",
+        "<body>",
+        *body,
+        "</body>",
+        "</html>",
+    ]) + "\n"
+
+
+def _header(report: ReviewReport, book: Rulebook, title: str) -> str:
+    rb = report.rulebook
+    scope = f"quarter {report.quarter}" if report.quarter else "all quarters"
+    counts = {t.id: sum(i.decision.tier == t.id for i in report.items) for t in book.tiers}
+    tiers = " ".join(_badge(book, t, f"{t}: {n}") for t, n in counts.items() if n) or "none"
+    rows = [("Rulebook", f"{_e(rb.name)} {_e(rb.version)} <code>{_e(rb.hash)}</code>")]
+    for tier, cap in book.capacity.items():
+        rows.append(("Capacity", f"at most {cap.max} {_e(tier)} per {_e(cap.per)}; "
+                                 f"candidates ranked {_e(report.ranking.get(tier, ''))}."))
+    rows.append(("Tiers", tiers))
+    if report.ledger:
+        rows.append(("Ledger", f"<code>{_e(report.ledger)}</code>"))
+    meta = "".join(f"<dt>{dt}</dt><dd>{dd}</dd>" for dt, dd in rows)
+    summary = f"{plural(len(report.items), 'item')}, {_e(scope)}; {len(report.disputed)} disputed."
+    return f'<header>\n<h1>{_e(title)}</h1>\n<p class="summary">{summary}</p>\n<dl class="meta">{meta}</dl>\n</header>'
+
+
+def _disputed(report: ReviewReport, book: Rulebook) -> str:
+    disputed = report.disputed
+    out = [f'<section id="disputed">\n<h2>Disputed items ({len(disputed)})</h2>']
+    if not disputed:
+        out.append("<p>None: no item is one step from another tier.</p>")
+    else:
+        out.append("<p class=\"muted\">A one-point change in a dimension, or one signal change, "
+                   "moves these items to another tier.</p>")
+        out.append("<table><thead><tr><th>Key</th><th>Title</th><th>Quarter</th><th>Tier</th>"
+                   "<th>Why it is close</th></tr></thead><tbody>")
+        for item in disputed:
+            d = item.decision
+            out.append(f'<tr><td class="key">{_item_link(d.item)}</td><td>{_e(d.title)}</td>'
+                       f"<td>{_e(item.quarter or UNSCHEDULED)}</td><td>{_badge(book, d.tier)}</td>"
+                       f"<td>{_list([_e(c) for c in _close(item)], 'close')}</td></tr>")
+        out.append("</tbody></table>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _tier_table(report: ReviewReport, book: Rulebook) -> str:
+    names = list(book.score_names)
+    scores = "".join(f'<th class="num"><abbr title="{_e(n.replace("_", " "))}">{_e(short(n))}</abbr></th>' for n in names)
+    out = ['<section id="tiers">\n<h2>Tiers</h2>',
+           f"<table><thead><tr><th>Key</th><th>Title</th><th>Quarter</th><th>Tier</th><th>Kind</th>{scores}"
+           "<th>PM</th><th>PMM</th><th>Since last review</th></tr></thead><tbody>"]
+    for item in report.items:
+        d = item.decision
+        flag = ' <span class="flag" title="disputed">!</span>' if item.disputed else ""
+        cells = "".join(f'<td class="num">{d.scores[n]}</td>' for n in names)
+        row = ' class="disputed"' if item.disputed else ""
+        out.append(f'<tr{row}><td class="key">{_item_link(d.item)}{flag}</td>'
+                   f"<td>{_e(d.title)}</td><td>{_e(item.quarter or UNSCHEDULED)}</td><td>{_badge(book, d.tier)}</td>"
+                   f"<td>{_e(d.kind)}</td>{cells}<td>{_e(item.pm or '')}</td><td>{_e(item.pmm or '')}</td>"
+                   f"<td>{_e(_changes(item))}</td></tr>")
+    legend = "; ".join(f"{short(n)} {n.replace('_', ' ')}" for n in names)
+    out += ["</tbody></table>",
+            f'<p class="muted"><span class="flag">!</span> disputed. Scores: {_e(legend)}.</p>',
+            "</section>"]
+    return "\n".join(out)
+
+
+# ---- quarters and the chart ----------------------------------------------------------------
+def _quarters(report: ReviewReport, book: Rulebook) -> str:
+    out = ['<section id="quarters">\n<h2>Quarters</h2>', _chart(report, book), '<div class="quarters">']
+    out += [_quarter(q, book) for q in report.quarters]
+    out += ["</div>", "</section>"]
+    return "\n".join(out)
+
+
+def _quarter(q: QuarterSummary, book: Rulebook) -> str:
+    tiers = " ".join(_badge(book, t, f"{t}: {n}") for t, n in q.tiers.items())
+    out = [f'<article class="quarter" id="quarter-{_e(q.quarter)}">', f"<h3>{_e(q.quarter)}</h3>", f"<p>{tiers}</p>"]
+    out += [f'<p class="capacity-note">Capacity: {_e(c)}</p>' for c in q.capacity]
+    if q.workload:
+        out.append('<table class="workload"><thead><tr><th>Owner</th><th class="num">Artifacts</th>'
+                   '<th class="num">Days (about)</th></tr></thead><tbody>')
+        out += [f'<tr><td>{_e(w.owner)}</td><td class="num">{w.artifacts}</td><td class="num">{w.days:g}</td></tr>'
+                for w in q.workload]
+        out.append("</tbody></table>")
+    else:
+        out.append('<p class="muted">Workload: none.</p>')
+    out.append("</article>")
+    return "\n".join(out)
+
+
+# Chart geometry in SVG user units.
+BAR, BAR_GAP, GROUP_GAP = 30, 4, 44
+LEFT, TOP, PLOT_H, BOTTOM, LEGEND_W = 56, 24, 220, 56, 250
+
+
+def _ticks(top: int) -> list[int]:
+    step = max(1, -(-top // 5))
+    return list(range(0, top + step, step))
+
+
+def _chart(report: ReviewReport, book: Rulebook) -> str:
+    """Grouped bars: one group per quarter, one bar per tier, in the tier colours, with a legend."""
+    colours = _colours(book)
+    tiers = [t.id for t in book.tiers]
+    group_w = len(tiers) * (BAR + BAR_GAP) - BAR_GAP
+    width = LEFT + len(report.quarters) * (group_w + GROUP_GAP) + LEGEND_W
+    height = TOP + PLOT_H + BOTTOM
+    ticks = _ticks(max([1] + [n for q in report.quarters for n in q.tiers.values()]))
+    scale = PLOT_H / ticks[-1]
+    base = TOP + PLOT_H
+    summary = "; ".join(f"{q.quarter}: " + (", ".join(f"{t} {n}" for t, n in q.tiers.items()) or "no items")
+                        for q in report.quarters)
+    label = f"Bar chart of items per tier and quarter. {summary}."
+    out = [f'<figure><svg class="chart" role="img" aria-label="{_e(label)}" viewBox="0 0 {width} {height}" '
+           f'width="{width}" height="{height}">',
+           f"<title>Items per tier and quarter</title><desc>{_e(summary)}</desc>"]
+    for t in ticks:
+        y = base - t * scale
+        out.append(f'<line x1="{LEFT}" x2="{width - LEGEND_W + 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e1e4e8"/>'
+                   f'<text x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#444">{t}</text>')
+    out.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{base}" stroke="#444"/>'
+               f'<line x1="{LEFT}" x2="{width - LEGEND_W + 10}" y1="{base}" y2="{base}" stroke="#444"/>')
+    for i, q in enumerate(report.quarters):
+        x0 = LEFT + GROUP_GAP / 2 + i * (group_w + GROUP_GAP)
+        out.append(_bar_group(q, tiers, colours, book, x0, base, scale, group_w))
+    out.append(f'<text x="16" y="{TOP + PLOT_H / 2}" transform="rotate(-90 16 {TOP + PLOT_H / 2})" '
+               f'text-anchor="middle" fill="#444">items</text>'
+               f'<text x="{LEFT + (width - LEGEND_W - LEFT) / 2}" y="{height - 8}" text-anchor="middle" fill="#444">quarter</text>')
+    out.append(_legend(book, colours, width - LEGEND_W + 30))
+    out.append("</svg><figcaption>Items per tier in each quarter, after capacity.</figcaption></figure>")
+    return "\n".join(out)
+
+
+def _bar_group(q: QuarterSummary, tiers: list[str], colours: dict[str, tuple[str, str]], book: Rulebook,
+               x0: float, base: float, scale: float, group_w: int) -> str:
+    out = [f'<g class="bars" data-quarter="{_e(q.quarter)}">']
+    for j, tier in enumerate(tiers):
+        n = q.tiers.get(tier, 0)
+        if not n:
+            continue
+        x, h = x0 + j * (BAR + BAR_GAP), n * scale
+        tip = f"{q.quarter}: {plural(n, 'item')} {tier} {book.tier_by_id[tier].label}"
+        out.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{BAR}" height="{h:.1f}" fill="{colours[tier][0]}">'
+                   f"<title>{_e(tip)}</title></rect>"
+                   f'<text x="{x + BAR / 2:.1f}" y="{base - h - 5:.1f}" text-anchor="middle" fill="#1f1f1f">{n}</text>')
+    out.append(f'<text x="{x0 + group_w / 2:.1f}" y="{base + 20}" text-anchor="middle" font-weight="600" '
+               f'fill="#1f1f1f">{_e(q.quarter)}</text>')
+    out.append("</g>")
+    return "".join(out)
+
+
+def _legend(book: Rulebook, colours: dict[str, tuple[str, str]], x: float) -> str:
+    out = ['<g class="legend">']
+    for i, t in enumerate(book.tiers):
+        y = TOP + i * 24
+        out.append(f'<rect x="{x}" y="{y}" width="16" height="16" fill="{colours[t.id][0]}"/>'
+                   f'<text x="{x + 24}" y="{y + 13}" fill="#1f1f1f">{_e(t.id)} {_e(t.label)}</text>')
+    out.append("</g>")
+    return "".join(out)
+
+
+# ---- one section per item ------------------------------------------------------------------
+def _items(report: ReviewReport, book: Rulebook) -> str:
+    return "\n".join(['<section id="items">\n<h2>Items</h2>', *(_item(i, book) for i in report.items), "</section>"])
+
+
+def _item(item: ReviewItem, book: Rulebook) -> str:
+    d = item.decision
+    facts = [_badge(book, d.tier), _e(d.kind), _e(item.quarter or UNSCHEDULED)]
+    facts += [f"PM {_e(item.pm)}"] if item.pm else []
+    facts += [f"PMM {_e(item.pmm)}"] if item.pmm else []
+    facts += ['<span class="flag">disputed</span>'] if item.disputed else []
+    out = [f'<section class="item" id="{_e(_anchor(d.item))}">',
+           f'<h3><span class="key">{_e(d.item)}</span> <span class="title">{_e(d.title)}</span></h3>',
+           f'<p class="facts">{" · ".join(facts)}</p>']
+    if d.capacity:
+        out.append(f'<p class="capacity-note">Capacity: {_e(d.capacity.reason)} '
+                   f"(its rules give {_e(d.capacity.computed_tier)})</p>")
+    out += _reasons(item, book)
+    if item.previous:
+        p = item.previous
+        out.append(f'<p class="previous">Since last review (decision #{p.seq}, {_e(p.recorded_at[:10])}, '
+                   f"then {_e(p.final_tier)}): {_e(_changes(item))}</p>")
+    out.append(_checklist(d.artifacts))
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _reasons(item: ReviewItem, book: Rulebook) -> list[str]:
+    d = item.decision
+    out = ["<h4>Rules fired</h4>"]
+    if d.fired:
+        lines = [f"<strong>{_e(f.rule)}</strong> ({_e(', '.join(f'{dim} {p:+d}' for dim, p in f.score.items()))}): "
+                 f"{_e(f.because)}" for f in d.fired]
+        out.append(_list(lines, "fired"))
+    else:
+        out.append("<p>No rule fired.</p>")
+    if d.tier_reason.conditions:
+        out += [f"<h4>Why {_e(d.tier)}</h4>", _list([f"✓ {_e(check_line(c))}" for c in d.tier_reason.conditions], "why")]
+    for h in d.higher_tiers[-1:]:
+        if h.failed:
+            out += [f"<h4>Why not {_e(h.tier)} {_e(book.tier_by_id[h.tier].label)}</h4>",
+                    _list([f"✗ {_e(check_line(c))}" for c in h.failed], "why-not")]
+    if item.close:
+        out += ["<h4>Close calls</h4>", _list([_e(c) for c in item.close], "close")]
+    return out
+
+
+def _checklist(artifacts: list[ArtifactRef]) -> str:
+    if not artifacts:
+        return '<h4>Checklist</h4><p class="muted">No artifacts.</p>'
+    owners: dict[str, list[ArtifactRef]] = {}
+    for a in artifacts:
+        owners.setdefault(a.owner, []).append(a)
+    out = ['<h4>Checklist</h4><div class="owners">']
+    for owner, arts in owners.items():
+        days = sum(a.effort or 0 for a in arts)
+        effort = f", about {days:g} days" if days else ""
+        out.append(f"<fieldset><legend>{_e(owner)} ({plural(len(arts), 'artifact')}{effort})</legend>")
+        out += [f'<label><input type="checkbox"> {_e(a.name)} <span class="category">({_e(a.category)})</span></label>'
+                for a in arts]
+        out.append("</fieldset>")
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _footer(report: ReviewReport) -> str:
+    rb = report.rulebook
+    return (f'<footer>Made by launchtier review with rulebook {_e(rb.name)} {_e(rb.version)} '
+            f"(<code>{_e(rb.hash)}</code>). This page needs no network and runs no scripts.</footer>")
