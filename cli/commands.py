@@ -141,11 +141,11 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
         decisions = classifier.classify(stream)
         if fmt == "jsonl":
             for d in decisions:
-                click.echo(d.model_dump_json())
+                click.echo(classifier.to_json(d))
         elif fmt == "json":
             click.echo("[", nl=False)
             for i, d in enumerate(decisions):
-                click.echo(("," if i else "") + "\n  " + d.model_dump_json(), nl=False)
+                click.echo(("," if i else "") + "\n  " + classifier.to_json(d), nl=False)
             click.echo("\n]")
         elif fmt == "csv":
             for chunk in render.decisions_csv(decisions, book):

@@ -157,7 +157,13 @@ class DurableMatcher:
                 result = engine.start_action_for_state(handle, state)
                 while result:
                     message = result[1] if isinstance(result, tuple) else result
-                    for name in json.loads(message):
+                    # The message is '{"RULE":{"m":{...the fact...}}}'; reading the rule name off
+                    # the front is several times faster than parsing the fact back.
+                    if message.startswith('{"'):
+                        names: Any = (message[2 : message.index('"', 2)],)
+                    else:  # pragma: no cover - a format durable-rules 2.0.28 never produces
+                        names = json.loads(message)
+                    for name in names:
                         i = index.get(name)
                         # an `$or` fires its rule once per branch that holds: count it once
                         if i is not None and i not in fired:
