@@ -8,6 +8,7 @@ shared by both matchers so that a property test comparing them checks the matchi
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from typing import Any, Iterable, Iterator, Mapping
 
 from . import conditions as cond
@@ -23,6 +24,7 @@ from .decision import (
     SignalChange,
     TierReason,
     ValueChange,
+    construct,
 )
 from .errors import EngineUnavailable
 from .items import ItemBase
@@ -70,10 +72,21 @@ def check(c: cond.Condition, values: Mapping[str, Any]) -> ConditionCheck:
 class Classifier:
     """Classifies items under one rulebook. Build one per rulebook and reuse it."""
 
-    def __init__(self, rulebook: Rulebook, engine: str = "durable"):
+    def __init__(self, rulebook: Rulebook, engine: str = "durable", *, match_cache: bool = True):
         self.rulebook = rulebook
         self.matcher = make_matcher(rulebook, engine)
         self.engine = engine
+        # Which rules fire depends only on the signals the rules read, and for an int signal only
+        # on the interval between the thresholds that rules compare it with. Matching is
+        # memoised on that exact key, so the matcher runs once per distinct case of a batch
+        # (the what-if search, lint and the audit repeat cases all the time).
+        rule_conditions = [r.condition for r in rulebook.rules]
+        read = dict.fromkeys(n for c in rule_conditions for n in cond.names(c))
+        self._match_inputs = [
+            (name, cond.cut_points(rule_conditions, name) if isinstance(rulebook.signals[name], IntSignal) else None)
+            for name in read
+        ]
+        self._matched: dict[tuple, list[int]] | None = {} if match_cache else None
         self._ref = RulebookRef(name=rulebook.name, version=rulebook.version, hash=rulebook.hash)
         self._dims = [(name, d.min, d.max) for name, d in rulebook.dimensions.items()]
         self._totals = [(name, list(w.items())) for name, w in rulebook.totals.items()]
@@ -108,14 +121,26 @@ class Classifier:
 
     def tier_index(self, signals: Mapping[str, Any]) -> int:
         """Only the tier (no explanation): the inner loop of the what-if search."""
-        scores = self.scores(self.matcher.fired(signals))
+        scores = self.scores(self.fired(signals))
         return self.matcher.tier({**signals, **scores})
 
     def decide(self, item: ItemBase) -> Decision:
         return self.decide_signals(item.key, item.title, item.signal_values())
 
+    def fired(self, signals: Mapping[str, Any]) -> list[int]:
+        """The indices of the scoring rules that fire, in rulebook order."""
+        cache = self._matched
+        if cache is None:
+            return self.matcher.fired(signals)
+        key = tuple(signals[n] if cuts is None else bisect_right(cuts, signals[n]) for n, cuts in self._match_inputs)
+        fired = cache.get(key)
+        if fired is None:
+            fired = self.matcher.fired(signals)
+            _remember(cache, key, fired)
+        return fired
+
     def decide_signals(self, key: str, title: str, signals: Mapping[str, Any]) -> Decision:
-        fired = self.matcher.fired(signals)
+        fired = self.fired(signals)
         scores = self.scores(fired)
         score_key = tuple(scores.values())
         tier_key = (score_key, *[signals[n] for n in self._tier_signals])
@@ -133,11 +158,11 @@ class Classifier:
         tier = self.rulebook.tiers[chosen]
         fired_models = self._fired_models
         # every part is already a validated model: skip validating them again
-        return Decision.model_construct(
-            item=key, title=title, tier=tier.id, label=tier.label, kind=tier.kind, scores=scores,
-            fired=[fired_models[i] for i in fired], tier_reason=reason, higher_tiers=higher,
-            artifacts=artifacts, rulebook=self._ref, capacity=None,
-        )
+        return construct(Decision, {
+            "item": key, "title": title, "tier": tier.id, "label": tier.label, "kind": tier.kind, "scores": scores,
+            "fired": [fired_models[i] for i in fired], "tier_reason": reason, "higher_tiers": higher,
+            "artifacts": artifacts, "rulebook": self._ref, "capacity": None,
+        })
 
     def _explain(self, values: Mapping[str, Any], chosen: int) -> tuple[int, TierReason, list[HigherTier]]:
         book = self.rulebook

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Union
+from typing import Any, Callable, Iterable, Iterator, Mapping, Union
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in")
 COMBINATORS = ("all", "any", "not")
@@ -146,6 +146,25 @@ def comparisons(c: Condition) -> Iterator[Compare]:
     else:
         for p in c.parts:
             yield from comparisons(p)
+
+
+def cut_points(conditions: Iterable["Condition"], name: str) -> list[int]:
+    """Where an int's comparisons can change their answer: each cut ``c`` starts a new interval
+    ``[c, next cut)``. Inside one interval every comparison on ``name`` answers the same, so one
+    value per interval stands for all of them (exact, not a sample)."""
+    cuts: set[int] = set()
+    for condition in conditions:
+        for c in comparisons(condition):
+            if c.name != name:
+                continue
+            for v in c.value if isinstance(c.value, tuple) else (c.value,):
+                if c.op in ("lt", "gte"):
+                    cuts.add(v)
+                elif c.op in ("lte", "gt"):
+                    cuts.add(v + 1)
+                else:
+                    cuts.update((v, v + 1))
+    return sorted(cuts)
 
 
 def push_not(c: Condition, negate: bool = False) -> Condition:

@@ -139,13 +139,22 @@ class DurableMatcher:
         self._handle = _ruleset(rulebook)
         self._index = {f"r{i}": i for i in range(len(rulebook.rules))}
         self._tiers = [t.condition for t in rulebook.tiers]
+        # Signal names and enum values are plain identifiers (the loader's patterns), so the
+        # fact's JSON can be written directly, which is faster than json.dumps of a copy.
+        self._fact_fields = [(name, f'"{name}":') for name in rulebook.signals]
+
+    def fact(self, signals: Mapping[str, Any]) -> str:
+        """The fact for one item: its signals, the always-present sentinel field and an explicit
+        id, in the one session (never the item's key, so no rule can read `id`)."""
+        out = []
+        for name, prefix in self._fact_fields:
+            v = signals[name]
+            out.append(prefix + ("true" if v is True else "false" if v is False
+                                 else '"' + v + '"' if v.__class__ is str else str(int(v))))
+        return "{" + ",".join(out) + f',"_item":1,"id":"item","sid":"{SESSION}"}}'
 
     def fired(self, signals: Mapping[str, Any]) -> list[int]:
-        fact = dict(signals)
-        fact["_item"] = 1
-        fact["id"] = "item"
-        fact["sid"] = SESSION
-        text = json.dumps(fact, ensure_ascii=False)
+        text = self.fact(signals)
         engine, handle, index = self._engine, self._handle, self._index
         fired: list[int] = []
         with _lock:

@@ -152,21 +152,10 @@ class _Linter:
         return self.int_representatives(name, sig)
 
     def int_representatives(self, name: str, sig: IntSignal) -> list[int]:
-        cuts: set[int] = set()
-        for _, _, _, condition in self.owners():
-            for c in cond.comparisons(condition):
-                if c.name != name:
-                    continue
-                for v in c.value if isinstance(c.value, tuple) else (c.value,):
-                    if c.op in ("lt", "gte"):
-                        cuts.add(v)
-                    elif c.op in ("lte", "gt"):
-                        cuts.add(v + 1)
-                    else:
-                        cuts.update((v, v + 1))
+        cuts = cond.cut_points((c for _, _, _, c in self.owners()), name)
         lo = sig.min if sig.min is not None else (min(cuts) - 1 if cuts else 0)
         hi = sig.max if sig.max is not None else (max(cuts) if cuts else lo)
-        return [lo] + sorted(c for c in cuts if lo < c <= hi)
+        return [lo] + [c for c in cuts if lo < c <= hi]
 
     # ---- 3. structure -------------------------------------------------------------------
     def structure(self) -> None:

@@ -12,14 +12,15 @@ from launchtier.engine import Classifier, load_rulebook
 
 BOOK = load_rulebook()
 CLASSIFIERS = {e: Classifier(BOOK, e) for e in ("durable", "reference")}
+UNCACHED = Classifier(BOOK, "durable", match_cache=False)
 
 signals = st.fixed_dictionaries({
     "new_market": st.booleans(),
     "positioning": st.sampled_from(["none", "strengthens", "changes"]),
     "revenue_motion": st.sampled_from(["none", "retention", "deal_acceleration", "expansion", "new_logo"]),
     "differentiation": st.sampled_from(["none", "parity", "better", "first"]),
-    "customer_reach": st.integers(0, 100),
-    "demand_votes": st.integers(0, 1_000_000),
+    "customer_reach": st.sampled_from([0, 9, 10, 11, 24, 25, 26, 49, 50, 51, 100]) | st.integers(0, 100),
+    "demand_votes": st.sampled_from([0, 49, 50, 51]) | st.integers(0, 1_000_000),
     "user_action_required": st.booleans(),
     "pricing_change": st.booleans(),
     "audience": st.sampled_from(["admin", "end_user", "buyer"]),
@@ -34,6 +35,7 @@ texts = st.text(min_size=1, max_size=40)  # any unicode: quotes, backslashes, co
 def test_memoised_decision_equals_the_plain_one_and_its_json_equals_pydantics(signals, key, title, engine):
     c = CLASSIFIERS[engine]
     fast = c.decide_signals(key, title, signals)
+    assert c.fired(signals) == UNCACHED.fired(signals)  # the match cache is exact
     fired = c.matcher.fired(signals)
     scores = c.scores(fired)
     values = {**signals, **scores}
