@@ -109,10 +109,11 @@ def _read(book, files: tuple[str, ...]):
     return ItemReader(book).read_many(files)
 
 
-def _progress(items: list, label: str):
+def _progress(items, label: str, length: int | None = None):
     """A progress bar on standard error for long runs, when it is a terminal."""
-    if len(items) >= PROGRESS_THRESHOLD and sys.stderr.isatty():
-        return click.progressbar(items, label=label, file=sys.stderr)
+    length = len(items) if length is None else length
+    if length >= PROGRESS_THRESHOLD and sys.stderr.isatty():
+        return click.progressbar(items, length=length, label=label, file=sys.stderr)
     from contextlib import nullcontext
 
     return nullcontext(items)
@@ -123,37 +124,68 @@ def _progress(items: list, label: str):
 @rules_option
 @engine_option
 @format_option("table", "json", "jsonl", "markdown", "csv")
-def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: str) -> None:
-    """Classify every item of FILES (YAML, JSON or CSV; - reads standard input): one row per
-    item with its tier, kind, scores and the rules that fired.
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes to spread a large batch over (output stays in input order).")
+def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: str, jobs: int) -> None:
+    """Classify every item of FILES (YAML, JSON, CSV, or JSON Lines streamed one item at a
+    time; - reads standard input): one row per item with its tier, kind, scores and the rules
+    that fired.
 
     \b
     Example:
       launchtier classify examples/roadmap.yaml
       launchtier classify q1.yaml q2.csv --format markdown >> meeting-notes.md
+      launchtier classify backlog.jsonl --format jsonl --jobs 2 > decisions.jsonl
     """
-    from launchtier.engine import Classifier
+    from launchtier.engine import Classifier, ItemError, ItemReader
+    from launchtier.engine import stream as streams
 
     book = load(rules_path)
-    items = _read(book, files)
-    classifier = Classifier(book, engine)
-    with _progress(items, "classifying") as stream:
-        decisions = classifier.classify(stream)
+    reader = ItemReader(book)
+    # First every file is checked, so that all problems are reported before any output;
+    # JSON Lines files are only validated here and read again, one item at a time, below.
+    loaded: dict[str, list] = {}
+    problems = []
+    count = 0
+    for f in files:
+        try:
+            if streams.is_stream(f):
+                count += streams.check(reader, f)
+            else:
+                loaded[f] = reader.read(f)
+                count += len(loaded[f])
+        except ItemError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise ItemError(problems)
+
+    def items():
+        for f in files:
+            yield from (streams.items(reader, f) if f not in loaded else loaded[f])
+
+    as_json = fmt in ("json", "jsonl")
+    if jobs > 1:
+        results = streams.parallel(book, engine, items(), jobs, as_json=as_json)
+    else:
+        classifier = Classifier(book, engine)
+        decisions = classifier.classify(items())
+        results = (classifier.to_json(d) for d in decisions) if as_json else decisions
+    with _progress(results, "classifying", count) as results:
         if fmt == "jsonl":
-            for d in decisions:
-                click.echo(classifier.to_json(d))
+            for text in results:
+                click.echo(text)
         elif fmt == "json":
             click.echo("[", nl=False)
-            for i, d in enumerate(decisions):
-                click.echo(("," if i else "") + "\n  " + classifier.to_json(d), nl=False)
+            for i, text in enumerate(results):
+                click.echo(("," if i else "") + "\n  " + text, nl=False)
             click.echo("\n]")
         elif fmt == "csv":
-            for chunk in render.decisions_csv(decisions, book):
+            for chunk in render.decisions_csv(results, book):
                 click.echo(chunk, nl=False)
         elif fmt == "markdown":
-            _echo(render.decisions_markdown(list(decisions), book))
+            _echo(render.decisions_markdown(list(results), book))
         else:
-            _echo(render.decisions_table(list(decisions), book))
+            _echo(render.decisions_table(list(results), book))
 
 
 def _pick(items, item_key: str | None, file: str):

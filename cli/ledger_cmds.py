@@ -6,7 +6,6 @@ import json
 
 import click
 
-from . import render_ledger
 from .commands import _read
 from .main import cli
 from .options import engine_option, format_option, load, rules_option
@@ -103,8 +102,12 @@ def decisions(item, quarter, tier, fmt, db_path) -> None:
     if fmt == "json":
         click.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
     elif fmt == "csv":
+        from . import render_ledger
+
         click.echo(render_ledger.decisions_csv(records), nl=False)
     else:
+        from . import render_ledger
+
         click.echo(render_ledger.decisions_table(records))
 
 
@@ -132,6 +135,8 @@ def audit(rules_path, engine, since, fmt, db_path) -> None:
     book = load(rules_path)
     with _ledger(db_path) as ledger:
         report = run_audit(ledger, book, since=since, engine=engine)
+    from . import render_ledger
+
     if fmt == "json":
         click.echo(report.model_dump_json(indent=2))
     elif fmt == "markdown":

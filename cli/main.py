@@ -10,8 +10,7 @@ import sys
 
 import click
 
-from launchtier.engine import EngineUnavailable, InputError, LaunchtierError
-from launchtier.engine.errors import LedgerError
+from launchtier.engine.errors import EngineUnavailable, InputError, LaunchtierError, LedgerError
 
 
 class BadInput(click.ClickException):

@@ -14,9 +14,13 @@ from typing import Any, Iterable
 
 import click
 
-from launchtier.engine import Decision, Rulebook
+from typing import TYPE_CHECKING
+
 from launchtier.engine.conditions import SYMBOL
-from launchtier.engine.decision import ArtifactRef, ConditionCheck, Explanation
+
+if TYPE_CHECKING:  # only for annotations: the models are imported when a command needs them
+    from launchtier.engine import Decision, Rulebook
+    from launchtier.engine.decision import ArtifactRef, ConditionCheck, Explanation
 
 WIDTH = 100
 

@@ -6,8 +6,11 @@ import textwrap
 
 import click
 
-from launchtier.engine.audit import AuditReport
-from launchtier.engine.ledger import DecisionRecord
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from launchtier.engine.audit import AuditReport
+    from launchtier.engine.ledger import DecisionRecord
 
 from .render import WIDTH, md, to_csv
 

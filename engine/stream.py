@@ -1,0 +1,146 @@
+"""Large batches: JSON Lines item files read one item at a time, and classification spread over
+processes with the output kept in input order.
+
+A ``.jsonl`` file (one item per line) is read twice: a first pass validates every line and
+reports every problem at once, holding nothing but 8 bytes per key (to find duplicate keys); the
+second pass classifies as it reads. Memory stays flat however many items go through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from array import array
+from itertools import islice
+from typing import Any, Iterable, Iterator
+
+from .errors import ItemError, Problem
+from .items import ItemBase, ItemReader
+from .rulebook import Rulebook
+
+MAX_PROBLEMS = 200  # listed; the rest are counted
+CHUNK = 1000
+
+
+def is_stream(path: str) -> bool:
+    return path.lower().endswith((".jsonl", ".ndjson"))
+
+
+def _key_hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
+
+
+def _lines(path: str) -> Iterator[tuple[int, str]]:
+    try:
+        with open(path, "rb") as f:
+            for number, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as e:
+                    raise ItemError([Problem(f"is not UTF-8 text (byte {e.start} of the line); save it as UTF-8", file=path, line=number)]) from None
+                if line.strip():
+                    yield number, line
+    except FileNotFoundError:
+        raise ItemError([Problem("no such file", file=path)]) from None
+    except IsADirectoryError:
+        raise ItemError([Problem("is a directory, expected a file", file=path)]) from None
+
+
+def _item(reader: ItemReader, path: str, number: int, line: str) -> ItemBase:
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ItemError([Problem(f"invalid JSON: {e.msg} (one item per line)", file=path, line=number)]) from None
+    except RecursionError:
+        raise ItemError([Problem("invalid JSON: nested too deeply", file=path, line=number)]) from None
+    try:
+        return reader.validate(raw, file=path)
+    except ItemError as e:
+        raise ItemError([Problem(p.message, file=p.file, line=number, item=p.item, field=p.field) for p in e.problems]) from None
+
+
+def check(reader: ItemReader, path: str) -> int:
+    """Validate every line of a JSON Lines file; raise one ItemError with every problem. Returns the count."""
+    problems: list[Problem] = []
+    extra = 0
+    hashes = array("q")
+    count = 0
+    for number, line in _lines(path):
+        try:
+            item = _item(reader, path, number, line)
+        except ItemError as e:
+            if len(problems) < MAX_PROBLEMS:
+                problems.extend(e.problems)
+            else:
+                extra += len(e.problems)
+            continue
+        hashes.append(_key_hash(item.key))
+        count += 1
+    problems += _duplicates(reader, path, hashes)
+    if count == 0 and not problems:
+        problems.append(Problem("holds no items", file=path))
+    if extra:
+        problems.append(Problem(f"and {extra} more problems", file=path))
+    if problems:
+        raise ItemError(problems)
+    return count
+
+
+def _duplicates(reader: ItemReader, path: str, hashes: array) -> list[Problem]:
+    ordered = sorted(hashes)
+    twice = {a for a, b in zip(ordered, ordered[1:]) if a == b}
+    if not twice:
+        return []
+    seen: dict[str, int] = {}
+    problems = []
+    for number, line in _lines(path):
+        key = str(json.loads(line).get("key"))
+        if _key_hash(key) in twice:
+            if key in seen:
+                problems.append(Problem(f"duplicate key (also line {seen[key]}); keys are unique in a file", file=path, line=number, item=key, field="key"))
+            else:
+                seen[key] = number
+    return problems
+
+
+def items(reader: ItemReader, path: str) -> Iterator[ItemBase]:
+    """The items of a JSON Lines file that :func:`check` accepted, one at a time."""
+    for number, line in _lines(path):
+        yield _item(reader, path, number, line)
+
+
+# ---- several processes ------------------------------------------------------------------------
+_worker: dict[str, Any] = {}
+
+
+def _init(rulebook_data: dict, engine: str, as_json: bool) -> None:
+    from .classify import Classifier
+    from .rulebook import rulebook_from_data
+
+    book = rulebook_from_data(rulebook_data, file="rulebook")
+    _worker["classifier"] = Classifier(book, engine)
+    _worker["reader"] = ItemReader(book)
+    _worker["json"] = as_json
+
+
+def _work(chunk: list[tuple[str, str, dict]]) -> list[Any]:
+    classifier = _worker["classifier"]
+    out = [classifier.decide_signals(key, title, signals) for key, title, signals in chunk]
+    return [classifier.to_json(d) for d in out] if _worker["json"] else out
+
+
+def parallel(book: Rulebook, engine: str, stream: Iterable[ItemBase], jobs: int, *, as_json: bool) -> Iterator[Any]:
+    """Decisions (or their JSON) for the stream, computed by ``jobs`` processes, in input order."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    triples = ((i.key, i.title, i.signal_values()) for i in stream)
+    chunks = iter(lambda: list(islice(triples, CHUNK)), [])
+    with context.Pool(jobs, initializer=_init, initargs=(book.model_dump(mode="json"), engine, as_json)) as pool:
+        for result in pool.imap(_work, chunks):
+            yield from result
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
