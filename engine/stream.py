@@ -95,7 +95,13 @@ def _duplicates(reader: ItemReader, path: str, hashes: array) -> list[Problem]:
     seen: dict[str, int] = {}
     problems = []
     for number, line in _lines(path):
-        key = str(json.loads(line).get("key"))
+        try:
+            raw = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            continue  # reported by the first pass
+        key = str(raw.get("key")) if isinstance(raw, dict) else None
+        if key is None:
+            continue
         if _key_hash(key) in twice:
             if key in seen:
                 problems.append(Problem(f"duplicate key (also line {seen[key]}); keys are unique in a file", file=path, line=number, item=key, field="key"))
