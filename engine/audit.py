@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .classify import Classifier
 from .errors import InputError
 from .items import ItemReader
-from .ledger import Ledger, required_approvals, verify_chain
+from .ledger import Ledger, latest_of, verify_chain
 from .rulebook import Rulebook
 from .rulediff import RuleChange, causes, diff_rulebooks
 
@@ -142,13 +142,15 @@ def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine
     reproducibility = Reproducibility(ok=not mismatches, checked=checked, mismatches=mismatches)
 
     # 3. the latest decision of each item under the current rulebook
-    latest = ledger.latest()
+    history = ledger.history(entries=entries)
+    latest = latest_of(history)
+    item_json = {e.seq: e.item_json for e in entries}
     classifier, reader = tools(current)
     changed = []
     rule_changes: dict[str, list[RuleChange]] = {}
     for rec in latest:
         old_book = ledger.rulebook(rec.rulebook["hash"])
-        raw = json.loads(next(e.item_json for e in entries if e.seq == rec.seq))
+        raw = json.loads(item_json[rec.seq])
         try:
             now = classifier.decide(reader.validate(raw, file=f"ledger entry {rec.seq}"))
         except InputError as err:
@@ -167,7 +169,7 @@ def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine
 
     # 4. overrides against the approval policy of the rulebook they were made under
     overrides = []
-    for rec in ledger.history():
+    for rec in history:
         for o in rec.overrides:
             if since is not None and o.at < since:
                 continue

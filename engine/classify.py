@@ -96,6 +96,8 @@ class Classifier:
             (a, ArtifactRef(id=a.id, name=a.name, owner=a.owner, category=a.category, effort=a.effort))
             for a in rulebook.artifacts
         ]
+        # (reading a pydantic private attribute is slow: the conditions are looked up once)
+        self._artifact_checks = [(set(a.tiers), a.condition, ref) for a, ref in self._artifacts]
         # The tier and its explanation depend only on the scores and the few signals that tier
         # conditions read; the artifacts only on the tier and what their conditions read. Both
         # spaces are small, so they are computed once per distinct key and shared (decisions are
@@ -179,7 +181,7 @@ class Classifier:
 
     def _artifacts_of(self, chosen: int, values: Mapping[str, Any]) -> list[ArtifactRef]:
         tier_id = self.rulebook.tiers[chosen].id
-        return [ref for art, ref in self._artifacts if tier_id in art.tiers and art.condition.holds(values)]
+        return [ref for tiers, condition, ref in self._artifact_checks if tier_id in tiers and condition.holds(values)]
 
     def _decision(self, key: str, title: str, fired: list[int], scores: dict[str, int], values: dict[str, Any],
                   chosen: int, capacity: CapacityNote | None = None) -> Decision:

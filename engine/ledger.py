@@ -385,11 +385,13 @@ class Ledger:
         ).fetchone()
         return row[0] if row else decision.final_tier
 
-    def history(self, item: str | None = None, quarter: str | None = None, tier: str | None = None) -> list[DecisionRecord]:
-        """Each item's decisions in order, with their overrides; filters match the final tier."""
+    def history(self, item: str | None = None, quarter: str | None = None, tier: str | None = None,
+                entries: Iterable[Entry] | None = None) -> list[DecisionRecord]:
+        """Each item's decisions in order, with their overrides; filters match the final tier.
+        ``entries`` saves reading the ledger again when the caller has them already."""
         records: dict[int, DecisionRecord] = {}
         overrides: dict[int, list[OverrideRecord]] = {}
-        for e in self.entries():
+        for e in self.entries() if entries is None else entries:
             if item is not None and e.item_key != item:
                 continue
             if e.kind == "override":
@@ -422,11 +424,7 @@ class Ledger:
 
     def latest(self) -> list[DecisionRecord]:
         """The latest decision of each item (with its overrides), in order of recording."""
-        latest: dict[str, DecisionRecord] = {}
-        for rec in self.history():
-            latest.pop(rec.item, None)
-            latest[rec.item] = rec
-        return list(latest.values())
+        return latest_of(self.history())
 
     def latest_with_items(self) -> list[tuple[DecisionRecord, str]]:
         """The latest decision of each item, with the item as it was recorded (JSON text)."""
@@ -437,6 +435,15 @@ class Ledger:
         """The most recent other items whose latest final tier is ``tier``: past launches to compare with."""
         found = [r for r in reversed(self.latest()) if r.final_tier == tier and r.item != exclude]
         return found[:limit]
+
+
+def latest_of(history: Iterable[DecisionRecord]) -> list[DecisionRecord]:
+    """The last decision of each item in a history, in the order those were recorded."""
+    latest: dict[str, DecisionRecord] = {}
+    for rec in history:
+        latest.pop(rec.item, None)
+        latest[rec.item] = rec
+    return list(latest.values())
 
 
 def required_approvals(book: Rulebook, from_tier: str, to_tier: str) -> int:

@@ -1,0 +1,311 @@
+"""launchtier's benchmark: the figures of the performance issue, measured in one run.
+
+    python benchmarks/bench.py                 # full run (several minutes)
+    python benchmarks/bench.py --quick         # smaller sizes, for a smoke test
+
+Needs the benchmark extra for the zen-engine peer: pip install -e '.[bench]'.
+Prints a table and writes the same figures as JSON (benchmarks/results.json by default).
+Throughputs are the best of several repeats (the machine is shared); ratios come from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from launchtier.engine import Classifier, ItemReader, load_rulebook
+from launchtier.engine import conditions as cond
+from launchtier.engine.durable_adapter import compile_rulebook
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCHTIER = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
+
+
+def generate(n: int, seed: int = 2026, first: int = 0) -> list[dict]:
+    """n items for the default rulebook, from a fixed seed, with the variety of a real backlog."""
+    rng = random.Random(seed)
+    items = []
+    for i in range(first, first + n):
+        items.append({
+            "key": f"BENCH-{i}",
+            "title": f"Roadmap item {i}",
+            "quarter": rng.choice(["2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"]),
+            "signals": {
+                "new_market": rng.random() < 0.08,
+                "positioning": rng.choice(["none", "none", "strengthens", "changes"]),
+                "revenue_motion": rng.choice(["none", "retention", "deal_acceleration", "expansion", "new_logo"]),
+                "differentiation": rng.choice(["none", "parity", "better", "first"]),
+                "customer_reach": rng.randint(0, 100),
+                "demand_votes": rng.choice([0, 0, rng.randint(0, 200)]),
+                "user_action_required": rng.random() < 0.2,
+                "pricing_change": rng.random() < 0.15,
+                "audience": rng.choice(["admin", "end_user", "buyer"]),
+                "stage": rng.choice(["beta", "ga", "ga"]),
+                "exec_priority": rng.random() < 0.1,
+            },
+        })
+    return items
+
+
+def best_rate(n: int, fn, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return n / best
+
+
+# ---- the engine paths ------------------------------------------------------------------------
+def engine_rate(book, items, engine: str, cache: bool) -> float:
+    def run():
+        classifier = Classifier(book, engine, match_cache=cache)  # a fresh one: caches start cold
+        for _ in classifier.classify(items):
+            pass
+    return best_rate(len(items), run)
+
+
+def host_api_rate(book, signals: list[dict]) -> float:
+    """The documented durable-rules API: a Host, the same compiled rules, Python action callbacks."""
+    from durable.engine import Host
+
+    fired: list[str] = []
+    definition = compile_rulebook(book)
+    for name, rule in definition.items():
+        rule["run"] = (lambda rule_name: lambda c: fired.append(rule_name))(name)
+    host = Host()
+    ruleset = "bench_host_" + book.hash[7:23]
+    host.register_rulesets({ruleset: definition})
+
+    def run():
+        for i, s in enumerate(signals):
+            fact = dict(s, _item=1, id="item", sid="1")
+            host.assert_fact(ruleset, fact)
+            host.delete_state(ruleset, "1")
+    return best_rate(len(signals), run)
+
+
+def zen_rate(book, signals: list[dict]) -> float | None:
+    """zen-engine with the same scoring rules as one decision table (collect hit policy)."""
+    try:
+        import zen
+    except ImportError:
+        return None
+    names = list(book.signals)
+    inputs = [{"id": f"i{k}", "name": n, "field": n} for k, n in enumerate(names)]
+    rows = []
+    for r, rule in enumerate(book.rules):
+        row = {"_id": f"r{r}", "o0": json.dumps(rule.id)}
+        for k, n in enumerate(names):
+            parts = [c for c in cond.comparisons(rule.condition) if c.name == n]
+            row[f"i{k}"] = " and ".join(_zen_test(c) for c in parts)
+        rows.append(row)
+    content = {
+        "contentType": "application/vnd.gorules.decision",
+        "nodes": [
+            {"id": "in", "type": "inputNode", "name": "in", "position": {"x": 0, "y": 0}},
+            {"id": "table", "type": "decisionTableNode", "name": "scoring", "position": {"x": 1, "y": 0},
+             "content": {"hitPolicy": "collect", "inputs": inputs,
+                         "outputs": [{"id": "o0", "name": "rule", "field": "rule"}], "rules": rows}},
+            {"id": "out", "type": "outputNode", "name": "out", "position": {"x": 2, "y": 0}},
+        ],
+        "edges": [{"id": "e0", "sourceId": "in", "targetId": "table", "type": "edge"},
+                  {"id": "e1", "sourceId": "table", "targetId": "out", "type": "edge"}],
+    }
+    decision = zen.ZenEngine().create_decision(json.dumps(content))
+    # check it agrees with the engine before timing it
+    reference = Classifier(book, "reference", match_cache=False)
+    for s in signals[:200]:
+        got = sorted(r["rule"] for r in decision.evaluate(s)["result"])
+        want = sorted(book.rules[i].id for i in reference.matcher.fired(s))
+        assert got == want, (s, got, want)
+
+    def run():
+        for s in signals:
+            decision.evaluate(s)
+    return best_rate(len(signals), run)
+
+
+def _zen_test(c) -> str:
+    v = c.value
+    lit = (lambda x: json.dumps(x) if isinstance(x, str) else ("true" if x is True else "false" if x is False else str(x)))
+    if c.op == "eq":
+        return lit(v)
+    if c.op == "ne":
+        return f"$ != {lit(v)}"
+    if c.op in ("in", "not_in"):
+        joined = ", ".join(lit(x) for x in v)
+        return joined if c.op == "in" else f"not({joined})"
+    return f"$ {dict(lt='<', lte='<=', gt='>', gte='>=')[c.op]} {lit(v)}"
+
+
+def what_if_ms(book, item) -> tuple[float, float]:
+    cold, warm = [], []
+    for _ in range(7):
+        classifier = Classifier(book)
+        start = time.perf_counter()
+        classifier.what_would_change(item.signal_values())
+        cold.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        classifier.what_would_change(item.signal_values())
+        warm.append((time.perf_counter() - start) * 1000)
+    return statistics.median(cold), statistics.median(warm)
+
+
+def audit_seconds(book, raw_items: list[dict], workdir: Path) -> tuple[float, float]:
+    from launchtier.engine.audit import audit
+    from launchtier.engine.ledger import Ledger
+
+    reader = ItemReader(book)
+    classifier = Classifier(book)
+    items = [reader.validate(r) for r in raw_items]
+    with Ledger(workdir / "bench.db") as ledger:
+        start = time.perf_counter()
+        ledger.record(book, ((i, classifier.decide(i)) for i in items), by="bench")
+        recorded = time.perf_counter() - start
+        start = time.perf_counter()
+        report = audit(ledger, book)
+        audited = time.perf_counter() - start
+    assert report.integrity.ok and report.reproducibility.ok
+    return recorded, audited
+
+
+def run_cli(args: list[str], stdout=subprocess.DEVNULL) -> tuple[float, int]:
+    """Wall time and peak resident memory (KB) of one launchtier process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(LAUNCHTIER + args, stdout=stdout, stderr=subprocess.PIPE)
+    err = proc.stderr.read().decode()  # before waiting: a full pipe would block the child
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"launchtier {' '.join(args)} failed: {err}")
+    return wall, usage.ru_maxrss
+
+
+def write_jsonl(path: Path, n: int) -> None:
+    with path.open("w") as f:
+        for start in range(0, n, 10_000):
+            f.write("".join(json.dumps(i) + "\n" for i in generate(min(10_000, n - start), seed=start, first=start)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--audit", type=int, default=100_000)
+    parser.add_argument("--stream", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test, not figures")
+    parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
+    args = parser.parse_args()
+    if args.quick:
+        args.items, args.audit, args.stream = 2_000, 2_000, 20_000
+
+    book = load_rulebook()
+    raw = generate(args.items)
+    reader = ItemReader(book)
+    items = [reader.validate(r) for r in raw]
+    signals = [i.signal_values() for i in items]
+    fig: dict[str, float | None] = {}
+    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+
+    log("engine paths ...")
+    fig["engine_items_per_s"] = engine_rate(book, items, "durable", cache=True)
+    fig["engine_no_cache_items_per_s"] = engine_rate(book, items, "durable", cache=False)
+    fig["reference_items_per_s"] = engine_rate(book, items, "reference", cache=False)
+    fig["host_api_items_per_s"] = host_api_rate(book, signals)
+    fig["zen_items_per_s"] = zen_rate(book, signals)
+
+    log("what-if ...")
+    pay12 = ItemReader(book).read(str(ROOT / "examples" / "roadmap.yaml"))[0]
+    fig["what_if_cold_ms"], fig["what_if_warm_ms"] = what_if_ms(book, pay12)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        log(f"audit of {args.audit:,} decisions ...")
+        fig["record_s"], fig["audit_s"] = audit_seconds(book, generate(args.audit, seed=7), workdir)
+
+        log("cold start ...")
+        one = workdir / "one.yaml"
+        one.write_text(json.dumps(raw[0]))
+        starts = [run_cli(["classify", str(one), "--format", "jsonl"])[0] for _ in range(7)]
+        fig["cold_start_ms"] = statistics.median(starts) * 1000
+
+        log(f"end to end on {args.items:,} items ...")
+        batch = workdir / "items.json"
+        batch.write_text(json.dumps(raw))
+        fig["e2e_s"] = min(run_cli(["classify", str(batch), "--format", "jsonl"])[0] for _ in range(3))
+        fig["host_api_loop_s"] = args.items / fig["host_api_items_per_s"]
+
+        log(f"--jobs on {args.items * 5:,} items ...")
+        big = workdir / "big.jsonl"
+        write_jsonl(big, args.items * 5)
+        fig["jobs1_s"] = min(run_cli(["classify", str(big), "--format", "jsonl"])[0] for _ in range(2))
+        fig["jobs2_s"] = min(run_cli(["classify", str(big), "--format", "jsonl", "--jobs", "2"])[0] for _ in range(2))
+
+        log(f"{args.stream:,} items streamed ...")
+        stream = workdir / "stream.jsonl"
+        write_jsonl(stream, args.stream)
+        fig["stream_s"], fig["stream_peak_kb"] = run_cli(["classify", str(stream), "--format", "jsonl"])
+
+    report(fig, args)
+
+
+def report(fig: dict, args) -> None:
+    host, zen = fig["host_api_items_per_s"], fig["zen_items_per_s"]
+    targets = [
+        ("classify path vs Host API", fig["engine_items_per_s"] / host, 3.0, "x"),
+        ("classify path vs zen-engine", fig["engine_items_per_s"] / zen if zen else None, 2.0, "x"),
+        ("end to end vs Host API loop", fig["host_api_loop_s"] / fig["e2e_s"], 2.0, "x"),
+        ("--jobs 2 speed-up", fig["jobs1_s"] / fig["jobs2_s"], 1.6, "x"),
+        ("peak memory, streamed (MB)", fig["stream_peak_kb"] / 1024, 150.0, "max"),
+        ("cold start (ms)", fig["cold_start_ms"], 250.0, "max"),
+        (f"audit of {args.audit:,} (s)", fig["audit_s"], 30.0 * args.audit / 100_000, "max"),
+    ]
+    rows = [
+        ("engine classify path, full decisions (match cache on)", f"{fig['engine_items_per_s']:,.0f} items/s"),
+        ("  the same, match cache off (durable on every item)", f"{fig['engine_no_cache_items_per_s']:,.0f} items/s"),
+        ("durable Host API + Python callbacks (baseline, matching only)", f"{host:,.0f} items/s"),
+        ("reference evaluator, full decisions", f"{fig['reference_items_per_s']:,.0f} items/s"),
+        ("zen-engine decision table (matching only)", f"{zen:,.0f} items/s" if zen else "not installed"),
+        ("what-if search of one explain (cold / warm)", f"{fig['what_if_cold_ms']:.1f} / {fig['what_if_warm_ms']:.2f} ms"),
+        (f"record / audit of {args.audit:,} decisions", f"{fig['record_s']:.1f} s / {fig['audit_s']:.1f} s"),
+        (f"classify --format jsonl, {args.stream:,} items streamed", f"{fig['stream_s']:.0f} s, peak {fig['stream_peak_kb'] / 1024:.0f} MB"),
+        ("cold start, one item", f"{fig['cold_start_ms']:.0f} ms"),
+        (f"end to end, {args.items:,} items (JSON in, JSONL out)", f"{fig['e2e_s']:.2f} s (Host API loop alone {fig['host_api_loop_s']:.2f} s)"),
+        (f"--jobs 1 / --jobs 2, {args.items * 5:,} items", f"{fig['jobs1_s']:.2f} s / {fig['jobs2_s']:.2f} s"),
+    ]
+    print(f"launchtier benchmark, {date.today()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    print("targets:")
+    results = []
+    for name, value, target, kind in targets:
+        if value is None:
+            print(f"  {name:<32} not measured")
+            continue
+        met = value >= target if kind == "x" else value <= target
+        miss = "" if met else (f" (short by {target / value:.2f}x)" if kind == "x" else f" (over by {value / target:.2f}x)")
+        shown = f"{value:.2f}x" if kind == "x" else f"{value:.1f}"
+        goal = f"≥ {target:g}x" if kind == "x" else f"≤ {target:g}"
+        print(f"  {name:<32} {shown:>9}  target {goal:<8} {'met' if met else 'MISSED' + miss}")
+        results.append({"target": name, "value": round(value, 3), "goal": goal, "met": met})
+    out = {"date": str(date.today()), "cores": os.cpu_count(), "python": platform.python_version(),
+           "sizes": {"items": args.items, "audit": args.audit, "stream": args.stream},
+           "figures": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in fig.items()}, "targets": results}
+    Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    print(f"figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
