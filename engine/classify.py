@@ -40,6 +40,18 @@ def _remember(cache: dict, key: Any, value: Any) -> None:
     cache[key] = value
 
 
+def _classes(rulebook: Rulebook, conditions: list[cond.Condition]) -> list[tuple[str, list[int] | None]]:
+    """The signals these conditions read, each with the cut points of its ints (None otherwise):
+    two items with the same class of every such signal get the same answer from every condition."""
+    read = dict.fromkeys(n for c in conditions for n in cond.names(c) if n in rulebook.signals)
+    return [(name, cond.cut_points(conditions, name) if isinstance(rulebook.signals[name], IntSignal) else None)
+            for name in read]
+
+
+def _key(inputs: list[tuple[str, list[int] | None]], signals: Mapping[str, Any]) -> tuple:
+    return tuple(signals[n] if cuts is None else bisect_right(cuts, signals[n]) for n, cuts in inputs)
+
+
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -80,12 +92,7 @@ class Classifier:
         # on the interval between the thresholds that rules compare it with. Matching is
         # memoised on that exact key, so the matcher runs once per distinct case of a batch
         # (the what-if search, lint and the audit repeat cases all the time).
-        rule_conditions = [r.condition for r in rulebook.rules]
-        read = dict.fromkeys(n for c in rule_conditions for n in cond.names(c))
-        self._match_inputs = [
-            (name, cond.cut_points(rule_conditions, name) if isinstance(rulebook.signals[name], IntSignal) else None)
-            for name in read
-        ]
+        self._match_inputs = _classes(rulebook, [r.condition for r in rulebook.rules])
         self._matched: dict[tuple, list[int]] | None = {} if match_cache else None
         self._ref = RulebookRef(name=rulebook.name, version=rulebook.version, hash=rulebook.hash)
         self._dims = [(name, d.min, d.max) for name, d in rulebook.dimensions.items()]
@@ -102,10 +109,11 @@ class Classifier:
         # conditions read; the artifacts only on the tier and what their conditions read. Both
         # spaces are small, so they are computed once per distinct key and shared (decisions are
         # frozen), which keeps the per-item work to matching and summing.
+        # (explanations show the actual values, so the tier key keeps them; artifacts only need
+        # the interval class of an int)
         self._tier_signals = [n for n in dict.fromkeys(
             name for t in rulebook.tiers for name in cond.names(t.condition)) if n in rulebook.signals]
-        self._artifact_signals = [n for n in dict.fromkeys(
-            name for a in rulebook.artifacts for name in cond.names(a.condition)) if n in rulebook.signals]
+        self._artifact_inputs = _classes(rulebook, [a.condition for a in rulebook.artifacts])
         self._explained: dict[tuple, tuple[int, TierReason, list[HigherTier]]] = {}
         self._chosen_artifacts: dict[tuple, list[ArtifactRef]] = {}
         self._fragments: dict[int, tuple[Any, str]] = {}
@@ -134,7 +142,7 @@ class Classifier:
         cache = self._matched
         if cache is None:
             return self.matcher.fired(signals)
-        key = tuple(signals[n] if cuts is None else bisect_right(cuts, signals[n]) for n, cuts in self._match_inputs)
+        key = _key(self._match_inputs, signals)
         fired = cache.get(key)
         if fired is None:
             fired = self.matcher.fired(signals)
@@ -152,7 +160,7 @@ class Classifier:
             explained = self._explain(values, self.matcher.tier(values))
             _remember(self._explained, tier_key, explained)
         chosen, reason, higher = explained
-        art_key = (chosen, score_key, *[signals[n] for n in self._artifact_signals])
+        art_key = (chosen, score_key, _key(self._artifact_inputs, signals))
         artifacts = self._chosen_artifacts.get(art_key)
         if artifacts is None:
             artifacts = self._artifacts_of(chosen, {**signals, **scores})
