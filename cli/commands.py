@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 
 import click
 
@@ -142,50 +143,59 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
 
     book = load(rules_path)
     reader = ItemReader(book)
-    # First every file is checked, so that all problems are reported before any output;
-    # JSON Lines files are only validated here and read again, one item at a time, below.
-    loaded: dict[str, list] = {}
-    problems = []
-    count = 0
-    for f in files:
-        try:
-            if streams.is_stream(f):
-                count += streams.check(reader, f)
-            else:
-                loaded[f] = reader.read(f)
-                count += len(loaded[f])
-        except ItemError as e:
-            problems.extend(e.problems)
-    if problems:
-        raise ItemError(problems)
-
-    def items():
-        for f in files:
-            yield from (streams.items(reader, f) if f not in loaded else loaded[f])
-
     as_json = fmt in ("json", "jsonl")
-    if jobs > 1:
-        results = streams.parallel(book, engine, items(), jobs, as_json=as_json)
-    else:
-        classifier = Classifier(book, engine)
-        decisions = classifier.classify(items())
-        results = (classifier.to_json(d) for d in decisions) if as_json else decisions
-    with _progress(results, "classifying", count) as results:
-        if fmt == "jsonl":
-            for text in results:
-                click.echo(text)
-        elif fmt == "json":
-            click.echo("[", nl=False)
-            for i, text in enumerate(results):
-                click.echo(("," if i else "") + "\n  " + text, nl=False)
-            click.echo("\n]")
-        elif fmt == "csv":
-            for chunk in render.decisions_csv(results, book):
-                click.echo(chunk, nl=False)
-        elif fmt == "markdown":
-            _echo(render.decisions_markdown(list(results), book))
+    with streams.Pool(book, engine, jobs, as_json=as_json) if jobs > 1 else nullcontext() as pool:
+        # First every file is checked, so that all problems are reported before any output;
+        # JSON Lines files are only validated here and read again, one item at a time, below.
+        loaded: dict[str, list] = {}
+        problems = []
+        count = 0
+        for f in files:
+            try:
+                if streams.is_stream(f):
+                    count += pool.check(f) if pool else streams.check(reader, f)
+                else:
+                    loaded[f] = reader.read(f)
+                    count += len(loaded[f])
+            except ItemError as e:
+                problems.extend(e.problems)
+        if problems:
+            raise ItemError(problems)
+        if pool:
+            results = pool.classify(("items", loaded[f]) if f in loaded else ("lines", f) for f in files)
         else:
-            _echo(render.decisions_table(list(results), book))
+            classifier = Classifier(book, engine)
+            items = (i for f in files for i in (loaded[f] if f in loaded else streams.items(reader, f)))
+            decisions = classifier.classify(items)
+            results = (classifier.to_json(d) for d in decisions) if as_json else decisions
+        with _progress(results, "classifying", count) as results:
+            _write_decisions(results, fmt, book)
+
+
+def _write_decisions(results, fmt: str, book) -> None:
+    if fmt == "jsonl":
+        out = click.get_text_stream("stdout")
+        batch: list[str] = []
+        for text in results:
+            batch.append(text)
+            if len(batch) == 1000:  # one write per thousand lines, not one per line
+                out.write("\n".join(batch) + "\n")
+                batch.clear()
+        if batch:
+            out.write("\n".join(batch) + "\n")
+        out.flush()
+    elif fmt == "json":
+        click.echo("[", nl=False)
+        for i, text in enumerate(results):
+            click.echo(("," if i else "") + "\n  " + text, nl=False)
+        click.echo("\n]")
+    elif fmt == "csv":
+        for chunk in render.decisions_csv(results, book):
+            click.echo(chunk, nl=False)
+    elif fmt == "markdown":
+        _echo(render.decisions_markdown(list(results), book))
+    else:
+        _echo(render.decisions_table(list(results), book))
 
 
 def _pick(items, item_key: str | None, file: str):

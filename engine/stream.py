@@ -117,6 +117,8 @@ def items(reader: ItemReader, path: str) -> Iterator[ItemBase]:
 
 
 # ---- several processes ------------------------------------------------------------------------
+# The parent only reads lines and writes results; validating, classifying and encoding happen in
+# the workers, in chunks, and ``imap`` hands the results back in input order.
 _worker: dict[str, Any] = {}
 
 
@@ -130,23 +132,72 @@ def _init(rulebook_data: dict, engine: str, as_json: bool) -> None:
     _worker["json"] = as_json
 
 
-def _work(chunk: list[tuple[str, str, dict]]) -> list[Any]:
-    classifier = _worker["classifier"]
-    out = [classifier.decide_signals(key, title, signals) for key, title, signals in chunk]
-    return [classifier.to_json(d) for d in out] if _worker["json"] else out
+def _work(task: tuple) -> Any:
+    kind, path, payload = task
+    reader, classifier = _worker["reader"], _worker["classifier"]
+    if kind == "check":
+        problems, hashes = [], []
+        for number, line in payload:
+            try:
+                hashes.append(_key_hash(_item(reader, path, number, line).key))
+            except ItemError as e:
+                problems.extend(e.problems)
+        return problems, hashes
+    if kind == "lines":
+        decisions = [classifier.decide(_item(reader, path, number, line)) for number, line in payload]
+    else:
+        decisions = [classifier.decide_signals(key, title, signals) for key, title, signals in payload]
+    return [classifier.to_json(d) for d in decisions] if _worker["json"] else decisions
 
 
-def parallel(book: Rulebook, engine: str, stream: Iterable[ItemBase], jobs: int, *, as_json: bool) -> Iterator[Any]:
-    """Decisions (or their JSON) for the stream, computed by ``jobs`` processes, in input order."""
-    import multiprocessing
+def _chunks(iterable: Iterable, size: int = CHUNK) -> Iterator[list]:
+    it = iter(iterable)
+    return iter(lambda: list(islice(it, size)), [])
 
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    triples = ((i.key, i.title, i.signal_values()) for i in stream)
-    chunks = iter(lambda: list(islice(triples, CHUNK)), [])
-    with context.Pool(jobs, initializer=_init, initargs=(book.model_dump(mode="json"), engine, as_json)) as pool:
-        for result in pool.imap(_work, chunks):
+
+class Pool:
+    """Worker processes for one rulebook; use as a context manager."""
+
+    def __init__(self, book: Rulebook, engine: str, jobs: int, *, as_json: bool):
+        import multiprocessing
+
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        self._pool = multiprocessing.get_context(method).Pool(
+            jobs, initializer=_init, initargs=(book.model_dump(mode="json"), engine, as_json))
+        self.reader = ItemReader(book)
+
+    def __enter__(self) -> "Pool":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._pool.terminate()
+
+    def check(self, path: str) -> int:
+        """:func:`check`, spread over the workers."""
+        problems: list[Problem] = []
+        hashes = array("q")
+        tasks = (("check", path, chunk) for chunk in _chunks(_lines(path)))
+        for found, keys in self._pool.imap(_work, tasks):
+            problems.extend(found[: max(0, MAX_PROBLEMS - len(problems))])
+            hashes.extend(keys)
+        problems += _duplicates(self.reader, path, hashes)
+        if not hashes and not problems:
+            problems.append(Problem("holds no items", file=path))
+        if problems:
+            raise ItemError(problems)
+        return len(hashes)
+
+    def classify(self, sources: Iterable[tuple[str, Any]]) -> Iterator[Any]:
+        """Decisions (or their JSON) for ``("lines", path)`` and ``("items", [ItemBase, ...])``
+        sources, in order."""
+        def tasks():
+            for kind, source in sources:
+                if kind == "lines":
+                    for chunk in _chunks(_lines(source)):
+                        yield ("lines", source, chunk)
+                else:
+                    triples = ((i.key, i.title, i.signal_values()) for i in source)
+                    for chunk in _chunks(triples):
+                        yield ("items", None, chunk)
+        for result in self._pool.imap(_work, tasks()):
             yield from result
-
-
-def default_jobs() -> int:
-    return os.cpu_count() or 1
