@@ -13,11 +13,14 @@ from .conditions import suggest
 from .errors import ItemError, Problem
 from .rulebook import MAX_INT, EnumSignal, IntSignal, Rulebook
 from .validation import problems_from
-from .yamlio import FileProblem, line_of, parse_structured, parse_yaml, parse_json, read_text
+from .yamlio import MAX_BYTES, MAX_YAML_BYTES, FileProblem, line_of, parse_structured, parse_yaml, parse_json, read_text
 
 QUARTER = r"^\d{4}-Q[1-4]$"
 ITEM_FIELDS = ("key", "title", "description", "pm", "pmm", "quarter", "links")
 CSV_FIELDS = ("key", "title", "description", "pm", "pmm", "quarter", "links")
+# what to do with an item file over the size limits of yamlio
+TOO_LARGE_YAML = f"split it, or write a batch this large as JSON or CSV (read up to {MAX_BYTES // 2**20} MB)"
+TOO_LARGE = "split it into several files (given together, they are still one batch)"
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 
@@ -104,13 +107,17 @@ class ItemReader:
         """All items of one file; ``-`` reads standard input."""
         name = "<stdin>" if path == "-" else str(path)
         if path == "-" and data is None:
-            data = sys.stdin.buffer.read()
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)
         try:
-            text = read_text(path, data)
+            if name.lower().endswith((".yaml", ".yml")):
+                # refused before it is read: YAML this large would take minutes to parse
+                text = read_text(name, data, limit=MAX_YAML_BYTES, kind="YAML files", advice=TOO_LARGE_YAML)
+            else:
+                text = read_text(name, data, kind="item files", advice=TOO_LARGE)
             fmt = _format_of(name, text)
             if fmt == "csv":
                 return self._read_csv(text, name)
-            raw = parse_yaml(text, name) if fmt == "yaml" else parse_json(text, name)
+            raw = parse_yaml(text, name, advice=TOO_LARGE_YAML) if fmt == "yaml" else parse_json(text, name)
         except FileProblem as e:
             raise ItemError([e.problem]) from None
         return self._validate_all(self._entries(raw, name), name)

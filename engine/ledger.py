@@ -174,6 +174,8 @@ class Ledger:
         try:
             self._conn = _connect(self.path, readonly=False)
             self._migrate()
+        except sqlite3.OperationalError as e:
+            raise LedgerError(f"{self.path}: cannot be opened ({e}): {what_to_do(self.path, e)}") from None
         except sqlite3.DatabaseError as e:
             raise LedgerError(f"{self.path}: cannot be opened as a ledger ({e})") from None
         self._rulebooks: dict[str, Rulebook] = {}
@@ -206,13 +208,20 @@ class Ledger:
             )
         if current == SCHEMA_VERSION:
             return
-        with self._write():
-            current = self.schema_version()  # another process may have migrated meanwhile
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version]:
-                    self._conn.execute(statement)
-                self._conn.execute("DELETE FROM meta WHERE name = 'schema_version'")
-                self._conn.execute("INSERT INTO meta (name, value) VALUES ('schema_version', ?)", (str(version),))
+        try:
+            with self._write():
+                current = self.schema_version()  # another process may have migrated meanwhile
+                for version in range(current + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[version]:
+                        self._conn.execute(statement)
+                    self._conn.execute("DELETE FROM meta WHERE name = 'schema_version'")
+                    self._conn.execute("INSERT INTO meta (name, value) VALUES ('schema_version', ?)", (str(version),))
+        except sqlite3.OperationalError as e:
+            # one transaction: a migration that fails leaves the ledger at the version it had
+            raise LedgerError(
+                f"{self.path}: cannot be upgraded from schema version {current} to {SCHEMA_VERSION} ({e}); "
+                f"it is unchanged: {what_to_do(self.path, e)}"
+            ) from None
 
     class _Transaction:
         def __init__(self, conn: sqlite3.Connection):
@@ -224,9 +233,24 @@ class Ledger:
 
         def __exit__(self, exc_type, exc, tb) -> None:
             if exc_type is None:
-                self.conn.execute("COMMIT")
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error:
+                    self._rollback()
+                    raise
             else:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
+
+        def _rollback(self) -> None:
+            # After a full disk or an I/O error SQLite has rolled the transaction back itself; a
+            # second ROLLBACK would fail ("no transaction is active") and hide the error that says
+            # what happened. The transaction is undone either way: the error in flight is the one
+            # to report.
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
 
     def _write(self) -> "_Transaction":
         return Ledger._Transaction(self._conn)
@@ -289,7 +313,7 @@ class Ledger:
                 self._store_rulebook(book, at)
                 return self._append(rows)
         except sqlite3.OperationalError as e:
-            raise LedgerError(f"{self.path}: nothing was recorded: {e}") from None
+            raise LedgerError(f"{self.path}: nothing was recorded ({e}): {what_to_do(self.path, e)}") from None
 
     def override(
         self,
@@ -341,7 +365,7 @@ class Ledger:
                 }
                 (seq,) = self._append([row])
         except sqlite3.OperationalError as e:
-            raise LedgerError(f"{self.path}: the override was not recorded: {e}") from None
+            raise LedgerError(f"{self.path}: the override was not recorded ({e}): {what_to_do(self.path, e)}") from None
         return OverrideRecord(seq=seq, item=key, from_tier=current, tier=tier, reason=reason.strip(), by=by,
                               approved_by=approvers, at=at, required_approvals=needed)
 
@@ -444,6 +468,24 @@ def latest_of(history: Iterable[DecisionRecord]) -> list[DecisionRecord]:
         latest.pop(rec.item, None)
         latest[rec.item] = rec
     return list(latest.values())
+
+
+def what_to_do(path: Path, error: sqlite3.Error) -> str:
+    """What the person at the keyboard can do about a write that SQLite refused."""
+    text = str(error).lower()
+    if "disk is full" in text:
+        return f"the disk holding {path} is full; free some space and run the command again (the ledger is unchanged)"
+    if "readonly" in text or "read-only" in text:
+        return (f"the ledger cannot be written; SQLite needs to write {path.name} and, beside it, {path.name}-wal and "
+                f"{path.name}-shm: check the permissions of the file and of {path.parent}, or use another ledger with --db")
+    if "locked" in text or "busy" in text:
+        return (f"another launchtier kept the ledger busy for more than {BUSY_TIMEOUT_MS // 1000} s; "
+                "run the command again when it has finished")
+    if "i/o error" in text:
+        return f"the disk failed while writing {path}; check the disk, then run the command again"
+    if "unable to open" in text:
+        return f"check that {path.parent} exists and can be written, or use another ledger with --db"
+    return "run the command again; if it fails again, check the ledger file and its disk"
 
 
 def required_approvals(book: Rulebook, from_tier: str, to_tier: str) -> int:

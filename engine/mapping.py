@@ -56,7 +56,7 @@ from .errors import ItemError, Problem
 from .items import FALSE_WORDS, TRUE_WORDS, ItemBase, ItemReader
 from .rulebook import EnumSignal, IntSignal, Rulebook
 from .validation import problems_from
-from .yamlio import FileProblem, LineDict, line_of, parse_yaml, read_text
+from .yamlio import MAX_BYTES, FileProblem, LineDict, line_of, parse_yaml, read_text
 
 __all__ = ["ExportMapping", "load_mapping", "quarter_from_date", "quarter_from_version", "read_mapped"]
 
@@ -397,7 +397,7 @@ def read_mapped(csv_path: str, mapping_path: str, rulebook: Rulebook, data: byte
     """
     name = "<stdin>" if csv_path == "-" else str(csv_path)
     if csv_path == "-" and data is None:
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)  # past the limit, read_text refuses it
     loaded = _load(str(mapping_path), rulebook)
     problems = list(loaded.problems)
     export: _Export | None = None

@@ -15,7 +15,7 @@ from . import conditions as cond
 from .conditions import NameInfo, suggest
 from .errors import Problem, RulebookError
 from .validation import problems_from
-from .yamlio import FileProblem, LineDict, line_of, parse_yaml, read_text
+from .yamlio import MAX_YAML_BYTES, FileProblem, LineDict, line_of, parse_yaml, read_text
 
 NAME = r"^[a-z][a-z0-9_]*$"
 RULE_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -232,6 +232,7 @@ class Rulebook(_Model):
 
 # ---- loading ------------------------------------------------------------------------------
 
+TOO_LARGE = "a rulebook is a few kilobytes of YAML: is this the right file?"
 SECTIONS_MAPPING = ("signals", "dimensions", "totals", "capacity", "overrides")
 SECTIONS_LIST = ("rules", "tiers", "artifacts")
 SECTIONS_SCALAR = ("rulebook", "version", "description")
@@ -256,7 +257,7 @@ def load_rulebook(path: str | Path | None = None) -> Rulebook:
     problems = []
     for f in files:
         try:
-            data = parse_yaml(read_text(f), str(f))
+            data = parse_yaml(read_text(f, limit=MAX_YAML_BYTES, kind="rulebook files", advice=TOO_LARGE), str(f), advice=TOO_LARGE)
         except FileProblem as e:
             problems.append(e.problem)
             continue

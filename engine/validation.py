@@ -112,6 +112,9 @@ def _show(value: Any) -> str:
         return repr(value if len(value) <= 60 else value[:57] + "...")
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
+    if isinstance(value, int) and value.bit_length() > 200:
+        # str() of an int past 4,300 digits raises; a number this long is unreadable anyway
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
     text = str(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -129,7 +132,7 @@ def problems_from(
     problems: list[Problem] = []
     for error in err.errors(include_url=False):
         loc = tuple(p for p in error["loc"])
-        clean = _drop_tags(model, loc)
+        clean = _drop_tags(model, loc, raw)
         parent, key = raw_at(raw, clean)
         problem = Problem(
             message=message_for({**error, "loc": clean, "tagged_loc": loc}, model, describe),
@@ -147,11 +150,26 @@ def problems_from(
     return problems
 
 
-def _drop_tags(model: type[BaseModel], loc: tuple) -> tuple:
-    """Remove discriminated-union tags and pydantic's type labels from an error location."""
+def _drop_tags(model: type[BaseModel], loc: tuple, raw: Any = None) -> tuple:
+    """Remove discriminated-union tags and pydantic's type labels from an error location.
+
+    A key the user wrote stays even when it looks like a label (an unknown field ``int`` or
+    ``tags[]``): the raw data is walked beside the location to tell them apart.
+    """
     out = []
     current: Any = model
+    node: Any = raw
     for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            current = _unwrap(current, part) if current is not None else None
+            node = node[part]
+            continue
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            current = _unwrap(current, part) if current is not None else None
+            node = node[part]
+            continue
         # a discriminated union's tag (e.g. "int" of a signal) is not a field the user wrote
         member = _union_member(current, part) if current is not None and isinstance(part, str) else None
         if member is not None:
@@ -168,6 +186,7 @@ def _drop_tags(model: type[BaseModel], loc: tuple) -> tuple:
                 continue
         out.append(part)
         current = nxt
+        node = None
     return tuple(out)
 
 

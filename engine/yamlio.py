@@ -8,6 +8,9 @@ remembers the line of each key so that error messages can point at it.
 from __future__ import annotations
 
 import json
+import os
+import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,15 @@ _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # the tree (validation, hashing). Real files stay far below this.
 MAX_EXPANDED_NODES = 2_000_000
 MAX_DEPTH = 200
+
+MB = 1024 * 1024
+# Every file is read whole, so a limit keeps a wrong file (a disk image, /dev/zero) from eating
+# the memory. It leaves room for large item batches in JSON or CSV: about 700,000 items.
+MAX_BYTES = 256 * MB
+# PyYAML reads about 1 MB a second here (JSON about 10 times faster): past 10 MB of YAML, a
+# file is refused at once rather than parsed for minutes. Rulebooks are far below it.
+MAX_YAML_BYTES = 10 * MB
+SPLIT = "split it into several files"
 
 
 class LineDict(dict):
@@ -84,6 +96,69 @@ def _construct_map(loader, node):
 _StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 
 
+def _guarded(tag: str, what: str):
+    """PyYAML's safe constructor for ``tag``, with its crashes turned into a YAML error.
+
+    The stock constructors raise ValueError, KeyError or AttributeError on scalars their own
+    resolver let through (``0x_``, ``2027-13-45``, ``!!bool maybe``, a 5,000-digit number).
+    """
+    construct = _Base.yaml_constructors[tag]
+
+    def guarded(loader, node):
+        value = node.value if isinstance(node.value, str) else ""
+        too_large = yaml.constructor.ConstructorError(
+            None, None, f"a number with more than {_max_digits():,} digits is too large", node.start_mark
+        )
+        # a long base-60 number (1:1:1:...) costs quadratic time before int() ever refuses it
+        if tag.endswith(":int") and len(value) > _max_digits() + 10 and len(value.replace("_", "")) > _max_digits() + 3:
+            raise too_large
+        try:
+            result = construct(loader, node)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError, OverflowError) as e:
+            if "digits" in str(e) and "limit" in str(e):
+                raise too_large from None
+            shown = value if len(value) <= 40 else value[:37] + "..."
+            raise yaml.constructor.ConstructorError(None, None, f"{shown!r} is not a valid {what}", node.start_mark) from None
+        # 0x and 0b numbers skip int()'s digit limit, and then cannot be printed in a message
+        if isinstance(result, int) and result.bit_length() * 0.30103 > _max_digits():
+            raise too_large
+        return result
+
+    return guarded
+
+
+def _max_digits() -> int:
+    return sys.get_int_max_str_digits() or 4300
+
+
+for _tag, _what in (("int", "whole number"), ("float", "number"), ("bool", "true/false value"),
+                    ("timestamp", "date or time"), ("binary", "base64 value")):
+    _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _guarded(f"tag:yaml.org,2002:{_tag}", _what))
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting before composing: libyaml's composer recurses in C, and some tens of
+    thousands of ``[`` overflow the C stack (a segmentation fault, not an exception). Its event
+    parser keeps its stack on the heap, so reading the events first is safe, and cheap."""
+    parser = _Base(text)
+    try:
+        depth = 0
+        while True:
+            event = parser.get_event()
+            if event is None:
+                return
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise yaml.MarkedYAMLError(problem=f"nested deeper than {MAX_DEPTH} levels", problem_mark=event.start_mark)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        parser.dispose()
+
+
 def _check_size(node: yaml.Node) -> None:
     """Refuse alias bombs and absurd nesting before anything is constructed."""
     sizes: dict[int, int] = {}
@@ -112,18 +187,30 @@ def _check_size(node: yaml.Node) -> None:
     size(node, 0)
 
 
-def read_text(path: str | Path, data: bytes | None = None) -> str:
-    """The file's text, or a FileProblem saying why it is not a readable text file."""
+def read_text(
+    path: str | Path, data: bytes | None = None, *, limit: int = MAX_BYTES, kind: str = "a file", advice: str = SPLIT
+) -> str:
+    """The file's text, or a FileProblem saying why it is not a readable text file.
+
+    A file over ``limit`` bytes is refused before it is read; the message names the ``kind`` of
+    file the limit is for and gives the ``advice``.
+    """
     name = str(path)
     if data is None:
         try:
-            data = Path(path).read_bytes()
+            with open(path, "rb") as f:
+                size = _size_of(f)
+                if size is not None and size > limit:
+                    raise FileProblem(_too_large(name, size, limit, kind, advice))
+                data = f.read(limit + 1)  # a pipe or a device (/dev/zero) has no size: stop past the limit
         except FileNotFoundError:
             raise FileProblem(Problem("no such file", file=name)) from None
         except IsADirectoryError:
             raise FileProblem(Problem("is a directory, expected a file", file=name)) from None
         except OSError as e:
             raise FileProblem(Problem(f"cannot be read: {e.strerror}", file=name)) from None
+    if len(data) > limit:
+        raise FileProblem(_too_large(name, None, limit, kind, advice))
     wide = _wide_encoding(data)
     if wide:
         # Windows tools save "Unicode" text as UTF-16: text, but not text this reader accepts
@@ -134,6 +221,9 @@ def read_text(path: str | Path, data: bytes | None = None) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
+        if e.reason == "unexpected end of data":
+            # not another encoding: the last character was cut in half (a truncated copy or download)
+            raise FileProblem(Problem("ends in the middle of a UTF-8 character: was the file cut off?", file=name, line=line)) from None
         raise FileProblem(
             Problem(
                 f"is not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}, perhaps Latin-1 or "
@@ -145,6 +235,22 @@ def read_text(path: str | Path, data: bytes | None = None) -> str:
     if not text.strip():
         raise FileProblem(Problem("is empty", file=name))
     return text
+
+
+def _size_of(f) -> int | None:
+    st = os.fstat(f.fileno())
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:,.1f} MB" if size % MB else f"{size // MB:,} MB"
+
+
+def _too_large(name: str, size: int | None, limit: int, kind: str, advice: str) -> Problem:
+    """``size`` None: read from a pipe, or given as data, and cut off past the limit."""
+    if size is None:
+        return Problem(f"is more than {_megabytes(limit)}, the limit for {kind}; {advice}", file=name)
+    return Problem(f"is {_megabytes(size)}, over the {_megabytes(limit)} limit for {kind}; {advice}", file=name)
 
 
 def _wide_encoding(data: bytes) -> str | None:
@@ -161,9 +267,13 @@ def _wide_encoding(data: bytes) -> str | None:
     return None
 
 
-def parse_yaml(text: str, name: str) -> Any:
+def parse_yaml(text: str, name: str, *, advice: str = SPLIT) -> Any:
     """Parse YAML safely: no tags that build Python objects, no duplicate keys, no bombs."""
+    if len(text) > MAX_YAML_BYTES:
+        # characters, not bytes: close enough for a limit that is about time
+        raise FileProblem(_too_large(name, len(text), MAX_YAML_BYTES, "YAML files", advice))
     try:
+        _check_depth(text)
         loader = _StrictLoader(text)
         try:
             node = loader.get_single_node()
@@ -183,6 +293,11 @@ def parse_yaml(text: str, name: str) -> Any:
         if "could not determine a constructor" in (e.problem or ""):
             what = f"unsupported YAML tag {_tag_of(e.problem)}; only plain YAML is read (no tags)"
         raise FileProblem(Problem(f"invalid YAML: {what}", file=name, line=line)) from None
+    except yaml.reader.ReaderError as e:
+        # str(e) is two lines with the parser's own "<unicode string>" position
+        line = text[: e.position].count("\n") + 1 if isinstance(e.position, int) else None
+        char = e.character if isinstance(e.character, int) else ord(e.character)
+        raise FileProblem(Problem(f"invalid YAML: character #x{char:04x} is not allowed ({e.reason})", file=name, line=line)) from None
     except yaml.YAMLError as e:
         raise FileProblem(Problem(f"invalid YAML: {e}", file=name)) from None
     except RecursionError:
@@ -208,9 +323,22 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
+class _TooLong(ValueError):
+    pass
+
+
+def _json_int(text: str) -> int:
+    # int() refuses more than 4,300 digits with a ValueError that json.loads lets through
+    if len(text.lstrip("-")) > _max_digits():
+        raise _TooLong(len(text.lstrip("-")))
+    return int(text)
+
+
 def parse_json(text: str, name: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+        return json.loads(text, object_pairs_hook=_refuse_duplicates, parse_int=_json_int)
+    except _TooLong:
+        raise FileProblem(Problem(f"invalid JSON: a number with more than {_max_digits():,} digits is too large", file=name)) from None
     except _DuplicateKey as e:
         raise FileProblem(Problem(f"invalid JSON: duplicate key {e.args[0]!r}", file=name)) from None
     except json.JSONDecodeError as e:
