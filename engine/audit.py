@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from .classify import Classifier
 from .errors import InputError
 from .items import ItemReader
-from .ledger import Ledger, latest_of, verify_chain
+from .decision import Decision
+from .ledger import Ledger, gc_paused, latest_of, verify_chain
 from .rulebook import Rulebook
 from .rulediff import RuleChange, causes, diff_rulebooks
 
@@ -99,9 +100,18 @@ class AuditReport(_Data):
 
 
 def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine: str = "durable") -> AuditReport:
+    with gc_paused():
+        return _audit(ledger, current, since=since, engine=engine)
+
+
+def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str) -> AuditReport:
     entries = list(ledger.entries())
     breaks = [ChainBreak(seq=e.seq, item=e.item_key, problem=why) for e, why in verify_chain(entries)]
-    for h in ledger.rulebook_hashes():
+    stored = set(ledger.rulebook_hashes())
+    missing = {e.seq for e in entries if e.rulebook_hash not in stored}
+    breaks += [ChainBreak(seq=e.seq, item=e.item_key, problem=f"its rulebook {e.rulebook_hash[:19]}… is not stored in the ledger")
+               for e in entries if e.seq in missing]
+    for h in stored:
         try:
             actual = ledger.stored_rulebook_hash(h)
         except InputError as err:
@@ -121,7 +131,8 @@ def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine
     # 2. each recorded decision replayed under its own rulebook
     mismatches = []
     checked = 0
-    in_range = [e for e in entries if e.kind == "decision" and (since is None or e.recorded_at >= since)]
+    in_range = [e for e in entries if e.kind == "decision" and e.seq not in missing
+                and (since is None or e.recorded_at >= since)]
     for e in in_range:
         checked += 1
         recorded = json.loads(e.decision_json)
@@ -142,9 +153,14 @@ def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine
     reproducibility = Reproducibility(ok=not mismatches, checked=checked, mismatches=mismatches)
 
     # 3. the latest decision of each item under the current rulebook
-    history = ledger.history(entries=entries)
+    history = ledger.history(entries=[e for e in entries if e.seq not in missing], decisions=False)
     latest = latest_of(history)
     item_json = {e.seq: e.item_json for e in entries}
+    decision_json = {e.seq: e.decision_json for e in entries}
+
+    def recorded_decision(seq: int) -> Decision:
+        return Decision.model_validate_json(decision_json[seq])
+
     classifier, reader = tools(current)
     changed = []
     rule_changes: dict[str, list[RuleChange]] = {}
@@ -164,7 +180,7 @@ def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine
             rule_changes[old_book.hash] = diff_rulebooks(old_book, current)
         changed.append(DriftItem(item=rec.item, title=rec.title, seq=rec.seq, recorded_tier=rec.computed_tier,
                                  final_tier=rec.final_tier, new_tier=now.tier, recorded_under=old_book.hash,
-                                 causes=causes(rule_changes[old_book.hash], rec.decision, now)))
+                                 causes=causes(rule_changes[old_book.hash], recorded_decision(rec.seq), now)))
     drift = Drift(rulebook=current.summary(), items_checked=len(latest), changed=changed, rule_changes=rule_changes)
 
     # 4. overrides against the approval policy of the rulebook they were made under

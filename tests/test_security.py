@@ -310,10 +310,9 @@ def test_an_entry_pointing_at_a_rulebook_that_is_not_stored_fails_the_audit(reco
     runner, _, _ = recorded
     tamper(runner.ledger, "UPDATE entries SET rulebook_hash = 'sha256:0000' WHERE seq = 3")
     result = runner("audit")
-    # Refused, but as an unreadable ledger (exit 2), not yet as an integrity failure naming #3:
-    # the audit's replay stops at the missing rulebook before it reports the broken chain.
-    assert result.exit_code != 0
-    assert "rulebook sha256:0000 is missing from the ledger" in result.stderr
+    assert result.exit_code == 1
+    assert "BROKEN at #3 (item PAY-38): its rulebook sha256:0000… is not stored in the ledger" in result.output
+    assert "integrity: FAILED" in result.output
 
 
 def test_deleting_the_newest_entries_is_the_chain_s_limit_and_the_head_shows_it(recorded):
