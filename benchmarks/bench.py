@@ -182,15 +182,28 @@ def audit_seconds(book, raw_items: list[dict], workdir: Path) -> tuple[float, fl
 
 
 def run_cli(args: list[str], stdout=subprocess.DEVNULL) -> tuple[float, int]:
-    """Wall time and peak resident memory (KB) of one launchtier process."""
+    """Wall time and peak resident memory (KB) of one launchtier process.
+
+    The peak is the child's own VmHWM, polled from /proc: getrusage's ru_maxrss of a child
+    starts from the parent's size at fork on Linux, which would measure this script instead."""
     start = time.perf_counter()
-    proc = subprocess.Popen(LAUNCHTIER + args, stdout=stdout, stderr=subprocess.PIPE)
-    err = proc.stderr.read().decode()  # before waiting: a full pipe would block the child
-    _, status, usage = os.wait4(proc.pid, 0)
+    err_file = tempfile.TemporaryFile()
+    proc = subprocess.Popen(LAUNCHTIER + args, stdout=stdout, stderr=err_file)
+    peak = 0
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"launchtier {' '.join(args)} failed: {err}")
-    return wall, usage.ru_maxrss
+    if proc.returncode != 0:
+        err_file.seek(0)
+        raise RuntimeError(f"launchtier {' '.join(args)} failed: {err_file.read().decode()[:2000]}")
+    return wall, peak
 
 
 def write_jsonl(path: Path, n: int) -> None:
@@ -218,22 +231,9 @@ def main() -> None:
     fig: dict[str, float | None] = {}
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
 
-    log("engine paths ...")
-    fig["engine_items_per_s"] = engine_rate(book, items, "durable", cache=True)
-    fig["engine_no_cache_items_per_s"] = engine_rate(book, items, "durable", cache=False)
-    fig["reference_items_per_s"] = engine_rate(book, items, "reference", cache=False)
-    fig["host_api_items_per_s"] = host_api_rate(book, signals)
-    fig["zen_items_per_s"] = zen_rate(book, signals)
-
-    log("what-if ...")
-    pay12 = ItemReader(book).read(str(ROOT / "examples" / "roadmap.yaml"))[0]
-    fig["what_if_cold_ms"], fig["what_if_warm_ms"] = what_if_ms(book, pay12)
-
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        log(f"audit of {args.audit:,} decisions ...")
-        fig["record_s"], fig["audit_s"] = audit_seconds(book, generate(args.audit, seed=7), workdir)
-
+        # the separate processes first, while this one is still small
         log("cold start ...")
         one = workdir / "one.yaml"
         one.write_text(json.dumps(raw[0]))
@@ -244,18 +244,34 @@ def main() -> None:
         batch = workdir / "items.json"
         batch.write_text(json.dumps(raw))
         fig["e2e_s"] = min(run_cli(["classify", str(batch), "--format", "jsonl"])[0] for _ in range(3))
-        fig["host_api_loop_s"] = args.items / fig["host_api_items_per_s"]
 
         log(f"--jobs on {args.items * 5:,} items ...")
         big = workdir / "big.jsonl"
         write_jsonl(big, args.items * 5)
         fig["jobs1_s"] = min(run_cli(["classify", str(big), "--format", "jsonl"])[0] for _ in range(2))
         fig["jobs2_s"] = min(run_cli(["classify", str(big), "--format", "jsonl", "--jobs", "2"])[0] for _ in range(2))
+        big.unlink()
 
         log(f"{args.stream:,} items streamed ...")
         stream = workdir / "stream.jsonl"
         write_jsonl(stream, args.stream)
         fig["stream_s"], fig["stream_peak_kb"] = run_cli(["classify", str(stream), "--format", "jsonl"])
+        stream.unlink()
+
+        log("engine paths ...")
+        fig["engine_items_per_s"] = engine_rate(book, items, "durable", cache=True)
+        fig["engine_no_cache_items_per_s"] = engine_rate(book, items, "durable", cache=False)
+        fig["reference_items_per_s"] = engine_rate(book, items, "reference", cache=False)
+        fig["host_api_items_per_s"] = host_api_rate(book, signals)
+        fig["zen_items_per_s"] = zen_rate(book, signals)
+        fig["host_api_loop_s"] = args.items / fig["host_api_items_per_s"]
+
+        log("what-if ...")
+        pay12 = ItemReader(book).read(str(ROOT / "examples" / "roadmap.yaml"))[0]
+        fig["what_if_cold_ms"], fig["what_if_warm_ms"] = what_if_ms(book, pay12)
+
+        log(f"audit of {args.audit:,} decisions ...")
+        fig["record_s"], fig["audit_s"] = audit_seconds(book, generate(args.audit, seed=7), workdir)
 
     report(fig, args)
 

@@ -166,8 +166,10 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
         else:
             classifier = Classifier(book, engine)
             items = (i for f in files for i in (loaded[f] if f in loaded else streams.items(reader, f)))
-            decisions = classifier.classify(items)
-            results = (classifier.to_json(d) for d in decisions) if as_json else decisions
+            if as_json:
+                results = (classifier.decide_json(i.key, i.title, i.signal_values()) for i in items)
+            else:
+                results = classifier.classify(items)
         with _progress(results, "classifying", count) as results:
             _write_decisions(results, fmt, book)
 

@@ -93,7 +93,7 @@ class Classifier:
         # memoised on that exact key, so the matcher runs once per distinct case of a batch
         # (the what-if search, lint and the audit repeat cases all the time).
         self._match_inputs = _classes(rulebook, [r.condition for r in rulebook.rules])
-        self._matched: dict[tuple, list[int]] | None = {} if match_cache else None
+        self._matched: dict[tuple, tuple[list[int], dict[str, int], tuple]] | None = {} if match_cache else None
         self._ref = RulebookRef(name=rulebook.name, version=rulebook.version, hash=rulebook.hash)
         self._dims = [(name, d.min, d.max) for name, d in rulebook.dimensions.items()]
         self._totals = [(name, list(w.items())) for name, w in rulebook.totals.items()]
@@ -117,6 +117,7 @@ class Classifier:
         self._explained: dict[tuple, tuple[int, TierReason, list[HigherTier]]] = {}
         self._chosen_artifacts: dict[tuple, list[ArtifactRef]] = {}
         self._fragments: dict[int, tuple[Any, str]] = {}
+        self._tails: dict[tuple, tuple[tuple, str]] = {}
 
     # ---- the steps ----------------------------------------------------------------------
     def scores(self, fired: list[int]) -> dict[str, int]:
@@ -131,7 +132,7 @@ class Classifier:
 
     def tier_index(self, signals: Mapping[str, Any]) -> int:
         """Only the tier (no explanation): the inner loop of the what-if search."""
-        scores = self.scores(self.fired(signals))
+        scores = self._match(signals)[1]
         return self.matcher.tier({**signals, **scores})
 
     def decide(self, item: ItemBase) -> Decision:
@@ -139,40 +140,68 @@ class Classifier:
 
     def fired(self, signals: Mapping[str, Any]) -> list[int]:
         """The indices of the scoring rules that fire, in rulebook order."""
+        return self._match(signals)[0]
+
+    def _match(self, signals: Mapping[str, Any]) -> tuple[list[int], dict[str, int], tuple]:
+        """Fired rules, scores and the scores as a key: memoised together, since the scores are
+        a function of the fired rules alone."""
         cache = self._matched
-        if cache is None:
-            return self.matcher.fired(signals)
-        key = _key(self._match_inputs, signals)
-        fired = cache.get(key)
-        if fired is None:
-            fired = self.matcher.fired(signals)
-            _remember(cache, key, fired)
-        return fired
+        key = None
+        if cache is not None:
+            key = _key(self._match_inputs, signals)
+            found = cache.get(key)
+            if found is not None:
+                return found
+        fired = self.matcher.fired(signals)
+        scores = self.scores(fired)
+        found = (fired, scores, tuple(scores.values()))
+        if cache is not None:
+            _remember(cache, key, found)
+        return found
 
     def decide_signals(self, key: str, title: str, signals: Mapping[str, Any]) -> Decision:
-        fired = self.fired(signals)
-        scores = self.scores(fired)
-        score_key = tuple(scores.values())
+        fired, scores, explained, artifacts = self._parts(signals)
+        chosen, reason, higher = explained
+        tier = self.rulebook.tiers[chosen]
+        fired_models = self._fired_models
+        # every part is already a validated model: skip validating them again
+        return construct(Decision, {
+            "item": key, "title": title, "tier": tier.id, "label": tier.label, "kind": tier.kind,
+            "scores": dict(scores),  # each decision owns its scores
+            "fired": [fired_models[i] for i in fired], "tier_reason": reason, "higher_tiers": higher,
+            "artifacts": artifacts, "rulebook": self._ref, "capacity": None,
+        })
+
+    def decide_json(self, key: str, title: str, signals: Mapping[str, Any]) -> str:
+        """``decide_signals(...).model_dump_json()``, without building the decision: everything
+        after the title is the same text for every item with the same parts, so it is encoded
+        once per distinct (fired rules, explanation, artifacts) and reused."""
+        fired, scores, explained, artifacts = self._parts(signals)
+        parts = (fired, explained, artifacts)
+        ids = (id(fired), id(explained), id(artifacts))
+        known = self._tails.get(ids)
+        if known is None or any(a is not b for a, b in zip(known[0], parts)):
+            decision = self.decide_signals("", "", signals)
+            text = self.to_json(decision)
+            known = (parts, text[text.index(',"tier":'):])
+            _remember(self._tails, ids, known)
+        return '{"item":' + _encode(key) + ',"title":' + _encode(title) + known[1]
+
+    def _parts(self, signals: Mapping[str, Any]) -> tuple[list[int], dict[str, int], tuple, list[ArtifactRef]]:
+        fired, scores, score_key = self._match(signals)
         tier_key = (score_key, *[signals[n] for n in self._tier_signals])
         explained = self._explained.get(tier_key)
         if explained is None:
             values = {**signals, **scores}
             explained = self._explain(values, self.matcher.tier(values))
             _remember(self._explained, tier_key, explained)
-        chosen, reason, higher = explained
+        chosen = explained[0]
         art_key = (chosen, score_key, _key(self._artifact_inputs, signals))
         artifacts = self._chosen_artifacts.get(art_key)
         if artifacts is None:
             artifacts = self._artifacts_of(chosen, {**signals, **scores})
             _remember(self._chosen_artifacts, art_key, artifacts)
-        tier = self.rulebook.tiers[chosen]
-        fired_models = self._fired_models
-        # every part is already a validated model: skip validating them again
-        return construct(Decision, {
-            "item": key, "title": title, "tier": tier.id, "label": tier.label, "kind": tier.kind, "scores": scores,
-            "fired": [fired_models[i] for i in fired], "tier_reason": reason, "higher_tiers": higher,
-            "artifacts": artifacts, "rulebook": self._ref, "capacity": None,
-        })
+        return fired, scores, explained, artifacts
 
     def _explain(self, values: Mapping[str, Any], chosen: int) -> tuple[int, TierReason, list[HigherTier]]:
         book = self.rulebook

@@ -144,10 +144,12 @@ def _work(task: tuple) -> Any:
                 problems.extend(e.problems)
         return problems, hashes
     if kind == "lines":
-        decisions = [classifier.decide(_item(reader, path, number, line)) for number, line in payload]
+        items = (_item(reader, path, number, line) for number, line in payload)
+        triples = [(i.key, i.title, i.signal_values()) for i in items]
     else:
-        decisions = [classifier.decide_signals(key, title, signals) for key, title, signals in payload]
-    return [classifier.to_json(d) for d in decisions] if _worker["json"] else decisions
+        triples = payload
+    decide = classifier.decide_json if _worker["json"] else classifier.decide_signals
+    return [decide(key, title, signals) for key, title, signals in triples]
 
 
 def _chunks(iterable: Iterable, size: int = CHUNK) -> Iterator[list]:
