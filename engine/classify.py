@@ -34,8 +34,11 @@ ENGINES = ("durable", "reference")
 CACHE_LIMIT = 100_000  # entries per memo; the spaces are small, this only bounds pathological rulebooks
 
 
-def _remember(cache: dict, key: Any, value: Any) -> None:
-    if len(cache) >= CACHE_LIMIT:
+TAIL_LIMIT = 4_096  # decision texts are ~2 KB: a few thousand distinct ones are the working set
+
+
+def _remember(cache: dict, key: Any, value: Any, limit: int = CACHE_LIMIT) -> None:
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = value
 
@@ -184,7 +187,7 @@ class Classifier:
             decision = self.decide_signals("", "", signals)
             text = self.to_json(decision)
             known = (parts, text[text.index(',"tier":'):])
-            _remember(self._tails, ids, known)
+            _remember(self._tails, ids, known, TAIL_LIMIT)
         return '{"item":' + _encode(key) + ',"title":' + _encode(title) + known[1]
 
     def _parts(self, signals: Mapping[str, Any]) -> tuple[list[int], dict[str, int], tuple, list[ArtifactRef]]:
