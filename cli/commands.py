@@ -176,16 +176,14 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
 
 def _write_decisions(results, fmt: str, book) -> None:
     if fmt == "jsonl":
-        out = click.get_text_stream("stdout")
         batch: list[str] = []
         for text in results:
             batch.append(text)
             if len(batch) == 1000:  # one write per thousand lines, not one per line
-                out.write("\n".join(batch) + "\n")
+                click.echo("\n".join(batch))
                 batch.clear()
         if batch:
-            out.write("\n".join(batch) + "\n")
-        out.flush()
+            click.echo("\n".join(batch))
     elif fmt == "json":
         click.echo("[", nl=False)
         for i, text in enumerate(results):

@@ -31,16 +31,41 @@ def _key_hash(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
 
 
-def _lines(path: str) -> Iterator[tuple[int, str]]:
+def _lines(path: str, start: int = 0, length: int | None = None, first: int = 1) -> Iterator[tuple[int, str]]:
+    """(line number, text) of the non-blank lines of a file, or of the byte range of it that
+    starts at ``start`` (a line start) with line number ``first``."""
     try:
         with open(path, "rb") as f:
-            for number, raw in enumerate(f, 1):
+            f.seek(start)
+            # split on \n only, as iterating the file does (bytes.splitlines would also split on \r)
+            raws = iter(f) if length is None else iter(f.read(length).split(b"\n"))
+            for number, raw in enumerate(raws, first):
                 try:
                     line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError as e:
                     raise ItemError([Problem(f"is not UTF-8 text (byte {e.start} of the line); save it as UTF-8", file=path, line=number)]) from None
                 if line.strip():
                     yield number, line
+    except FileNotFoundError:
+        raise ItemError([Problem("no such file", file=path)]) from None
+    except IsADirectoryError:
+        raise ItemError([Problem("is a directory, expected a file", file=path)]) from None
+
+
+def _ranges(path: str, size: int = 1 << 19) -> Iterator[tuple[int, int, int]]:
+    """(start, length, first line number) of blocks of whole lines, about ``size`` bytes each:
+    the parent hands out byte ranges and the workers read, decode and split them."""
+    try:
+        with open(path, "rb") as f:
+            start, line = 0, 1
+            while True:
+                block = f.read(size)
+                if not block:
+                    return
+                block += f.readline()  # end on a line boundary
+                yield start, len(block), line
+                start += len(block)
+                line += block.count(b"\n")
     except FileNotFoundError:
         raise ItemError([Problem("no such file", file=path)]) from None
     except IsADirectoryError:
@@ -135,6 +160,8 @@ def _init(rulebook_data: dict, engine: str, as_json: bool) -> None:
 def _work(task: tuple) -> Any:
     kind, path, payload = task
     reader, classifier = _worker["reader"], _worker["classifier"]
+    if kind in ("check", "lines") and isinstance(payload, tuple):  # a byte range of the file
+        payload = _lines(path, *payload)
     if kind == "check":
         problems, hashes = [], []
         for number, line in payload:
@@ -178,7 +205,7 @@ class Pool:
         """:func:`check`, spread over the workers."""
         problems: list[Problem] = []
         hashes = array("q")
-        tasks = (("check", path, chunk) for chunk in _chunks(_lines(path)))
+        tasks = (("check", path, block) for block in _ranges(path))
         for found, keys in self._pool.imap(_work, tasks):
             problems.extend(found[: max(0, MAX_PROBLEMS - len(problems))])
             hashes.extend(keys)
@@ -195,8 +222,8 @@ class Pool:
         def tasks():
             for kind, source in sources:
                 if kind == "lines":
-                    for chunk in _chunks(_lines(source)):
-                        yield ("lines", source, chunk)
+                    for block in _ranges(source):
+                        yield ("lines", source, block)
                 else:
                     triples = ((i.key, i.title, i.signal_values()) for i in source)
                     for chunk in _chunks(triples):

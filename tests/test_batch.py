@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
 
@@ -40,13 +41,14 @@ def test_jobs_keep_the_input_order(runner, tmp_path):
     assert table.exit_code == 0 and "2500 items:" in table.stdout
 
 
-def test_every_problem_of_a_jsonl_file_with_its_line(runner, roadmap, tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_every_problem_of_a_jsonl_file_with_its_line(runner, roadmap, tmp_path, jobs):
     def edit(items):
         items[2]["signals"]["customer_reach"] = 300
         items[5]["key"] = items[1]["key"]
     path = jsonl(tmp_path, roadmap, edit)
     path.write_text(path.read_text() + "{not json\n")
-    result = runner("classify", path, "--format", "jsonl")
+    result = runner("classify", path, "--format", "jsonl", "--jobs", jobs)
     assert result.exit_code == 2
     assert result.stdout == ""
     err = result.stderr
