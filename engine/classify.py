@@ -34,9 +34,6 @@ ENGINES = ("durable", "reference")
 CACHE_LIMIT = 100_000  # entries per memo; the spaces are small, this only bounds pathological rulebooks
 
 
-TAIL_LIMIT = 4_096  # decision texts are ~2 KB: a few thousand distinct ones are the working set
-
-
 def _remember(cache: dict, key: Any, value: Any, limit: int = CACHE_LIMIT) -> None:
     if len(cache) >= limit:
         cache.clear()
@@ -120,7 +117,8 @@ class Classifier:
         self._explained: dict[tuple, tuple[int, TierReason, list[HigherTier]]] = {}
         self._chosen_artifacts: dict[tuple, list[ArtifactRef]] = {}
         self._fragments: dict[int, tuple[Any, str]] = {}
-        self._tails: dict[tuple, tuple[tuple, str]] = {}
+        self._pieces: dict[int, tuple[Any, Any]] = {}
+        self._rulebook_tail = ',"rulebook":' + self._ref.model_dump_json() + "}"
 
     # ---- the steps ----------------------------------------------------------------------
     def scores(self, fired: list[int]) -> dict[str, int]:
@@ -176,19 +174,34 @@ class Classifier:
         })
 
     def decide_json(self, key: str, title: str, signals: Mapping[str, Any]) -> str:
-        """``decide_signals(...).model_dump_json()``, without building the decision: everything
-        after the title is the same text for every item with the same parts, so it is encoded
-        once per distinct (fired rules, explanation, artifacts) and reused."""
+        """``decide_signals(...).model_dump_json()``, without building the decision: the text is
+        put together from pieces encoded once per shared part (the explanation, the fired rules
+        with their scores, the artifact list) and reused by every item that shares them."""
         fired, scores, explained, artifacts = self._parts(signals)
-        parts = (fired, explained, artifacts)
-        ids = (id(fired), id(explained), id(artifacts))
-        known = self._tails.get(ids)
-        if known is None or any(a is not b for a, b in zip(known[0], parts)):
-            decision = self.decide_signals("", "", signals)
-            text = self.to_json(decision)
-            known = (parts, text[text.index(',"tier":'):])
-            _remember(self._tails, ids, known, TAIL_LIMIT)
-        return '{"item":' + _encode(key) + ',"title":' + _encode(title) + known[1]
+        head, reasons = self._piece(explained, self._explained_json)
+        return "".join((
+            '{"item":', _encode(key), ',"title":', _encode(title), head,
+            self._piece(fired, lambda f: ',"scores":' + _encode(scores) + ',"fired":['
+                        + ",".join(self._fragment(self._fired_models[i]) for i in f) + "]"),
+            reasons,
+            self._piece(artifacts, lambda a: ',"artifacts":[' + ",".join(self._fragment(x) for x in a) + "]"),
+            self._rulebook_tail,
+        ))
+
+    def _piece(self, part: Any, build: Any) -> Any:
+        known = self._pieces.get(id(part))
+        if known is None or known[0] is not part:  # holding the part keeps its id unique
+            known = (part, build(part))
+            _remember(self._pieces, id(part), known)
+        return known[1]
+
+    def _explained_json(self, explained: tuple[int, TierReason, list[HigherTier]]) -> tuple[str, str]:
+        chosen, reason, higher = explained
+        tier = self.rulebook.tiers[chosen]
+        head = f',"tier":{_encode(tier.id)},"label":{_encode(tier.label)},"kind":{_encode(tier.kind)}'
+        reasons = (f',"tier_reason":{self._fragment(reason)},"higher_tiers":['
+                   + ",".join(self._fragment(h) for h in higher) + "]")
+        return head, reasons
 
     def _parts(self, signals: Mapping[str, Any]) -> tuple[list[int], dict[str, int], tuple, list[ArtifactRef]]:
         fired, scores, score_key = self._match(signals)

@@ -103,6 +103,7 @@ class ItemReader:
     def __init__(self, rulebook: Rulebook):
         self.rulebook = rulebook
         self.model = item_model(rulebook)
+        self._file_adapter: TypeAdapter | None = None
 
     # ---- public -------------------------------------------------------------------------
     def read(self, path: str, data: bytes | None = None) -> list[ItemBase]:
@@ -122,7 +123,32 @@ class ItemReader:
             raw = parse_yaml(text, name, advice=TOO_LARGE_YAML) if fmt == "yaml" else parse_json(text, name)
         except FileProblem as e:
             raise ItemError([e.problem]) from None
+        if fmt == "json":
+            valid = self._valid_at_once(raw)
+            if valid is not None:
+                return valid
         return self._validate_all(self._entries(raw, name), name)
+
+    def _valid_at_once(self, raw: Any) -> list[ItemBase] | None:
+        """A JSON item file validated by pydantic-core in one call: several times faster on large
+        batches than item by item. None when anything is wrong: the item-by-item path then finds
+        the problems and words them (file, line, item, field)."""
+        if isinstance(raw, dict):
+            if set(raw) != {"items"}:
+                return None  # one item: nothing to gain
+            raw = raw["items"]
+        if not isinstance(raw, list):
+            return None
+        adapter = self._file_adapter
+        if adapter is None:
+            adapter = self._file_adapter = TypeAdapter(list[self.model])
+        try:
+            items = adapter.validate_python(raw)
+        except (ValidationError, ValueError, RecursionError):
+            return None
+        if not items or len({i.key for i in items}) != len(items):
+            return None  # empty, or a duplicate key: worded by the item-by-item path
+        return items
 
     def read_many(self, paths: Iterable[str]) -> list[ItemBase]:
         """Items of several files; problems of every file are reported together."""
