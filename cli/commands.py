@@ -410,23 +410,12 @@ def rules_diff(old: str, new: str, item_files: tuple[str, ...], engine: str, fmt
 
 def _read_roadmap(book, files: tuple[str, ...], mapping: str | None):
     """Items of item files and, with a mapping, of roadmap-tool CSV exports; all problems at once."""
-    from launchtier.engine import ItemError, ItemReader
+    from launchtier.engine import ItemReader
+    from launchtier.engine.mapping import read_mapped
 
     reader = ItemReader(book)
-    items, problems = [], []
-    for f in files:
-        try:
-            if mapping and f.lower().endswith(".csv"):
-                from launchtier.engine.mapping import read_mapped
-
-                items.extend(read_mapped(f, mapping, book))
-            else:
-                items.extend(reader.read(f))
-        except ItemError as e:
-            problems.extend(e.problems)
-    if problems:
-        raise ItemError(problems)
-    return items
+    return reader.read_many(
+        files, read=lambda f: read_mapped(f, mapping, book) if mapping and f.lower().endswith(".csv") else reader.read(f))
 
 
 REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}

@@ -10,7 +10,7 @@ from .classify import Classifier
 from .errors import InputError
 from .items import ItemReader
 from .decision import Decision
-from .ledger import Ledger, gc_paused, latest_of, verify_chain
+from .ledger import Ledger, OverrideRecord, gc_paused, latest_of, verify_chain
 from .rulebook import Rulebook
 from .rulediff import RuleChange, causes, diff_rulebooks
 
@@ -66,16 +66,7 @@ class Drift(_Data):
     rule_changes: dict[str, list[RuleChange]] = Field(default_factory=dict)
 
 
-class OverrideAudit(_Data):
-    seq: int
-    item: str
-    from_tier: str
-    tier: str
-    reason: str
-    by: str
-    approved_by: list[str]
-    at: str
-    required_approvals: int
+class OverrideAudit(OverrideRecord):
     below_policy: bool
 
 

@@ -50,7 +50,7 @@ class Compare:
     value: Any  # a literal; a tuple for in / not_in
 
     def holds(self, values: Mapping[str, Any]) -> bool:
-        return _OPS[self.op](values[self.name], self.value)
+        return OPERATIONS[self.op](values[self.name], self.value)
 
     def negate(self) -> "Compare":
         return Compare(self.name, NEGATION[self.op], self.value)
@@ -101,7 +101,7 @@ Condition = Union[Compare, All, Any_, Not]
 
 ALWAYS = All(())
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
+OPERATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: a == b,
     "ne": lambda a, b: a != b,
     "lt": lambda a, b: a < b,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from typing import Annotated, Any, Iterable, Literal
+from typing import Annotated, Any, Callable, Iterable, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, create_model, field_validator
 
@@ -150,13 +150,14 @@ class ItemReader:
             return None  # empty, or a duplicate key: worded by the item-by-item path
         return items
 
-    def read_many(self, paths: Iterable[str]) -> list[ItemBase]:
-        """Items of several files; problems of every file are reported together."""
+    def read_many(self, paths: Iterable[str], read: Callable[[str], list[ItemBase]] | None = None) -> list[ItemBase]:
+        """Items of several files (each read by ``read``, by default :meth:`read`); problems of
+        every file are reported together."""
         items: list[ItemBase] = []
         problems: list[Problem] = []
         for path in paths:
             try:
-                items.extend(self.read(path))
+                items.extend((read or self.read)(path))
             except ItemError as e:
                 problems.extend(e.problems)
         if problems:

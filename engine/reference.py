@@ -10,18 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .conditions import OPERATIONS as _OPS  # what each operator means; the rest is interpreted here
 from .rulebook import Rulebook
 
-_OPS = {
-    "eq": lambda a, b: a == b,
-    "ne": lambda a, b: a != b,
-    "lt": lambda a, b: a < b,
-    "lte": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b,
-    "in": lambda a, b: a in b,
-    "not_in": lambda a, b: a not in b,
-}
 
 
 def holds(when: Mapping[str, Any] | None, values: Mapping[str, Any]) -> bool:
