@@ -49,7 +49,7 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
     pairs = [(item, classifier.decide(item)) for item in items]
     with _ledger(db_path, create=True) as ledger:
         seqs = ledger.record(book, pairs, by=by, note=note)
-        head = next(iter(reversed(list(ledger.entries()))), None)
+        head = ledger.head()
     counts: dict[str, int] = {}
     for _, d in pairs:
         counts[d.tier] = counts.get(d.tier, 0) + 1
@@ -57,7 +57,7 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
     click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {ledger.path}: {summary}")
     click.echo(f"rulebook {book.name} {book.version} {book.hash}")
     if head is not None:
-        click.echo(f"chain head {head.entry_hash}")
+        click.echo(f"chain head {head}")
 
 
 @cli.command()

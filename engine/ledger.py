@@ -268,8 +268,7 @@ class Ledger:
 
     def _append(self, rows: Iterable[dict[str, Any]]) -> list[int]:
         """Append entries to the chain; the caller holds the write transaction."""
-        last = self._conn.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+        seq, prev = self._last()
         seqs = []
         sql = f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
         for row in rows:
@@ -374,6 +373,15 @@ class Ledger:
                               approved_by=approvers, at=at, required_approvals=needed)
 
     # ---- reading ------------------------------------------------------------------------
+    def _last(self) -> tuple[int, str]:
+        last = self._conn.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        return (last[0], last[1]) if last else (0, GENESIS)
+
+    def head(self) -> str | None:
+        """The hash at the end of the chain (None for an empty ledger): worth noting elsewhere."""
+        seq, entry = self._last()
+        return entry if seq else None
+
     def entries(self, since: str | None = None) -> Iterator[Entry]:
         sql = f"SELECT {', '.join(COLUMNS)} FROM entries"
         params: tuple = ()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
 
 import pytest
@@ -36,3 +38,29 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Runner:
 @pytest.fixture
 def roadmap() -> Path:
     return EXAMPLES / "roadmap.yaml"
+
+
+def make_items(n: int, seed: int = 7, prefix: str = "GEN") -> list[dict]:
+    """n valid items for the default rulebook, varied from a fixed seed (ledger and fault tests)."""
+    rng = random.Random(seed)
+    return [
+        {
+            "key": f"{prefix}-{i}",
+            "title": f"Generated item {i}",
+            "quarter": rng.choice(["2027-Q1", "2027-Q2", None]),
+            "signals": {
+                "revenue_motion": rng.choice(["none", "retention", "deal_acceleration", "expansion", "new_logo"]),
+                "differentiation": rng.choice(["none", "parity", "better", "first"]),
+                "customer_reach": rng.randint(0, 100),
+                "audience": rng.choice(["admin", "end_user", "buyer"]),
+                "new_market": rng.random() < 0.1,
+                "positioning": rng.choice(["none", "strengthens", "changes"]),
+            },
+        }
+        for i in range(n)
+    ]
+
+
+def write_items(path: Path, items: list[dict]) -> Path:
+    path.write_text(json.dumps({"items": items}), encoding="utf-8")
+    return path

@@ -22,36 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import make_items, write_items
+
 from launchtier.engine import ledger as ledger_module
 from launchtier.engine.errors import LedgerError
 from launchtier.engine.ledger import SCHEMA_VERSION, Ledger, verify_chain
 
 CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
-MOTIONS = ["none", "retention", "deal_acceleration", "expansion", "new_logo"]
-
-
-def make_items(n: int, seed: int, prefix: str) -> list[dict]:
-    rng = random.Random(seed)
-    return [
-        {
-            "key": f"{prefix}-{i}",
-            "title": f"Generated item {i}",
-            "quarter": rng.choice(["2027-Q1", "2027-Q2", None]),
-            "signals": {
-                "revenue_motion": rng.choice(MOTIONS),
-                "differentiation": rng.choice(["none", "parity", "better", "first"]),
-                "customer_reach": rng.randint(0, 100),
-                "audience": rng.choice(["admin", "end_user", "buyer"]),
-                "new_market": rng.random() < 0.1,
-            },
-        }
-        for i in range(n)
-    ]
-
-
-def write_items(path: Path, items: list[dict]) -> Path:
-    path.write_text(json.dumps({"items": items}), encoding="utf-8")
-    return path
 
 
 def snapshot(db: Path) -> list[tuple]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import sqlite3
 import subprocess
@@ -14,40 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import make_items, write_items
+
 from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.errors import LedgerError
 from launchtier.engine.ledger import SCHEMA_VERSION, Ledger, entry_hash, verify_chain
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "rules" / "default.yaml"
-AUDIENCES = ["admin", "end_user", "buyer"]
-MOTIONS = ["none", "retention", "deal_acceleration", "expansion", "new_logo"]
-DIFFS = ["none", "parity", "better", "first"]
-
-
-def make_items(n: int, seed: int = 7, prefix: str = "GEN") -> list[dict]:
-    rng = random.Random(seed)
-    return [
-        {
-            "key": f"{prefix}-{i}",
-            "title": f"Generated item {i}",
-            "quarter": rng.choice(["2027-Q1", "2027-Q2", None]),
-            "signals": {
-                "revenue_motion": rng.choice(MOTIONS),
-                "differentiation": rng.choice(DIFFS),
-                "customer_reach": rng.randint(0, 100),
-                "audience": rng.choice(AUDIENCES),
-                "new_market": rng.random() < 0.1,
-                "positioning": rng.choice(["none", "strengthens", "changes"]),
-            },
-        }
-        for i in range(n)
-    ]
-
-
-def write_items(path: Path, items: list[dict]) -> Path:
-    path.write_text(json.dumps({"items": items}))
-    return path
 
 
 def rows(db: Path, sql: str = "SELECT COUNT(*) FROM entries") -> int:
