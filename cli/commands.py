@@ -175,20 +175,20 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
 
 
 def _write_decisions(results, fmt: str, book) -> None:
-    if fmt == "jsonl":
-        batch: list[str] = []
+    if fmt == "jsonl":  # the decisions come as UTF-8 JSON
+        batch: list[bytes] = []
         for text in results:
             batch.append(text)
             if len(batch) == 1000:  # one write per thousand lines, not one per line
-                click.echo("\n".join(batch))
+                click.echo(b"\n".join(batch))
                 batch.clear()
         if batch:
-            click.echo("\n".join(batch))
+            click.echo(b"\n".join(batch))
     elif fmt == "json":
-        click.echo("[", nl=False)
+        click.echo(b"[", nl=False)
         for i, text in enumerate(results):
-            click.echo(("," if i else "") + "\n  " + text, nl=False)
-        click.echo("\n]")
+            click.echo((b",\n  " if i else b"\n  ") + text, nl=False)
+        click.echo(b"\n]")
     elif fmt == "csv":
         for chunk in render.decisions_csv(results, book):
             click.echo(chunk, nl=False)

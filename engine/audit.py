@@ -10,7 +10,8 @@ from .classify import Classifier
 from .errors import InputError
 from .items import ItemReader
 from .decision import Decision
-from .ledger import Ledger, OverrideRecord, gc_paused, latest_of, verify_chain
+from .ledger import Ledger, OverrideRecord, latest_of, verify_chain
+from .memory import gc_paused
 from .rulebook import Rulebook
 from .rulediff import RuleChange, causes, diff_rulebooks
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from typing import Any, Iterable, Iterator, Mapping
+from operator import itemgetter
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import conditions as cond
 from .decision import (
@@ -40,19 +41,34 @@ def _remember(cache: dict, key: Any, value: Any, limit: int = CACHE_LIMIT) -> No
     cache[key] = value
 
 
-def _classes(rulebook: Rulebook, conditions: list[cond.Condition]) -> list[tuple[str, list[int] | None]]:
-    """The signals these conditions read, each with the cut points of its ints (None otherwise):
-    two items with the same class of every such signal get the same answer from every condition."""
+def _keyer(rulebook: Rulebook, conditions: list[cond.Condition], exact: Iterable[str] = ()) -> Callable[[Mapping[str, Any]], Any]:
+    """A function giving, for an item's signals, a key that two items share exactly when every
+    one of these conditions answers them alike: the values of the signals the conditions read,
+    an int reduced to the interval between the cut points the conditions compare it with.
+    Signals named in ``exact`` keep their value (an explanation shows it). The key is built by
+    an ``itemgetter`` and a ``bisect`` per int: it is computed for every item."""
     read = dict.fromkeys(n for c in conditions for n in cond.names(c) if n in rulebook.signals)
-    return [(name, cond.cut_points(conditions, name) if isinstance(rulebook.signals[name], IntSignal) else None)
-            for name in read]
-
-
-def _key(inputs: list[tuple[str, list[int] | None]], signals: Mapping[str, Any]) -> tuple:
-    return tuple(signals[n] if cuts is None else bisect_right(cuts, signals[n]) for n, cuts in inputs)
+    read.update(dict.fromkeys(exact))
+    ints = [(n, cond.cut_points(conditions, n)) for n in read
+            if isinstance(rulebook.signals[n], IntSignal) and n not in exact]
+    plain = [n for n in read if n not in dict(ints)]
+    if not plain:
+        get: Callable[[Mapping[str, Any]], Any] = lambda signals: ()  # noqa: E731
+    else:
+        get = itemgetter(*plain)  # one name gives the value itself: still a key
+    if not ints:
+        return get
+    if len(ints) == 1:
+        (name, cuts), = ints
+        return lambda signals: (get(signals), bisect_right(cuts, signals[name]))
+    if len(ints) == 2:
+        (n1, c1), (n2, c2) = ints
+        return lambda signals: (get(signals), bisect_right(c1, signals[n1]), bisect_right(c2, signals[n2]))
+    return lambda signals: (get(signals), *[bisect_right(cuts, signals[n]) for n, cuts in ints])
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_string = json.encoder.encode_basestring  # what _encode does with a str, without its checks
 
 
 def _json(value: Any) -> str:
@@ -92,7 +108,7 @@ class Classifier:
         # on the interval between the thresholds that rules compare it with. Matching is
         # memoised on that exact key, so the matcher runs once per distinct case of a batch
         # (the what-if search, lint and the audit repeat cases all the time).
-        self._match_inputs = _classes(rulebook, [r.condition for r in rulebook.rules])
+        self._match_key = _keyer(rulebook, [r.condition for r in rulebook.rules])
         self._matched: dict[tuple, tuple[list[int], dict[str, int], tuple]] | None = {} if match_cache else None
         self._ref = RulebookRef(name=rulebook.name, version=rulebook.version, hash=rulebook.hash)
         self._dims = [(name, d.min, d.max) for name, d in rulebook.dimensions.items()]
@@ -113,7 +129,13 @@ class Classifier:
         # the interval class of an int)
         self._tier_signals = [n for n in dict.fromkeys(
             name for t in rulebook.tiers for name in cond.names(t.condition)) if n in rulebook.signals]
-        self._artifact_inputs = _classes(rulebook, [a.condition for a in rulebook.artifacts])
+        self._artifact_key = _keyer(rulebook, [a.condition for a in rulebook.artifacts])
+        # A decision's JSON after its item and title depends on nothing but what the three keys
+        # above read: that tail is kept, as UTF-8, per combined key (with the match cache only:
+        # without it, every item must go through the matcher).
+        self._line_key = _keyer(rulebook, [o.condition for o in (*rulebook.rules, *rulebook.tiers, *rulebook.artifacts)],
+                                exact=self._tier_signals)
+        self._tails: dict[Any, bytes] | None = {} if match_cache else None
         self._explained: dict[tuple, tuple[int, TierReason, list[HigherTier]]] = {}
         self._chosen_artifacts: dict[tuple, list[ArtifactRef]] = {}
         self._fragments: dict[int, tuple[Any, str]] = {}
@@ -149,7 +171,7 @@ class Classifier:
         cache = self._matched
         key = None
         if cache is not None:
-            key = _key(self._match_inputs, signals)
+            key = self._match_key(signals)
             found = cache.get(key)
             if found is not None:
                 return found
@@ -173,20 +195,33 @@ class Classifier:
             "artifacts": artifacts, "rulebook": self._ref, "capacity": None,
         })
 
-    def decide_json(self, key: str, title: str, signals: Mapping[str, Any]) -> str:
-        """``decide_signals(...).model_dump_json()``, without building the decision: the text is
-        put together from pieces encoded once per shared part (the explanation, the fired rules
-        with their scores, the artifact list) and reused by every item that shares them."""
+    def decide_json(self, key: str, title: str, signals: Mapping[str, Any]) -> bytes:
+        """``decide_signals(...).model_dump_json()`` as UTF-8 bytes, without building the
+        decision. Everything after the item and title is the same for every item with the same
+        line key, and is kept encoded; on a new key the text is put together from pieces encoded
+        once per shared part (the explanation, the fired rules with their scores, the artifacts)."""
+        head = ('{"item":' + _string(key) + ',"title":' + _string(title)).encode()
+        tails = self._tails
+        if tails is None:
+            return head + self._tail(signals)
+        line_key = self._line_key(signals)
+        tail = tails.get(line_key)
+        if tail is None:
+            tail = self._tail(signals)
+            _remember(tails, line_key, tail)
+        return head + tail
+
+    def _tail(self, signals: Mapping[str, Any]) -> bytes:
         fired, scores, explained, artifacts = self._parts(signals)
         head, reasons = self._piece(explained, self._explained_json)
         return "".join((
-            '{"item":', _encode(key), ',"title":', _encode(title), head,
+            head,
             self._piece(fired, lambda f: ',"scores":' + _encode(scores) + ',"fired":['
                         + ",".join(self._fragment(self._fired_models[i]) for i in f) + "]"),
             reasons,
             self._piece(artifacts, lambda a: ',"artifacts":[' + ",".join(self._fragment(x) for x in a) + "]"),
             self._rulebook_tail,
-        ))
+        )).encode()
 
     def _piece(self, part: Any, build: Any) -> Any:
         known = self._pieces.get(id(part))
@@ -212,7 +247,7 @@ class Classifier:
             explained = self._explain(values, self.matcher.tier(values))
             _remember(self._explained, tier_key, explained)
         chosen = explained[0]
-        art_key = (chosen, score_key, _key(self._artifact_inputs, signals))
+        art_key = (chosen, score_key, self._artifact_key(signals))
         artifacts = self._chosen_artifacts.get(art_key)
         if artifacts is None:
             artifacts = self._artifacts_of(chosen, {**signals, **scores})

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 
 from .conditions import suggest
 from .errors import ItemError, Problem
+from .memory import gc_paused
 from .rulebook import MAX_INT, EnumSignal, IntSignal, Rulebook
 from .validation import problems_from
 from .yamlio import MAX_BYTES, MAX_YAML_BYTES, FileProblem, line_of, parse_structured, parse_yaml, parse_json, read_text
@@ -108,6 +109,10 @@ class ItemReader:
     # ---- public -------------------------------------------------------------------------
     def read(self, path: str, data: bytes | None = None) -> list[ItemBase]:
         """All items of one file; ``-`` reads standard input."""
+        with gc_paused():  # a large batch is a heap of acyclic models: see memory.py
+            return self._read(path, data)
+
+    def _read(self, path: str, data: bytes | None) -> list[ItemBase]:
         name = "<stdin>" if path == "-" else str(path)
         if path == "-" and data is None:
             data = sys.stdin.buffer.read(MAX_BYTES + 1)

@@ -12,7 +12,6 @@ recording at once serialise and never fork it.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from contextlib import contextmanager
 import json
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .decision import Decision
 from .errors import LedgerError
+from .memory import gc_paused
 from .rulebook import Rulebook, rulebook_from_data
 
 SCHEMA_VERSION = 1
@@ -473,19 +473,6 @@ class Ledger:
         """The most recent other items whose latest final tier is ``tier``: past launches to compare with."""
         found = [r for r in reversed(self.latest()) if r.final_tier == tier and r.item != exclude]
         return found[:limit]
-
-
-@contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector while a large batch of acyclic objects is built: its
-    full passes over a growing heap were half the time of auditing a large ledger."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def latest_of(history: Iterable[DecisionRecord]) -> list[DecisionRecord]:

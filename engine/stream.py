@@ -9,7 +9,6 @@ second pass classifies as it reads. Memory stays flat however many items go thro
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from array import array
 from itertools import islice
@@ -18,6 +17,7 @@ from typing import Any, Iterable, Iterator
 from .errors import ItemError, Problem
 from .items import ItemBase, ItemReader
 from .rulebook import Rulebook
+from .yamlio import FileProblem, parse_json
 
 MAX_PROBLEMS = 200  # listed; the rest are counted
 CHUNK = 1000
@@ -74,11 +74,9 @@ def _ranges(path: str, size: int = 1 << 19) -> Iterator[tuple[int, int, int]]:
 
 def _item(reader: ItemReader, path: str, number: int, line: str) -> ItemBase:
     try:
-        raw = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ItemError([Problem(f"invalid JSON: {e.msg} (one item per line)", file=path, line=number)]) from None
-    except RecursionError:
-        raise ItemError([Problem("invalid JSON: nested too deeply", file=path, line=number)]) from None
+        raw = parse_json(line, path)
+    except FileProblem as e:
+        raise ItemError([Problem(f"{e.problem.message} (one item per line)", file=path, line=number)]) from None
     try:
         return reader.validate(raw, file=path)
     except ItemError as e:
@@ -121,8 +119,8 @@ def _duplicates(reader: ItemReader, path: str, hashes: array) -> list[Problem]:
     problems = []
     for number, line in _lines(path):
         try:
-            raw = json.loads(line)
-        except (json.JSONDecodeError, RecursionError):
+            raw = parse_json(line, path)
+        except FileProblem:
             continue  # reported by the first pass
         key = str(raw.get("key")) if isinstance(raw, dict) else None
         if key is None:

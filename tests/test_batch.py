@@ -54,5 +54,5 @@ def test_every_problem_of_a_jsonl_file_with_its_line(runner, roadmap, tmp_path, 
     err = result.stderr
     assert f"error: {path}:3: item PAY-38: signals.customer_reach: 300 is not allowed" in err
     assert f"error: {path}:6: item PAY-31: key: duplicate key (also line 2)" in err
-    assert f"error: {path}:13: invalid JSON: Expecting property name enclosed in double quotes (one item per line)" in err
+    assert f"error: {path}:13: invalid JSON: a key must be in double quotes (column 2) (one item per line)" in err
     assert "3 problems; nothing was done." in err

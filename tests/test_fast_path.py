@@ -42,8 +42,8 @@ def test_memoised_decision_equals_the_plain_one_and_its_json_equals_pydantics(si
     plain = c._decision(key, title, fired, scores, values, c.matcher.tier(values))
     assert fast.model_dump() == plain.model_dump()
     assert c.to_json(fast) == fast.model_dump_json() == plain.model_dump_json()
-    assert c.decide_json(key, title, signals) == plain.model_dump_json()
-    assert UNCACHED.decide_json(key, title, signals) == plain.model_dump_json()
+    assert c.decide_json(key, title, signals) == plain.model_dump_json().encode()
+    assert UNCACHED.decide_json(key, title, signals) == plain.model_dump_json().encode()
     assert json.loads(c.to_json(fast))["item"] == key
 
 

@@ -310,12 +310,12 @@ def test_items_form_and_single_item_form_read(reader):
 def test_json_syntax_error_has_a_line_number(one):
     p = one("roadmap.json", '{"key": "A-1", "title": "T",\n "signals": {,}}')
     assert (p.file, p.line) == ("roadmap.json", 2)
-    assert p.message == "invalid JSON: Expecting property name enclosed in double quotes"
+    assert p.message == "invalid JSON: a key must be in double quotes (column 14)"
 
 
 def test_json_duplicate_keys_are_refused(one):
     p = one("roadmap.json", '{"key": "A-1", "key": "A-2", "title": "T", "signals": {}}')
-    assert (p.file, p.message) == ("roadmap.json", "invalid JSON: duplicate key 'key'")
+    assert (p.file, p.message) == ("roadmap.json", "invalid JSON: duplicate key 'key' (column 22)")
 
 
 def test_json_problems_name_the_item_and_field(one):
