@@ -140,11 +140,13 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
     """
     from launchtier.engine import Classifier, ItemError, ItemReader
     from launchtier.engine import stream as streams
+    from launchtier.engine.memory import gc_paused
 
     book = load(rules_path)
     reader = ItemReader(book)
     as_json = fmt in ("json", "jsonl")
-    with streams.Pool(book, engine, jobs, as_json=as_json) if jobs > 1 else nullcontext() as pool:
+    # items and decisions hold no reference cycles: see engine/memory.py
+    with gc_paused(), streams.Pool(book, engine, jobs, as_json=as_json) if jobs > 1 else nullcontext() as pool:
         # First every file is checked, so that all problems are reported before any output;
         # JSON Lines files are only validated here and read again, one item at a time, below.
         loaded: dict[str, list] = {}

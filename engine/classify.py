@@ -75,6 +75,30 @@ def _json(value: Any) -> str:
     return _encode(value)
 
 
+def independent_groups(rulebook: Rulebook) -> list[list[int]]:
+    """The scoring rules (indices) in groups such that no two groups read a common signal,
+    each group as small as that allows, in rulebook order."""
+    owner: dict[str, int] = {}  # signal -> the first rule read it (union-find over rules)
+    parent = list(range(len(rulebook.rules)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, rule in enumerate(rulebook.rules):
+        for name in cond.names(rule.condition):
+            if name in owner:
+                parent[root(i)] = root(owner[name])
+            else:
+                owner[name] = i
+    groups: dict[int, list[int]] = {}
+    for i in range(len(rulebook.rules)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
 def make_matcher(rulebook: Rulebook, engine: str = "durable"):
     if engine == "durable":
         from .durable_adapter import DurableMatcher
@@ -104,12 +128,17 @@ class Classifier:
         self.rulebook = rulebook
         self.matcher = make_matcher(rulebook, engine)
         self.engine = engine
-        # Which rules fire depends only on the signals the rules read, and for an int signal only
-        # on the interval between the thresholds that rules compare it with. Matching is
-        # memoised on that exact key, so the matcher runs once per distinct case of a batch
-        # (the what-if search, lint and the audit repeat cases all the time).
-        self._match_key = _keyer(rulebook, [r.condition for r in rulebook.rules])
-        self._matched: dict[tuple, tuple[list[int], dict[str, int], tuple]] | None = {} if match_cache else None
+        # Whether a rule fires depends only on the signals it reads, and for an int signal only
+        # on the interval between the thresholds that rules compare it with. Rules that share no
+        # signal are independent: the rules fall into groups (most default rules read one signal
+        # each), and which rules of a group fire is memoised on that group's exact key. The
+        # matcher runs on an item only when one of its groups meets a case not seen before, so
+        # it runs a few dozen times for a batch of thousands (and the what-if search, lint and
+        # the audit repeat cases all the time).
+        self._groups: list[tuple[list[int], Callable[[Mapping[str, Any]], Any], dict]] | None = [
+            (members, _keyer(rulebook, [rulebook.rules[i].condition for i in members]), {})
+            for members in independent_groups(rulebook)
+        ] if match_cache else None
         self._ref = RulebookRef(name=rulebook.name, version=rulebook.version, hash=rulebook.hash)
         self._dims = [(name, d.min, d.max) for name, d in rulebook.dimensions.items()]
         self._totals = [(name, list(w.items())) for name, w in rulebook.totals.items()]
@@ -130,12 +159,19 @@ class Classifier:
         self._tier_signals = [n for n in dict.fromkeys(
             name for t in rulebook.tiers for name in cond.names(t.condition)) if n in rulebook.signals]
         self._artifact_key = _keyer(rulebook, [a.condition for a in rulebook.artifacts])
+        # the scores that artifact conditions read (often none: then the artifacts of a tier
+        # depend on a few signals only)
+        read_by_artifacts = dict.fromkeys(n for a in rulebook.artifacts for n in cond.names(a.condition))
+        self._artifact_scores = [n for n in (*rulebook.dimensions, *rulebook.totals) if n in read_by_artifacts]
         # A decision's JSON after its item and title depends on nothing but what the three keys
         # above read: that tail is kept, as UTF-8, per combined key (with the match cache only:
         # without it, every item must go through the matcher).
         self._line_key = _keyer(rulebook, [o.condition for o in (*rulebook.rules, *rulebook.tiers, *rulebook.artifacts)],
                                 exact=self._tier_signals)
         self._tails: dict[Any, bytes] | None = {} if match_cache else None
+        self._by_fired: dict[tuple[int, ...], tuple[list[int], dict[str, int], tuple]] = {}
+        # items with different line keys often get the same parts: their tail is shared
+        self._tails_of_parts: dict[tuple[int, int, int], tuple[Any, Any, Any, bytes]] = {}
         self._explained: dict[tuple, tuple[int, TierReason, list[HigherTier]]] = {}
         self._chosen_artifacts: dict[tuple, list[ArtifactRef]] = {}
         self._fragments: dict[int, tuple[Any, str]] = {}
@@ -166,21 +202,31 @@ class Classifier:
         return self._match(signals)[0]
 
     def _match(self, signals: Mapping[str, Any]) -> tuple[list[int], dict[str, int], tuple]:
-        """Fired rules, scores and the scores as a key: memoised together, since the scores are
-        a function of the fired rules alone."""
-        cache = self._matched
-        key = None
-        if cache is not None:
-            key = self._match_key(signals)
-            found = cache.get(key)
-            if found is not None:
-                return found
-        fired = self.matcher.fired(signals)
-        scores = self.scores(fired)
-        found = (fired, scores, tuple(scores.values()))
-        if cache is not None:
-            _remember(cache, key, found)
+        """Fired rules, scores and the scores as a key: one shared object per set of fired
+        rules (the scores are a function of that set alone), so that the parts built from it
+        downstream are shared too."""
+        fired = tuple(self._fired(signals))
+        found = self._by_fired.get(fired)
+        if found is None:
+            scores = self.scores(fired)
+            found = (list(fired), scores, tuple(scores.values()))
+            _remember(self._by_fired, fired, found)
         return found
+
+    def _fired(self, signals: Mapping[str, Any]) -> Iterable[int]:
+        groups = self._groups
+        if groups is None:
+            return self.matcher.fired(signals)
+        keys = [key(signals) for _, key, _ in groups]
+        known = [memo.get(k) for (_, _, memo), k in zip(groups, keys)]
+        if None not in known:
+            return sorted(i for part in known for i in part) if len(known) > 1 else known[0]
+        fired = self.matcher.fired(signals)
+        did = set(fired)
+        for (members, _, memo), k, part in zip(groups, keys, known):
+            if part is None:
+                _remember(memo, k, tuple(i for i in members if i in did))
+        return fired
 
     def decide_signals(self, key: str, title: str, signals: Mapping[str, Any]) -> Decision:
         fired, scores, explained, artifacts = self._parts(signals)
@@ -213,8 +259,13 @@ class Classifier:
 
     def _tail(self, signals: Mapping[str, Any]) -> bytes:
         fired, scores, explained, artifacts = self._parts(signals)
+        parts_key = (id(fired), id(explained), id(artifacts))
+        known = self._tails_of_parts.get(parts_key)
+        # (holding the parts keeps their ids unique)
+        if known is not None and known[0] is fired and known[1] is explained and known[2] is artifacts:
+            return known[3]
         head, reasons = self._piece(explained, self._explained_json)
-        return "".join((
+        tail = "".join((
             head,
             self._piece(fired, lambda f: ',"scores":' + _encode(scores) + ',"fired":['
                         + ",".join(self._fragment(self._fired_models[i]) for i in f) + "]"),
@@ -222,6 +273,8 @@ class Classifier:
             self._piece(artifacts, lambda a: ',"artifacts":[' + ",".join(self._fragment(x) for x in a) + "]"),
             self._rulebook_tail,
         )).encode()
+        _remember(self._tails_of_parts, parts_key, (fired, explained, artifacts, tail))
+        return tail
 
     def _piece(self, part: Any, build: Any) -> Any:
         known = self._pieces.get(id(part))
@@ -247,7 +300,7 @@ class Classifier:
             explained = self._explain(values, self.matcher.tier(values))
             _remember(self._explained, tier_key, explained)
         chosen = explained[0]
-        art_key = (chosen, score_key, self._artifact_key(signals))
+        art_key = (chosen, *[scores[n] for n in self._artifact_scores], self._artifact_key(signals))
         artifacts = self._chosen_artifacts.get(art_key)
         if artifacts is None:
             artifacts = self._artifacts_of(chosen, {**signals, **scores})

@@ -56,3 +56,50 @@ def test_a_moved_decision_still_encodes_like_pydantic():
     moved = c.moved(item, c.decide(item), "tier-2", "capacity")
     assert c.to_json(moved) == moved.model_dump_json()
     assert json.loads(c.to_json(moved))["capacity"] == {"computed_tier": "tier-1", "reason": "capacity"}
+
+
+def counting(classifier):
+    calls = []
+    fired = classifier.matcher.fired
+    classifier.matcher.fired = lambda signals: calls.append(dict(signals)) or fired(signals)
+    return calls
+
+
+def test_rules_that_share_no_signal_fall_into_separate_groups():
+    from launchtier.engine.classify import independent_groups
+    from launchtier.engine.rulebook import rulebook_from_data
+
+    data = BOOK.model_dump(mode="json")
+    data["rules"] = [
+        {"id": "a", "because": "a", "when": {"new_market": True}, "score": {"market_impact": 1}},
+        {"id": "b", "because": "b", "when": {"audience": "admin"}, "score": {"parity": 1}},
+        {"id": "c", "because": "c", "when": {"all": [{"new_market": True}, {"stage": "ga"}]}, "score": {"market_impact": 1}},
+        {"id": "d", "because": "d", "when": {"stage": "beta"}, "score": {"parity": 1}},
+        {"id": "e", "because": "e", "when": {"customer_reach": {"gte": 50}}, "score": {"customer_impact": 1}},
+    ]
+    book = rulebook_from_data(data)
+    assert independent_groups(book) == [[0, 2, 3], [1], [4]]
+
+
+def test_the_matcher_runs_only_for_a_case_of_a_rule_group_not_seen_before():
+    c = Classifier(BOOK, "durable")
+    calls = counting(c)
+    base = {"new_market": False, "positioning": "none", "revenue_motion": "none", "differentiation": "none",
+            "customer_reach": 10, "demand_votes": 0, "user_action_required": False, "pricing_change": False,
+            "audience": "buyer", "stage": "ga", "exec_priority": False}
+    c.decide_json("A", "t", base)
+    assert len(calls) == 1
+    # another value in the same interval of every threshold, a signal no rule reads: no new case
+    c.decide_json("B", "t", {**base, "customer_reach": 11, "demand_votes": 3, "stage": "beta"})
+    assert len(calls) == 1
+    # one group's new case: the matcher runs once, and that case is then known
+    c.decide_json("C", "t", {**base, "new_market": True})
+    c.decide_json("D", "t", {**base, "new_market": True, "customer_reach": 12})
+    assert len(calls) == 2
+    d = c.decide_signals("E", "t", {**base, "new_market": True, "audience": "admin"})
+    assert len(calls) == 3  # audience=admin is new
+    # every group's case already seen, in different items: nothing new to match
+    again = c.decide_signals("F", "t", {**base, "audience": "admin", "new_market": True, "customer_reach": 13})
+    assert len(calls) == 3
+    assert [f.rule for f in d.fired] == [f.rule for f in again.fired] == [f.rule for f in UNCACHED.decide_signals(
+        "E", "t", {**base, "new_market": True, "audience": "admin"}).fired]

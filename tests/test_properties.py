@@ -277,13 +277,19 @@ def test_durable_and_reference_give_identical_decisions_and_what_would_change(ca
     # no match cache: every item goes through each matcher (test_fast_path checks the cache)
     durable = Classifier(book, "durable", match_cache=False)
     reference = Classifier(book, "reference", match_cache=False)
+    # and the memoised path (rules grouped by the signals they read, encoded tails per line
+    # key), fed the same items in turn, so that its caches answer most of them
+    memoised = Classifier(book, "durable")
     model = item_model(book)
     for i, signals in enumerate(items):
         assert durable.matcher.fired(signals) == reference.matcher.fired(signals), signals
         item = model.model_validate({"key": f"P-{i}", "title": "Generated", "signals": signals})
-        expected = reference.decide(item).model_dump()
+        plain = reference.decide(item)
+        expected = plain.model_dump()
         d = durable.decide(item)
         assert d.model_dump() == expected, signals
+        assert memoised.decide(item).model_dump() == expected, signals
+        assert memoised.decide_json(item.key, item.title, signals) == plain.model_dump_json().encode(), signals
         # the decision is a pure function of the item: asking again changes nothing
         assert durable.decide(item).model_dump() == expected
         check_invariants(book, d)
