@@ -3,6 +3,12 @@
     python benchmarks/bench.py                 # full run (several minutes)
     python benchmarks/bench.py --quick         # smaller sizes, for a smoke test
 
+The launchtier processes (cold start, end to end, --jobs, streaming) run from the README's own
+install: a virtual environment with `pip install .` (made once in .benchmarks/venv, launchtier
+reinstalled from this checkout on every run), so they measure what a user runs, not this
+development environment (an editable install, whatever else its site-packages hold).
+--here runs them with this interpreter instead.
+
 Needs the benchmark extra for the zen-engine peer: pip install -e '.[bench]'.
 Prints a table and writes the same figures as JSON (benchmarks/results.json by default).
 Throughputs are the best of several repeats (the machine is shared); ratios come from one run.
@@ -30,6 +36,17 @@ from launchtier.engine.durable_adapter import compile_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHTIER = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
+VENV = ROOT / ".benchmarks" / "venv"
+
+
+def readme_install(venv: Path = VENV) -> list[str]:
+    """The launchtier command of the README's install (a venv with ``pip install .``)."""
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # pip always reinstalls a project given as a directory: this checkout as it is now
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(ROOT)],
+                   check=True)
+    return [str(venv / "bin" / "launchtier")]
 
 
 def generate(n: int, seed: int = 2026, first: int = 0) -> list[dict]:
@@ -219,7 +236,12 @@ def main() -> None:
     parser.add_argument("--stream", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test, not figures")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
+    parser.add_argument("--here", action="store_true",
+                        help="run the launchtier processes with this interpreter, not the README's install")
     args = parser.parse_args()
+    global LAUNCHTIER
+    if not args.here:
+        LAUNCHTIER = readme_install()
     if args.quick:
         args.items, args.audit, args.stream = 2_000, 2_000, 20_000
 
@@ -317,6 +339,7 @@ def report(fig: dict, args) -> None:
         print(f"  {name:<32} {shown:>9}  target {goal:<8} {'met' if met else 'MISSED' + miss}")
         results.append({"target": name, "value": round(value, 3), "goal": goal, "met": met})
     out = {"date": str(date.today()), "cores": os.cpu_count(), "python": platform.python_version(),
+           "processes_from": "this interpreter" if args.here else "the README's install (a venv with pip install .)",
            "sizes": {"items": args.items, "audit": args.audit, "stream": args.stream},
            "figures": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in fig.items()}, "targets": results}
     Path(args.json).write_text(json.dumps(out, indent=2) + "\n")

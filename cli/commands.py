@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from types import SimpleNamespace
 
 import click
 
@@ -110,6 +111,17 @@ def _read(book, files: tuple[str, ...]):
     return ItemReader(book).read_many(files)
 
 
+@contextmanager
+def _progress_counts(length: int, label: str):
+    """A progress bar on standard error, advanced by counts (``bar.update(n)``), when it is a
+    terminal and the run is long; otherwise a bar that shows nothing."""
+    if length >= PROGRESS_THRESHOLD and sys.stderr.isatty():
+        with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+            yield bar
+    else:
+        yield SimpleNamespace(update=lambda n: None)
+
+
 def _progress(items, label: str, length: int | None = None):
     """A progress bar on standard error for long runs, when it is a terminal."""
     length = len(items) if length is None else length
@@ -163,8 +175,15 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
                 problems.extend(e.problems)
         if problems:
             raise ItemError(problems)
+        sources = [("items", loaded[f]) if f in loaded else ("lines", f) for f in files]
+        out = _output_fd() if pool and fmt == "jsonl" else None
+        if out is not None:  # the workers write, in turn (stream.Pool.write_lines)
+            with _progress_counts(count, "classifying") as bar:
+                for done in pool.write_lines(sources, out):
+                    bar.update(done)
+            return
         if pool:
-            results = pool.classify(("items", loaded[f]) if f in loaded else ("lines", f) for f in files)
+            results = pool.classify(sources)
         else:
             classifier = Classifier(book, engine)
             items = (i for f in files for i in (loaded[f] if f in loaded else streams.items(reader, f)))
@@ -174,6 +193,19 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
                 results = classifier.classify(items)
         with _progress(results, "classifying", count) as results:
             _write_decisions(results, fmt, book)
+
+
+def _output_fd() -> int | None:
+    """Standard output's file descriptor, flushed, when it is a real file or pipe (not, say, a
+    test runner's buffer)."""
+    stdout = click.get_binary_stream("stdout")
+    try:
+        fd = stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    stdout.flush()
+    sys.stdout.flush()
+    return fd
 
 
 def _write_decisions(results, fmt: str, book) -> None:

@@ -129,12 +129,12 @@ class ItemReader:
         except FileProblem as e:
             raise ItemError([e.problem]) from None
         if fmt == "json":
-            valid = self._valid_at_once(raw)
+            valid = self.valid_at_once(raw)
             if valid is not None:
                 return valid
         return self._validate_all(self._entries(raw, name), name)
 
-    def _valid_at_once(self, raw: Any) -> list[ItemBase] | None:
+    def valid_at_once(self, raw: Any) -> list[ItemBase] | None:
         """A JSON item file validated by pydantic-core in one call: several times faster on large
         batches than item by item. None when anything is wrong: the item-by-item path then finds
         the problems and words them (file, line, item, field)."""

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
+from types import SimpleNamespace
 
 import pytest
 import yaml
+
+from launchtier.engine import stream
 
 
 def jsonl(tmp_path, roadmap, edit=None, name="roadmap.jsonl"):
@@ -56,3 +63,100 @@ def test_every_problem_of_a_jsonl_file_with_its_line(runner, roadmap, tmp_path, 
     assert f"error: {path}:6: item PAY-31: key: duplicate key (also line 2)" in err
     assert f"error: {path}:13: invalid JSON: a key must be in double quotes (column 2) (one item per line)" in err
     assert "3 problems; nothing was done." in err
+
+
+# ---- --jobs with a real standard output: the workers write it themselves, in turn -------------
+CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
+
+
+def many(tmp_path, n=3000):
+    items = [{"key": f"K-{i}", "title": f"Item {i}", "signals": {
+        "revenue_motion": ["none", "retention", "expansion", "new_logo"][i % 4], "differentiation": ["none", "parity", "better", "first"][i % 3],
+        "customer_reach": i % 101, "audience": ["admin", "end_user", "buyer"][i % 3], "new_market": i % 7 == 0}} for i in range(n)]
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(i) + "\n" for i in items))
+    return path
+
+
+def run_cli(args, tmp_path, stdout):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHTIER_")}
+    return subprocess.run([*CLI, *map(str, args)], stdout=stdout, stderr=subprocess.PIPE, env=env, cwd=tmp_path, timeout=120)
+
+
+def test_jobs_writing_to_a_file_and_to_a_pipe_give_the_single_process_output(tmp_path):
+    path = many(tmp_path)
+    one = run_cli(["classify", path, "--format", "jsonl"], tmp_path, subprocess.PIPE)
+    with open(tmp_path / "out.jsonl", "wb") as f:
+        to_file = run_cli(["classify", path, "--format", "jsonl", "--jobs", "2"], tmp_path, f)
+    to_pipe = run_cli(["classify", path, "--format", "jsonl", "--jobs", "2"], tmp_path, subprocess.PIPE)
+    assert one.returncode == to_file.returncode == to_pipe.returncode == 0, (to_file.stderr, to_pipe.stderr)
+    written = (tmp_path / "out.jsonl").read_bytes()
+    assert written == to_pipe.stdout == one.stdout
+    assert [json.loads(line)["item"] for line in written.splitlines()] == [f"K-{i}" for i in range(3000)]
+
+
+def test_jobs_output_of_several_files_and_a_json_file_stays_in_order(tmp_path):
+    path = many(tmp_path, 1500)
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([json.loads(line) | {"key": "B-" + json.loads(line)["key"]} for line in path.read_text().splitlines()]))
+    args = ["classify", path, batch, "--format", "jsonl"]
+    one = run_cli(args, tmp_path, subprocess.PIPE)
+    two = run_cli([*args, "--jobs", "2"], tmp_path, subprocess.PIPE)
+    assert one.returncode == two.returncode == 0
+    assert two.stdout == one.stdout and len(two.stdout.splitlines()) == 3000
+
+
+def test_a_reader_that_stops_early_ends_the_workers_quietly(tmp_path):
+    path = many(tmp_path, 20_000)
+    proc = subprocess.Popen([*CLI, "classify", str(path), "--format", "jsonl", "--jobs", "2"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=tmp_path)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    code = proc.wait(timeout=120)
+    assert json.loads(first)["item"] == "K-0"
+    assert code == 1 and "Traceback" not in err, err
+
+
+@pytest.fixture
+def turn(monkeypatch):
+    """The writers' shared state, with threads standing in for worker processes."""
+    state = {"next": SimpleNamespace(value=0), "failed": SimpleNamespace(value=2**62), "cond": threading.Condition()}
+    monkeypatch.setitem(stream._worker, "turn", state)
+    return state
+
+
+def write_all(chunks, fd, order):
+    errors = {}
+
+    def write(seq):
+        try:
+            stream._write_in_turn(seq, fd, chunks[seq])
+        except Exception as e:  # noqa: BLE001 - collected for the test
+            errors[seq] = e
+
+    threads = [threading.Thread(target=write, args=(seq,)) for seq in order]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a writer is still waiting"
+    return errors
+
+
+def test_chunks_finished_in_any_order_are_written_in_input_order(turn, tmp_path):
+    chunks = [f"chunk {i}\n".encode() for i in range(12)]
+    with open(tmp_path / "out", "wb") as f:
+        errors = write_all(chunks, f.fileno(), [5, 3, 11, 0, 1, 2, 4, 10, 9, 8, 7, 6])
+    assert errors == {}
+    assert (tmp_path / "out").read_bytes() == b"".join(chunks)
+
+
+def test_a_failed_chunk_stops_the_chunks_after_it_and_only_those(turn, tmp_path):
+    chunks = [f"chunk {i}\n".encode() for i in range(8)]
+    chunks[4] = None  # its worker failed before writing
+    with open(tmp_path / "out", "wb") as f:
+        errors = write_all(chunks, f.fileno(), [7, 6, 5, 4, 3, 2, 1, 0])
+    assert sorted(errors) == [5, 6, 7] and all(isinstance(e, stream._Aborted) for e in errors.values())
+    assert (tmp_path / "out").read_bytes() == b"".join(chunks[:4])
