@@ -116,8 +116,10 @@ def decisions(item, quarter, tier, fmt, db_path) -> None:
 @engine_option
 @click.option("--since", metavar="DATE", help="Only decisions and overrides recorded on or after DATE (YYYY-MM-DD).")
 @format_option("text", "json", "markdown")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes to spread a large ledger's entries over.")
 @db_option
-def audit(rules_path, engine, since, fmt, db_path) -> None:
+def audit(rules_path, engine, since, fmt, jobs, db_path) -> None:
     """Audit the ledger: the hash chain verifies; every decision replays to the same tier under
     its own rulebook; which items the current rulebook (or --rules) would now tier differently
     and which rule changes cause it; overrides against the approval policy; tiers per quarter
@@ -134,7 +136,7 @@ def audit(rules_path, engine, since, fmt, db_path) -> None:
         _check_date(since)
     book = load(rules_path)
     with _ledger(db_path) as ledger:
-        report = run_audit(ledger, book, since=since, engine=engine)
+        report = run_audit(ledger, book, since=since, engine=engine, jobs=jobs)
     from . import render_ledger
 
     if fmt == "json":

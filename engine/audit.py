@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
+from contextlib import ExitStack
+from typing import Any, Iterator, NamedTuple
 
+import jiter
 from pydantic import BaseModel, ConfigDict, Field
 
 from .classify import Classifier
-from .errors import InputError
-from .items import ItemReader
 from .decision import Decision
-from .ledger import Ledger, OverrideRecord, latest_of, verify_chain
+from .errors import InputError, Problem
+from .items import ItemBase, ItemReader
+from .ledger import Entry, Ledger, OverrideRecord, entry_hash, latest_of, verify_chain
 from .memory import gc_paused
 from .rulebook import Rulebook
 from .rulediff import RuleChange, causes, diff_rulebooks
@@ -91,15 +93,120 @@ class AuditReport(_Data):
         return self.integrity.ok
 
 
-def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine: str = "durable") -> AuditReport:
+def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine: str = "durable",
+          jobs: int = 1) -> AuditReport:
+    """The audit report. ``jobs`` > 1 spreads the per-entry work (hashing each entry, replaying
+    each decision, its tier under ``current``) over that many processes, a range of entries
+    each, read from the ledger file by each process itself."""
     with gc_paused():
-        return _audit(ledger, current, since=since, engine=engine)
+        return _audit(ledger, current, since=since, engine=engine, jobs=jobs)
 
 
-def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str) -> AuditReport:
-    entries = list(ledger.entries())
-    breaks = [ChainBreak(seq=e.seq, item=e.item_key, problem=why) for e, why in verify_chain(entries)]
-    stored = set(ledger.rulebook_hashes())
+class EntryCheck(NamedTuple):
+    """What the audit learns from one entry on its own (the rest needs the whole chain)."""
+
+    seq: int
+    content_ok: bool  # the entry's content still gives its stored hash
+    title: str | None = None  # a decision's item title
+    mismatch: Mismatch | None = None  # the decision replayed under its own rulebook differs
+    replayed: bool = False  # the decision was replayed (in --since range, its rulebook stored)
+    now: str | None = None  # the tier the current rulebook gives the item
+    now_error: str | None = None  # or why the item no longer loads under it
+
+
+class EntryChecker:
+    """The per-entry work of the audit, the same whether one process does it or several."""
+
+    def __init__(self, ledger: Ledger, current: Rulebook, engine: str, since: str | None):
+        self.ledger, self.current, self.engine, self.since = ledger, current, engine, since
+        self.stored = set(ledger.rulebook_hashes())
+        self._tools: dict[str, tuple[Classifier, ItemReader]] = {}
+
+    def tools(self, book: Rulebook) -> tuple[Classifier, ItemReader]:
+        if book.hash not in self._tools:
+            self._tools[book.hash] = (Classifier(book, self.engine), ItemReader(book))
+        return self._tools[book.hash]
+
+    def check(self, e: Entry) -> EntryCheck:
+        content_ok = entry_hash(e.prev_hash, e.row()) == e.entry_hash
+        if e.kind != "decision":
+            return EntryCheck(e.seq, content_ok)
+        unreadable = None  # why the recorded item cannot be read at all
+        try:
+            raw = jiter.from_json(e.item_json.encode())
+        except ValueError as err:
+            raw, unreadable = None, InputError([Problem(f"the recorded item is not JSON: {err}", file=f"ledger entry {e.seq}")])
+        title = raw.get("title") if isinstance(raw, dict) and isinstance(raw.get("title"), str) else e.item_key
+        mismatch, replayed, item = None, False, None
+        if e.rulebook_hash in self.stored and (self.since is None or e.recorded_at >= self.since):
+            replayed = True
+            try:
+                classifier, reader = self.tools(self.ledger.rulebook(e.rulebook_hash))
+                if unreadable:
+                    raise unreadable
+                item = reader.validate(raw, file=f"ledger entry {e.seq}")
+                mismatch = self._replay(e, classifier, item)
+            except InputError as err:
+                mismatch = Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier, replayed_tier=None,
+                                    recorded_fired=_recorded_fired(e), replayed_fired=[], problem=str(err))
+        now, now_error = None, None
+        try:
+            classifier, reader = self.tools(self.current)
+            if item is None or item.__class__ is not reader.model:  # validated under another rulebook
+                if unreadable:
+                    raise unreadable
+                item = reader.validate(raw, file=f"ledger entry {e.seq}")
+            # the tier alone (memoised matching); full decisions only for the items that moved
+            now = self.current.tiers[classifier.tier_index(item.signal_values())].id
+        except InputError as err:
+            now_error = str(err)
+        return EntryCheck(e.seq, content_ok, title, mismatch, replayed, now, now_error)
+
+    @staticmethod
+    def _replay(e: Entry, classifier: Classifier, item: ItemBase) -> Mismatch | None:
+        # the same rulebook gives the same decision, byte for byte, and the entry's own tier
+        # column says that decision's tier: nothing more to compare
+        signals = item.signal_values()
+        if (classifier.decide_json(item.key, item.title, signals) == e.decision_json.encode()
+                and classifier.rulebook.tiers[classifier.tier_index(signals)].id == e.computed_tier):
+            return None
+        recorded = jiter.from_json(e.decision_json.encode())
+        recorded_fired = [f["rule"] for f in recorded["fired"]]
+        replay = classifier.decide(item)
+        fired = [f.rule for f in replay.fired]
+        # a decision moved by the roadmap's capacity replays to the tier its rules gave
+        ruled = recorded["capacity"]["computed_tier"] if recorded.get("capacity") else recorded["tier"]
+        if replay.tier != ruled or fired != recorded_fired or recorded["tier"] != e.computed_tier:
+            return Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier,
+                            replayed_tier=replay.tier, recorded_fired=recorded_fired, replayed_fired=fired)
+        return None
+
+
+def _recorded_fired(e: Entry) -> list[str]:
+    try:
+        return [f["rule"] for f in jiter.from_json(e.decision_json.encode())["fired"]]
+    except (ValueError, KeyError, TypeError):
+        return []
+
+
+def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str, jobs: int) -> AuditReport:
+    checker = EntryChecker(ledger, current, engine, since)
+    # The entries are held without their recorded JSON (a large ledger's JSON is most of it);
+    # the per-entry checks read them whole, one at a time, here or in the workers (which
+    # start first: the parent reads its copy meanwhile).
+    with ExitStack() as stack:
+        if jobs > 1:
+            pending = _checks_in_parallel(stack, ledger, current, engine, since, jobs)
+        entries = list(ledger.entries(with_json=False))
+        if jobs > 1:
+            checks = {c.seq: c for chunk in pending for c in chunk}
+        else:
+            checks = {e.seq: checker.check(e) for e in ledger.entries()}
+
+    # 1. integrity: the chain links and every entry's content against its hash
+    content_ok = {seq: c.content_ok for seq, c in checks.items()}
+    breaks = [ChainBreak(seq=e.seq, item=e.item_key, problem=why) for e, why in verify_chain(entries, content_ok)]
+    stored = checker.stored
     missing = {e.seq for e in entries if e.rulebook_hash not in stored}
     breaks += [ChainBreak(seq=e.seq, item=e.item_key, problem=f"its rulebook {e.rulebook_hash[:19]}… is not stored in the ledger")
                for e in entries if e.seq in missing]
@@ -113,66 +220,35 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str)
             breaks.append(ChainBreak(seq=0, item="-", problem=f"stored rulebook {h[:19]}… was changed: its content now hashes to {actual[:19]}…"))
     integrity = Integrity(ok=not breaks, entries=len(entries), head=entries[-1].entry_hash if entries else "", breaks=breaks)
 
-    classifiers: dict[str, tuple[Classifier, ItemReader]] = {}
-
-    def tools(book: Rulebook) -> tuple[Classifier, ItemReader]:
-        if book.hash not in classifiers:
-            classifiers[book.hash] = (Classifier(book, engine), ItemReader(book))
-        return classifiers[book.hash]
-
     # 2. each recorded decision replayed under its own rulebook
-    mismatches = []
-    checked = 0
-    in_range = [e for e in entries if e.kind == "decision" and e.seq not in missing
-                and (since is None or e.recorded_at >= since)]
-    for e in in_range:
-        checked += 1
-        recorded = json.loads(e.decision_json)
-        recorded_fired = [f["rule"] for f in recorded["fired"]]
-        try:
-            classifier, reader = tools(ledger.rulebook(e.rulebook_hash))
-            replay = classifier.decide(reader.validate(json.loads(e.item_json), file=f"ledger entry {e.seq}"))
-        except InputError as err:
-            mismatches.append(Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier, replayed_tier=None,
-                                       recorded_fired=recorded_fired, replayed_fired=[], problem=str(err)))
-            continue
-        fired = [f.rule for f in replay.fired]
-        # a decision moved by the roadmap's capacity replays to the tier its rules gave
-        ruled = recorded["capacity"]["computed_tier"] if recorded.get("capacity") else recorded["tier"]
-        if replay.tier != ruled or fired != recorded_fired or recorded["tier"] != e.computed_tier:
-            mismatches.append(Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier,
-                                       replayed_tier=replay.tier, recorded_fired=recorded_fired, replayed_fired=fired))
-    reproducibility = Reproducibility(ok=not mismatches, checked=checked, mismatches=mismatches)
+    replayed = [c for c in checks.values() if c.replayed]
+    mismatches = [c.mismatch for c in replayed if c.mismatch is not None]
+    reproducibility = Reproducibility(ok=not mismatches, checked=len(replayed), mismatches=mismatches)
 
     # 3. the latest decision of each item under the current rulebook
-    history = ledger.history(entries=[e for e in entries if e.seq not in missing], decisions=False)
+    titles = {seq: c.title for seq, c in checks.items() if c.title is not None}
+    history = ledger.history(entries=[e for e in entries if e.seq not in missing], decisions=False, titles=titles)
     latest = latest_of(history)
-    item_json = {e.seq: e.item_json for e in entries}
-    decision_json = {e.seq: e.decision_json for e in entries}
-
-    def recorded_decision(seq: int) -> Decision:
-        return Decision.model_validate_json(decision_json[seq])
-
-    classifier, reader = tools(current)
+    classifier, reader = checker.tools(current)
     changed = []
     rule_changes: dict[str, list[RuleChange]] = {}
     for rec in latest:
+        check = checks[rec.seq]
+        if check.now == rec.computed_tier:
+            continue
         old_book = ledger.rulebook(rec.rulebook["hash"])
-        raw = json.loads(item_json[rec.seq])
-        try:
-            now = classifier.decide(reader.validate(raw, file=f"ledger entry {rec.seq}"))
-        except InputError as err:
+        if check.now_error is not None:
             changed.append(DriftItem(item=rec.item, title=rec.title, seq=rec.seq, recorded_tier=rec.computed_tier,
                                      final_tier=rec.final_tier, new_tier="(does not load)", recorded_under=old_book.hash,
-                                     causes=[RuleChange(part="signal", id="*", change="changed", detail=str(err))]))
+                                     causes=[RuleChange(part="signal", id="*", change="changed", detail=check.now_error)]))
             continue
-        if now.tier == rec.computed_tier:
-            continue
+        entry = ledger.entry(rec.seq)
+        now = classifier.decide(reader.validate(jiter.from_json(entry.item_json.encode()), file=f"ledger entry {rec.seq}"))
         if old_book.hash not in rule_changes:
             rule_changes[old_book.hash] = diff_rulebooks(old_book, current)
         changed.append(DriftItem(item=rec.item, title=rec.title, seq=rec.seq, recorded_tier=rec.computed_tier,
                                  final_tier=rec.final_tier, new_tier=now.tier, recorded_under=old_book.hash,
-                                 causes=causes(rule_changes[old_book.hash], recorded_decision(rec.seq), now)))
+                                 causes=causes(rule_changes[old_book.hash], Decision.model_validate_json(entry.decision_json), now)))
     drift = Drift(rulebook=current.summary(), items_checked=len(latest), changed=changed, rule_changes=rule_changes)
 
     # 4. overrides against the approval policy of the rulebook they were made under
@@ -200,3 +276,39 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str)
 
     return AuditReport(ledger=str(ledger.path), since=since, integrity=integrity, reproducibility=reproducibility,
                        drift=drift, overrides=overrides, distribution=distribution)
+
+
+# ---- several processes ------------------------------------------------------------------------
+# Each worker opens the ledger file itself (read only) and checks a range of entries; only the
+# small EntryCheck tuples travel back. Ranges are handed out in order and come back in order.
+RANGE = 2_000
+_worker: dict[str, Any] = {}
+
+
+def _init(path: str, rulebook_data: dict, engine: str, since: str | None) -> None:
+    import gc
+
+    from .rulebook import rulebook_from_data
+
+    gc.disable()  # acyclic batches only (memory.py)
+    ledger = Ledger(path, create=False, readonly=True)
+    _worker["checker"] = EntryChecker(ledger, rulebook_from_data(rulebook_data, file="rulebook"), engine, since)
+    _worker["ledger"] = ledger
+
+
+def _check_range(seqs: tuple[int, int]) -> list[EntryCheck]:
+    checker = _worker["checker"]
+    return [checker.check(e) for e in _worker["ledger"].entries(seq_range=seqs)]
+
+
+def _checks_in_parallel(stack: ExitStack, ledger: Ledger, current: Rulebook, engine: str, since: str | None,
+                        jobs: int) -> Iterator[list[EntryCheck]]:
+    """The checks of every entry, a range at a time, in order; the work starts at once."""
+    import multiprocessing
+
+    first, last = ledger.seq_bounds()
+    ranges = [(start, min(start + RANGE - 1, last)) for start in range(first, last + 1, RANGE)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = stack.enter_context(multiprocessing.get_context(method).Pool(
+        jobs, initializer=_init, initargs=(str(ledger.path), current.model_dump(mode="json"), engine, since)))
+    return pool.imap(_check_range, ranges)

@@ -169,6 +169,7 @@ class Classifier:
         self._line_key = _keyer(rulebook, [o.condition for o in (*rulebook.rules, *rulebook.tiers, *rulebook.artifacts)],
                                 exact=self._tier_signals)
         self._tails: dict[Any, bytes] | None = {} if match_cache else None
+        self._tiers: dict[Any, int] | None = {} if match_cache else None
         self._by_fired: dict[tuple[int, ...], tuple[list[int], dict[str, int], tuple]] = {}
         # items with different line keys often get the same parts: their tail is shared
         self._tails_of_parts: dict[tuple[int, int, int], tuple[Any, Any, Any, bytes]] = {}
@@ -190,9 +191,16 @@ class Classifier:
         return scores
 
     def tier_index(self, signals: Mapping[str, Any]) -> int:
-        """Only the tier (no explanation): the inner loop of the what-if search."""
-        scores = self._match(signals)[1]
-        return self.matcher.tier({**signals, **scores})
+        """Only the tier (no explanation): the inner loop of the what-if search and the audit."""
+        tiers = self._tiers
+        if tiers is None:
+            return self.matcher.tier({**signals, **self._match(signals)[1]})
+        line_key = self._line_key(signals)  # the tier is a function of it
+        tier = tiers.get(line_key)
+        if tier is None:
+            tier = self.matcher.tier({**signals, **self._match(signals)[1]})
+            _remember(tiers, line_key, tier)
+        return tier
 
     def decide(self, item: ItemBase) -> Decision:
         return self.decide_signals(item.key, item.title, item.signal_values())

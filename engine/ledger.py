@@ -167,15 +167,21 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
 class Ledger:
     """The decision ledger at ``path`` (created on first write)."""
 
-    def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True):
+    def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True, readonly: bool = False):
+        """``readonly``: for a reader beside the process that opened it (the audit's workers);
+        the schema is then only checked, never migrated."""
         self.path = resolve_path(path)
-        if not self.path.exists() and not create:
+        if not self.path.exists() and (not create or readonly):
             raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME)")
         if not self.path.parent.is_dir():
             raise LedgerError(f"{self.path}: the directory {self.path.parent} does not exist")
         try:
-            self._conn = _connect(self.path, readonly=False)
-            self._migrate()
+            self._conn = _connect(self.path, readonly=readonly)
+            if not readonly:
+                self._migrate()
+            elif self.schema_version() != SCHEMA_VERSION:
+                raise LedgerError(f"{self.path}: schema version {self.schema_version()}, expected {SCHEMA_VERSION}; "
+                                  "open it once for writing (launchtier decisions) to migrate it")
         except sqlite3.OperationalError as e:
             raise LedgerError(f"{self.path}: cannot be opened ({e}): {what_to_do(self.path, e)}") from None
         except sqlite3.DatabaseError as e:
@@ -263,7 +269,9 @@ class Ledger:
         if not exists:
             self._conn.execute(
                 "INSERT INTO rulebooks (hash, name, version, content, stored_at) VALUES (?, ?, ?, ?, ?)",
-                (book.hash, book.name, book.version, canonical(book.model_dump(mode="json")), at),
+                # as written, in its own order (signals, dimensions): decisions replayed under the
+                # stored copy then list their scores as recorded; the hash ignores the order
+                (book.hash, book.name, book.version, book.model_dump_json(), at),
             )
 
     def _append(self, rows: Iterable[dict[str, Any]]) -> list[int]:
@@ -382,14 +390,34 @@ class Ledger:
         seq, entry = self._last()
         return entry if seq else None
 
-    def entries(self, since: str | None = None) -> Iterator[Entry]:
-        sql = f"SELECT {', '.join(COLUMNS)} FROM entries"
-        params: tuple = ()
+    def entries(self, since: str | None = None, *, seq_range: tuple[int, int] | None = None,
+                with_json: bool = True) -> Iterator[Entry]:
+        """The entries in order; ``seq_range`` (first, last) only those; ``with_json=False``
+        leaves the recorded item and decision out (empty strings: not for hashing)."""
+        columns = [c if with_json or c not in ("item_json", "decision_json") else f"'' AS {c}" for c in COLUMNS]
+        sql = f"SELECT {', '.join(columns)} FROM entries"
+        clauses, params = [], []
         if since:
-            sql += " WHERE recorded_at >= ?"
-            params = (since,)
+            clauses.append("recorded_at >= ?")
+            params.append(since)
+        if seq_range:
+            clauses.append("seq BETWEEN ? AND ?")
+            params.extend(seq_range)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
         for row in self._conn.execute(sql + " ORDER BY seq", params):
             yield Entry(**dict(zip(COLUMNS, row)))
+
+    def seq_bounds(self) -> tuple[int, int]:
+        """The first and last sequence numbers (1, 0 for an empty ledger)."""
+        first, last = self._conn.execute("SELECT MIN(seq), MAX(seq) FROM entries").fetchone()
+        return (first, last) if first is not None else (1, 0)
+
+    def entry(self, seq: int) -> Entry:
+        found = list(self.entries(seq_range=(seq, seq)))
+        if not found:
+            raise LedgerError(f"{self.path}: no entry {seq}")
+        return found[0]
 
     def rulebook(self, hash_: str) -> Rulebook:
         book = self._rulebooks.get(hash_)
@@ -422,10 +450,12 @@ class Ledger:
         return row[0] if row else decision.final_tier
 
     def history(self, item: str | None = None, quarter: str | None = None, tier: str | None = None,
-                entries: Iterable[Entry] | None = None, decisions: bool = True) -> list[DecisionRecord]:
+                entries: Iterable[Entry] | None = None, decisions: bool = True,
+                titles: dict[int, str] | None = None) -> list[DecisionRecord]:
         """Each item's decisions in order, with their overrides; filters match the final tier.
         ``entries`` saves reading the ledger again when the caller has them already;
-        ``decisions=False`` leaves the full decisions out (the audit of a large ledger)."""
+        ``decisions=False`` leaves the full decisions out (the audit of a large ledger), and
+        ``titles`` (per seq) then saves reading each title from the recorded decision."""
         records: dict[int, DecisionRecord] = {}
         overrides: dict[int, list[OverrideRecord]] = {}
         for e in self.entries() if entries is None else entries:
@@ -442,7 +472,7 @@ class Ledger:
                 continue
             book = self.rulebook(e.rulebook_hash)
             decision = Decision.model_validate_json(e.decision_json) if decisions else None
-            title = decision.title if decision else json.loads(e.decision_json)["title"]
+            title = decision.title if decision else titles[e.seq] if titles else json.loads(e.decision_json)["title"]
             records[e.seq] = DecisionRecord(
                 seq=e.seq, item=e.item_key, title=title, quarter=e.quarter,
                 computed_tier=e.computed_tier, final_tier=e.final_tier, recorded_by=e.recorded_by,
@@ -511,18 +541,18 @@ def required_approvals(book: Rulebook, from_tier: str, to_tier: str) -> int:
     )
 
 
-def verify_chain(entries: Iterable[Entry]) -> list[tuple[Entry, str]]:
-    """Every entry whose link or content does not verify, with what is wrong."""
+def verify_chain(entries: Iterable[Entry], content_ok: dict[int, bool] | None = None) -> list[tuple[Entry, str]]:
+    """Every entry whose link or content does not verify, with what is wrong. ``content_ok``:
+    whether each entry's content gives its hash, when already checked (by seq)."""
     broken = []
     prev = GENESIS
     expected_seq = 1
     for e in entries:
-        row = e.row()
         if e.seq != expected_seq:
             broken.append((e, f"sequence jumps from {expected_seq - 1} to {e.seq}: an entry was deleted or inserted"))
         elif e.prev_hash != prev:
             broken.append((e, "its link to the previous entry does not match: an entry before it was changed, deleted, inserted or reordered"))
-        elif entry_hash(e.prev_hash, row) != e.entry_hash:
+        elif not (content_ok[e.seq] if content_ok is not None else entry_hash(e.prev_hash, e.row()) == e.entry_hash):
             broken.append((e, "its content does not match its hash: the entry was changed"))
         prev = e.entry_hash
         expected_seq = e.seq + 1

@@ -325,3 +325,32 @@ def test_a_killed_record_leaves_the_ledger_as_it_was(tmp_path):
                            capture_output=True, text=True)
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert "integrity: ok" in audit.stdout
+
+
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_audit_over_several_processes_gives_the_single_process_report(runner, roadmap, tmp_path, monkeypatch, jobs):
+    from launchtier.engine import audit as audit_module
+
+    monkeypatch.setattr(audit_module, "RANGE", 7)  # many ranges, the last one short
+    team = tmp_path / "team.yaml"
+    team.write_text(DEFAULT.read_text().replace("rulebook: default", "rulebook: team"))
+    assert runner("record", roadmap, "--by", "Priya").exit_code == 0
+    assert runner("record", write_items(tmp_path / "gen.json", make_items(40)), "--by", "Priya", "--rules", team).exit_code == 0
+    assert runner("override", "PAY-12", "--tier", "tier-1", "--reason", "Anchor of the campaign", "--by", "Tom",
+                  "--approved-by", "Priya", "--approved-by", "Ana").exit_code == 0
+    conn = sqlite3.connect(runner.ledger)
+    conn.execute("UPDATE entries SET recorded_by = 'Mallory' WHERE seq = 20")  # content against its hash
+    conn.execute("UPDATE entries SET item_json = '{not json' WHERE seq = 30")
+    conn.commit()
+    conn.close()
+    changed = tmp_path / "rules.yaml"
+    changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 3}}", "when: {launch: {gte: 5}}"))
+    one = runner("audit", "--rules", changed, "--format", "json")
+    many = runner("audit", "--rules", changed, "--format", "json", "--jobs", jobs)
+    assert one.exit_code == many.exit_code == 1
+    assert many.output == one.output
+    report = json.loads(one.output)
+    assert [b["seq"] for b in report["integrity"]["breaks"]] == [20, 30]
+    assert [m["seq"] for m in report["reproducibility"]["mismatches"]] == [30]
+    assert report["reproducibility"]["checked"] == 52 and report["drift"]["changed"]
+    assert len(report["overrides"]) == 1
