@@ -168,16 +168,14 @@ class Classifier:
         # without it, every item must go through the matcher).
         self._line_key = _keyer(rulebook, [o.condition for o in (*rulebook.rules, *rulebook.tiers, *rulebook.artifacts)],
                                 exact=self._tier_signals)
-        self._tails: dict[Any, bytes] | None = {} if match_cache else None
+        self._tails: dict[Any, tuple[bytes, ...]] | None = {} if match_cache else None
         self._tiers: dict[Any, int] | None = {} if match_cache else None
         self._by_fired: dict[tuple[int, ...], tuple[list[int], dict[str, int], tuple]] = {}
-        # items with different line keys often get the same parts: their tail is shared
-        self._tails_of_parts: dict[tuple[int, int, int], tuple[Any, Any, Any, bytes]] = {}
         self._explained: dict[tuple, tuple[int, TierReason, list[HigherTier]]] = {}
         self._chosen_artifacts: dict[tuple, list[ArtifactRef]] = {}
         self._fragments: dict[int, tuple[Any, str]] = {}
         self._pieces: dict[int, tuple[Any, Any]] = {}
-        self._rulebook_tail = ',"rulebook":' + self._ref.model_dump_json() + "}"
+        self._rulebook_tail = (',"rulebook":' + self._ref.model_dump_json() + "}").encode()
 
     # ---- the steps ----------------------------------------------------------------------
     def scores(self, fired: list[int]) -> dict[str, int]:
@@ -257,32 +255,28 @@ class Classifier:
         head = ('{"item":' + _string(key) + ',"title":' + _string(title)).encode()
         tails = self._tails
         if tails is None:
-            return head + self._tail(signals)
+            return b"".join((head, *self._tail(signals)))
         line_key = self._line_key(signals)
         tail = tails.get(line_key)
         if tail is None:
             tail = self._tail(signals)
             _remember(tails, line_key, tail)
-        return head + tail
+        return b"".join((head, *tail))
 
-    def _tail(self, signals: Mapping[str, Any]) -> bytes:
+    def _tail(self, signals: Mapping[str, Any]) -> tuple[bytes, ...]:
+        """The rest of a decision's JSON as encoded pieces, each shared by every decision with
+        the same part (a tail costs a tuple, not the 2.5 KB of text: a stream of a million
+        varied items meets tens of thousands of line keys)."""
         fired, scores, explained, artifacts = self._parts(signals)
-        parts_key = (id(fired), id(explained), id(artifacts))
-        known = self._tails_of_parts.get(parts_key)
-        # (holding the parts keeps their ids unique)
-        if known is not None and known[0] is fired and known[1] is explained and known[2] is artifacts:
-            return known[3]
         head, reasons = self._piece(explained, self._explained_json)
-        tail = "".join((
+        return (
             head,
-            self._piece(fired, lambda f: ',"scores":' + _encode(scores) + ',"fired":['
-                        + ",".join(self._fragment(self._fired_models[i]) for i in f) + "]"),
+            self._piece(fired, lambda f: (',"scores":' + _encode(scores) + ',"fired":['
+                                          + ",".join(self._fragment(self._fired_models[i]) for i in f) + "]").encode()),
             reasons,
-            self._piece(artifacts, lambda a: ',"artifacts":[' + ",".join(self._fragment(x) for x in a) + "]"),
+            self._piece(artifacts, lambda a: (',"artifacts":[' + ",".join(self._fragment(x) for x in a) + "]").encode()),
             self._rulebook_tail,
-        )).encode()
-        _remember(self._tails_of_parts, parts_key, (fired, explained, artifacts, tail))
-        return tail
+        )
 
     def _piece(self, part: Any, build: Any) -> Any:
         known = self._pieces.get(id(part))
@@ -297,7 +291,7 @@ class Classifier:
         head = f',"tier":{_encode(tier.id)},"label":{_encode(tier.label)},"kind":{_encode(tier.kind)}'
         reasons = (f',"tier_reason":{self._fragment(reason)},"higher_tiers":['
                    + ",".join(self._fragment(h) for h in higher) + "]")
-        return head, reasons
+        return head.encode(), reasons.encode()
 
     def _parts(self, signals: Mapping[str, Any]) -> tuple[list[int], dict[str, int], tuple, list[ArtifactRef]]:
         fired, scores, score_key = self._match(signals)

@@ -103,3 +103,29 @@ def test_the_matcher_runs_only_for_a_case_of_a_rule_group_not_seen_before():
     assert len(calls) == 3
     assert [f.rule for f in d.fired] == [f.rule for f in again.fired] == [f.rule for f in UNCACHED.decide_signals(
         "E", "t", {**base, "new_market": True, "audience": "admin"}).fired]
+
+
+def test_kept_decisions_share_their_encoded_pieces():
+    """A kept decision is a tuple of pieces shared with every decision that has the same part,
+    so memory grows with the distinct parts, not with the distinct items (line keys)."""
+    import random
+
+    rng = random.Random(3)
+    c = Classifier(BOOK, "durable")
+    for i in range(3000):
+        signals = {"new_market": rng.random() < 0.1, "positioning": rng.choice(["none", "strengthens", "changes"]),
+                   "revenue_motion": rng.choice(["none", "retention", "deal_acceleration", "expansion", "new_logo"]),
+                   "differentiation": rng.choice(["none", "parity", "better", "first"]), "customer_reach": rng.randint(0, 100),
+                   "demand_votes": rng.randint(0, 100), "user_action_required": rng.random() < 0.2,
+                   "pricing_change": rng.random() < 0.2, "audience": rng.choice(["admin", "end_user", "buyer"]),
+                   "stage": rng.choice(["beta", "ga"]), "exec_priority": rng.random() < 0.1}
+        if i % 100 == 0:
+            assert c.decide_json("K", "t", signals) == UNCACHED.decide_signals("K", "t", signals).model_dump_json().encode()
+        else:
+            c.decide_json("K", "t", signals)
+    cached = [c._rulebook_tail]
+    for _, piece in c._pieces.values():
+        cached.extend(piece if isinstance(piece, tuple) else (piece,))
+    shared = {id(p) for p in cached}
+    assert len(c._tails) > 1000
+    assert all(id(p) in shared for tail in c._tails.values() for p in tail)  # no tail holds a copy
