@@ -163,9 +163,10 @@ class Classifier:
         # depend on a few signals only)
         read_by_artifacts = dict.fromkeys(n for a in rulebook.artifacts for n in cond.names(a.condition))
         self._artifact_scores = [n for n in (*rulebook.dimensions, *rulebook.totals) if n in read_by_artifacts]
-        # A decision's JSON after its item and title depends on nothing but what the three keys
-        # above read: that tail is kept, as UTF-8, per combined key (with the match cache only:
-        # without it, every item must go through the matcher).
+        # A decision's JSON after its item and title, and its tier, depend on nothing but what
+        # rules, tiers and artifacts read: that tail (as encoded pieces shared between
+        # decisions) and the tier are kept per line key, with the match cache only (without
+        # it, every item must go through the matcher).
         self._line_key = _keyer(rulebook, [o.condition for o in (*rulebook.rules, *rulebook.tiers, *rulebook.artifacts)],
                                 exact=self._tier_signals)
         self._tails: dict[Any, tuple[bytes, ...]] | None = {} if match_cache else None

@@ -21,9 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from .decision import Decision
+from .decision import Decision, construct
 from .errors import LedgerError
 from .memory import gc_paused
 from .rulebook import Rulebook, rulebook_from_data
@@ -144,7 +144,10 @@ class Entry(_Data):
     entry_hash: str
 
     def row(self) -> dict[str, Any]:
-        return self.model_dump()
+        return dict(self.__dict__)  # the fields as stored: what entry_hash reads (model_dump is slower)
+
+
+_ENTRIES = TypeAdapter(list[Entry])
 
 
 def resolve_path(path: str | os.PathLike | None) -> Path:
@@ -405,8 +408,9 @@ class Ledger:
             params.extend(seq_range)
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        for row in self._conn.execute(sql + " ORDER BY seq", params):
-            yield Entry(**dict(zip(COLUMNS, row)))
+        cursor = self._conn.execute(sql + " ORDER BY seq", params)
+        while rows := cursor.fetchmany(1000):  # validated a thousand at a time: twice as fast
+            yield from _ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
 
     def seq_bounds(self) -> tuple[int, int]:
         """The first and last sequence numbers (1, 0 for an empty ledger)."""
@@ -473,11 +477,13 @@ class Ledger:
             book = self.rulebook(e.rulebook_hash)
             decision = Decision.model_validate_json(e.decision_json) if decisions else None
             title = decision.title if decision else titles[e.seq] if titles else json.loads(e.decision_json)["title"]
-            records[e.seq] = DecisionRecord(
+            # every field comes from a validated entry or rulebook: not validated again
+            records[e.seq] = construct(DecisionRecord, dict(
                 seq=e.seq, item=e.item_key, title=title, quarter=e.quarter,
                 computed_tier=e.computed_tier, final_tier=e.final_tier, recorded_by=e.recorded_by,
                 recorded_at=e.recorded_at, note=e.note,
-                rulebook={"name": book.name, "version": book.version, "hash": e.rulebook_hash}, decision=decision)
+                rulebook={"name": book.name, "version": book.version, "hash": e.rulebook_hash}, overrides=[],
+                decision=decision))
         out = []
         for seq, rec in records.items():
             ovs = overrides.get(seq, [])
