@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 import jiter
 from pydantic import BaseModel, ConfigDict, Field
 
 from .classify import Classifier
-from .decision import Decision
+from .decision import Decision, construct
 from .errors import InputError, Problem
 from .items import ItemBase, ItemReader
-from .ledger import Entry, Ledger, OverrideRecord, entry_hash, latest_of, verify_chain
+from .ledger import COLUMNS, Entry, Ledger, OverrideRecord, entry_hash, latest_of, verify_chain
 from .memory import gc_paused
 from .rulebook import Rulebook
 from .rulediff import RuleChange, causes, diff_rulebooks
@@ -106,6 +105,7 @@ class EntryCheck(NamedTuple):
     """What the audit learns from one entry on its own (the rest needs the whole chain)."""
 
     seq: int
+    row: tuple  # the entry's columns (ledger.COLUMNS), its recorded JSON left out
     content_ok: bool  # the entry's content still gives its stored hash
     title: str | None = None  # a decision's item title
     mismatch: Mismatch | None = None  # the decision replayed under its own rulebook differs
@@ -128,9 +128,12 @@ class EntryChecker:
         return self._tools[book.hash]
 
     def check(self, e: Entry) -> EntryCheck:
-        content_ok = entry_hash(e.prev_hash, e.row()) == e.entry_hash
+        row = e.row()
+        content_ok = entry_hash(e.prev_hash, row) == e.entry_hash
+        row["item_json"] = row["decision_json"] = ""
+        row = tuple(row[c] for c in COLUMNS)
         if e.kind != "decision":
-            return EntryCheck(e.seq, content_ok)
+            return EntryCheck(e.seq, row, content_ok)
         unreadable = None  # why the recorded item cannot be read at all
         try:
             raw = jiter.from_json(e.item_json.encode())
@@ -160,7 +163,7 @@ class EntryChecker:
             now = self.current.tiers[classifier.tier_index(item.signal_values())].id
         except InputError as err:
             now_error = str(err)
-        return EntryCheck(e.seq, content_ok, title, mismatch, replayed, now, now_error)
+        return EntryCheck(e.seq, row, content_ok, title, mismatch, replayed, now, now_error)
 
     @staticmethod
     def _replay(e: Entry, classifier: Classifier, item: ItemBase) -> Mismatch | None:
@@ -191,17 +194,13 @@ def _recorded_fired(e: Entry) -> list[str]:
 
 def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str, jobs: int) -> AuditReport:
     checker = EntryChecker(ledger, current, engine, since)
-    # The entries are held without their recorded JSON (a large ledger's JSON is most of it);
-    # the per-entry checks read them whole, one at a time, here or in the workers (which
-    # start first: the parent reads its copy meanwhile).
-    with ExitStack() as stack:
-        if jobs > 1:
-            pending = _checks_in_parallel(stack, ledger, current, engine, since, jobs)
-        entries = list(ledger.entries(with_json=False))
-        if jobs > 1:
-            checks = {c.seq: c for chunk in pending for c in chunk}
-        else:
-            checks = {e.seq: checker.check(e) for e in ledger.entries()}
+    # The per-entry checks read the entries whole, one at a time, here or in the workers; the
+    # entries are then held without their recorded JSON (a large ledger's JSON is most of it).
+    if jobs > 1:
+        checks = _checks_in_parallel(ledger, current, engine, since, jobs)
+    else:
+        checks = {e.seq: checker.check(e) for e in ledger.entries()}
+    entries = [construct(Entry, dict(zip(COLUMNS, c.row))) for c in checks.values()]  # validated when read
 
     # 1. integrity: the chain links and every entry's content against its hash
     content_ok = {seq: c.content_ok for seq, c in checks.items()}
@@ -301,14 +300,14 @@ def _check_range(seqs: tuple[int, int]) -> list[EntryCheck]:
     return [checker.check(e) for e in _worker["ledger"].entries(seq_range=seqs)]
 
 
-def _checks_in_parallel(stack: ExitStack, ledger: Ledger, current: Rulebook, engine: str, since: str | None,
-                        jobs: int) -> Iterator[list[EntryCheck]]:
-    """The checks of every entry, a range at a time, in order; the work starts at once."""
+def _checks_in_parallel(ledger: Ledger, current: Rulebook, engine: str, since: str | None,
+                        jobs: int) -> dict[int, EntryCheck]:
+    """The checks of every entry, in order, a range of entries per task."""
     import multiprocessing
 
     first, last = ledger.seq_bounds()
     ranges = [(start, min(start + RANGE - 1, last)) for start in range(first, last + 1, RANGE)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = stack.enter_context(multiprocessing.get_context(method).Pool(
-        jobs, initializer=_init, initargs=(str(ledger.path), current.model_dump(mode="json"), engine, since)))
-    return pool.imap(_check_range, ranges)
+    with multiprocessing.get_context(method).Pool(
+            jobs, initializer=_init, initargs=(str(ledger.path), current.model_dump(mode="json"), engine, since)) as pool:
+        return {c.seq: c for checks in pool.imap(_check_range, ranges) for c in checks}

@@ -393,12 +393,9 @@ class Ledger:
         seq, entry = self._last()
         return entry if seq else None
 
-    def entries(self, since: str | None = None, *, seq_range: tuple[int, int] | None = None,
-                with_json: bool = True) -> Iterator[Entry]:
-        """The entries in order; ``seq_range`` (first, last) only those; ``with_json=False``
-        leaves the recorded item and decision out (empty strings: not for hashing)."""
-        columns = [c if with_json or c not in ("item_json", "decision_json") else f"'' AS {c}" for c in COLUMNS]
-        sql = f"SELECT {', '.join(columns)} FROM entries"
+    def entries(self, since: str | None = None, *, seq_range: tuple[int, int] | None = None) -> Iterator[Entry]:
+        """The entries in order; ``seq_range`` (first, last): only those."""
+        sql = f"SELECT {', '.join(COLUMNS)} FROM entries"
         clauses, params = [], []
         if since:
             clauses.append("recorded_at >= ?")
