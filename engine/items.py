@@ -170,7 +170,10 @@ class ItemReader:
         return items
 
     def validate(self, raw: Any, file: str = "<item>") -> ItemBase:
-        return self._validate_all([(raw, None)], file)[0]
+        try:
+            return self.model.model_validate(raw)  # the common case: valid, nothing to word
+        except ValidationError:
+            return self._validate_all([(raw, None)], file)[0]  # raises, every problem worded
 
     def with_signals(self, item: ItemBase, changes: dict[str, str], source: str = "--set") -> ItemBase:
         """The item with some signals changed (values as typed on a command line), validated."""
