@@ -198,12 +198,10 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
 def _output_fd() -> int | None:
     """Standard output's file descriptor, flushed, when it is a real file or pipe (not, say, a
     test runner's buffer)."""
-    stdout = click.get_binary_stream("stdout")
     try:
-        fd = stdout.fileno()
-    except (AttributeError, OSError, ValueError):
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both of the last two
         return None
-    stdout.flush()
     sys.stdout.flush()
     return fd
 

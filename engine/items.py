@@ -14,7 +14,7 @@ from .errors import ItemError, Problem
 from .memory import gc_paused
 from .rulebook import MAX_INT, EnumSignal, IntSignal, Rulebook
 from .validation import problems_from
-from .yamlio import MAX_BYTES, MAX_YAML_BYTES, FileProblem, line_of, parse_structured, parse_yaml, parse_json, read_text
+from .yamlio import MAX_BYTES, MAX_YAML_BYTES, FileProblem, line_of, parse_json, parse_yaml, read_text
 
 QUARTER = r"^\d{4}-Q[1-4]$"
 ITEM_FIELDS = ("key", "title", "description", "pm", "pmm", "quarter", "links")

@@ -13,7 +13,6 @@ recording at once serialise and never fork it.
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager
 import json
 import os
 import sqlite3

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import make_items, write_items
 
-from launchtier.engine import Classifier, ItemReader, load_rulebook
+from launchtier.engine import load_rulebook
 from launchtier.engine.errors import LedgerError
 from launchtier.engine.ledger import SCHEMA_VERSION, Ledger, entry_hash, verify_chain
 

@@ -84,7 +84,6 @@ def test_disputed_items_come_first_and_say_what_makes_them_close(roadmap):
 
 
 def test_workload_sums_the_artifacts_of_each_owner_per_quarter():
-    book = load_rulebook()
     report = run([item("A", "2027-Q1"), item("B", "2027-Q1", revenue_motion="none", differentiation="parity",
                                               new_market=False, audience="admin", customer_reach=0)])
     q1 = report.quarters[0]
