@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .decision import Decision, construct
 from .errors import LedgerError
@@ -406,7 +406,14 @@ class Ledger:
             sql += " WHERE " + " AND ".join(clauses)
         cursor = self._conn.execute(sql + " ORDER BY seq", params)
         while rows := cursor.fetchmany(1000):  # validated a thousand at a time: twice as fast
-            yield from _ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
+            try:
+                batch = _ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
+            except ValidationError as err:
+                first = err.errors()[0]
+                index, field = first["loc"][0], ".".join(map(str, first["loc"][1:]))
+                raise LedgerError(f"{self.path}: entry #{rows[index][0]} cannot be read ({field}: {first['msg']}): "
+                                  "the ledger file was changed outside launchtier") from None
+            yield from batch
 
     def seq_bounds(self) -> tuple[int, int]:
         """The first and last sequence numbers (1, 0 for an empty ledger)."""

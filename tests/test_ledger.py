@@ -354,3 +354,16 @@ def test_audit_over_several_processes_gives_the_single_process_report(runner, ro
     assert [m["seq"] for m in report["reproducibility"]["mismatches"]] == [30]
     assert report["reproducibility"]["checked"] == 52 and report["drift"]["changed"]
     assert len(report["overrides"]) == 1
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_entry_that_no_longer_reads_as_text_is_named_not_a_traceback(runner, roadmap, jobs):
+    runner("record", roadmap, "--by", "Priya")
+    conn = sqlite3.connect(runner.ledger)
+    conn.execute("UPDATE entries SET item_json = x'00ff' WHERE seq = 4")  # a blob, not UTF-8 text
+    conn.commit()
+    conn.close()
+    result = runner("audit", "--jobs", jobs)
+    assert result.exit_code == 2
+    assert "entry #4 cannot be read (item_json:" in result.stderr
+    assert "changed outside launchtier" in result.stderr and "Traceback" not in result.stderr
