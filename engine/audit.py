@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 import jiter
 from pydantic import BaseModel, ConfigDict, Field
@@ -194,21 +194,33 @@ def _recorded_fired(e: Entry) -> list[str]:
 
 def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str, jobs: int) -> AuditReport:
     checker = EntryChecker(ledger, current, engine, since)
-    # The per-entry checks read the entries whole, one at a time, here or in the workers; the
-    # entries are then held without their recorded JSON (a large ledger's JSON is most of it).
-    if jobs > 1:
-        checks = _checks_in_parallel(ledger, current, engine, since, jobs)
-    else:
-        checks = {e.seq: checker.check(e) for e in ledger.entries()}
-    entries = [construct(Entry, dict(zip(COLUMNS, c.row))) for c in checks.values()]  # validated when read
+    stored = checker.stored
+    # The per-entry checks read the entries whole, here or in the workers, and come back in
+    # order; the entries are then held without their recorded JSON (a large ledger's JSON is
+    # most of it). The ledger's history is built from them as they come: with --jobs, the
+    # parent's share of the work overlaps the workers'.
+    results = _checks_in_parallel(ledger, current, engine, since, jobs) if jobs > 1 else (
+        checker.check(e) for e in ledger.entries())
+    checks: dict[int, EntryCheck] = {}
+    titles: dict[int, str] = {}
+    entries: list[Entry] = []
+
+    def arriving() -> Iterator[Entry]:
+        for c in results:
+            checks[c.seq] = c
+            if c.title is not None:
+                titles[c.seq] = c.title
+            entries.append(construct(Entry, dict(zip(COLUMNS, c.row))))  # validated when read
+            if entries[-1].rulebook_hash in stored:  # (an entry whose rulebook is missing: a break)
+                yield entries[-1]
+
+    history = ledger.history(entries=arriving(), decisions=False, titles=titles)
 
     # 1. integrity: the chain links and every entry's content against its hash
     content_ok = {seq: c.content_ok for seq, c in checks.items()}
     breaks = [ChainBreak(seq=e.seq, item=e.item_key, problem=why) for e, why in verify_chain(entries, content_ok)]
-    stored = checker.stored
-    missing = {e.seq for e in entries if e.rulebook_hash not in stored}
     breaks += [ChainBreak(seq=e.seq, item=e.item_key, problem=f"its rulebook {e.rulebook_hash[:19]}… is not stored in the ledger")
-               for e in entries if e.seq in missing]
+               for e in entries if e.rulebook_hash not in stored]
     for h in stored:
         try:
             actual = ledger.stored_rulebook_hash(h)
@@ -225,8 +237,6 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     reproducibility = Reproducibility(ok=not mismatches, checked=len(replayed), mismatches=mismatches)
 
     # 3. the latest decision of each item under the current rulebook
-    titles = {seq: c.title for seq, c in checks.items() if c.title is not None}
-    history = ledger.history(entries=[e for e in entries if e.seq not in missing], decisions=False, titles=titles)
     latest = latest_of(history)
     classifier, reader = checker.tools(current)
     changed = []
@@ -301,7 +311,7 @@ def _check_range(seqs: tuple[int, int]) -> list[EntryCheck]:
 
 
 def _checks_in_parallel(ledger: Ledger, current: Rulebook, engine: str, since: str | None,
-                        jobs: int) -> dict[int, EntryCheck]:
+                        jobs: int) -> Iterator[EntryCheck]:
     """The checks of every entry, in order, a range of entries per task."""
     import multiprocessing
 
@@ -310,4 +320,5 @@ def _checks_in_parallel(ledger: Ledger, current: Rulebook, engine: str, since: s
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with multiprocessing.get_context(method).Pool(
             jobs, initializer=_init, initargs=(str(ledger.path), current.model_dump(mode="json"), engine, since)) as pool:
-        return {c.seq: c for checks in pool.imap(_check_range, ranges) for c in checks}
+        for checks in pool.imap(_check_range, ranges):
+            yield from checks

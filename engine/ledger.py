@@ -479,7 +479,7 @@ class Ledger:
                 continue
             book = self.rulebook(e.rulebook_hash)
             decision = Decision.model_validate_json(e.decision_json) if decisions else None
-            title = decision.title if decision else titles[e.seq] if titles else json.loads(e.decision_json)["title"]
+            title = decision.title if decision else titles[e.seq] if titles is not None else json.loads(e.decision_json)["title"]
             # every field comes from a validated entry or rulebook: not validated again
             records[e.seq] = construct(DecisionRecord, dict(
                 seq=e.seq, item=e.item_key, title=title, quarter=e.quarter,
