@@ -305,9 +305,10 @@ def _init(path: str, rulebook_data: dict, engine: str, since: str | None) -> Non
     _worker["ledger"] = ledger
 
 
-def _check_range(seqs: tuple[int, int]) -> list[EntryCheck]:
+def _check_range(seqs: tuple[int, int]) -> list[tuple]:
+    """A range's checks, as plain tuples (half the cost of sending named tuples)."""
     checker = _worker["checker"]
-    return [checker.check(e) for e in _worker["ledger"].entries(seq_range=seqs)]
+    return [tuple(checker.check(e)) for e in _worker["ledger"].entries(seq_range=seqs)]
 
 
 def _checks_in_parallel(ledger: Ledger, current: Rulebook, engine: str, since: str | None,
@@ -321,4 +322,4 @@ def _checks_in_parallel(ledger: Ledger, current: Rulebook, engine: str, since: s
     with multiprocessing.get_context(method).Pool(
             jobs, initializer=_init, initargs=(str(ledger.path), current.model_dump(mode="json"), engine, since)) as pool:
         for checks in pool.imap(_check_range, ranges):
-            yield from checks
+            yield from map(EntryCheck._make, checks)

@@ -256,18 +256,19 @@ class Classifier:
         head = ('{"item":' + _string(key) + ',"title":' + _string(title)).encode()
         tails = self._tails
         if tails is None:
-            return b"".join((head, *self._tail(signals)))
+            return b"".join((head, *self._tail(signals)[0]))
         line_key = self._line_key(signals)
         tail = tails.get(line_key)
         if tail is None:
-            tail = self._tail(signals)
+            tail, chosen = self._tail(signals)
             _remember(tails, line_key, tail)
+            _remember(self._tiers, line_key, chosen)  # the tier comes with it (the audit asks next)
         return b"".join((head, *tail))
 
-    def _tail(self, signals: Mapping[str, Any]) -> tuple[bytes, ...]:
+    def _tail(self, signals: Mapping[str, Any]) -> tuple[tuple[bytes, ...], int]:
         """The rest of a decision's JSON as encoded pieces, each shared by every decision with
         the same part (a tail costs a tuple, not the 2.5 KB of text: a stream of a million
-        varied items meets tens of thousands of line keys)."""
+        varied items meets tens of thousands of line keys); and the index of the tier."""
         fired, scores, explained, artifacts = self._parts(signals)
         head, reasons = self._piece(explained, self._explained_json)
         return (
@@ -277,7 +278,7 @@ class Classifier:
             reasons,
             self._piece(artifacts, lambda a: (',"artifacts":[' + ",".join(self._fragment(x) for x in a) + "]").encode()),
             self._rulebook_tail,
-        )
+        ), explained[0]
 
     def _piece(self, part: Any, build: Any) -> Any:
         known = self._pieces.get(id(part))
