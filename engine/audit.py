@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator, NamedTuple
 
 import jiter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .classify import Classifier
 from .decision import Decision, construct
@@ -173,23 +173,33 @@ class EntryChecker:
         if (classifier.decide_json(item.key, item.title, signals) == e.decision_json.encode()
                 and classifier.rulebook.tiers[classifier.tier_index(signals)].id == e.computed_tier):
             return None
-        recorded = jiter.from_json(e.decision_json.encode())
-        recorded_fired = [f["rule"] for f in recorded["fired"]]
         replay = classifier.decide(item)
         fired = [f.rule for f in replay.fired]
-        # a decision moved by the roadmap's capacity replays to the tier its rules gave
-        ruled = recorded["capacity"]["computed_tier"] if recorded.get("capacity") else recorded["tier"]
-        if replay.tier != ruled or fired != recorded_fired or recorded["tier"] != e.computed_tier:
+        recorded = _recorded(e)
+        if isinstance(recorded, str):
+            return Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier, replayed_tier=replay.tier,
+                            recorded_fired=[], replayed_fired=fired, problem=recorded)
+        tier, ruled, recorded_fired = recorded
+        if replay.tier != ruled or fired != recorded_fired or tier != e.computed_tier:
             return Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier,
                             replayed_tier=replay.tier, recorded_fired=recorded_fired, replayed_fired=fired)
         return None
 
 
-def _recorded_fired(e: Entry) -> list[str]:
+def _recorded(e: Entry) -> tuple[str, str, list[str]] | str:
+    """The recorded decision's tier, the tier its rules gave (before a capacity move) and its
+    fired rules; or why it cannot be read (the ledger file was changed)."""
     try:
-        return [f["rule"] for f in jiter.from_json(e.decision_json.encode())["fired"]]
-    except (ValueError, KeyError, TypeError):
-        return []
+        recorded = jiter.from_json(e.decision_json.encode())
+        ruled = recorded["capacity"]["computed_tier"] if recorded.get("capacity") else recorded["tier"]
+        return recorded["tier"], ruled, [f["rule"] for f in recorded["fired"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        return f"the recorded decision cannot be read ({err.__class__.__name__}: {err})"
+
+
+def _recorded_fired(e: Entry) -> list[str]:
+    recorded = _recorded(e)
+    return [] if isinstance(recorded, str) else recorded[2]
 
 
 def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str, jobs: int) -> AuditReport:
@@ -255,9 +265,13 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         now = classifier.decide(reader.validate(jiter.from_json(entry.item_json.encode()), file=f"ledger entry {rec.seq}"))
         if old_book.hash not in rule_changes:
             rule_changes[old_book.hash] = diff_rulebooks(old_book, current)
+        try:
+            why = causes(rule_changes[old_book.hash], Decision.model_validate_json(entry.decision_json), now)
+        except ValidationError as err:
+            why = [RuleChange(part="decision", id="*", change="unreadable",
+                              detail=f"the recorded decision cannot be read ({err.error_count()} problems)")]
         changed.append(DriftItem(item=rec.item, title=rec.title, seq=rec.seq, recorded_tier=rec.computed_tier,
-                                 final_tier=rec.final_tier, new_tier=now.tier, recorded_under=old_book.hash,
-                                 causes=causes(rule_changes[old_book.hash], Decision.model_validate_json(entry.decision_json), now)))
+                                 final_tier=rec.final_tier, new_tier=now.tier, recorded_under=old_book.hash, causes=why))
     drift = Drift(rulebook=current.summary(), items_checked=len(latest), changed=changed, rule_changes=rule_changes)
 
     # 4. overrides against the approval policy of the rulebook they were made under

@@ -478,8 +478,12 @@ class Ledger:
                     required_approvals=required_approvals(book, from_tier, e.final_tier)))
                 continue
             book = self.rulebook(e.rulebook_hash)
-            decision = Decision.model_validate_json(e.decision_json) if decisions else None
-            title = decision.title if decision else titles[e.seq] if titles is not None else json.loads(e.decision_json)["title"]
+            try:
+                decision = Decision.model_validate_json(e.decision_json) if decisions else None
+                title = decision.title if decision else titles[e.seq] if titles is not None else json.loads(e.decision_json)["title"]
+            except (ValueError, KeyError, TypeError):  # (pydantic's ValidationError is a ValueError)
+                raise LedgerError(f"{self.path}: entry #{e.seq} (item {e.item_key}): the recorded decision cannot be read; "
+                                  "the ledger file was changed outside launchtier (launchtier audit shows what else)") from None
             # every field comes from a validated entry or rulebook: not validated again
             records[e.seq] = construct(DecisionRecord, dict(
                 seq=e.seq, item=e.item_key, title=title, quarter=e.quarter,

@@ -367,3 +367,35 @@ def test_an_entry_that_no_longer_reads_as_text_is_named_not_a_traceback(runner, 
     assert result.exit_code == 2
     assert "entry #4 cannot be read (item_json:" in result.stderr
     assert "changed outside launchtier" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("decision", ["{not json", '{"tier": "tier-1"}', "[]"])
+def test_a_recorded_decision_that_no_longer_reads_is_a_mismatch_not_a_crash(runner, roadmap, tmp_path, jobs, decision):
+    runner("record", roadmap, "--by", "Priya")
+    conn = sqlite3.connect(runner.ledger)
+    conn.execute("UPDATE entries SET decision_json = ? WHERE seq = 1", (decision,))
+    conn.commit()
+    conn.close()
+    changed = tmp_path / "rules.yaml"  # the current rulebook moves PAY-12: its drift reads the decision too
+    changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 3}}", "when: {launch: {gte: 5}}"))
+    result = runner("audit", "--rules", changed, "--format", "json", "--jobs", jobs)
+    assert result.exit_code == 1, result.stderr
+    report = json.loads(result.output)
+    assert [b["seq"] for b in report["integrity"]["breaks"]] == [1]
+    (mismatch,) = report["reproducibility"]["mismatches"]
+    assert mismatch["seq"] == 1 and "recorded decision" in mismatch["problem"]
+    assert "PAY-12" in {c["item"] for c in report["drift"]["changed"]}
+
+
+@pytest.mark.parametrize("command", [["decisions"], ["review", "{roadmap}"], ["explain", "{roadmap}", "--item", "PAY-12"]])
+def test_commands_reading_a_ledger_with_an_unreadable_decision_name_it(runner, roadmap, command):
+    runner("record", roadmap, "--by", "Priya")
+    conn = sqlite3.connect(runner.ledger)
+    conn.execute("UPDATE entries SET decision_json = '{not json' WHERE seq = 2")
+    conn.commit()
+    conn.close()
+    result = runner(*[a.format(roadmap=roadmap) for a in command])
+    assert result.exit_code == 2
+    assert "entry #2 (item PAY-31): the recorded decision cannot be read" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
