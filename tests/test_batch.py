@@ -160,3 +160,12 @@ def test_a_failed_chunk_stops_the_chunks_after_it_and_only_those(turn, tmp_path)
         errors = write_all(chunks, f.fileno(), [7, 6, 5, 4, 3, 2, 1, 0])
     assert sorted(errors) == [5, 6, 7] and all(isinstance(e, stream._Aborted) for e in errors.values())
     assert (tmp_path / "out").read_bytes() == b"".join(chunks[:4])
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "markdown"])
+def test_jobs_give_every_format_the_single_process_output(runner, tmp_path, fmt):
+    path = many(tmp_path, 1200)
+    one = runner("classify", path, "--format", fmt)
+    two = runner("classify", path, "--format", fmt, "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0
+    assert two.stdout == one.stdout and "K-1199" in one.stdout
