@@ -51,7 +51,8 @@ def _keyer(rulebook: Rulebook, conditions: list[cond.Condition], exact: Iterable
     read.update(dict.fromkeys(exact))
     ints = [(n, cond.cut_points(conditions, n)) for n in read
             if isinstance(rulebook.signals[n], IntSignal) and n not in exact]
-    plain = [n for n in read if n not in dict(ints)]
+    classed = {n for n, _ in ints}
+    plain = [n for n in read if n not in classed]
     if not plain:
         get: Callable[[Mapping[str, Any]], Any] = lambda signals: ()  # noqa: E731
     else:

@@ -89,6 +89,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _column_shorthand(v: Any, shapes: str) -> Any:
+    """A plain column name stands for ``{column: name}``; anything else but a mapping is refused
+    with ``shapes``, the forms allowed."""
+    if isinstance(v, str):
+        return {"column": v}
+    if not isinstance(v, dict):
+        raise ValueError(shapes)
+    return v
+
+
 class QuarterSpec(_Model):
     """Where the planned quarter comes from; a plain column name means ``from: version``."""
 
@@ -98,11 +108,7 @@ class QuarterSpec(_Model):
     @model_validator(mode="before")
     @classmethod
     def _column_name(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return {"column": v}
-        if not isinstance(v, dict):
-            raise ValueError("a quarter comes from a column name, or {column: ..., from: version or date}")
-        return v
+        return _column_shorthand(v, "a quarter comes from a column name, or {column: ..., from: version or date}")
 
 
 class SignalSpec(_Model):
@@ -117,14 +123,8 @@ class SignalSpec(_Model):
     @model_validator(mode="before")
     @classmethod
     def _column_name(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return {"column": v}
-        if not isinstance(v, dict):
-            raise ValueError(
-                "a signal comes from a column name, {column: ..., values: {...}}, "
-                "{column: ..., contains: ...} or {value: ...}"
-            )
-        return v
+        return _column_shorthand(v, "a signal comes from a column name, {column: ..., values: {...}}, "
+                                    "{column: ..., contains: ...} or {value: ...}")
 
     @field_validator("values", mode="before")
     @classmethod

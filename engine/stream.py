@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from array import array
+from dataclasses import replace
 from itertools import islice
 from typing import Any, Iterable, Iterator
 
@@ -96,7 +97,7 @@ def _validated(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]
             try:
                 yield reader.validate(raws[number], file=path)
             except ItemError as e:
-                yield [Problem(p.message, file=p.file, line=number, item=p.item, field=p.field) for p in e.problems]
+                yield [replace(p, line=number) for p in e.problems]
 
 
 def _checked(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]]) -> Iterator[ItemBase]:

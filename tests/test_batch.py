@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from conftest import make_items
 
 from launchtier.engine import stream
 
@@ -33,12 +34,15 @@ def test_a_jsonl_file_classifies_like_the_yaml_file(runner, roadmap, tmp_path):
     assert len(streamed.stdout.splitlines()) == 12
 
 
-def test_jobs_keep_the_input_order(runner, tmp_path):
-    items = [{"key": f"K-{i}", "title": f"Item {i}", "signals": {
-        "revenue_motion": ["none", "retention", "expansion", "new_logo"][i % 4], "differentiation": ["none", "parity", "better", "first"][i % 3],
-        "customer_reach": i % 101, "audience": ["admin", "end_user", "buyer"][i % 3]}} for i in range(2500)]
+def many(tmp_path, n=3000):
+    """n varied items, keys K-0 to K-(n-1), one per line."""
     path = tmp_path / "many.jsonl"
-    path.write_text("".join(json.dumps(i) + "\n" for i in items))
+    path.write_text("".join(json.dumps(i) + "\n" for i in make_items(n, prefix="K")))
+    return path
+
+
+def test_jobs_keep_the_input_order(runner, tmp_path):
+    path = many(tmp_path, 2500)
     one = runner("classify", path, "--format", "jsonl")
     two = runner("classify", path, "--format", "jsonl", "--jobs", "2")
     assert one.exit_code == two.exit_code == 0
@@ -67,15 +71,6 @@ def test_every_problem_of_a_jsonl_file_with_its_line(runner, roadmap, tmp_path, 
 
 # ---- --jobs with a real standard output: the workers write it themselves, in turn -------------
 CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
-
-
-def many(tmp_path, n=3000):
-    items = [{"key": f"K-{i}", "title": f"Item {i}", "signals": {
-        "revenue_motion": ["none", "retention", "expansion", "new_logo"][i % 4], "differentiation": ["none", "parity", "better", "first"][i % 3],
-        "customer_reach": i % 101, "audience": ["admin", "end_user", "buyer"][i % 3], "new_market": i % 7 == 0}} for i in range(n)]
-    path = tmp_path / "many.jsonl"
-    path.write_text("".join(json.dumps(i) + "\n" for i in items))
-    return path
 
 
 def run_cli(args, tmp_path, stdout):
