@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 import jiter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -11,7 +11,8 @@ from .classify import Classifier
 from .decision import Decision, construct
 from .errors import InputError, Problem
 from .items import ItemBase, ItemReader
-from .ledger import COLUMNS, Entry, Ledger, OverrideRecord, entry_hash, latest_of, verify_chain
+from .ledger import (COLUMNS, GENESIS, Entry, Ledger, OverrideRecord, add_override, chain_problem, entry_hash,
+                     latest_of)
 from .memory import gc_paused
 from .rulebook import Rulebook
 from .rulediff import RuleChange, causes, diff_rulebooks
@@ -101,21 +102,40 @@ def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine
         return _audit(ledger, current, since=since, engine=engine, jobs=jobs)
 
 
-class EntryCheck(NamedTuple):
-    """What the audit learns from one entry on its own (the rest needs the whole chain)."""
+class DecisionCheck(NamedTuple):
+    """What the audit keeps of one recorded decision (its rulebook stored) for the sections
+    that need the whole history: drift and the distribution of final tiers."""
 
     seq: int
-    row: tuple  # the entry's columns (ledger.COLUMNS), its recorded JSON left out
-    content_ok: bool  # the entry's content still gives its stored hash
-    title: str | None = None  # a decision's item title
-    mismatch: Mismatch | None = None  # the decision replayed under its own rulebook differs
-    replayed: bool = False  # the decision was replayed (in --since range, its rulebook stored)
-    now: str | None = None  # the tier the current rulebook gives the item
-    now_error: str | None = None  # or why the item no longer loads under it
+    item: str
+    title: str
+    quarter: str | None
+    computed_tier: str
+    final_tier: str  # as recorded, before the overrides that followed
+    rulebook_hash: str
+    now: str | None  # the tier the current rulebook gives the item
+    now_error: str | None  # or why the item no longer loads under it
+
+
+class RangeCheck(NamedTuple):
+    """What the audit learns from a range of consecutive entries on its own: the same whether
+    one process checks every range or several share them. The chain's link into the range
+    (its first entry's) is checked by whoever holds the range before it."""
+
+    count: int  # entries in the range
+    first: tuple[int, str, str, bool] | None  # its first entry: seq, item key, prev_hash, content ok
+    last: tuple[int, str] | None  # its last entry: seq, entry_hash
+    breaks: list[tuple[int, str, str]]  # (seq, item key, problem) after its first entry, in order
+    unstored: list[tuple[int, str, str]]  # (seq, item key, rulebook hash): entries whose rulebook is not stored
+    replayed: int  # decisions replayed under their own rulebook
+    mismatches: list[Mismatch]
+    decisions: list[tuple]  # a DecisionCheck per decision whose rulebook is stored, as a plain tuple
+    overrides: list[tuple]  # the entry, as plain values (ledger.COLUMNS), of each such override
 
 
 class EntryChecker:
-    """The per-entry work of the audit, the same whether one process does it or several."""
+    """The per-entry work of the audit: each entry's hash, each decision replayed under its own
+    rulebook, and its tier under the current one."""
 
     def __init__(self, ledger: Ledger, current: Rulebook, engine: str, since: str | None):
         self.ledger, self.current, self.engine, self.since = ledger, current, engine, since
@@ -127,22 +147,44 @@ class EntryChecker:
             self._tools[book.hash] = (Classifier(book, self.engine), ItemReader(book))
         return self._tools[book.hash]
 
-    def check(self, e: Entry) -> EntryCheck:
-        row = e.row()
-        content_ok = entry_hash(e.prev_hash, row) == e.entry_hash
-        row["item_json"] = row["decision_json"] = ""
-        row = tuple(row[c] for c in COLUMNS)
-        if e.kind != "decision":
-            return EntryCheck(e.seq, row, content_ok)
+    def check_range(self, seq_range: tuple[int, int]) -> RangeCheck:
+        count, first, prev = 0, None, None
+        breaks, unstored, mismatches, decisions, overrides = [], [], [], [], []
+        replayed = 0
+        for e in self.ledger.entries(seq_range=seq_range):
+            count += 1
+            row = e.row()
+            content_ok = entry_hash(e.prev_hash, row) == e.entry_hash
+            if first is None:
+                first = (e.seq, e.item_key, e.prev_hash, content_ok)
+            else:
+                problem = chain_problem(e.seq, e.prev_hash, content_ok, prev[0] + 1, prev[1])
+                if problem:
+                    breaks.append((e.seq, e.item_key, problem))
+            prev = (e.seq, e.entry_hash)
+            if e.rulebook_hash not in self.stored:
+                unstored.append((e.seq, e.item_key, e.rulebook_hash))
+            elif e.kind == "override":
+                row["item_json"] = row["decision_json"] = ""
+                overrides.append(tuple(row[c] for c in COLUMNS))
+            elif e.kind == "decision":
+                check, mismatch = self.check_decision(e)
+                decisions.append(check)
+                if mismatch is not None:
+                    mismatches.append(mismatch)
+                replayed += self.since is None or e.recorded_at >= self.since
+        return RangeCheck(count, first, prev, breaks, unstored, replayed, mismatches, decisions, overrides)
+
+    def check_decision(self, e: Entry) -> tuple[tuple, Mismatch | None]:
+        """The decision's DecisionCheck (as a tuple) and how its replay differs, if it does."""
         unreadable = None  # why the recorded item cannot be read at all
         try:
             raw = jiter.from_json(e.item_json.encode())
         except ValueError as err:
             raw, unreadable = None, InputError([Problem(f"the recorded item is not JSON: {err}", file=f"ledger entry {e.seq}")])
         title = raw.get("title") if isinstance(raw, dict) and isinstance(raw.get("title"), str) else e.item_key
-        mismatch, replayed, item = None, False, None
-        if e.rulebook_hash in self.stored and (self.since is None or e.recorded_at >= self.since):
-            replayed = True
+        mismatch, item = None, None
+        if self.since is None or e.recorded_at >= self.since:
             try:
                 classifier, reader = self.tools(self.ledger.rulebook(e.rulebook_hash))
                 if unreadable:
@@ -163,7 +205,7 @@ class EntryChecker:
             now = self.current.tiers[classifier.tier_index(item.signal_values())].id
         except InputError as err:
             now_error = str(err)
-        return EntryCheck(e.seq, row, content_ok, title, mismatch, replayed, now, now_error)
+        return (e.seq, e.item_key, title, e.quarter, e.computed_tier, e.final_tier, e.rulebook_hash, now, now_error), mismatch
 
     @staticmethod
     def _replay(e: Entry, classifier: Classifier, item: ItemBase) -> Mismatch | None:
@@ -205,64 +247,70 @@ def _recorded_fired(e: Entry) -> list[str]:
 def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str, jobs: int) -> AuditReport:
     checker = EntryChecker(ledger, current, engine, since)
     stored = checker.stored
-    # The per-entry checks read the entries whole, here or in the workers, and come back in
-    # order; the entries are then held without their recorded JSON (a large ledger's JSON is
-    # most of it). The ledger's history is built from them as they come: with --jobs, the
-    # parent's share of the work overlaps the workers'.
-    results = _checks_in_parallel(ledger, current, engine, since, jobs) if jobs > 1 else (
-        checker.check(e) for e in ledger.entries())
-    checks: dict[int, EntryCheck] = {}
-    titles: dict[int, str] = {}
-    entries: list[Entry] = []
-
-    def arriving() -> Iterator[Entry]:
-        for c in results:
-            checks[c.seq] = c
-            if c.title is not None:
-                titles[c.seq] = c.title
-            entries.append(construct(Entry, dict(zip(COLUMNS, c.row))))  # validated when read
-            if entries[-1].rulebook_hash in stored:  # (an entry whose rulebook is missing: a break)
-                yield entries[-1]
-
-    history = ledger.history(entries=arriving(), decisions=False, titles=titles)
+    # The per-entry work is done a range of entries at a time, here or in the workers; what
+    # comes back is small (a large ledger's recorded JSON is most of it, and stays behind).
+    ranges = _ranges(ledger)
+    results = _checks_in_parallel(ledger, current, engine, since, jobs, ranges) if jobs > 1 else map(
+        checker.check_range, ranges)
+    count, chain = 0, (1, GENESIS)  # entries so far; the seq and link the next entry should have
+    breaks: list[ChainBreak] = []
+    unstored: list[ChainBreak] = []
+    replayed = 0
+    mismatches: list[Mismatch] = []
+    decisions: list[DecisionCheck] = []
+    overrides: dict[int, list[OverrideRecord]] = {}  # per decision seq
+    for r in results:
+        if r.first is None:
+            continue
+        seq, item, prev_hash, content_ok = r.first
+        problem = chain_problem(seq, prev_hash, content_ok, *chain)
+        if problem:
+            breaks.append(ChainBreak(seq=seq, item=item, problem=problem))
+        breaks += [ChainBreak(seq=s, item=i, problem=why) for s, i, why in r.breaks]
+        unstored += [ChainBreak(seq=s, item=i, problem=f"its rulebook {_short(h)} is not stored in the ledger")
+                     for s, i, h in r.unstored]
+        count += r.count
+        chain = (r.last[0] + 1, r.last[1])
+        replayed += r.replayed
+        mismatches += r.mismatches
+        decisions += map(DecisionCheck._make, r.decisions)
+        for row in r.overrides:
+            e = construct(Entry, dict(zip(COLUMNS, row)))  # validated when read
+            add_override(overrides, e, ledger.rulebook(e.rulebook_hash))
 
     # 1. integrity: the chain links and every entry's content against its hash
-    content_ok = {seq: c.content_ok for seq, c in checks.items()}
-    breaks = [ChainBreak(seq=e.seq, item=e.item_key, problem=why) for e, why in verify_chain(entries, content_ok)]
-    breaks += [ChainBreak(seq=e.seq, item=e.item_key, problem=f"its rulebook {e.rulebook_hash[:19]}… is not stored in the ledger")
-               for e in entries if e.rulebook_hash not in stored]
+    breaks += unstored
     for h in stored:
         try:
             actual = ledger.stored_rulebook_hash(h)
         except InputError as err:
-            breaks.append(ChainBreak(seq=0, item="-", problem=f"stored rulebook {h[:19]}… no longer loads: {err}"))
+            breaks.append(ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} no longer loads: {err}"))
             continue
         if actual != h:
-            breaks.append(ChainBreak(seq=0, item="-", problem=f"stored rulebook {h[:19]}… was changed: its content now hashes to {actual[:19]}…"))
-    integrity = Integrity(ok=not breaks, entries=len(entries), head=entries[-1].entry_hash if entries else "", breaks=breaks)
+            breaks.append(ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} was changed: its content now hashes to {_short(actual)}"))
+    integrity = Integrity(ok=not breaks, entries=count, head=chain[1] if count else "", breaks=breaks)
 
     # 2. each recorded decision replayed under its own rulebook
-    replayed = [c for c in checks.values() if c.replayed]
-    mismatches = [c.mismatch for c in replayed if c.mismatch is not None]
-    reproducibility = Reproducibility(ok=not mismatches, checked=len(replayed), mismatches=mismatches)
+    reproducibility = Reproducibility(ok=not mismatches, checked=replayed, mismatches=mismatches)
 
     # 3. the latest decision of each item under the current rulebook
-    latest = latest_of(history)
+    latest = latest_of(decisions)
+    final = {seq: ovs[-1].tier for seq, ovs in overrides.items()}  # a decision's tier after its overrides
     classifier, reader = checker.tools(current)
     changed = []
     rule_changes: dict[str, list[RuleChange]] = {}
-    for rec in latest:
-        check = checks[rec.seq]
-        if check.now == rec.computed_tier:
+    for d in latest:
+        if d.now == d.computed_tier:
             continue
-        old_book = ledger.rulebook(rec.rulebook["hash"])
-        if check.now_error is not None:
-            changed.append(DriftItem(item=rec.item, title=rec.title, seq=rec.seq, recorded_tier=rec.computed_tier,
-                                     final_tier=rec.final_tier, new_tier="(does not load)", recorded_under=old_book.hash,
-                                     causes=[RuleChange(part="signal", id="*", change="changed", detail=check.now_error)]))
+        old_book = ledger.rulebook(d.rulebook_hash)
+        moved = dict(item=d.item, title=d.title, seq=d.seq, recorded_tier=d.computed_tier,
+                     final_tier=final.get(d.seq, d.final_tier), recorded_under=old_book.hash)
+        if d.now_error is not None:
+            changed.append(DriftItem(**moved, new_tier="(does not load)", causes=[
+                RuleChange(part="signal", id="*", change="changed", detail=d.now_error)]))
             continue
-        entry = ledger.entry(rec.seq)
-        now = classifier.decide(reader.validate(jiter.from_json(entry.item_json.encode()), file=f"ledger entry {rec.seq}"))
+        entry = ledger.entry(d.seq)
+        now = classifier.decide(reader.validate(jiter.from_json(entry.item_json.encode()), file=f"ledger entry {d.seq}"))
         if old_book.hash not in rule_changes:
             rule_changes[old_book.hash] = diff_rulebooks(old_book, current)
         try:
@@ -270,23 +318,23 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         except ValidationError as err:
             why = [RuleChange(part="decision", id="*", change="unreadable",
                               detail=f"the recorded decision cannot be read ({err.error_count()} problems)")]
-        changed.append(DriftItem(item=rec.item, title=rec.title, seq=rec.seq, recorded_tier=rec.computed_tier,
-                                 final_tier=rec.final_tier, new_tier=now.tier, recorded_under=old_book.hash, causes=why))
+        changed.append(DriftItem(**moved, new_tier=now.tier, causes=why))
     drift = Drift(rulebook=current.summary(), items_checked=len(latest), changed=changed, rule_changes=rule_changes)
 
-    # 4. overrides against the approval policy of the rulebook they were made under
-    overrides = []
-    for rec in history:
-        for o in rec.overrides:
-            if since is not None and o.at < since:
-                continue
-            overrides.append(OverrideAudit(**o.model_dump(), below_policy=len(o.approved_by) < o.required_approvals))
+    # 4. overrides against the approval policy of the rulebook they were made under (those of
+    # recorded decisions, in the order of their decisions)
+    audited = []
+    for seq in sorted(overrides.keys() & {d.seq for d in decisions}):
+        for o in overrides[seq]:
+            if since is None or o.at >= since:
+                audited.append(OverrideAudit(**o.model_dump(), below_policy=len(o.approved_by) < o.required_approvals))
 
     # 5. final tiers per quarter against the current rulebook's capacity
     per_quarter: dict[str, dict[str, int]] = {}
-    for rec in latest:
-        counts = per_quarter.setdefault(rec.quarter or "unscheduled", {})
-        counts[rec.final_tier] = counts.get(rec.final_tier, 0) + 1
+    for d in latest:
+        tier = final.get(d.seq, d.final_tier)
+        counts = per_quarter.setdefault(d.quarter or "unscheduled", {})
+        counts[tier] = counts.get(tier, 0) + 1
     distribution = []
     for quarter in sorted(per_quarter, key=lambda q: (q == "unscheduled", q)):
         counts = per_quarter[quarter]
@@ -298,14 +346,23 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         distribution.append(QuarterTiers(quarter=quarter, tiers=ordered, over_capacity=over))
 
     return AuditReport(ledger=str(ledger.path), since=since, integrity=integrity, reproducibility=reproducibility,
-                       drift=drift, overrides=overrides, distribution=distribution)
+                       drift=drift, overrides=audited, distribution=distribution)
 
 
 # ---- several processes ------------------------------------------------------------------------
-# Each worker opens the ledger file itself (read only) and checks a range of entries; only the
-# small EntryCheck tuples travel back. Ranges are handed out in order and come back in order.
+# Each worker opens the ledger file itself (read only) and checks ranges of entries; only their
+# RangeChecks travel back. Ranges are handed out in order and come back in order.
 RANGE = 2_000
-_worker: dict[str, Any] = {}
+_worker: dict[str, EntryChecker] = {}
+
+
+def _ranges(ledger: Ledger) -> list[tuple[int, int]]:
+    first, last = ledger.seq_bounds()
+    return [(start, min(start + RANGE - 1, last)) for start in range(first, last + 1, RANGE)]
+
+
+def _short(hash_: str) -> str:
+    return f"{hash_[:19]}…"
 
 
 def _init(path: str, rulebook_data: dict, engine: str, since: str | None) -> None:
@@ -316,24 +373,18 @@ def _init(path: str, rulebook_data: dict, engine: str, since: str | None) -> Non
     gc.disable()  # acyclic batches only (memory.py)
     ledger = Ledger(path, create=False, readonly=True)
     _worker["checker"] = EntryChecker(ledger, rulebook_from_data(rulebook_data, file="rulebook"), engine, since)
-    _worker["ledger"] = ledger
 
 
-def _check_range(seqs: tuple[int, int]) -> list[tuple]:
-    """A range's checks, as plain tuples (half the cost of sending named tuples)."""
-    checker = _worker["checker"]
-    return [tuple(checker.check(e)) for e in _worker["ledger"].entries(seq_range=seqs)]
+def _check_range(seq_range: tuple[int, int]) -> RangeCheck:
+    return _worker["checker"].check_range(seq_range)
 
 
-def _checks_in_parallel(ledger: Ledger, current: Rulebook, engine: str, since: str | None,
-                        jobs: int) -> Iterator[EntryCheck]:
-    """The checks of every entry, in order, a range of entries per task."""
+def _checks_in_parallel(ledger: Ledger, current: Rulebook, engine: str, since: str | None, jobs: int,
+                        ranges: list[tuple[int, int]]) -> Iterator[RangeCheck]:
+    """The checks of each range, in order."""
     import multiprocessing
 
-    first, last = ledger.seq_bounds()
-    ranges = [(start, min(start + RANGE - 1, last)) for start in range(first, last + 1, RANGE)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with multiprocessing.get_context(method).Pool(
             jobs, initializer=_init, initargs=(str(ledger.path), current.model_dump(mode="json"), engine, since)) as pool:
-        for checks in pool.imap(_check_range, ranges):
-            yield from map(EntryCheck._make, checks)
+        yield from pool.imap(_check_range, ranges)

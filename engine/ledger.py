@@ -18,7 +18,7 @@ import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -118,7 +118,7 @@ class DecisionRecord(_Data):
     note: str | None
     rulebook: dict[str, str]
     overrides: list[OverrideRecord] = Field(default_factory=list)
-    decision: Decision | None = Field(default=None, description="the full decision (left out by history(decisions=False))")
+    decision: Decision | None = Field(default=None, description="the full decision, as recorded")
 
 
 class Entry(_Data):
@@ -456,37 +456,25 @@ class Ledger:
         ).fetchone()
         return row[0] if row else decision.final_tier
 
-    def history(self, item: str | None = None, quarter: str | None = None, tier: str | None = None,
-                entries: Iterable[Entry] | None = None, decisions: bool = True,
-                titles: dict[int, str] | None = None) -> list[DecisionRecord]:
-        """Each item's decisions in order, with their overrides; filters match the final tier.
-        ``entries`` saves reading the ledger again when the caller has them already;
-        ``decisions=False`` leaves the full decisions out (the audit of a large ledger), and
-        ``titles`` (per seq) then saves reading each title from the recorded decision."""
+    def history(self, item: str | None = None, quarter: str | None = None, tier: str | None = None) -> list[DecisionRecord]:
+        """Each item's decisions in order, with their overrides; filters match the final tier."""
         records: dict[int, DecisionRecord] = {}
         overrides: dict[int, list[OverrideRecord]] = {}
-        for e in self.entries() if entries is None else entries:
+        for e in self.entries():
             if item is not None and e.item_key != item:
                 continue
             if e.kind == "override":
-                book = self.rulebook(e.rulebook_hash)
-                earlier = overrides.get(e.overrides_seq or 0, [])
-                from_tier = earlier[-1].tier if earlier else e.computed_tier
-                overrides.setdefault(e.overrides_seq or 0, []).append(OverrideRecord(
-                    seq=e.seq, item=e.item_key, from_tier=from_tier, tier=e.final_tier, reason=e.reason or "",
-                    by=e.recorded_by, approved_by=json.loads(e.approved_by or "[]"), at=e.recorded_at,
-                    required_approvals=required_approvals(book, from_tier, e.final_tier)))
+                add_override(overrides, e, self.rulebook(e.rulebook_hash))
                 continue
             book = self.rulebook(e.rulebook_hash)
             try:
-                decision = Decision.model_validate_json(e.decision_json) if decisions else None
-                title = decision.title if decision else titles[e.seq] if titles is not None else json.loads(e.decision_json)["title"]
-            except (ValueError, KeyError, TypeError):  # (pydantic's ValidationError is a ValueError)
+                decision = Decision.model_validate_json(e.decision_json)
+            except ValueError:  # (pydantic's ValidationError is a ValueError)
                 raise LedgerError(f"{self.path}: entry #{e.seq} (item {e.item_key}): the recorded decision cannot be read; "
                                   "the ledger file was changed outside launchtier (launchtier audit shows what else)") from None
             # every field comes from a validated entry or rulebook: not validated again
             records[e.seq] = construct(DecisionRecord, dict(
-                seq=e.seq, item=e.item_key, title=title, quarter=e.quarter,
+                seq=e.seq, item=e.item_key, title=decision.title, quarter=e.quarter,
                 computed_tier=e.computed_tier, final_tier=e.final_tier, recorded_by=e.recorded_by,
                 recorded_at=e.recorded_at, note=e.note,
                 rulebook={"name": book.name, "version": book.version, "hash": e.rulebook_hash}, overrides=[],
@@ -518,9 +506,12 @@ class Ledger:
         return found[:limit]
 
 
-def latest_of(history: Iterable[DecisionRecord]) -> list[DecisionRecord]:
-    """The last decision of each item in a history, in the order those were recorded."""
-    latest: dict[str, DecisionRecord] = {}
+R = TypeVar("R")
+
+
+def latest_of(history: Iterable[R]) -> list[R]:
+    """The last decision of each item (its ``item``) in a history, in the order those were recorded."""
+    latest: dict[str, R] = {}
     for rec in history:
         latest.pop(rec.item, None)
         latest[rec.item] = rec
@@ -554,19 +545,35 @@ def required_approvals(book: Rulebook, from_tier: str, to_tier: str) -> int:
     )
 
 
-def verify_chain(entries: Iterable[Entry], content_ok: dict[int, bool] | None = None) -> list[tuple[Entry, str]]:
-    """Every entry whose link or content does not verify, with what is wrong. ``content_ok``:
-    whether each entry's content gives its hash, when already checked (by seq)."""
+def add_override(overrides: dict[int, list[OverrideRecord]], e: Entry, book: Rulebook) -> None:
+    """Add the override entry ``e`` (made under ``book``) to the overrides of its decision."""
+    earlier = overrides.setdefault(e.overrides_seq or 0, [])
+    from_tier = earlier[-1].tier if earlier else e.computed_tier
+    earlier.append(OverrideRecord(
+        seq=e.seq, item=e.item_key, from_tier=from_tier, tier=e.final_tier, reason=e.reason or "",
+        by=e.recorded_by, approved_by=json.loads(e.approved_by or "[]"), at=e.recorded_at,
+        required_approvals=required_approvals(book, from_tier, e.final_tier)))
+
+
+def chain_problem(seq: int, prev_hash: str, content_ok: bool, expected_seq: int, expected_prev: str) -> str | None:
+    """What is wrong with an entry where the chain expects ``expected_seq``, linked to
+    ``expected_prev``; None when nothing is."""
+    if seq != expected_seq:
+        return f"sequence jumps from {expected_seq - 1} to {seq}: an entry was deleted or inserted"
+    if prev_hash != expected_prev:
+        return "its link to the previous entry does not match: an entry before it was changed, deleted, inserted or reordered"
+    if not content_ok:
+        return "its content does not match its hash: the entry was changed"
+    return None
+
+
+def verify_chain(entries: Iterable[Entry]) -> list[tuple[Entry, str]]:
+    """Every entry whose link or content does not verify, with what is wrong."""
     broken = []
-    prev = GENESIS
-    expected_seq = 1
+    prev, expected_seq = GENESIS, 1
     for e in entries:
-        if e.seq != expected_seq:
-            broken.append((e, f"sequence jumps from {expected_seq - 1} to {e.seq}: an entry was deleted or inserted"))
-        elif e.prev_hash != prev:
-            broken.append((e, "its link to the previous entry does not match: an entry before it was changed, deleted, inserted or reordered"))
-        elif not (content_ok[e.seq] if content_ok is not None else entry_hash(e.prev_hash, e.row()) == e.entry_hash):
-            broken.append((e, "its content does not match its hash: the entry was changed"))
-        prev = e.entry_hash
-        expected_seq = e.seq + 1
+        problem = chain_problem(e.seq, e.prev_hash, entry_hash(e.prev_hash, e.row()) == e.entry_hash, expected_seq, prev)
+        if problem:
+            broken.append((e, problem))
+        prev, expected_seq = e.entry_hash, e.seq + 1
     return broken

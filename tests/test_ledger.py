@@ -15,7 +15,7 @@ import pytest
 
 from conftest import make_items, write_items
 
-from launchtier.engine import load_rulebook
+from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.errors import LedgerError
 from launchtier.engine.ledger import SCHEMA_VERSION, Ledger, entry_hash, verify_chain
 
@@ -354,6 +354,107 @@ def test_audit_over_several_processes_gives_the_single_process_report(runner, ro
     assert [m["seq"] for m in report["reproducibility"]["mismatches"]] == [30]
     assert report["reproducibility"]["checked"] == 52 and report["drift"]["changed"]
     assert len(report["overrides"]) == 1
+
+
+def _busy_ledger(path: Path, tmp_path: Path) -> Ledger:
+    """A ledger with a history to audit: items decided twice under two rulebooks, chains of
+    overrides, an override of a decision that was decided again later, three recording dates."""
+    book = load_rulebook()
+    team_file = tmp_path / "team.yaml"
+    team_file.write_text(DEFAULT.read_text().replace("rulebook: default", "rulebook: team"))
+    team = load_rulebook(team_file)
+    items = make_items(30)
+    later = [dict(i, quarter="2027-Q3") for i in items[10:30]]  # decided again, moved to another quarter
+    ledger = Ledger(path)
+    for rulebook, batch, at in [(book, items[:20], "2027-01-05T09:00:00Z"), (team, later, "2027-02-01T09:00:00Z")]:
+        reader, classifier = ItemReader(rulebook), Classifier(rulebook)
+        ledger.record(rulebook, [(i, classifier.decide(i)) for i in map(reader.validate, batch)], by="Priya", at=at)
+        approvers = ["Ana", "Tom", "Lee"]
+        for key, tiers, day in [("GEN-3", ["tier-1", "tier-4"], "01-10"), ("GEN-15", ["tier-2"], "01-12"),
+                                ("GEN-25", ["tier-1"], "02-03"), ("GEN-12", ["tier-4", "tier-3"], "02-04")]:
+            if at[5:7] == day[:2]:
+                for tier in tiers:
+                    if ledger.history(item=key)[-1].final_tier != tier:
+                        ledger.override(key, tier, reason="review call", by="Tom", approved_by=approvers,
+                                        at=f"2027-{day}T10:00:00Z")
+    return ledger
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("size", [3, 1000])  # ranges of 3 entries (many, overrides across them) or one
+@pytest.mark.parametrize("since", [None, "2027-01-11T00:00:00Z"])
+def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monkeypatch, jobs, size, since):
+    """The audit keeps only what it needs of each entry; what it reports of the history must be
+    what Ledger.history() (full records, overrides attached) gives."""
+    from launchtier.engine import audit as audit_module
+    from launchtier.engine.ledger import latest_of
+
+    monkeypatch.setattr(audit_module, "RANGE", size)
+    ledger = _busy_ledger(tmp_path / "busy.db", tmp_path)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 3}}", "when: {launch: {gte: 5}}"))
+    current = load_rulebook(changed)
+    report = audit_module.audit(ledger, current, since=since, jobs=jobs)
+
+    history = ledger.history()
+    latest = latest_of(history)
+    assert report.integrity.ok and report.integrity.entries == len(list(ledger.entries()))
+    assert report.reproducibility.ok
+    assert report.reproducibility.checked == sum(since is None or r.recorded_at >= since for r in history)
+    expected = [(o.seq, o.item, o.from_tier, o.tier, o.required_approvals)
+                for r in history for o in r.overrides if since is None or o.at >= since]
+    assert [(o.seq, o.item, o.from_tier, o.tier, o.required_approvals) for o in report.overrides] == expected
+    assert len(expected) >= (3 if since else 6)  # the scenario has overrides on both sides of `since`
+    reader, classifier = ItemReader(current), Classifier(current)
+    moved = [(r.seq, r.item, r.title, r.computed_tier, r.final_tier,
+              classifier.decide(reader.validate(json.loads(ledger.entry(r.seq).item_json))).tier) for r in latest]
+    moved = [m for m in moved if m[5] != m[3]]
+    assert moved, "the changed rulebook moves some items"
+    assert [(d.seq, d.item, d.title, d.recorded_tier, d.final_tier, d.new_tier) for d in report.drift.changed] == moved
+    assert report.drift.items_checked == len(latest) == 30
+    counts: dict[str, dict[str, int]] = {}
+    for r in latest:
+        per = counts.setdefault(r.quarter or "unscheduled", {})
+        per[r.final_tier] = per.get(r.final_tier, 0) + 1
+    assert {q.quarter: q.tiers for q in report.distribution} == counts
+    assert "2027-Q3" in counts and any(r.overrides for r in latest) and any(r.overrides for r in history if r not in latest)
+    ledger.close()
+
+
+def _tamper(db: Path, *statements: str) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA foreign_keys=OFF")
+    for sql in statements:
+        conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("tampering", [
+    ["DELETE FROM entries WHERE seq = 13"],  # the first entry of a range of 4
+    ["DELETE FROM entries WHERE seq BETWEEN 13 AND 16"],  # a whole range
+    ["DELETE FROM entries WHERE seq = 16"],  # the last of a range
+    ["UPDATE entries SET recorded_by = 'Mallory' WHERE seq = 9"],  # content, first of a range
+    ["UPDATE entries SET prev_hash = 'sha256:' || printf('%064d', 0) WHERE seq = 17"],  # a link into a range
+    ["UPDATE entries SET seq = 100 WHERE seq = 5", "UPDATE entries SET seq = 5 WHERE seq = 6",
+     "UPDATE entries SET seq = 6 WHERE seq = 100"],  # two entries swapped across a range boundary
+    ["UPDATE entries SET seq = seq + 1000 WHERE seq > 20"],  # a gap: the ranges between are empty
+], ids=["first-of-range", "whole-range", "last-of-range", "content", "link", "swap", "gap"])
+def test_the_chain_checked_a_range_at_a_time_finds_what_the_whole_chain_check_finds(tmp_path, monkeypatch, jobs, tampering):
+    from launchtier.engine import audit as audit_module
+
+    monkeypatch.setattr(audit_module, "RANGE", 4)
+    db = tmp_path / "busy.db"
+    _busy_ledger(db, tmp_path).close()
+    _tamper(db, *tampering)
+    with Ledger(db) as ledger:
+        expected = [(e.seq, e.item_key, why) for e, why in verify_chain(ledger.entries())]
+        report = audit_module.audit(ledger, load_rulebook(), jobs=jobs)
+        assert expected and not report.integrity.ok
+        assert [(b.seq, b.item, b.problem) for b in report.integrity.breaks] == expected
+        assert report.integrity.entries == len(list(ledger.entries()))
+        assert report.integrity.head == list(ledger.entries())[-1].entry_hash
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
