@@ -120,7 +120,7 @@ class DecisionCheck(NamedTuple):
 class RangeCheck(NamedTuple):
     """What the audit learns from a range of consecutive entries on its own: the same whether
     one process checks every range or several share them. The chain's link into the range
-    (its first entry's) is checked by whoever holds the range before it."""
+    (its first entry's) is checked where the ranges are put together, against the range before."""
 
     count: int  # entries in the range
     first: tuple[int, str, str, bool] | None  # its first entry: seq, item key, prev_hash, content ok
