@@ -226,12 +226,25 @@ def run_cli(args: list[str], stdout=subprocess.DEVNULL, memory: bool = False) ->
     return wall, peak
 
 
+PROBES: list[float] = []  # seconds of each probe() during the run
+
+
+def probe() -> None:
+    """Time a fixed piece of single-core Python work: how fast this shared machine is running
+    now. Taken before every round of the timed processes and at each phase; the spread over a
+    run says how much the neighbours' load moved the figures."""
+    start = time.perf_counter()
+    sum(i * i for i in range(1_000_000))
+    PROBES.append(time.perf_counter() - start)
+
+
 def alternating(*runs, rounds: int = 3) -> list[float]:
     """The best time of each of ``runs`` (functions; a run returns its own time, or None to be
     timed here), run in turns: a shared machine's slow spells then fall on all of them alike,
     which keeps the ratios between them honest."""
     best = [float("inf")] * len(runs)
     for _ in range(rounds):
+        probe()
         for i, run in enumerate(runs):
             start = time.perf_counter()
             took = run()
@@ -276,7 +289,10 @@ def main() -> None:
     items = [reader.validate(r) for r in raw]
     signals = [i.signal_values() for i in items]
     fig: dict[str, float | None] = {}
-    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+
+    def log(text: str) -> None:
+        probe()
+        print(text, file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -357,6 +373,10 @@ def report(fig: dict, args) -> None:
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+    slow, fast, middle = max(PROBES), min(PROBES), statistics.median(PROBES)
+    # even idle, this machine's single-core speed swings by 1.5 to 1.8 times within seconds
+    print(f"  machine speed: a fixed single-core loop took {fast * 1000:.0f} to {slow * 1000:.0f} ms over the run, "
+          f"median {middle * 1000:.0f} ({len(PROBES)} probes)")
     print("targets:")
     results = []
     for name, value, target, kind in targets:
@@ -372,7 +392,10 @@ def report(fig: dict, args) -> None:
     out = {"date": str(date.today()), "cores": os.cpu_count(), "python": platform.python_version(),
            "processes_from": "this interpreter" if args.here else "the README's install (a venv with pip install .)",
            "sizes": {"items": args.items, "audit": args.audit, "stream": args.stream},
-           "figures": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in fig.items()}, "targets": results}
+           "figures": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in fig.items()},
+           "probe_ms": {"fastest": round(fast * 1000, 1), "median": round(middle * 1000, 1),
+                        "slowest": round(slow * 1000, 1), "count": len(PROBES)},
+           "targets": results}
     Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
     print(f"figures written to {args.json}")
 
