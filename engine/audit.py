@@ -246,7 +246,6 @@ def _recorded_fired(e: Entry) -> list[str]:
 
 def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str, jobs: int) -> AuditReport:
     checker = EntryChecker(ledger, current, engine, since)
-    stored = checker.stored
     # The per-entry work is done a range of entries at a time, here or in the workers; what
     # comes back is small (a large ledger's recorded JSON is most of it, and stays behind).
     ranges = _ranges(ledger)
@@ -280,7 +279,7 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
 
     # 1. integrity: the chain links and every entry's content against its hash
     breaks += unstored
-    for h in stored:
+    for h in ledger.rulebook_hashes():  # in the order they were stored (a set's order varies by process)
         try:
             actual = ledger.stored_rulebook_hash(h)
         except InputError as err:

@@ -457,6 +457,25 @@ def test_the_chain_checked_a_range_at_a_time_finds_what_the_whole_chain_check_fi
         assert report.integrity.head == list(ledger.entries())[-1].entry_hash
 
 
+def test_the_audit_lists_changed_rulebooks_in_the_order_they_were_stored_whatever_the_process(tmp_path):
+    db = tmp_path / "busy.db"
+    _busy_ledger(db, tmp_path).close()  # two rulebooks, stored a month apart
+    _tamper(db, "UPDATE rulebooks SET content = replace(content, '\"max\":1,', '\"max\":5,')")
+    conn = sqlite3.connect(db)
+    stored = [h for (h,) in conn.execute("SELECT hash FROM rulebooks ORDER BY stored_at, hash")]
+    conn.close()
+    outputs = set()
+    for seed in range(4):  # each process orders a set of strings its own way
+        result = subprocess.run([sys.executable, "-c", "from launchtier.cli.main import main; main()", "audit",
+                                 "--db", str(db), "--format", "json"], capture_output=True, text=True,
+                                env={**os.environ, "PYTHONHASHSEED": str(seed)})
+        assert result.returncode == 1, result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+    breaks = json.loads(outputs.pop())["integrity"]["breaks"]
+    assert [b["problem"][16:35] for b in breaks if b["seq"] == 0] == [h[:19] for h in stored]
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_an_entry_that_no_longer_reads_as_text_is_named_not_a_traceback(runner, roadmap, jobs):
     runner("record", roadmap, "--by", "Priya")
