@@ -8,10 +8,10 @@ import jiter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .classify import Classifier
-from .decision import Decision, construct
+from .decision import Decision
 from .errors import InputError, Problem
 from .items import ItemBase, ItemReader
-from .ledger import (COLUMNS, GENESIS, Entry, Ledger, OverrideRecord, add_override, chain_problem, entry_hash,
+from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, add_override, chain_problem, entry_hash,
                      latest_of)
 from .memory import gc_paused
 from .rulebook import Rulebook
@@ -130,7 +130,7 @@ class RangeCheck(NamedTuple):
     replayed: int  # decisions replayed under their own rulebook
     mismatches: list[Mismatch]
     decisions: list[tuple]  # a DecisionCheck per decision whose rulebook is stored, as a plain tuple
-    overrides: list[tuple]  # the entry, as plain values (ledger.COLUMNS), of each such override
+    overrides: list[Entry]  # each such override entry (its recorded JSON left out)
 
 
 class EntryChecker:
@@ -165,18 +165,19 @@ class EntryChecker:
             if e.rulebook_hash not in self.stored:
                 unstored.append((e.seq, e.item_key, e.rulebook_hash))
             elif e.kind == "override":
-                row["item_json"] = row["decision_json"] = ""
-                overrides.append(tuple(row[c] for c in COLUMNS))
+                overrides.append(e.model_copy(update={"item_json": "", "decision_json": ""}))
             elif e.kind == "decision":
-                check, mismatch = self.check_decision(e)
+                replay = self.since is None or e.recorded_at >= self.since
+                check, mismatch = self.check_decision(e, replay)
                 decisions.append(check)
                 if mismatch is not None:
                     mismatches.append(mismatch)
-                replayed += self.since is None or e.recorded_at >= self.since
+                replayed += replay
         return RangeCheck(count, first, prev, breaks, unstored, replayed, mismatches, decisions, overrides)
 
-    def check_decision(self, e: Entry) -> tuple[tuple, Mismatch | None]:
-        """The decision's DecisionCheck (as a tuple) and how its replay differs, if it does."""
+    def check_decision(self, e: Entry, replay: bool) -> tuple[tuple, Mismatch | None]:
+        """The decision's DecisionCheck (as a tuple) and, with ``replay``, how its replay under
+        its own rulebook differs, if it does."""
         unreadable = None  # why the recorded item cannot be read at all
         try:
             raw = jiter.from_json(e.item_json.encode())
@@ -184,7 +185,7 @@ class EntryChecker:
             raw, unreadable = None, InputError([Problem(f"the recorded item is not JSON: {err}", file=f"ledger entry {e.seq}")])
         title = raw.get("title") if isinstance(raw, dict) and isinstance(raw.get("title"), str) else e.item_key
         mismatch, item = None, None
-        if self.since is None or e.recorded_at >= self.since:
+        if replay:
             try:
                 classifier, reader = self.tools(self.ledger.rulebook(e.rulebook_hash))
                 if unreadable:
@@ -273,8 +274,7 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         replayed += r.replayed
         mismatches += r.mismatches
         decisions += map(DecisionCheck._make, r.decisions)
-        for row in r.overrides:
-            e = construct(Entry, dict(zip(COLUMNS, row)))  # validated when read
+        for e in r.overrides:
             add_override(overrides, e, ledger.rulebook(e.rulebook_hash))
 
     # 1. integrity: the chain links and every entry's content against its hash

@@ -118,7 +118,7 @@ class DecisionRecord(_Data):
     note: str | None
     rulebook: dict[str, str]
     overrides: list[OverrideRecord] = Field(default_factory=list)
-    decision: Decision | None = Field(default=None, description="the full decision, as recorded")
+    decision: Decision
 
 
 class Entry(_Data):
