@@ -35,8 +35,8 @@ ENGINES = ("durable", "reference")
 CACHE_LIMIT = 100_000  # entries per memo; the spaces are small, this only bounds pathological rulebooks
 
 
-def _remember(cache: dict, key: Any, value: Any, limit: int = CACHE_LIMIT) -> None:
-    if len(cache) >= limit:
+def _remember(cache: dict, key: Any, value: Any) -> None:
+    if len(cache) >= CACHE_LIMIT:
         cache.clear()
     cache[key] = value
 
@@ -70,10 +70,6 @@ def _keyer(rulebook: Rulebook, conditions: list[cond.Condition], exact: Iterable
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _string = json.encoder.encode_basestring  # what _encode does with a str, without its checks
-
-
-def _json(value: Any) -> str:
-    return _encode(value)
 
 
 def independent_groups(rulebook: Rulebook) -> list[list[int]]:
@@ -145,12 +141,11 @@ class Classifier:
         self._totals = [(name, list(w.items())) for name, w in rulebook.totals.items()]
         self._rule_scores = [list(r.score.items()) for r in rulebook.rules]
         self._fired_models = [FiredRule(rule=r.id, because=r.because, score=dict(r.score)) for r in rulebook.rules]
-        self._artifacts = [
-            (a, ArtifactRef(id=a.id, name=a.name, owner=a.owner, category=a.category, effort=a.effort))
+        # (reading a pydantic private attribute is slow: the conditions are looked up once)
+        self._artifact_checks = [
+            (set(a.tiers), a.condition, ArtifactRef(id=a.id, name=a.name, owner=a.owner, category=a.category, effort=a.effort))
             for a in rulebook.artifacts
         ]
-        # (reading a pydantic private attribute is slow: the conditions are looked up once)
-        self._artifact_checks = [(set(a.tiers), a.condition, ref) for a, ref in self._artifacts]
         # The tier and its explanation depend only on the scores and the few signals that tier
         # conditions read; the artifacts only on the tier and what their conditions read. Both
         # spaces are small, so they are computed once per distinct key and shared (decisions are
@@ -358,23 +353,6 @@ class Classifier:
                             reason=reason)
         return self._decision(decision.item, decision.title, fired, decision.scores, {**signals, **decision.scores},
                               self.rulebook.tier_index[tier_id], note)
-
-    def to_json(self, decision: Decision) -> str:
-        """The decision as ``decision.model_dump_json()`` gives it, several times faster: the parts
-        shared between decisions (fired rules, explanations, artifact lists) are encoded once."""
-        if decision.capacity is not None or decision.rulebook is not self._ref:
-            return decision.model_dump_json()
-        frag = self._fragment
-        return "".join((
-            '{"item":', _json(decision.item), ',"title":', _json(decision.title),
-            ',"tier":', _json(decision.tier), ',"label":', _json(decision.label), ',"kind":', _json(decision.kind),
-            ',"scores":', _json(decision.scores),
-            ',"fired":[', ",".join(frag(f) for f in decision.fired), "]",
-            ',"tier_reason":', frag(decision.tier_reason),
-            ',"higher_tiers":[', ",".join(frag(h) for h in decision.higher_tiers), "]",
-            ',"artifacts":[', ",".join(frag(a) for a in decision.artifacts), "]",
-            ',"rulebook":', frag(decision.rulebook), "}",
-        ))
 
     def _fragment(self, model: Any) -> str:
         known = self._fragments.get(id(model))
