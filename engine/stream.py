@@ -12,7 +12,7 @@ import hashlib
 import os
 from array import array
 from dataclasses import replace
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, Iterable, Iterator
 
 from .errors import ItemError, Problem
@@ -110,27 +110,36 @@ def _checked(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]])
 
 def check(reader: ItemReader, path: str) -> int:
     """Validate every line of a JSON Lines file; raise one ItemError with every problem. Returns the count."""
+    return _tally(reader, path, _found(reader, path, _lines(path)))
+
+
+def _found(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]]) -> Iterator[list[Problem] | int]:
+    """What the first pass keeps of each line: its problems, or the hash of its item's key."""
+    for found in _validated(reader, path, numbered):
+        yield found if isinstance(found, list) else _key_hash(found.key)
+
+
+def _tally(reader: ItemReader, path: str, found: Iterable[list[Problem] | int]) -> int:
+    """The first pass's verdict on a file from what it kept of each line, in order (one
+    process's or the workers'): the count of items, or one ItemError with every problem."""
     problems: list[Problem] = []
     extra = 0
     hashes = array("q")
-    count = 0
-    for found in _validated(reader, path, _lines(path)):
-        if isinstance(found, list):
-            if len(problems) < MAX_PROBLEMS:
-                problems.extend(found)
-            else:
-                extra += len(found)
-            continue
-        hashes.append(_key_hash(found.key))
-        count += 1
+    for f in found:
+        if not isinstance(f, list):
+            hashes.append(f)
+        elif len(problems) < MAX_PROBLEMS:
+            problems.extend(f)
+        else:
+            extra += len(f)
     problems += _duplicates(reader, path, hashes)
-    if count == 0 and not problems:
+    if not hashes and not problems:
         problems.append(Problem("holds no items", file=path))
     if extra:
         problems.append(Problem(f"and {extra} more problems", file=path))
     if problems:
         raise ItemError(problems)
-    return count
+    return len(hashes)
 
 
 def _duplicates(reader: ItemReader, path: str, hashes: array) -> list[Problem]:
@@ -207,13 +216,7 @@ def _results(kind: str, path: str | None, payload: Any) -> Any:
     if isinstance(payload, tuple):  # a byte range of a JSON Lines file
         payload = _lines(path, *payload)
     if kind == "check":
-        problems, hashes = [], []
-        for found in _validated(reader, path, payload):
-            if isinstance(found, list):
-                problems.extend(found)
-            else:
-                hashes.append(_key_hash(found.key))
-        return problems, hashes
+        return list(_found(reader, path, payload))
     if path is not None:  # lines of a file, else triples of items already read
         payload = [(i.key, i.title, i.signal_values()) for i in _checked(reader, path, payload)]
     decide = classifier.decide_json if _worker["json"] else classifier.decide_signals
@@ -272,18 +275,8 @@ class Pool:
 
     def check(self, path: str) -> int:
         """:func:`check`, spread over the workers."""
-        problems: list[Problem] = []
-        hashes = array("q")
         tasks = (("check", path, block) for block in _ranges(path))
-        for found, keys in self._pool.imap(_work, tasks):
-            problems.extend(found[: max(0, MAX_PROBLEMS - len(problems))])
-            hashes.extend(keys)
-        problems += _duplicates(self.reader, path, hashes)
-        if not hashes and not problems:
-            problems.append(Problem("holds no items", file=path))
-        if problems:
-            raise ItemError(problems)
-        return len(hashes)
+        return _tally(self.reader, path, chain.from_iterable(self._pool.imap(_work, tasks)))
 
     def classify(self, sources: Iterable[tuple[str, Any]]) -> Iterator[Any]:
         """Decisions (or their JSON) for ``("lines", path)`` and ``("items", [ItemBase, ...])``

@@ -69,6 +69,20 @@ def test_every_problem_of_a_jsonl_file_with_its_line(runner, roadmap, tmp_path, 
     assert "3 problems; nothing was done." in err
 
 
+def test_a_jsonl_file_with_more_problems_than_are_listed_counts_the_rest_with_jobs_too(runner, tmp_path):
+    items = make_items(3000, prefix="K")  # over 512 KB: several byte ranges for the workers
+    for i in items:
+        i["signals"]["customer_reach"] = 500
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join(json.dumps(i) + "\n" for i in items))
+    one = runner("classify", path, "--format", "jsonl")
+    two = runner("classify", path, "--format", "jsonl", "--jobs", "2")
+    assert one.exit_code == two.exit_code == 2
+    assert two.stderr == one.stderr
+    assert f"error: {path}: and {3000 - stream.MAX_PROBLEMS} more problems" in two.stderr
+    assert f"{stream.MAX_PROBLEMS + 1} problems; nothing was done." in two.stderr
+
+
 # ---- --jobs with a real standard output: the workers write it themselves, in turn -------------
 CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
 
