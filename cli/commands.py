@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from types import SimpleNamespace
 
 import click
@@ -111,25 +111,13 @@ def _read(book, files: tuple[str, ...]):
     return ItemReader(book).read_many(files)
 
 
-@contextmanager
-def _progress_counts(length: int, label: str):
-    """A progress bar on standard error, advanced by counts (``bar.update(n)``), when it is a
-    terminal and the run is long; otherwise a bar that shows nothing."""
-    if length >= PROGRESS_THRESHOLD and sys.stderr.isatty():
-        with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-            yield bar
-    else:
-        yield SimpleNamespace(update=lambda n: None)
-
-
 def _progress(items, label: str, length: int | None = None):
-    """A progress bar on standard error for long runs, when it is a terminal."""
+    """A progress bar on standard error for long runs, when it is a terminal. ``items`` None:
+    a bar advanced by counts (``bar.update(n)``), which shows nothing when hidden."""
     length = len(items) if length is None else length
     if length >= PROGRESS_THRESHOLD and sys.stderr.isatty():
         return click.progressbar(items, length=length, label=label, file=sys.stderr)
-    from contextlib import nullcontext
-
-    return nullcontext(items)
+    return nullcontext(SimpleNamespace(update=lambda n: None) if items is None else items)
 
 
 @cli.command()
@@ -178,7 +166,7 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
         sources = [("items", loaded[f]) if f in loaded else ("lines", f) for f in files]
         out = _output_fd() if pool and fmt == "jsonl" else None
         if out is not None:  # the workers write, in turn (stream.Pool.write_lines)
-            with _progress_counts(count, "classifying") as bar:
+            with _progress(None, "classifying", count) as bar:
                 for done in pool.write_lines(sources, out):
                     bar.update(done)
             return
