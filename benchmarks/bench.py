@@ -75,12 +75,7 @@ def generate(n: int, seed: int = 2026, first: int = 0) -> list[dict]:
 
 
 def best_rate(n: int, fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return n / best
+    return n / alternating(fn, rounds=repeats)[0]
 
 
 # ---- the engine paths ------------------------------------------------------------------------
@@ -106,7 +101,7 @@ def host_api_loop(book, signals: list[dict]):
     host.register_rulesets({ruleset: definition})
 
     def run():
-        for i, s in enumerate(signals):
+        for s in signals:
             fact = dict(s, _item=1, id="item", sid="1")
             host.assert_fact(ruleset, fact)
             host.delete_state(ruleset, "1")
