@@ -144,8 +144,8 @@ def _check_depth(text: str) -> None:
     thousands of ``[`` overflow the C stack (a segmentation fault, not an exception). Its event
     parser keeps its stack on the heap, so reading the events first is safe, and cheap."""
     parser = _Base(text)
+    depth, seen = 0, 0
     try:
-        depth = 0
         while True:
             event = parser.get_event()
             if event is None:
@@ -153,11 +153,43 @@ def _check_depth(text: str) -> None:
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise yaml.MarkedYAMLError(problem=f"nested deeper than {MAX_DEPTH} levels", problem_mark=event.start_mark)
+                    raise _too_deep(event.start_mark)
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
+            seen = event.end_mark.index
+    except yaml.MarkedYAMLError as e:
+        deep = _deep_ahead(text, seen, e.problem_mark, depth)
+        if deep is not None:
+            raise _too_deep(deep) from None
+        raise
     finally:
         parser.dispose()
+
+
+def _too_deep(mark: yaml.Mark) -> yaml.MarkedYAMLError:
+    return yaml.MarkedYAMLError(problem=f"nested deeper than {MAX_DEPTH} levels", problem_mark=mark)
+
+
+def _deep_ahead(text: str, start: int, stop: yaml.Mark | None, depth: int) -> yaml.Mark | None:
+    """Where nesting passes MAX_DEPTH between the last event read (at ``start``, ``depth``
+    deep) and the place where the parser stopped, or None.
+
+    libyaml reads ahead of the events it hands out (a run of flow brackets, to tell a key from
+    a value), and its releases since 0.2.6 refuse nesting past a limit of their own while they
+    do, in their own words. The brackets it had read are counted here, so such a file is
+    refused in launchtier's words, whatever that limit is as long as it is above MAX_DEPTH.
+    """
+    if stop is None or stop.index < start:
+        return None
+    for bracket in _BRACKET.finditer(text, start, stop.index + 1):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            at = bracket.start()
+            return yaml.Mark(stop.name, at, text.count("\n", 0, at), at - text.rfind("\n", 0, at) - 1, None, None)
+    return None
+
+
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 def _check_size(node: yaml.Node) -> None:

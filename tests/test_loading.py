@@ -209,6 +209,26 @@ def test_yaml_syntax_error_has_a_line_number(one):
     assert str(p).startswith("roadmap.yaml:3: invalid YAML")
 
 
+@pytest.mark.parametrize(
+    "nesting",
+    [
+        "[" * 250 + "]" * 250,  # read event by event: launchtier's check
+        "{a: " * 250 + "1" + "}" * 250,
+        "[" * 3000,  # past libyaml's own limit (PyYAML 6.0.4 and newer): mapped to the same words
+        "{a: " * 3000,
+    ],
+)
+def test_deep_nesting_is_refused_in_launchtiers_words_whatever_libyaml_says(one, nesting):
+    p = one("roadmap.yaml", GOOD.replace("title: Audit log", f"title: {nesting}"))
+    assert str(p) == "roadmap.yaml:2: invalid YAML: nested deeper than 200 levels"
+
+
+def test_a_syntax_error_after_a_few_brackets_is_not_called_deep_nesting(one):
+    p = one("roadmap.yaml", GOOD.replace("title: Audit log", "title: [[[[ x }"))
+    assert (p.file, p.line) == ("roadmap.yaml", 2)
+    assert p.message.startswith("invalid YAML: ") and "nested" not in p.message  # the parser's own words
+
+
 @pytest.mark.parametrize("text", ["", "   \n\n", "# only a comment\n", "---\n"])
 def test_empty_file(one, text):
     p = one("roadmap.yaml", text)
