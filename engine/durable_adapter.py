@@ -23,6 +23,8 @@ how each is made unreachable here:
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 from typing import Any, Mapping
 
@@ -43,14 +45,43 @@ _rulesets: dict[str, int] = {}
 
 
 def _engine():
+    """durable-rules' C module, loaded with lazy symbol binding.
+
+    Its build on Python 3.13 refers to ``PyEval_CallObject``, which 3.13 removed from the C API,
+    so loading it with the interpreter's default of binding every symbol at once fails
+    ("undefined symbol"). The five functions this adapter calls (``create_ruleset``,
+    ``assert_fact``, ``start_action_for_state``, ``complete_and_start_action``,
+    ``delete_state``) never reach that symbol: only the callbacks of an external message store
+    do (``set_store_message_callback`` and its kin), which nothing here registers. With lazy
+    binding the symbol is looked up only if it is ever called. On 3.11 and 3.12 it changes
+    nothing. The landmine and property tests run on every supported Python to keep this true.
+    """
+    module = sys.modules.get("durable_rules_engine")
+    if module is not None:
+        return module
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags((flags & ~os.RTLD_NOW) | os.RTLD_LAZY)
     try:
         import durable_rules_engine
-    except ImportError as e:  # pragma: no cover - depends on the machine
-        raise EngineUnavailable(
-            f"durable-rules cannot be loaded ({e}); install it (pip install durable-rules==2.0.28) "
-            "or use --engine reference"
-        ) from None
+    except ImportError as e:
+        raise EngineUnavailable(_unavailable(e)) from None
+    finally:
+        sys.setdlopenflags(flags)
     return durable_rules_engine
+
+
+def _unavailable(error: ImportError) -> str:
+    """One line: why durable-rules cannot be used here, and what to do instead."""
+    if isinstance(error, ModuleNotFoundError) and error.name == "durable_rules_engine":
+        return (
+            "durable-rules is not installed; install it (pip install durable-rules==2.0.28, which "
+            "builds from source with a C compiler) or use --engine reference"
+        )
+    detail = " ".join(str(error).split())
+    if error.path and detail.startswith(f"{error.path}: "):
+        detail = detail[len(error.path) + 2 :]  # the file is durable-rules' own, the symbol tells
+    python = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+    return f"durable-rules cannot be loaded on {python} ({detail}); use --engine reference (the same decisions, in pure Python)"
 
 
 def expression(c: cond.Condition) -> dict:

@@ -325,8 +325,8 @@ def test_one_ruleset_per_rulebook_content_with_distinct_names():
     result = run_isolated(
         """
         import json, sys, threading
-        import durable_rules_engine
         from launchtier.engine import Classifier, ItemReader, durable_adapter, load_rulebook, rulebook_from_data
+        durable_rules_engine = durable_adapter._engine()  # loaded as the adapter loads it (lazy binding)
 
         created = []
         real = durable_rules_engine.create_ruleset
@@ -421,3 +421,61 @@ def test_a_rulebook_with_more_signals_than_a_durable_fact_holds_is_a_clear_error
     with pytest.raises(EngineUnavailable, match=f"at most {limit} signals"):
         Classifier(too_wide, "durable")
     assert Classifier(too_wide, "reference").matcher.fired({f"s{i}": 1 for i in range(limit + 1)}) == [0]
+
+
+# ---- loading the C module on every supported Python --------------------------------------------
+
+
+def test_the_c_module_loads_and_matches_on_this_python():
+    """Python 3.13 removed PyEval_CallObject, which the module's message-store callbacks name:
+    loaded with lazy binding, the functions the adapter calls work (run in a fresh interpreter,
+    so that the module is loaded here and now, not found already imported)."""
+    result = run_isolated(
+        f"""
+        import json
+        from launchtier.engine import Classifier, ItemReader, rulebook_from_data
+        book = rulebook_from_data({SMALL!r}, "landmine.yaml")
+        item = ItemReader(book).validate({{"key": "A", "title": "A", "signals": {{"e": "a", "f": True, "n": 5}}}})
+        decision = Classifier(book, "durable", match_cache=False).decide(item)
+        print(json.dumps([decision.tier, [f.rule for f in decision.fired]]))
+        """
+    )
+    assert result == ["up", ["n-high"]]
+
+
+def test_a_module_that_cannot_be_loaded_is_one_line_naming_the_reference_engine():
+    missing = ImportError(
+        "/venv/site-packages/durable_rules_engine.so: undefined symbol: PyEval_CallObject",
+        name="durable_rules_engine",
+        path="/venv/site-packages/durable_rules_engine.so",
+    )
+    python = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+    assert durable_adapter._unavailable(missing) == (
+        f"durable-rules cannot be loaded on {python} (undefined symbol: PyEval_CallObject); "
+        "use --engine reference (the same decisions, in pure Python)"
+    )
+    absent = ModuleNotFoundError("No module named 'durable_rules_engine'", name="durable_rules_engine")
+    assert durable_adapter._unavailable(absent) == (
+        "durable-rules is not installed; install it (pip install durable-rules==2.0.28, which "
+        "builds from source with a C compiler) or use --engine reference"
+    )
+
+
+def test_the_cli_says_so_and_exits_2_when_durable_rules_cannot_be_loaded(roadmap):
+    """A fresh interpreter in which the module cannot be imported: one line, exit 2, no traceback."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["durable_rules_engine"] = None  # its import now fails, as where it is not installed
+        from launchtier.cli.main import main
+        sys.argv = ["launchtier", "classify", {str(roadmap)!r}]
+        main()
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (
+        2,
+        "",
+        "error: durable-rules is not installed; install it (pip install durable-rules==2.0.28, which "
+        "builds from source with a C compiler) or use --engine reference\n",
+    )
