@@ -20,6 +20,8 @@ import pytest
 from launchtier.engine import ItemReader, load_rulebook
 from launchtier.engine.yamlio import MAX_BYTES, MAX_YAML_BYTES
 
+pytestmark = pytest.mark.slow  # every test here runs child processes or writes large files
+
 CORPUS = Path(__file__).resolve().parent / "corpus"
 TIMEOUT = 20  # seconds per file; a good run takes well under one
 CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]

@@ -28,6 +28,8 @@ from launchtier.engine import ledger as ledger_module
 from launchtier.engine.errors import LedgerError
 from launchtier.engine.ledger import SCHEMA_VERSION, Ledger, verify_chain
 
+pytestmark = pytest.mark.slow  # every test here runs child processes or writes large files
+
 CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
 
 
