@@ -64,3 +64,20 @@ def make_items(n: int, seed: int = 7, prefix: str = "GEN") -> list[dict]:
 def write_items(path: Path, items: list[dict]) -> Path:
     path.write_text(json.dumps({"items": items}), encoding="utf-8")
     return path
+
+
+def pyyaml_words(text: str) -> str:
+    """What PyYAML itself says of a YAML syntax error in ``text`` (launchtier passes it on after
+    "invalid YAML: "): expectations built from it hold whatever a PyYAML release's wording."""
+    import yaml
+
+    from launchtier.engine import yamlio
+
+    loader = yamlio._Base(text)
+    try:
+        loader.get_single_node()
+    except yaml.MarkedYAMLError as e:
+        return e.problem
+    finally:
+        loader.dispose()
+    raise AssertionError(f"PyYAML reads {text!r} without an error")

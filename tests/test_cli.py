@@ -164,8 +164,10 @@ def test_template_csv_header_has_every_signal(runner):
 
 def test_template_rejects_an_unknown_format(runner):
     result = runner("template", "--format", "xml")
-    assert result.exit_code == 2
-    assert "Invalid value for '--format'" in result.stderr
+    assert (result.exit_code, result.stdout) == (2, "")
+    # click's usage error (its words are click's): it names the option, the value and the choices
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith("Error: ") and all(part in error for part in ("'--format'", "'xml'", "'yaml'", "'csv'")), error
 
 
 # ---- classify ------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def test_override_needs_a_recorded_decision_and_a_reason(runner, roadmap):
     blank = runner("override", "PAY-63", "--tier", "tier-3", "--reason", "  ", "--by", "Tom")
     assert blank.exit_code == 2 and "an override needs a reason" in blank.stderr
     no_reason = runner("override", "PAY-63", "--tier", "tier-3", "--by", "Tom")
-    assert no_reason.exit_code == 2 and "Missing option '--reason'" in no_reason.stderr
+    assert no_reason.exit_code == 2 and "'--reason'" in no_reason.stderr.splitlines()[-1]  # click's words around it
     bad_tier = runner("override", "PAY-63", "--tier", "tier-9", "--reason", "x", "--by", "Tom")
     assert bad_tier.exit_code == 2 and "unknown tier 'tier-9'" in bad_tier.stderr
     # a demotion between tiers without a policy needs no approval

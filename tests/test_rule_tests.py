@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import pyyaml_words
 from launchtier.engine import ItemError, default_rulebook_path, load_rulebook
 from launchtier.engine.ruletests import TestReport, default_case_files, run_tests
 
@@ -234,6 +235,9 @@ def test_json_report_of_a_failing_run_still_parses(runner, tmp_path):
 KNOWN_RULES = ", ".join(sorted(RULES))
 
 
+BROKEN = "cases:\n  - name: Broken\n    item: {signals: [\n"
+
+
 def bad_cases(tmp_path: Path) -> list[tuple[str, str, list[str]]]:
     """(file name, content, the messages after 'error: <path>')."""
     return [
@@ -269,8 +273,8 @@ def bad_cases(tmp_path: Path) -> list[tuple[str, str, list[str]]]:
          "- name: No signals\n  item: {title: Dark mode}\n",
          [":2: item No signals: item.signals: missing; this field is required"]),
         ("broken.yaml",
-         "cases:\n  - name: Broken\n    item: {signals: [\n",
-         [":4: invalid YAML: did not find expected node content"]),
+         BROKEN,
+         [":4: invalid YAML: " + pyyaml_words(BROKEN)]),
     ]
 
 
