@@ -71,11 +71,19 @@ class CapacityNote(_Data):
     reason: str
 
 
+# construct() fills in an instance's state itself: sound while pydantic keeps a model's state in
+# exactly these slots (checked once, here); otherwise it leaves the work to model_construct.
+_SLOTS = {"__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"}
+FILLS_SLOTS = set(getattr(BaseModel, "__slots__", ())) == _SLOTS
+
+
 def construct(cls: type[BaseModel], fields: dict[str, Any]) -> Any:
-    """An instance of ``cls`` from fields that are already valid (every field given), without
-    validating them again: what ``model_construct`` does, without its per-field default handling,
-    which is most of the cost of a decision on the hot path. A test checks the result against
-    the validated model."""
+    """An instance of ``cls`` (a model without private attributes or extra fields) from fields
+    that are already valid (every field given), without validating them again: what
+    ``model_construct`` does, without its per-field default handling, which is most of the cost
+    of a decision on the hot path. A test checks the result against the validated model."""
+    if not FILLS_SLOTS:
+        return cls.model_construct(**fields)
     model = object.__new__(cls)
     object.__setattr__(model, "__dict__", fields)
     object.__setattr__(model, "__pydantic_fields_set__", set(fields))

@@ -13,10 +13,10 @@ from .conditions import suggest
 from .errors import ItemError, Problem
 from .memory import gc_paused
 from .rulebook import MAX_INT, EnumSignal, IntSignal, Rulebook
-from .validation import problems_from
+from .validation import pattern, problems_from
 from .yamlio import MAX_BYTES, MAX_YAML_BYTES, FileProblem, line_of, parse_json, parse_yaml, read_text
 
-QUARTER = r"^\d{4}-Q[1-4]$"
+QUARTER = pattern(r"^\d{4}-Q[1-4]$", "a quarter like 2027-Q1")
 ITEM_FIELDS = ("key", "title", "description", "pm", "pmm", "quarter", "links")
 CSV_FIELDS = ("key", "title", "description", "pm", "pmm", "quarter", "links")
 # what to do with an item file over the size limits of yamlio
@@ -254,10 +254,6 @@ class ItemReader:
                     value = raw.get("signals", {}).get(signal) if isinstance(raw.get("signals"), dict) else None
                     if isinstance(value, str):
                         message += suggest(value, book.signals[signal].values)
-            elif message.startswith("String should have at least 1 character"):
-                message = "is empty; it is required"
-            elif field == "quarter" and "pattern" in message:
-                message = f"{raw.get('quarter')!r} is not a quarter; write it like 2027-Q1"
             out.append(Problem(message, file=p.file, line=row_line or p.line, item=p.item, field=p.field))
         return out
 

@@ -26,6 +26,7 @@ from .decision import Decision, construct
 from .errors import LedgerError
 from .memory import gc_paused
 from .rulebook import Rulebook, rulebook_from_data
+from .validation import message_for
 
 SCHEMA_VERSION = 1
 GENESIS = "sha256:" + "0" * 64
@@ -409,9 +410,10 @@ class Ledger:
             try:
                 batch = _ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
             except ValidationError as err:
-                first = err.errors()[0]
-                index, field = first["loc"][0], ".".join(map(str, first["loc"][1:]))
-                raise LedgerError(f"{self.path}: entry #{rows[index][0]} cannot be read ({field}: {first['msg']}): "
+                first = err.errors(include_url=False)[0]
+                index, loc = first["loc"][0], first["loc"][1:]
+                message = message_for({**first, "loc": loc}, Entry)
+                raise LedgerError(f"{self.path}: entry #{rows[index][0]} cannot be read ({'.'.join(map(str, loc))}: {message}): "
                                   "the ledger file was changed outside launchtier") from None
             yield from batch
 

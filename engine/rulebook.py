@@ -14,12 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from . import conditions as cond
 from .conditions import NameInfo, suggest
 from .errors import Problem, RulebookError
-from .validation import problems_from
+from .validation import pattern, problems_from
 from .yamlio import MAX_YAML_BYTES, FileProblem, LineDict, line_of, parse_yaml, read_text
 
 NAME = r"^[a-z][a-z0-9_]*$"
-RULE_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-TIER_ID = r"^[a-z0-9]+([-_][a-z0-9]+)*$"
+RULE_ID = pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$", "an id of lower case letters and digits joined by single hyphens, like wide-reach")
+TIER_ID = pattern(r"^[a-z0-9]+([-_][a-z0-9]+)*$", "an id of lower case letters and digits joined by single - or _, like tier-1")
+LABEL = pattern(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", "letters, digits, _ . and -, starting with a letter or digit")
 RESERVED = {
     "id": "durable-rules hangs on any rule that reads a field named 'id'",
     "sid": "durable-rules uses 'sid' for its sessions and hangs on rules that read it",
@@ -66,7 +67,7 @@ class IntSignal(_Model):
 class EnumSignal(_Model):
     type: Literal["enum"]
     question: str = Field(min_length=1)
-    values: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]] = Field(min_length=1)
+    values: list[Annotated[str, Field(pattern=LABEL)]] = Field(min_length=1)
     default: str | None = None
 
     @model_validator(mode="after")
@@ -155,7 +156,7 @@ class OverridePolicy(_Model):
 class Rulebook(_Model):
     """A validated, linked rulebook. Build it with :func:`load_rulebook` or :func:`rulebook_from_data`."""
 
-    rulebook: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    rulebook: str = Field(min_length=1, pattern=LABEL)
     version: str = Field(min_length=1)
     description: str | None = None
     signals: dict[str, Signal] = Field(min_length=1)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from launchtier.engine import ItemReader, load_rulebook
+from launchtier.engine.validation import EXPECTED, OWN_WORDS
 from launchtier.engine.yamlio import MAX_BYTES, MAX_YAML_BYTES
 
 pytestmark = pytest.mark.slow  # every test here runs child processes or writes large files
@@ -76,7 +77,7 @@ ITEMS = {
     "no-key-column.csv": "missing column 'key'",
     "python-name-tag.yaml": "unsupported YAML tag 'tag:yaml.org,2002:python/name:builtins.exit'",
     "python-tag.yaml": "unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'",
-    "signals-not-a-mapping.yaml": "signals: Input should be a valid dictionary",
+    "signals-not-a-mapping.yaml": "signals: a list is not allowed; expected a mapping",
     "tab-indent.yaml": "found a tab character that violates indentation",
     "top-level-scalar.yaml": "an item file is one item (a mapping with key, title and signals)",
     "truncated-utf8.yaml": "ends in the middle of a UTF-8 character: was the file cut off?",
@@ -91,8 +92,8 @@ ITEMS = {
     "utf16le-no-bom.csv": "is UTF-16 text, expected UTF-8",
     "utf32.json": "is UTF-32 text, expected UTF-8",
     "windows-1252.csv": "is not UTF-8 text (byte 0x93",
-    "wrong-types.json": "key: Input should be a valid string (got nothing)",
-    "wrong-types.yaml": "key: Input should be a valid string (got a mapping)",
+    "wrong-types.json": "key: nothing is not allowed; expected text",
+    "wrong-types.yaml": "key: a mapping is not allowed; expected text",
 }
 RULEBOOKS = {
     "alias-bomb.yaml": "expands to more than 2,000,000 values (an alias bomb?)",
@@ -108,7 +109,7 @@ RULEBOOKS = {
     "duplicate-ids.yaml": "duplicate rule id 'wide-reach' (also rules[0])",
     "duplicate-keys.yaml": "duplicate key 'rules' (first on line 9)",
     "empty.yaml": "is empty",
-    "huge-bound.yaml": "signals.reach.max: Input should be less than or equal to 9007199254740992",
+    "huge-bound.yaml": "signals.reach.max: 100000000000000000000000 is not allowed; expected at most 9007199254740992",
     "huge-hex-number.yaml": "a number with more than 4,300 digits is too large",
     "huge-number.yaml": "a number with more than 4,300 digits is too large",
     "latin1.yaml": "is not UTF-8 text (byte 0xe9",
@@ -127,7 +128,7 @@ RULEBOOKS = {
     "unknown-tag.yaml": "unsupported YAML tag '!points'",
     "utf16-bom.yaml": "is UTF-16 text, expected UTF-8",
     "wrong-section-types.yaml": "signals: 'signals' is a mapping",
-    "wrong-types.yaml": "signals.reach.min: Input should be a valid integer (got 'zero')",
+    "wrong-types.yaml": "signals.reach.min: 'zero' is not allowed; expected a whole number",
 }
 
 
@@ -144,11 +145,12 @@ def env_for(tmp: Path) -> dict[str, str]:
 
 
 class Run:
-    """One command in its own process: exit code (None if it hung), output, duration."""
+    """One command in its own process: exit code (None if it hung), output, duration, and the
+    pydantic error types launchtier worded (forked runs only)."""
 
-    def __init__(self, code: int | None, stdout: str, stderr: str, seconds: float):
+    def __init__(self, code: int | None, stdout: str, stderr: str, seconds: float, types: frozenset[str] = frozenset()):
         self.hung = code is None
-        self.code, self.stdout, self.stderr, self.seconds = code, stdout, stderr, seconds
+        self.code, self.stdout, self.stderr, self.seconds, self.types = code, stdout, stderr, seconds, types
 
     @classmethod
     def process(cls, args: list[str], cwd: Path, input: bytes | None = None) -> "Run":
@@ -169,8 +171,16 @@ import json, os, signal, sys, time, traceback
 from launchtier.cli.main import main
 from launchtier.engine import ItemReader, load_rulebook
 from launchtier.engine import classify  # noqa: F401 - what the commands import lazily, imported once
+from launchtier.engine import validation
 
 ItemReader(load_rulebook())  # the default rulebook's item model, built once
+
+met = []  # the pydantic error types launchtier words in this process
+wording = validation.message_for
+def message_for(error, *args, **kwargs):
+    met.append(error["type"])
+    return wording(error, *args, **kwargs)
+validation.message_for = message_for
 
 jobs = json.load(open(sys.argv[1]))
 results = []
@@ -196,6 +206,8 @@ for job in jobs:
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
+            with open(job["types"], "w") as f:
+                f.write("\n".join(met))
             os._exit(code)
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -215,7 +227,8 @@ print(json.dumps(results))
 
 def run_forked(jobs: list[list[str]], cwd: Path) -> list[Run]:
     specs = [
-        {"args": args, "stdout": str(cwd / f"{i}.out"), "stderr": str(cwd / f"{i}.err"), "timeout": TIMEOUT}
+        {"args": args, "stdout": str(cwd / f"{i}.out"), "stderr": str(cwd / f"{i}.err"), "types": str(cwd / f"{i}.types"),
+         "timeout": TIMEOUT}
         for i, args in enumerate(jobs)
     ]
     (cwd / "jobs.json").write_text(json.dumps(specs), encoding="utf-8")
@@ -224,9 +237,14 @@ def run_forked(jobs: list[list[str]], cwd: Path) -> list[Run]:
     assert proc.returncode == 0, proc.stderr[-3000:]
     outcome = json.loads(proc.stdout.splitlines()[-1])
     return [
-        Run(r["code"], Path(spec["stdout"]).read_text("utf-8", "replace"), Path(spec["stderr"]).read_text("utf-8", "replace"), r["seconds"])
+        Run(r["code"], Path(spec["stdout"]).read_text("utf-8", "replace"), Path(spec["stderr"]).read_text("utf-8", "replace"), r["seconds"],
+            frozenset(_lines(Path(spec["types"]))))
         for r, spec in zip(outcome, specs)
     ]
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text("utf-8").split() if path.exists() else []  # none if the process was killed
 
 
 @pytest.fixture(scope="module")
@@ -263,6 +281,14 @@ def test_a_broken_item_file_is_refused_with_one_clear_message(runs, name):
 @pytest.mark.parametrize("name", sorted(RULEBOOKS))
 def test_a_broken_rulebook_is_refused_with_one_clear_message(runs, name):
     assert_refused(runs[("rulebooks", name)], str(CORPUS / "rulebooks" / name), RULEBOOKS[name])
+
+
+def test_every_pydantic_error_type_the_corpus_meets_has_launchtiers_words(runs):
+    met = frozenset().union(*(run.types for run in runs.values()))
+    assert met, "the corpus reaches pydantic's validation"
+    unknown = sorted(met - set(EXPECTED) - OWN_WORDS)
+    assert not unknown, (f"pydantic reports error types launchtier has no words for: {unknown}; "
+                         "add them to EXPECTED in engine/validation.py")
 
 
 def test_no_code_from_the_corpus_ran(runs, workdir):

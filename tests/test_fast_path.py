@@ -47,6 +47,34 @@ def test_memoised_decision_equals_the_plain_one_and_its_json_equals_pydantics(si
     assert json.loads(c.decide_json(key, title, signals))["item"] == key
 
 
+def test_construct_builds_what_validation_builds_from_the_slots_pydantic_keeps(monkeypatch):
+    from pydantic import BaseModel
+
+    from launchtier.engine import decision
+    from launchtier.engine.decision import Decision, construct
+
+    assert decision.FILLS_SLOTS, (
+        f"pydantic's BaseModel.__slots__ changed (now {BaseModel.__slots__}): decision.construct() falls back "
+        "to model_construct, which is correct but slower; see engine/decision.py")
+    c = CLASSIFIERS["durable"]
+    signals = {"revenue_motion": "new_logo", "differentiation": "first", "customer_reach": 60, "audience": "buyer",
+               "new_market": True, "positioning": "changes", "demand_votes": 10, "user_action_required": False,
+               "pricing_change": True, "stage": "ga", "exec_priority": False}
+    fired = c.matcher.fired(signals)
+    scores = c.scores(fired)
+    values = {**signals, **scores}
+    validated = c._decision("K-1", "Title", fired, scores, values, c.matcher.tier(values))  # Decision(...): validated
+    fields = {name: getattr(validated, name) for name in Decision.model_fields}
+    made = {"filled in": construct(Decision, dict(fields))}
+    monkeypatch.setattr(decision, "FILLS_SLOTS", False)
+    made["model_construct"] = construct(Decision, dict(fields))
+    for how, model in made.items():
+        state = (model, model.model_fields_set, model.__pydantic_extra__, model.__pydantic_private__, model.model_dump_json())
+        assert state == (validated, validated.model_fields_set, validated.__pydantic_extra__,
+                         validated.__pydantic_private__, validated.model_dump_json()), (
+            f"a decision made by construct() ({how}) differs from the validated one: pydantic's model state changed")
+
+
 def test_a_moved_decision_says_in_its_json_that_capacity_moved_it():
     c = CLASSIFIERS["durable"]
     from launchtier.engine import ItemReader

@@ -485,8 +485,8 @@ def test_an_entry_that_no_longer_reads_as_text_is_named_not_a_traceback(runner, 
     conn.close()
     result = runner("audit", "--jobs", jobs)
     assert result.exit_code == 2
-    assert "entry #4 cannot be read (item_json:" in result.stderr
-    assert "changed outside launchtier" in result.stderr and "Traceback" not in result.stderr
+    assert "entry #4 cannot be read (item_json: binary data is not allowed; expected UTF-8 text): the ledger file was changed outside launchtier" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

@@ -113,7 +113,7 @@ def test_wrong_type_of_a_bool_signal(one):
 def test_wrong_type_of_an_item_field(one):
     p = one("roadmap.yaml", GOOD.replace("title: Audit log", "title: [Audit, log]"))
     assert (p.item, p.field, p.line) == ("A-1", "title", 2)
-    assert "valid string" in p.message and "got a list" in p.message
+    assert p.message == "a list is not allowed; expected text"
 
 
 def test_links_of_the_wrong_type_give_one_problem_naming_both_forms(reader):
@@ -121,7 +121,7 @@ def test_links_of_the_wrong_type_give_one_problem_naming_both_forms(reader):
         reader.validate({"key": "A-1", "title": "t", "links": 5, "signals": {"revenue_motion": "none", "differentiation": "none", "customer_reach": 1, "audience": "buyer"}}, file="x.yaml")
     [p] = info.value.problems
     assert p.field == "links"
-    assert "valid list" in p.message and "valid dictionary" in p.message
+    assert p.message == "5 is not allowed; expected a list or a mapping"
 
 
 @pytest.mark.parametrize("value", [101, 150, -1])
@@ -151,7 +151,7 @@ def test_missing_signal_asks_the_question(one):
 def test_quarter_in_the_wrong_form(one):
     p = one("roadmap.yaml", GOOD.replace("  title: Audit log\n", "  title: Audit log\n  quarter: Q1-2027\n"))
     assert (p.item, p.field, p.line) == ("A-1", "quarter", 3)
-    assert p.message == "'Q1-2027' is not a quarter; write it like 2027-Q1"
+    assert p.message == "'Q1-2027' is not allowed; expected a quarter like 2027-Q1"
 
 
 def test_duplicate_key_points_at_the_second_item(one):
@@ -564,13 +564,13 @@ def test_unknown_operator(rulebook_problem):
 def test_wrong_type_of_a_score(rulebook_problem):
     p = rulebook_problem(lambda d: _rule(d, "new-market").update(score={"market_impact": "three"}))
     assert p.field == "rules[0] (new-market).score.market_impact"
-    assert p.message == "Input should be a valid integer (got 'three')"
+    assert p.message == "'three' is not allowed; expected a whole number"
 
 
 def test_wrong_type_of_a_signal_bound_names_the_field_the_user_wrote(rulebook_problem):
     p = rulebook_problem(lambda d: d["signals"]["customer_reach"].update(min="zero"))
     assert p.field == "signals.customer_reach.min"  # not the union tag "signals.customer_reach.int.min"
-    assert p.message == "Input should be a valid integer (got 'zero')"
+    assert p.message == "'zero' is not allowed; expected a whole number"
 
 
 def test_wrong_type_of_a_condition_value(rulebook_problem):
@@ -581,7 +581,7 @@ def test_wrong_type_of_a_condition_value(rulebook_problem):
 def test_unknown_signal_type_lists_the_types(rulebook_problem):
     p = rulebook_problem(lambda d: d["signals"]["new_market"].update(type="boolean"))
     assert p.field == "signals.new_market"
-    assert "'boolean'" in p.message and "'bool', 'int', 'enum'" in p.message
+    assert p.message == "type 'boolean' is not allowed; expected one of bool, int, enum"
 
 
 def test_unknown_field_of_a_signal_lists_that_signal_types_fields(rulebook_problem):
@@ -620,7 +620,7 @@ def test_an_enum_default_that_is_not_a_value(rulebook_problem):
 def test_an_int_beyond_what_json_keeps_exactly(rulebook_problem):
     p = rulebook_problem(lambda d: d["signals"]["demand_votes"].update(max=2**60))
     assert p.field == "signals.demand_votes.max"
-    assert "less than or equal to 9007199254740992" in p.message
+    assert p.message == "1152921504606846976 is not allowed; expected at most 9007199254740992"
 
 
 @pytest.mark.parametrize("tier, hint", [("tier-9", "; did you mean 'tier-4'?"), ("tier1", "; did you mean 'tier-1'?"), ("gold", "")])

@@ -155,7 +155,7 @@ def test_review_bad_input(runner, tmp_path):
     bad.write_text("key: X\ntitle: y\nquarter: Q1\nsignals: {}\n")
     result = runner("review", bad)
     assert result.exit_code == 2
-    assert "item X: quarter: 'Q1' is not a quarter; write it like 2027-Q1" in result.stderr
+    assert "item X: quarter: 'Q1' is not allowed; expected a quarter like 2027-Q1" in result.stderr
 
 
 @pytest.mark.parametrize("export,mapping,keys", [

@@ -224,7 +224,7 @@ def test_names_and_values_cannot_reach_durable_rules_syntax():
     with pytest.raises(RulebookError) as info:
         rulebook_from_data(value)
     assert [p.field for p in info.value.problems] == ["signals.motion.values[2]"]
-    assert "String should match pattern" in info.value.problems[0].message
+    assert info.value.problems[0].message == "'$ex' is not allowed; expected letters, digits, _ . and -, starting with a letter or digit"
 
 
 def test_code_in_texts_stays_text(tmp_path):
