@@ -11,7 +11,7 @@ import click
 
 from . import render
 from .main import BadInput, cli
-from .options import engine_option, format_option, load, rules_option
+from .options import ledger_if_present, optional_db_option, engine_option, format_option, load, rules_option
 
 PROGRESS_THRESHOLD = 2000
 
@@ -127,10 +127,12 @@ def _progress(items, label: str, length: int | None = None):
 @format_option("table", "json", "jsonl", "markdown", "csv")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes to spread a large batch over (output stays in input order).")
-def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: str, jobs: int) -> None:
+@optional_db_option
+def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: str, jobs: int, db_path: str | None) -> None:
     """Classify every item of FILES (YAML, JSON, CSV, or JSON Lines streamed one item at a
-    time; - reads standard input): one row per item with its tier, kind, scores and the rules
-    that fired.
+    time; - reads standard input): one row per item with its final tier (rules, then the
+    quarter's capacity over the items given, then the ledger's overrides), kind, scores and
+    the rules that fired.
 
     \b
     Example:
@@ -141,6 +143,7 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
     from launchtier.engine import Classifier, ItemError, ItemReader
     from launchtier.engine import stream as streams
     from launchtier.engine.memory import gc_paused
+    from launchtier.engine.pipeline import plan
 
     book = load(rules_path)
     reader = ItemReader(book)
@@ -163,22 +166,32 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
                 problems.extend(e.problems)
         if problems:
             raise ItemError(problems)
+        classifier = Classifier(book, engine)
+
+        def every_item():
+            return (i for f in files for i in (loaded[f] if f in loaded else streams.items(reader, f)))
+
+        # the roadmap's capacity and the ledger's overrides (a pass over the items that keeps
+        # only the capacity candidates)
+        ledger = ledger_if_present(db_path)
+        try:
+            made = plan(book, classifier, every_item(), ledger) if book.capacity or ledger is not None else None
+        finally:
+            if ledger is not None:
+                ledger.close()
+        for warning in made.warnings if made else []:
+            click.echo(f"warning: {warning}", err=True)
         sources = [("items", loaded[f]) if f in loaded else ("lines", f) for f in files]
         out = _output_fd() if pool and fmt == "jsonl" else None
         if out is not None:  # the workers write, in turn (stream.Pool.write_lines)
             with _progress(None, "classifying", count) as bar:
-                for done in pool.write_lines(sources, out):
+                for done in pool.write_lines(sources, out, made):
                     bar.update(done)
             return
         if pool:
-            results = pool.classify(sources)
+            results = pool.classify(sources, made)
         else:
-            classifier = Classifier(book, engine)
-            items = (i for f in files for i in (loaded[f] if f in loaded else streams.items(reader, f)))
-            if as_json:
-                results = (classifier.decide_json(i.key, i.title, i.signal_values()) for i in items)
-            else:
-                results = classifier.classify(items)
+            results = (streams.final(classifier, made, as_json, i.key, i.title, i.signal_values()) for i in every_item())
         with _progress(results, "classifying", count) as results:
             _write_decisions(results, fmt, book)
 
@@ -250,8 +263,7 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 @rules_option
 @engine_option
 @format_option("text", "json", "markdown")
-@click.option("--db", "db_path", envvar="LAUNCHTIER_DB", type=click.Path(dir_okay=False), default=None,
-              help="A ledger to take precedents from (default: $LAUNCHTIER_DB, else launchtier.db if present).")
+@optional_db_option
 def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: str | None, engine: str, fmt: str,
             db_path: str | None) -> None:
     """Explain one item in full: the rules that fired and why, the scores, the tier condition
@@ -263,34 +275,27 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: 
       launchtier explain examples/roadmap.yaml --item PAY-12
       launchtier explain examples/roadmap.yaml --item PAY-12 --set positioning=changes
     """
-    from launchtier.engine import Classifier, ItemReader
+    from launchtier.engine import ItemReader
+    from launchtier.engine.pipeline import explain_item
 
     changes = _parse_sets(sets)
     book = load(rules_path)
     reader = ItemReader(book)
-    original = _pick(reader.read(file), item_key, file)
+    items = reader.read(file)
+    original = _pick(items, item_key, file)
     item = reader.with_signals(original, changes) if changes else original
-    ex = Classifier(book, engine).explain(item, original if changes else None)
-    ex = ex.model_copy(update={"precedents": _precedents(db_path, ex.decision.tier, item.key)})
+    ledger = ledger_if_present(db_path)
+    try:
+        ex = explain_item(book, items, item, original=original if changes else None, engine=engine, ledger=ledger)
+    finally:
+        if ledger is not None:
+            ledger.close()
     if fmt == "json":
         _echo(ex.model_dump_json(by_alias=True, indent=2))
     elif fmt == "markdown":
         click.echo(render.explain_markdown(ex, book), nl=False)
     else:
         _echo(render.explain_text(ex, book))
-
-
-def _precedents(db_path: str | None, tier: str, key: str) -> list:
-    """Earlier items of the same tier from the ledger, if there is one; none otherwise."""
-    from launchtier.engine.decision import Precedent
-    from launchtier.engine.ledger import Ledger, resolve_path
-
-    path = resolve_path(db_path)
-    if not path.exists():
-        return []
-    with Ledger(path, create=False) as ledger:
-        return [Precedent(item=r.item, title=r.title, tier=r.final_tier, quarter=r.quarter, recorded_at=r.recorded_at)
-                for r in ledger.precedents(tier, exclude=key)]
 
 
 @cli.command()
@@ -300,7 +305,9 @@ def _precedents(db_path: str | None, tier: str, key: str) -> list:
 @rules_option
 @engine_option
 @format_option("text", "markdown", "csv")
-def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rules_path: str | None, engine: str, fmt: str) -> None:
+@optional_db_option
+def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rules_path: str | None, engine: str, fmt: str,
+              db_path: str | None) -> None:
     """The artifact checklist of TIER (every tier without it), or of one item's decision with
     the artifacts' conditions applied, grouped by owner: what the PM and the PMM each deliver.
 
@@ -315,14 +322,21 @@ def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rul
     if item_key and not item_file:
         raise click.UsageError("--item-key goes with --item FILE")
     if item_file:
-        from launchtier.engine import Classifier, ItemReader
+        from launchtier.engine import ItemReader
+        from launchtier.engine.pipeline import decide_item
 
-        item = _pick(ItemReader(book).read(item_file), item_key, item_file)
-        decision = Classifier(book, engine).decide(item)
+        items = ItemReader(book).read(item_file)
+        item = _pick(items, item_key, item_file)
+        ledger = ledger_if_present(db_path)
+        try:
+            decision = decide_item(book, items, item, engine=engine, ledger=ledger)
+        finally:
+            if ledger is not None:
+                ledger.close()
         wanted = {a.id for a in decision.artifacts}
         rows = [r for r in render.checklist_rows(book, [decision.tier]) if r[1].id in wanted]
         rows = [(t, a, "") for t, a, _ in rows]  # conditions already applied
-        sections = [(f"{decision.item} {decision.title}: {decision.tier} {decision.label}", rows)]
+        sections = [(f"{decision.item} {decision.title}: {decision.tier} {decision.label}", render.stage_sentence(decision), rows)]
     else:
         if tier is not None and tier not in book.tier_by_id:
             from launchtier.engine.conditions import suggest
@@ -330,13 +344,14 @@ def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rul
             tiers = list(book.tier_by_id)
             raise BadInput([f"unknown tier '{tier}'{suggest(tier, tiers)} (tiers: {', '.join(tiers)})"])
         chosen = [tier] if tier else list(book.tier_by_id)
-        sections = [(f"{t} {book.tier_by_id[t].label} ({book.tier_by_id[t].kind})", render.checklist_rows(book, [t])) for t in chosen]
+        sections = [(f"{t} {book.tier_by_id[t].label} ({book.tier_by_id[t].kind})", "", render.checklist_rows(book, [t]))
+                    for t in chosen]
     if fmt == "csv":
-        click.echo(render.checklist_csv([r for _, rows in sections for r in rows]), nl=False)
+        click.echo(render.checklist_csv([r for _, _, rows in sections for r in rows]), nl=False)
     elif fmt == "markdown":
-        _echo("\n".join(render.checklist_markdown(title, rows) for title, rows in sections).rstrip())
+        _echo("\n".join(render.checklist_markdown(title, rows, note) for title, note, rows in sections).rstrip())
     else:
-        _echo("\n\n".join(render.checklist_text(title, rows) for title, rows in sections))
+        _echo("\n\n".join(render.checklist_text(title, rows, note) for title, note, rows in sections))
 
 
 @rules.command("test")
@@ -408,22 +423,25 @@ def rules_diff(old: str, new: str, item_files: tuple[str, ...], engine: str, fmt
     Example:
       launchtier rules diff rules-2026.yaml rules-2027.yaml --items examples/roadmap.yaml
     """
-    from launchtier.engine import Classifier, ItemReader
-    from launchtier.engine.rulediff import RulebookDiff, TierChange, causes, diff_rulebooks
+    from launchtier.engine import ItemReader
+    from launchtier.engine.pipeline import decide_roadmap, why_changed
+    from launchtier.engine.rulediff import RulebookDiff, TierChange, diff_rulebooks
 
     old_book, new_book = load(old), load(new)
     changes = diff_rulebooks(old_book, new_book)
     changed, checked = [], 0
     if item_files:
-        old_reader, new_reader = ItemReader(old_book), ItemReader(new_book)
-        old_items = old_reader.read_many(item_files)
-        new_items = {i.key: i for i in new_reader.read_many(item_files)}
-        before, after = Classifier(old_book, engine), Classifier(new_book, engine)
-        for item in old_items:
+        # the roadmap through each rulebook's whole pipeline (rules, then capacity): the files
+        # given are the roadmap; the ledger's overrides are the team's, not the rulebook's
+        old_items = ItemReader(old_book).read_many(item_files)
+        new_items = ItemReader(new_book).read_many(item_files)
+        before, _ = decide_roadmap(old_book, old_items, engine=engine)
+        after, _ = decide_roadmap(new_book, new_items, engine=engine)
+        for item, a, b in zip(old_items, before, after):
             checked += 1
-            a, b = before.decide(item), after.decide(new_items[item.key])
             if a.tier != b.tier:
-                changed.append(TierChange(item=item.key, title=item.title, old_tier=a.tier, new_tier=b.tier, causes=causes(changes, a, b)))
+                changed.append(TierChange(item=item.key, title=item.title, old_tier=a.tier, new_tier=b.tier,
+                                          causes=why_changed(changes, a, b)))
     result = RulebookDiff(old=old_book.summary(), new=new_book.summary(), changes=changes, items_checked=checked, items_changed=changed)
     _echo(result.model_dump_json(indent=2) if fmt == "json" else render.diff_text(result, bool(item_files)))
 
@@ -481,10 +499,7 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     path = resolve_path(db_path)
     ledger = Ledger(path, create=do_record) if (do_record or path.exists()) else None
     try:
-        report = run_review(book, items, engine=engine, quarter=quarter, ledger=ledger)
-        if do_record:
-            pairs = [(i, e.decision) for e in report.items for i in items if i.key == e.decision.item]
-            seqs = ledger.record(book, pairs, by=by, note=f"review {quarter or 'all quarters'}")
+        report = run_review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=by if do_record else None)
     finally:
         if ledger is not None:
             ledger.close()
@@ -503,5 +518,7 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
         click.echo(f"wrote {fmt} report of {len(report.items)} items ({len(report.disputed)} disputed) to {report_path}", err=True)
     else:
         click.echo(text.rstrip("\n"))
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if do_record:
-        click.echo(f"recorded {len(seqs)} decisions in {path}", err=True)
+        click.echo(f"recorded {len(report.recorded)} decisions in {path}", err=True)

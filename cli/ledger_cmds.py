@@ -6,6 +6,7 @@ import json
 
 import click
 
+from . import render
 from .commands import _read
 from .main import cli
 from .options import engine_option, format_option, load, rules_option
@@ -41,20 +42,23 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
     Example:
       launchtier record examples/roadmap.yaml --by "Priya N." --note "2027-Q1 review"
     """
-    from launchtier.engine import Classifier
+    from launchtier.engine.pipeline import record_roadmap
 
     book = load(rules_path)
     items = _read(book, files)
-    classifier = Classifier(book, engine)
-    pairs = [(item, classifier.decide(item)) for item in items]
     with _ledger(db_path, create=True) as ledger:
-        seqs = ledger.record(book, pairs, by=by, note=note)
+        done = record_roadmap(ledger, book, items, engine=engine, by=by, note=note)
         head = ledger.head()
-    counts: dict[str, int] = {}
-    for _, d in pairs:
-        counts[d.tier] = counts.get(d.tier, 0) + 1
-    summary = ", ".join(f"{t.id} {counts[t.id]}" for t in book.tiers if t.id in counts)
-    click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {ledger.path}: {summary}")
+    seqs = done.seqs
+    click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {ledger.path}: "
+               f"{render.tier_tally(book, done.decisions)}")
+    for d in done.decisions:
+        if d.set_by != "rules":
+            click.echo(f"  {d.item}: {render.stage_text(d)}")
+    for _, d in done.plan.context:
+        click.echo(f"  {d.item} (recorded earlier, decided again with this batch): {d.tier}; {render.stage_text(d)}")
+    for warning in done.plan.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"rulebook {book.name} {book.version} {book.hash}")
     if head is not None:
         click.echo(f"chain head {head}")
@@ -76,10 +80,15 @@ def override(key, tier, reason, by, approved_by, db_path) -> None:
       launchtier override PAY-12 --tier tier-1 --reason "Anchor of the pricing campaign" \\
           --by "Tom O." --approved-by "Priya N." --approved-by "Ana L."
     """
+    from launchtier.engine.pipeline import overridden_past_capacity
+
     with _ledger(db_path) as ledger:
         o = ledger.override(key, tier, reason=reason, by=by, approved_by=list(approved_by))
+        warnings = overridden_past_capacity(ledger, key)
     approvers = ", ".join(o.approved_by) or "none"
     click.echo(f"overridden {o.item}: {o.from_tier} → {o.tier} (#{o.seq}) by {o.by}; approved by {approvers}")
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command()

@@ -38,3 +38,22 @@ def load(rules_path: str | None):
     from launchtier.engine import load_rulebook
 
     return load_rulebook(rules_path)
+
+
+optional_db_option = click.option(
+    "--db",
+    "db_path",
+    envvar="LAUNCHTIER_DB",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A ledger whose overrides, and recorded items of the same quarters, take part "
+    "(default: $LAUNCHTIER_DB, else launchtier.db if present).",
+)
+
+
+def ledger_if_present(db_path: str | None):
+    """The ledger at ``db_path`` (or the default place) when there is one, else None."""
+    from launchtier.engine.ledger import Ledger, resolve_path
+
+    path = resolve_path(db_path)
+    return Ledger(path, create=False) if path.exists() else None

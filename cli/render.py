@@ -69,6 +69,31 @@ def short(name: str) -> str:
     return "".join(w[0] for w in words).upper() if len(words) > 1 else name[:3].upper()
 
 
+def tier_tally(book: Rulebook, decisions: Iterable[Decision]) -> str:
+    """``tier-1 2, tier-3 5``: how many decisions of each tier, in the rulebook's order."""
+    counts: dict[str, int] = {}
+    for d in decisions:
+        counts[d.tier] = counts.get(d.tier, 0) + 1
+    return ", ".join(f"{t.id} {counts[t.id]}" for t in book.tiers if t.id in counts)
+
+
+def stage_text(d: Decision) -> str:
+    """Which stage of the pipeline set the final tier, and why (rules: nothing to add)."""
+    if d.override is not None:
+        o = d.override
+        approvers = ", ".join(o.approved_by) or "no approver"
+        return (f"set by override #{o.seq} ({o.from_tier} → {o.tier}) by {o.by}, approved by {approvers}: "
+                f"{o.reason}; its rules give {d.rules_tier}")
+    if d.capacity is not None:
+        return f"set by capacity: {d.capacity.reason}; its rules give {d.capacity.computed_tier}"
+    return "set by the rules"
+
+
+def stage_sentence(d: Decision) -> str:
+    text = stage_text(d)
+    return text[0].upper() + text[1:] + "."
+
+
 def tier_style(kind: str, text: str) -> str:
     return click.style(text, fg="green" if kind == "launch" else "cyan", bold=kind == "launch")
 
@@ -112,21 +137,19 @@ def decisions_table(decisions: list[Decision], book: Rulebook) -> str:
         fired = ", ".join(f.rule for f in d.fired) or "(none)"
         out.append(textwrap.fill(fired, WIDTH, initial_indent=indent + "fired: ",
                                  subsequent_indent=indent + "       ", break_on_hyphens=False))
+        if d.set_by != "rules":
+            out.append(textwrap.fill(stage_text(d), WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
     legend = ", ".join(f"{short(n)} {n.replace('_', ' ')}" for n in names)
-    counts: dict[str, int] = {}
-    for d in decisions:
-        counts[d.tier] = counts.get(d.tier, 0) + 1
-    summary = ", ".join(f"{t.id} {counts[t.id]}" for t in book.tiers if t.id in counts)
-    out += ["", textwrap.fill(f"Scores: {legend}.", WIDTH), f"{len(decisions)} items: {summary}."]
+    out += ["", textwrap.fill(f"Scores: {legend}.", WIDTH), f"{len(decisions)} items: {tier_tally(book, decisions)}."]
     return "\n".join(out)
 
 
 def decisions_markdown(decisions: list[Decision], book: Rulebook) -> str:
     names = list(book.score_names)
-    header = ["Key", "Title", "Tier", "Kind", *[n.replace("_", " ") for n in names], "Rules fired"]
+    header = ["Key", "Title", "Tier", "Set by", "Kind", *[n.replace("_", " ") for n in names], "Rules fired"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for d in decisions:
-        cells = [d.item, d.title, f"{d.tier} {d.label}", d.kind, *[d.scores[n] for n in names],
+        cells = [d.item, d.title, f"{d.tier} {d.label}", d.set_by, d.kind, *[d.scores[n] for n in names],
                  ", ".join(f.rule for f in d.fired) or "-"]
         lines.append("| " + " | ".join(md(c) for c in cells) + " |")
     return "\n".join(lines)
@@ -134,10 +157,10 @@ def decisions_markdown(decisions: list[Decision], book: Rulebook) -> str:
 
 def decisions_csv(decisions: Iterable[Decision], book: Rulebook) -> Iterable[str]:
     names = list(book.score_names)
-    header = ["key", "title", "tier", "label", "kind", *names, "fired", "artifacts"]
+    header = ["key", "title", "tier", "label", "set_by", "rules_tier", "kind", *names, "fired", "artifacts"]
     yield to_csv(header, [])
     for d in decisions:
-        row = [d.item, d.title, d.tier, d.label, d.kind, *[d.scores[n] for n in names],
+        row = [d.item, d.title, d.tier, d.label, d.set_by, d.rules_tier, d.kind, *[d.scores[n] for n in names],
                ";".join(f.rule for f in d.fired), ";".join(a.id for a in d.artifacts)]
         yield to_csv(header, [row]).split("\n", 1)[1]
 
@@ -153,7 +176,8 @@ def _owners(artifacts: list[ArtifactRef]) -> dict[str, list[ArtifactRef]]:
 def explain_text(ex: Explanation, book: Rulebook) -> str:
     d = ex.decision
     out = [click.style(f"{d.item}  {d.title}", bold=True),
-           "Tier: " + tier_style(d.kind, f"{d.tier} {d.label}") + f" ({d.kind})"]
+           "Tier: " + tier_style(d.kind, f"{d.tier} {d.label}") + f" ({d.kind})",
+           textwrap.fill(stage_sentence(d), WIDTH, subsequent_indent="  ")]
     if ex.changed:
         out.append(click.style("What if: ", fg="yellow", bold=True)
                    + "; ".join(f"{c.signal} {literal(c.from_)} → {literal(c.to)}" for c in ex.changed)
@@ -174,7 +198,7 @@ def explain_text(ex: Explanation, book: Rulebook) -> str:
             formula = " ".join(f"{'+' if w >= 0 else '-'} {abs(w) if abs(w) != 1 else ''}{n}".replace("  ", " ")
                                for n, w in book.totals[name].items()).lstrip("+ ")
             out.append(f"  {name:<20} {d.scores[name]:>3}   (= {formula})")
-    out += ["", f"Why {d.tier}:"]
+    out += ["", f"Why {d.tier_reason.tier}:"]
     if d.tier_reason.conditions:
         for c in d.tier_reason.conditions:
             out.append(f"  ✓ {check_line(c)}")
@@ -208,7 +232,8 @@ def explain_text(ex: Explanation, book: Rulebook) -> str:
 
 def explain_markdown(ex: Explanation, book: Rulebook) -> str:
     d = ex.decision
-    out = [f"## {md(d.item)}: {md(d.title)}", "", f"**Tier:** {d.tier} {d.label} ({d.kind})"]
+    out = [f"## {md(d.item)}: {md(d.title)}", "", f"**Tier:** {d.tier} {d.label} ({d.kind})", "",
+           md(stage_sentence(d))]
     if ex.changed:
         out.append("")
         out.append("**What if:** " + "; ".join(f"`{c.signal}` {literal(c.from_)} → {literal(c.to)}" for c in ex.changed)
@@ -219,7 +244,7 @@ def explain_markdown(ex: Explanation, book: Rulebook) -> str:
         out.append(f"| {md(f.rule)} | {md(points)} | {md(f.because)} |")
     out += ["", "### Scores", "", "| Score | Value |", "|---|---|"]
     out += [f"| {md(n)} | {d.scores[n]} |" for n in book.score_names]
-    out += ["", f"### Why {d.tier}", ""]
+    out += ["", f"### Why {d.tier_reason.tier}", ""]
     out += [f"- ✓ {md(check_line(c))}" for c in d.tier_reason.conditions] or ["- no higher tier's conditions hold, so the default tier applies"]
     for h in reversed(d.higher_tiers):
         out += ["", f"### Why not {h.tier} {book.tier_by_id[h.tier].label}", ""]
@@ -250,8 +275,8 @@ def checklist_rows(book: Rulebook, tiers: list[str]) -> list[tuple[str, Any, str
     return rows
 
 
-def checklist_text(title: str, rows: list[tuple[str, Any, str]]) -> str:
-    out = [click.style(title, bold=True)]
+def checklist_text(title: str, rows: list[tuple[str, Any, str]], note: str = "") -> str:
+    out = [click.style(title, bold=True)] + ([textwrap.fill(note, WIDTH)] if note else [])
     groups: dict[str, list] = {}
     for _, art, when in rows:
         groups.setdefault(art.owner, []).append((art, when))
@@ -266,8 +291,8 @@ def checklist_text(title: str, rows: list[tuple[str, Any, str]]) -> str:
     return "\n".join(out)
 
 
-def checklist_markdown(title: str, rows: list[tuple[str, Any, str]]) -> str:
-    out = [f"### {md(title)}", ""]
+def checklist_markdown(title: str, rows: list[tuple[str, Any, str]], note: str = "") -> str:
+    out = [f"### {md(title)}", ""] + ([md(note), ""] if note else [])
     groups: dict[str, list] = {}
     for _, art, when in rows:
         groups.setdefault(art.owner, []).append((art, when))

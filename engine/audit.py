@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 import jiter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .classify import Classifier
-from .decision import Decision
+from .decision import Decision, OverrideNote
 from .errors import InputError, Problem
 from .items import ItemBase, ItemReader
 from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, add_override, chain_problem, entry_hash,
                      latest_of)
 from .memory import gc_paused
 from .rulebook import Rulebook
-from .rulediff import RuleChange, causes, diff_rulebooks
+from .pipeline import Candidate, Plan, Standing, capacity_moves, why_changed
+from .rulediff import RuleChange, diff_rulebooks
 
 
 class _Data(BaseModel):
@@ -216,17 +217,28 @@ class EntryChecker:
         if (classifier.decide_json(item.key, item.title, signals) == e.decision_json.encode()
                 and classifier.rulebook.tiers[classifier.tier_index(signals)].id == e.computed_tier):
             return None
+        # a decision the pipeline moved (capacity) or overrode: the rules' decision replayed,
+        # with the recorded stages applied to it again, must give the recorded decision
         replay = classifier.decide(item)
         fired = [f.rule for f in replay.fired]
-        recorded = _recorded(e)
-        if isinstance(recorded, str):
+        try:
+            recorded = Decision.model_validate_json(e.decision_json)
+        except ValueError as err:  # (pydantic's ValidationError is a ValueError)
             return Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier, replayed_tier=replay.tier,
-                            recorded_fired=[], replayed_fired=fired, problem=recorded)
-        tier, ruled, recorded_fired = recorded
-        if replay.tier != ruled or fired != recorded_fired or tier != e.computed_tier:
-            return Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier,
-                            replayed_tier=replay.tier, recorded_fired=recorded_fired, replayed_fired=fired)
-        return None
+                            recorded_fired=[], replayed_fired=fired,
+                            problem=f"the recorded decision cannot be read ({err.__class__.__name__})")
+        rebuilt = replay
+        before_override = recorded.override.from_tier if recorded.override is not None else recorded.tier
+        book = classifier.rulebook
+        if recorded.capacity is not None and before_override in book.tier_by_id:
+            rebuilt = classifier.moved(item, rebuilt, before_override, recorded.capacity.reason)
+        if recorded.override is not None and recorded.override.tier in book.tier_by_id:
+            rebuilt = classifier.overridden(signals, rebuilt, recorded.override)
+        computed = rebuilt.override.from_tier if rebuilt.override is not None else rebuilt.tier
+        if rebuilt.model_dump_json() == e.decision_json and computed == e.computed_tier:
+            return None
+        return Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier, replayed_tier=computed,
+                        recorded_fired=[f.rule for f in recorded.fired], replayed_fired=fired)
 
 
 def _recorded(e: Entry) -> tuple[str, str, list[str]] | str:
@@ -292,32 +304,42 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     # 2. each recorded decision replayed under its own rulebook
     reproducibility = Reproducibility(ok=not mismatches, checked=replayed, mismatches=mismatches)
 
-    # 3. the latest decision of each item under the current rulebook
+    # 3. drift: the latest decision of each item, final tier against final tier: as recorded
+    # (rules and capacity then, and the overrides since) and through the pipeline now (the
+    # current rules, the capacity of each quarter over the ledger's latest decisions, the
+    # overrides that still stand)
     latest = latest_of(decisions)
     final = {seq: ovs[-1].tier for seq, ovs in overrides.items()}  # a decision's tier after its overrides
     classifier, reader = checker.tools(current)
+    now, now_tier = _pipeline_now(ledger, current, classifier, reader, latest, final)
     changed = []
     rule_changes: dict[str, list[RuleChange]] = {}
     for d in latest:
-        if d.now == d.computed_tier:
+        then = final.get(d.seq, d.final_tier)
+        if d.now_error is None and now_tier[d.seq] == then:
             continue
         old_book = ledger.rulebook(d.rulebook_hash)
         moved = dict(item=d.item, title=d.title, seq=d.seq, recorded_tier=d.computed_tier,
-                     final_tier=final.get(d.seq, d.final_tier), recorded_under=old_book.hash)
+                     final_tier=then, recorded_under=old_book.hash)
         if d.now_error is not None:
             changed.append(DriftItem(**moved, new_tier="(does not load)", causes=[
                 RuleChange(part="signal", id="*", change="changed", detail=d.now_error)]))
             continue
         entry = ledger.entry(d.seq)
-        now = classifier.decide(reader.validate(jiter.from_json(entry.item_json.encode()), file=f"ledger entry {d.seq}"))
+        item = reader.validate(jiter.from_json(entry.item_json.encode()), file=f"ledger entry {d.seq}")
+        after = now.finish(classifier, item, classifier.decide(item))
         if old_book.hash not in rule_changes:
             rule_changes[old_book.hash] = diff_rulebooks(old_book, current)
         try:
-            why = causes(rule_changes[old_book.hash], Decision.model_validate_json(entry.decision_json), now)
+            before = Decision.model_validate_json(entry.decision_json)
         except ValidationError as err:
             why = [RuleChange(part="decision", id="*", change="unreadable",
                               detail=f"the recorded decision cannot be read ({err.error_count()} problems)")]
-        changed.append(DriftItem(**moved, new_tier=now.tier, causes=why))
+        else:
+            if d.seq in overrides:  # the overrides that followed it are part of what was decided then
+                before = before.model_copy(update={"tier": then, "override": now.overrides[d.item].note})
+            why = why_changed(rule_changes[old_book.hash], before, after)
+        changed.append(DriftItem(**moved, new_tier=after.tier, causes=why))
     drift = Drift(rulebook=current.summary(), items_checked=len(latest), changed=changed, rule_changes=rule_changes)
 
     # 4. overrides against the approval policy of the rulebook they were made under (those of
@@ -330,15 +352,20 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
 
     # 5. final tiers per quarter against the current rulebook's capacity
     per_quarter: dict[str, dict[str, int]] = {}
+    overridden: dict[tuple[str, str], list[str]] = {}  # (quarter, tier): the items overrides put there
     for d in latest:
         tier = final.get(d.seq, d.final_tier)
         counts = per_quarter.setdefault(d.quarter or "unscheduled", {})
         counts[tier] = counts.get(tier, 0) + 1
+        if tier != d.computed_tier:
+            overridden.setdefault((d.quarter or "unscheduled", tier), []).append(d.item)
     distribution = []
     for quarter in sorted(per_quarter, key=lambda q: (q == "unscheduled", q)):
         counts = per_quarter[quarter]
         over = [] if quarter == "unscheduled" else [
-            f"{t}: {counts[t]} of at most {c.max}" for t, c in current.capacity.items() if counts.get(t, 0) > c.max
+            f"{t}: {counts[t]} of at most {c.max}"
+            + (f" (by override: {', '.join(overridden[quarter, t])})" if (quarter, t) in overridden else "")
+            for t, c in current.capacity.items() if counts.get(t, 0) > c.max
         ]
         ordered = {t: counts[t] for t in current.tier_by_id if t in counts}
         ordered.update({t: n for t, n in counts.items() if t not in ordered})
@@ -346,6 +373,49 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
 
     return AuditReport(ledger=str(ledger.path), since=since, integrity=integrity, reproducibility=reproducibility,
                        drift=drift, overrides=audited, distribution=distribution)
+
+
+def _pipeline_now(ledger: Ledger, current: Rulebook, classifier: Classifier, reader: ItemReader,
+                  latest: list[DecisionCheck], final: dict[int, str]) -> tuple[Plan, dict[int, str]]:
+    """The pipeline now over the ledger's latest decisions, and each one's final tier now (by
+    its seq): its rules' tier (computed per entry: ``now``), the capacity of each quarter over
+    all of them, and the overrides that still stand. Only the capacity candidates are read
+    again from the ledger."""
+    candidates = []
+    for d in latest:
+        if d.now is not None and d.quarter and d.now in current.capacity:
+            item = reader.validate(jiter.from_json(ledger.entry(d.seq).item_json.encode()), file=f"ledger entry {d.seq}")
+            signals = item.signal_values()
+            candidates.append(Candidate(d.item, d.quarter, d.now, classifier.scores(classifier.fired(signals))))
+    moves = capacity_moves(current, candidates)
+    standing = {}
+    for d in latest:
+        tier = final.get(d.seq, d.final_tier)
+        if tier != d.computed_tier:  # an override, by an entry that followed it or recorded with it
+            standing[d.item] = Standing(d.computed_tier, _override_note(ledger, d, tier), d.quarter)
+    tiers = {}
+    for d in latest:
+        if d.now is None:
+            continue
+        before = moves[d.item].tier if d.item in moves else d.now
+        s = standing.get(d.item)
+        tiers[d.seq] = s.note.tier if s and s.basis == before and s.note.tier in current.tier_by_id else before
+    return Plan(moves, standing, [], []), tiers
+
+
+def _override_note(ledger: Ledger, d: DecisionCheck, tier: str) -> OverrideNote:
+    """The override of a decision: its last override entry, or the one recorded with it."""
+    found = [e for e in ledger.entries(item=d.item) if e.kind == "override" and e.overrides_seq == d.seq]
+    if found:
+        o = found[-1]
+        approvers = jiter.from_json((o.approved_by or "[]").encode())
+        return OverrideNote(tier=o.final_tier, from_tier=d.computed_tier, reason=o.reason or "", by=o.recorded_by,
+                            approved_by=[str(a) for a in approvers] if isinstance(approvers, list) else [],
+                            seq=o.seq, at=o.recorded_at)
+    recorded = Decision.model_validate_json(ledger.entry(d.seq).decision_json)
+    if recorded.override is not None:
+        return recorded.override
+    return OverrideNote(tier=tier, from_tier=d.computed_tier, reason="", by="", approved_by=[], seq=d.seq, at="")
 
 
 # ---- several processes ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from .decision import (
     Explanation,
     FiredRule,
     HigherTier,
+    OverrideNote,
     RulebookRef,
     SignalChange,
     TierReason,
@@ -241,7 +242,7 @@ class Classifier:
             "item": key, "title": title, "tier": tier.id, "label": tier.label, "kind": tier.kind,
             "scores": dict(scores),  # each decision owns its scores
             "fired": [fired_models[i] for i in fired], "tier_reason": reason, "higher_tiers": higher,
-            "artifacts": artifacts, "rulebook": self._ref, "capacity": None,
+            "artifacts": artifacts, "rulebook": self._ref, "capacity": None, "override": None,
         })
 
     def decide_json(self, key: str, title: str, signals: Mapping[str, Any]) -> bytes:
@@ -342,17 +343,31 @@ class Classifier:
             artifacts=artifacts,
             rulebook=self._ref,
             capacity=capacity,
+            override=None,
         )
 
     def moved(self, item: ItemBase, decision: Decision, tier_id: str, reason: str) -> Decision:
         """The decision moved to another tier by a roadmap-level rule (capacity), saying why;
         the artifacts are those of the tier it lands in."""
-        signals = item.signal_values()
+        return self.moved_signals(item.signal_values(), decision, tier_id, reason)
+
+    def moved_signals(self, signals: Mapping[str, Any], decision: Decision, tier_id: str, reason: str) -> Decision:
+        """:meth:`moved`, from the item's signals."""
         fired = [i for i, r in enumerate(self.rulebook.rules) if r.id in {f.rule for f in decision.fired}]
         note = CapacityNote(computed_tier=decision.capacity.computed_tier if decision.capacity else decision.tier,
                             reason=reason)
         return self._decision(decision.item, decision.title, fired, decision.scores, {**signals, **decision.scores},
                               self.rulebook.tier_index[tier_id], note)
+
+    def overridden(self, signals: Mapping[str, Any], decision: Decision, note: OverrideNote) -> Decision:
+        """The decision with the team's override applied: the tier it commits to and that tier's
+        artifacts; the rules' reasoning (why this tier, why not the higher ones) stays as the
+        rules gave it, beside the override's reason."""
+        tier = self.rulebook.tier_by_id[note.tier]
+        values = {**signals, **decision.scores}
+        return decision.model_copy(update={
+            "tier": tier.id, "label": tier.label, "kind": tier.kind, "override": note,
+            "artifacts": self._artifacts_of(self.rulebook.tier_index[tier.id], values)})
 
     def _fragment(self, model: Any) -> str:
         known = self._fragments.get(id(model))

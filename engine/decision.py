@@ -71,6 +71,20 @@ class CapacityNote(_Data):
     reason: str
 
 
+class OverrideNote(_Data):
+    """The tier the team committed to ("disagree and commit"), recorded in the ledger as an
+    override of the item's decision; it stands while the rules and capacity still give the tier
+    it overrode (``from_tier``)."""
+
+    tier: str
+    from_tier: str
+    reason: str
+    by: str
+    approved_by: list[str]
+    seq: int = Field(description="the override's entry in the ledger")
+    at: str
+
+
 # construct() fills in an instance's state itself: sound while pydantic keeps a model's state in
 # exactly these slots (checked once, here); otherwise it leaves the work to model_construct.
 _SLOTS = {"__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"}
@@ -105,6 +119,21 @@ class Decision(_Data):
     artifacts: list[ArtifactRef]
     rulebook: RulebookRef
     capacity: CapacityNote | None = Field(default=None, exclude_if=_none)
+    override: OverrideNote | None = Field(default=None, exclude_if=_none)
+
+    @property
+    def rules_tier(self) -> str:
+        """The tier the rules give, before the roadmap's capacity and any override."""
+        if self.capacity is not None:
+            return self.capacity.computed_tier
+        return self.override.from_tier if self.override is not None else self.tier
+
+    @property
+    def set_by(self) -> str:
+        """Which stage of the pipeline set the final tier: rules, capacity or override."""
+        if self.override is not None:
+            return "override"
+        return "capacity" if self.capacity is not None else "rules"
 
     def to_json(self) -> str:
         return self.model_dump_json()

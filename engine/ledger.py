@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TypeVar
@@ -235,14 +236,23 @@ class Ledger:
             ) from None
 
     class _Transaction:
+        """The write lock (``BEGIN IMMEDIATE``) until the block ends, then commit, or roll back on
+        an exception. Inside another one it is that one: what reads and writes inside it (a
+        roadmap decided against the ledger, then recorded) is one transaction."""
+
         def __init__(self, conn: sqlite3.Connection):
             self.conn = conn
+            self.outer = False
 
         def __enter__(self) -> sqlite3.Connection:
-            self.conn.execute("BEGIN IMMEDIATE")
+            if not self.conn.in_transaction:
+                self.outer = True
+                self.conn.execute("BEGIN IMMEDIATE")
             return self.conn
 
         def __exit__(self, exc_type, exc, tb) -> None:
+            if not self.outer:
+                return
             if exc_type is None:
                 try:
                     self.conn.execute("COMMIT")
@@ -265,6 +275,16 @@ class Ledger:
 
     def _write(self) -> "_Transaction":
         return Ledger._Transaction(self._conn)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One write transaction for a block that reads the ledger, decides, and records: no
+        other writer comes in between (the roadmap's capacity counts what is recorded)."""
+        try:
+            with self._write():
+                yield
+        except sqlite3.OperationalError as e:
+            raise LedgerError(f"{self.path}: nothing was recorded ({e}): {what_to_do(self.path, e)}") from None
 
     # ---- writing ------------------------------------------------------------------------
     def _store_rulebook(self, book: Rulebook, at: str) -> None:
@@ -306,7 +326,8 @@ class Ledger:
                 "kind": "decision",
                 "item_key": item.key,
                 "quarter": item.quarter,
-                "computed_tier": decision.tier,
+                # what launchtier computed (rules, then capacity) and the tier the team commits to
+                "computed_tier": decision.override.from_tier if decision.override is not None else decision.tier,
                 "final_tier": decision.tier,
                 "rulebook_hash": book.hash,
                 # the hash covers these texts as stored, so pydantic's own (stable) field order
@@ -393,10 +414,14 @@ class Ledger:
         seq, entry = self._last()
         return entry if seq else None
 
-    def entries(self, since: str | None = None, *, seq_range: tuple[int, int] | None = None) -> Iterator[Entry]:
-        """The entries in order; ``seq_range`` (first, last): only those."""
+    def entries(self, since: str | None = None, *, seq_range: tuple[int, int] | None = None,
+                item: str | None = None) -> Iterator[Entry]:
+        """The entries in order; ``seq_range`` (first, last): only those; ``item``: only its."""
         sql = f"SELECT {', '.join(COLUMNS)} FROM entries"
         clauses, params = [], []
+        if item is not None:
+            clauses.append("item_key = ?")
+            params.append(item)
         if since:
             clauses.append("recorded_at >= ?")
             params.append(since)

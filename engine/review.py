@@ -4,6 +4,7 @@ what changed since the last meeting, and the work each owner takes on."""
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,9 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from .classify import Classifier
 from .decision import Decision, RulebookRef
 from .items import ItemBase
+from .pipeline import UNSCHEDULED, decide_roadmap, ranking_text, record_decisions
 from .rulebook import EnumSignal, IntSignal, Rulebook
-
-UNSCHEDULED = "unscheduled"
 
 
 class _Data(BaseModel):
@@ -64,51 +64,19 @@ class ReviewReport(_Data):
     items: list[ReviewItem]
     quarters: list[QuarterSummary]
     ledger: str | None = None
+    warnings: list[str] = Field(default_factory=list, description="quarters that overrides take over a capacity")
+    also_changed: list[Decision] = Field(
+        default_factory=list, description="items recorded earlier for these quarters whose decision this roadmap changes")
+    recorded: list[int] = Field(default_factory=list, description="the ledger entries written, with record_by")
 
     @property
     def disputed(self) -> list[ReviewItem]:
         return [i for i in self.items if i.disputed]
 
 
-def rank_keys(book: Rulebook, tier: str) -> list[str]:
-    cap = book.capacity[tier]
-    return list(cap.rank) if cap.rank else list(book.totals) + list(book.dimensions)
-
-
-def ranking_text(book: Rulebook, tier: str) -> str:
-    return "by " + ", then ".join(rank_keys(book, tier)) + " (highest first), then key"
-
-
-def apply_capacity(book: Rulebook, classifier: Classifier, pairs: list[tuple[ItemBase, Decision]]) -> list[Decision]:
-    """Per quarter and capacity tier, keep the best-ranked candidates; move the others one tier down."""
-    decisions = [d for _, d in pairs]
-    by_quarter: dict[str, list[int]] = {}
-    for i, (item, _) in enumerate(pairs):
-        if item.quarter:
-            by_quarter.setdefault(item.quarter, []).append(i)
-    for quarter, members in by_quarter.items():
-        for index, tier in enumerate(book.tiers[:-1]):
-            cap = book.capacity.get(tier.id)
-            if cap is None:
-                continue
-            candidates = [i for i in members if decisions[i].tier == tier.id]
-            if len(candidates) <= cap.max:
-                continue
-            keys = rank_keys(book, tier.id)
-            ranked = sorted(candidates, key=lambda i: ([-decisions[i].scores[k] for k in keys], decisions[i].item))
-            kept = [decisions[i].item for i in ranked[: cap.max]]
-            taken = ", ".join(kept) if kept else "no item (capacity 0)"
-            below = book.tiers[index + 1].id
-            for i in ranked[cap.max:]:
-                reason = f"{tier.id} capacity of {cap.max} for {quarter} taken by {taken}; moved to {below}"
-                decisions[i] = classifier.moved(pairs[i][0], decisions[i], below, reason)
-    return decisions
-
-
 def close_calls(book: Rulebook, classifier: Classifier, item: ItemBase, decision: Decision) -> list[str]:
-    """One-point dimension changes, and one-step signal changes, that move the item's computed tier."""
-    computed = decision.capacity.computed_tier if decision.capacity else decision.tier
-    base = book.tier_index[computed]
+    """One-point dimension changes, and one-step signal changes, that move the tier its rules give."""
+    base = book.tier_index[decision.rules_tier]
     final = book.tier_index[decision.tier]
     signals = item.signal_values()
     out = [f"moved by capacity: {decision.capacity.reason}"] if decision.capacity else []
@@ -152,13 +120,21 @@ def review(
     engine: str = "durable",
     quarter: str | None = None,
     ledger: Any = None,
+    record_by: str | None = None,
 ) -> ReviewReport:
+    """The review of a roadmap: every item through the decision pipeline (rules, capacity,
+    override); with ``record_by``, its decisions recorded in the ledger (all or nothing)."""
+    items = list(items)
     classifier = Classifier(book, engine)
-    pairs = [(item, classifier.decide(item)) for item in items]
-    decisions = apply_capacity(book, classifier, pairs)
-    previous = _previous(ledger) if ledger is not None else {}
+    recorded: list[int] = []
+    with ledger.writing() if record_by is not None else nullcontext():  # decided and recorded as one
+        previous = _previous(ledger) if ledger is not None else {}
+        decisions, made = decide_roadmap(book, items, classifier=classifier, ledger=ledger)
+        if record_by is not None:
+            recorded = record_decisions(ledger, book, list(zip(items, decisions)), made, by=record_by,
+                                        note=f"review {quarter or 'all quarters'}")
     entries = []
-    for (item, _), decision in zip(pairs, decisions):
+    for item, decision in zip(items, decisions):
         if quarter is not None and (item.quarter or UNSCHEDULED) != quarter:
             continue
         prev = None
@@ -178,6 +154,7 @@ def review(
         rulebook=RulebookRef(**book.summary()), quarter=quarter,
         ranking={t: ranking_text(book, t) for t in book.capacity},
         items=entries, quarters=quarters, ledger=str(ledger.path) if ledger is not None else None,
+        warnings=made.warnings, also_changed=[d for _, d in made.context], recorded=recorded,
     )
 
 

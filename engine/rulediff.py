@@ -122,10 +122,11 @@ def _show(value: Any) -> str:
 
 
 def causes(changes: list[RuleChange], before: Any, after: Any) -> list[RuleChange]:
-    """The rule changes that touch one item's two decisions: rules that fired in either, the
-    tiers involved, and dimension or total changes; all rule and tier changes if none match."""
+    """The rule changes that touch one item's two decisions, whose rules give different tiers:
+    rules that fired in either, the tiers involved, and dimension or total changes; all rule
+    and tier changes if none match."""
     fired = {f.rule for f in before.fired} | {f.rule for f in after.fired}
-    tiers = {before.tier, after.tier} | {h.tier for h in before.higher_tiers} | {h.tier for h in after.higher_tiers}
+    tiers = {before.rules_tier, after.rules_tier} | {h.tier for h in before.higher_tiers} | {h.tier for h in after.higher_tiers}
     picked = [
         c for c in changes
         if (c.part == "rule" and c.id in fired and c.change != "reworded")

@@ -201,9 +201,9 @@ def _init(rulebook_data: dict, engine: str, as_json: bool, turn: Any) -> None:
 def _work(task: tuple) -> Any:
     if task[0] != "write":
         return _results(*task)
-    kind, path, payload, seq, fd = task
+    kind, path, payload, plan, seq, fd = task
     try:
-        lines = _results(kind, path, payload)
+        lines = _results(kind, path, payload, plan)
     except BaseException:
         _write_in_turn(seq, fd, None)  # the writers waiting behind this chunk give up
         raise
@@ -211,7 +211,7 @@ def _work(task: tuple) -> Any:
     return len(lines)
 
 
-def _results(kind: str, path: str | None, payload: Any) -> Any:
+def _results(kind: str, path: str | None, payload: Any, plan: Any = None) -> Any:
     reader, classifier = _worker["reader"], _worker["classifier"]
     if isinstance(payload, tuple):  # a byte range of a JSON Lines file
         payload = _lines(path, *payload)
@@ -219,8 +219,16 @@ def _results(kind: str, path: str | None, payload: Any) -> Any:
         return list(_found(reader, path, payload))
     if path is not None:  # lines of a file, else triples of items already read
         payload = [(i.key, i.title, i.signal_values()) for i in _checked(reader, path, payload)]
-    decide = classifier.decide_json if _worker["json"] else classifier.decide_signals
-    return [decide(key, title, signals) for key, title, signals in payload]
+    return [final(classifier, plan, _worker["json"], key, title, signals) for key, title, signals in payload]
+
+
+def final(classifier: Any, plan: Any, as_json: bool, key: str, title: str, signals: Any) -> Any:
+    """An item's final decision (its JSON with ``as_json``) under a roadmap ``plan`` (none: the
+    rules' decision): what capacity and overrides leave alone takes the fast path."""
+    if plan is None or not plan.changes(key):
+        return classifier.decide_json(key, title, signals) if as_json else classifier.decide_signals(key, title, signals)
+    decision = plan.finish_signals(classifier, signals, classifier.decide_signals(key, title, signals))
+    return decision.model_dump_json().encode() if as_json else decision
 
 
 def _write_in_turn(seq: int, fd: int, data: bytes | None) -> None:
@@ -278,27 +286,30 @@ class Pool:
         tasks = (("check", path, block) for block in _ranges(path))
         return _tally(self.reader, path, chain.from_iterable(self._pool.imap(_work, tasks)))
 
-    def classify(self, sources: Iterable[tuple[str, Any]]) -> Iterator[Any]:
-        """Decisions (or their JSON) for ``("lines", path)`` and ``("items", [ItemBase, ...])``
-        sources, in order."""
-        for result in self._pool.imap(_work, self._tasks("classify", sources)):
+    def classify(self, sources: Iterable[tuple[str, Any]], plan: Any = None) -> Iterator[Any]:
+        """Final decisions (or their JSON) for ``("lines", path)`` and ``("items", [ItemBase,
+        ...])`` sources, in order, under a roadmap ``plan`` (see :func:`final`)."""
+        for result in self._pool.imap(_work, self._tasks("classify", sources, plan)):
             yield from result
 
-    def write_lines(self, sources: Iterable[tuple[str, Any]], fd: int) -> Iterator[int]:
+    def write_lines(self, sources: Iterable[tuple[str, Any]], fd: int, plan: Any = None) -> Iterator[int]:
         """The decisions' JSON, one per line, written by the workers to the file descriptor
         ``fd`` in input order; yields the number of items of each chunk as it is written."""
         self._turn["next"].value, self._turn["failed"].value = 0, 2**62
-        tasks = (task + (seq, fd) for seq, task in enumerate(self._tasks("write", sources)))
+        tasks = (task + (seq, fd) for seq, task in enumerate(self._tasks("write", sources, plan)))
         # the chunk that failed raises first: imap gives results, and errors, in input order
         yield from self._pool.imap(_work, tasks)
 
     @staticmethod
-    def _tasks(kind: str, sources: Iterable[tuple[str, Any]]) -> Iterator[tuple]:
+    def _tasks(kind: str, sources: Iterable[tuple[str, Any]], plan: Any) -> Iterator[tuple]:
+        # the plan travels with every task: it holds only the items capacity or an override moves
+        # (not the earlier items it re-decides: their models are made per rulebook, not picklable)
+        plan = plan._replace(context=[], warnings=[]) if plan is not None and (plan.moves or plan.overrides) else None
         for source_kind, source in sources:
             if source_kind == "lines":
                 for block in _ranges(source):
-                    yield (kind, source, block)
+                    yield (kind, source, block, plan)
             else:
                 triples = ((i.key, i.title, i.signal_values()) for i in source)
                 for chunk in _chunks(triples):
-                    yield (kind, None, chunk)
+                    yield (kind, None, chunk, plan)

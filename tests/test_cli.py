@@ -196,11 +196,11 @@ def test_classify_machine_formats_are_the_decision_model(runner, roadmap, fmt):
 def test_classify_markdown_and_csv(runner, pay12):
     md = runner("classify", pay12, "--format", "markdown")
     assert md.exit_code == 0
-    assert md.output.splitlines()[0].startswith("| Key | Title | Tier | Kind |")
-    assert "| PAY-12 | Usage-based pricing | tier-2 Launch | launch | 1 | 3 | 0 | 3 | 4 |" in md.output
+    assert md.output.splitlines()[0].startswith("| Key | Title | Tier | Set by | Kind |")
+    assert "| PAY-12 | Usage-based pricing | tier-2 Launch | rules | launch | 1 | 3 | 0 | 3 | 4 |" in md.output
     out = runner("classify", pay12, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out.output)))
-    assert rows[0]["tier"] == "tier-2" and rows[0]["launch"] == "4"
+    assert (rows[0]["tier"], rows[0]["set_by"], rows[0]["rules_tier"], rows[0]["launch"]) == ("tier-2", "rules", "tier-2", "4")
     assert "revenue-expansion" in rows[0]["fired"].split(";")
 
 

@@ -18,6 +18,7 @@ from conftest import make_items, write_items
 from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.errors import LedgerError
 from launchtier.engine.ledger import SCHEMA_VERSION, Ledger, entry_hash, verify_chain
+from launchtier.engine.pipeline import decide_roadmap
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "rules" / "default.yaml"
@@ -59,15 +60,23 @@ def test_record_override_history_audit_end_to_end(runner, roadmap):
     flat = " ".join(table.output.split())  # long lines wrap at 100 columns
     assert "* override #13" in flat and "tier-2 → tier-1 by Tom, approved by Priya, Ana: Anchor of the campaign" in flat
 
+    # record applied 2027-Q2's capacity (PAY-31 keeps the one tier-1 place, PAY-38 went to
+    # tier-2); the team commits PAY-38 to tier-1 anyway: a warning, and the audit says so
+    past = runner("override", "PAY-38", "--tier", "tier-1", "--reason", "Launch with the SEPA partner", "--by", "Tom",
+                  "--approved-by", "Priya", "--approved-by", "Ana")
+    assert (past.exit_code, past.stdout, past.stderr) == (
+        0, "overridden PAY-38: tier-2 → tier-1 (#14) by Tom; approved by Priya, Ana\n",
+        "warning: 2027-Q2 has 2 tier-1 items, over its capacity of 1: PAY-31, PAY-38 (override)\n")
+
     report = runner("audit", "--format", "json")
     assert report.exit_code == 0, report.output
     data = json.loads(report.output)
-    assert data["integrity"]["ok"] and data["integrity"]["entries"] == 13
+    assert data["integrity"]["ok"] and data["integrity"]["entries"] == 14
     assert data["reproducibility"] == {"ok": True, "checked": 12, "mismatches": []}
     assert data["drift"]["changed"] == []
-    assert [(o["item"], o["below_policy"]) for o in data["overrides"]] == [("PAY-12", False)]
+    assert [(o["item"], o["below_policy"]) for o in data["overrides"]] == [("PAY-12", False), ("PAY-38", False)]
     q2 = next(q for q in data["distribution"] if q["quarter"] == "2027-Q2")
-    assert q2["over_capacity"] == ["tier-1: 2 of at most 1"]
+    assert q2["over_capacity"] == ["tier-1: 2 of at most 1 (by override: PAY-38)"]
 
 
 def test_override_needs_a_recorded_decision_and_a_reason(runner, roadmap):
@@ -243,7 +252,8 @@ def test_explain_shows_precedents_from_the_ledger(runner, roadmap):
     runner("record", roadmap, "--by", "Priya")
     result = runner("explain", roadmap, "--item", "PAY-47", "--format", "json")
     precedents = json.loads(result.output)["precedents"]
-    assert [p["item"] for p in precedents] == ["PAY-70", "PAY-41", "PAY-12"]
+    # PAY-38 is a tier-2 decision too: record applied 2027-Q2's capacity
+    assert [p["item"] for p in precedents] == ["PAY-70", "PAY-41", "PAY-38"]
     assert all(p["tier"] == "tier-2" for p in precedents)
 
 
@@ -288,14 +298,21 @@ def test_four_processes_recording_at_once_lose_nothing(tmp_path):
         assert p.returncode == 0, err.decode()
     with Ledger(db) as ledger:
         entries = list(ledger.entries())
-        assert len(entries) == 200
         assert verify_chain(entries) == []
         assert len({e.item_key for e in entries}) == 200
-        # each batch is contiguous: a batch is one transaction
+        # each batch is contiguous: a batch is one transaction (its 50 items, and the items of
+        # earlier batches whose place in a quarter's capacity it changed, decided again)
         by_writer = {}
         for e in entries:
             by_writer.setdefault(e.recorded_by, []).append(e.seq)
-        assert all(seqs == list(range(seqs[0], seqs[0] + 50)) for seqs in by_writer.values())
+        assert all(seqs == list(range(seqs[0], seqs[0] + len(seqs))) and len(seqs) >= 50 for seqs in by_writer.values())
+        latest = {r.item: (r.final_tier, r.decision.capacity) for r in ledger.latest()}
+    # four batches at once end as one batch of all 200 would: capacity counted what was recorded
+    book = load_rulebook()
+    reader = ItemReader(book)
+    items = [reader.validate(raw) for i in range(4) for raw in make_items(50, seed=i, prefix=f"W{i}")]
+    decisions, _ = decide_roadmap(book, items)
+    assert latest == {d.item: (d.tier, d.capacity) for d in decisions}
 
 
 def test_a_killed_record_leaves_the_ledger_as_it_was(tmp_path):
@@ -405,10 +422,13 @@ def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monk
                 for r in history for o in r.overrides if since is None or o.at >= since]
     assert [(o.seq, o.item, o.from_tier, o.tier, o.required_approvals) for o in report.overrides] == expected
     assert len(expected) >= (3 if since else 6)  # the scenario has overrides on both sides of `since`
-    reader, classifier = ItemReader(current), Classifier(current)
-    moved = [(r.seq, r.item, r.title, r.computed_tier, r.final_tier,
-              classifier.decide(reader.validate(json.loads(ledger.entry(r.seq).item_json))).tier) for r in latest]
-    moved = [m for m in moved if m[5] != m[3]]
+    # drift is final tier against final tier: the pipeline now (the ledger's latest items as the
+    # roadmap, with its standing overrides) against what was recorded, overrides included
+    reader = ItemReader(current)
+    now, _ = decide_roadmap(current, [reader.validate(json.loads(ledger.entry(r.seq).item_json)) for r in latest],
+                            ledger=ledger)
+    moved = [(r.seq, r.item, r.title, r.computed_tier, r.final_tier, d.tier) for r, d in zip(latest, now)
+             if d.tier != r.final_tier]
     assert moved, "the changed rulebook moves some items"
     assert [(d.seq, d.item, d.title, d.recorded_tier, d.final_tier, d.new_tier) for d in report.drift.changed] == moved
     assert report.drift.items_checked == len(latest) == 30

@@ -1,0 +1,346 @@
+"""The decision pipeline, the one way every command comes to an item's tier:
+
+    rules → capacity → override
+
+The rules give each item a tier (:class:`~.classify.Classifier`). The roadmap's capacity (the
+rulebook's ``capacity``, per quarter) keeps the best-ranked candidates of a tier and moves the
+others one tier down, where they compete again. An override recorded in the ledger sets the tier
+the team committed to, for as long as the rules and capacity still give the tier it overrode.
+Each stage is kept in the decision as data (``Decision.capacity``, ``Decision.override``), and
+``Decision.set_by`` names the stage that set the final tier. Artifacts follow the final tier.
+
+**The roadmap, for capacity**, is the items decided together (the files of one command), and,
+with a ledger, the latest recorded decision of every other item planned for one of the same
+quarters. So a quarter recorded in two batches ends as it would in one: the second batch ranks
+its items against those recorded before, and ``record`` records again, as the same batch, the
+earlier items whose decision that changes (:attr:`Plan.context`). Those earlier items are
+decided again from their recorded item under the current rulebook; one that no longer fits it
+cannot be ranked and keeps its recorded decision.
+
+A :class:`Plan` is computed in one pass over the items, keeping only the capacity candidates
+(an item with a quarter whose rules give a tier with a capacity) and the items with a standing
+override: streamed batches of any size are planned in little memory, and every other item's
+decision is its rules' decision unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Mapping, NamedTuple
+
+from .classify import Classifier
+from .decision import CapacityNote, Decision, Explanation, OverrideNote, Precedent
+from .errors import InputError, ItemError, Problem
+from .items import ItemBase, ItemReader
+from .rulebook import Rulebook
+from .rulediff import RuleChange, causes
+
+UNSCHEDULED = "unscheduled"
+
+
+def rank_keys(book: Rulebook, tier: str) -> list[str]:
+    """The scores that rank the candidates of a capacity tier, highest first (then the key)."""
+    cap = book.capacity[tier]
+    return list(cap.rank) if cap.rank else list(book.totals) + list(book.dimensions)
+
+
+def ranking_text(book: Rulebook, tier: str) -> str:
+    return "by " + ", then ".join(rank_keys(book, tier)) + " (highest first), then key"
+
+
+class Candidate(NamedTuple):
+    """An item competing for a place of a capacity tier in its quarter."""
+
+    key: str
+    quarter: str
+    tier: str  # the tier its rules give
+    scores: Mapping[str, int]
+
+
+class Move(NamedTuple):
+    tier: str
+    note: CapacityNote
+
+
+def capacity_moves(book: Rulebook, candidates: Iterable[Candidate]) -> dict[str, Move]:
+    """Per quarter and capacity tier, from the highest tier down: the best-ranked candidates keep
+    their places, the others move one tier down (and compete there if it has a capacity too)."""
+    tier_of: dict[str, str] = {}
+    by_quarter: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        tier_of[c.key] = c.tier
+        by_quarter.setdefault(c.quarter, []).append(c)
+    moves: dict[str, Move] = {}
+    for quarter, members in by_quarter.items():
+        for index, tier in enumerate(book.tiers[:-1]):
+            cap = book.capacity.get(tier.id)
+            if cap is None:
+                continue
+            competing = [c for c in members if tier_of[c.key] == tier.id]
+            if len(competing) <= cap.max:
+                continue
+            keys = rank_keys(book, tier.id)
+            ranked = sorted(competing, key=lambda c: ([-c.scores[k] for k in keys], c.key))
+            kept = [c.key for c in ranked[: cap.max]]
+            taken = ", ".join(kept) if kept else "no item (capacity 0)"
+            below = book.tiers[index + 1].id
+            for c in ranked[cap.max:]:
+                tier_of[c.key] = below
+                reason = f"{tier.id} capacity of {cap.max} for {quarter} taken by {taken}; moved to {below}"
+                moves[c.key] = Move(below, CapacityNote(computed_tier=c.tier, reason=reason))
+    return moves
+
+
+class Standing(NamedTuple):
+    """An override recorded in the ledger, and the tier it overrode (after rules and capacity):
+    it applies while the pipeline still gives that tier."""
+
+    basis: str
+    note: OverrideNote
+    quarter: str | None
+
+
+def standing_overrides(records: Iterable[Any]) -> dict[str, Standing]:
+    """The override of each item's latest recorded decision (a ``DecisionRecord``): the last
+    override entry that followed it, or the override its decision was recorded with."""
+    standing = {}
+    for rec in records:
+        carried = rec.decision.override
+        basis = carried.from_tier if carried is not None else rec.decision.tier
+        if rec.overrides:
+            o = rec.overrides[-1]
+            note = OverrideNote(tier=o.tier, from_tier=basis, reason=o.reason, by=o.by,
+                                approved_by=list(o.approved_by), seq=o.seq, at=o.at)
+        elif carried is not None:
+            note = carried
+        else:
+            continue
+        standing[rec.item] = Standing(basis, note, rec.quarter)
+    return standing
+
+
+class Plan(NamedTuple):
+    """What capacity and overrides change in a roadmap's decisions."""
+
+    moves: dict[str, Move]  # by item key: the items capacity moves down
+    overrides: dict[str, Standing]  # by item key: the overrides recorded in the ledger
+    context: list[tuple[ItemBase, Decision]]  # earlier recorded items whose decision this roadmap changes
+    warnings: list[str]  # quarters that overrides take over a capacity
+
+    def finish(self, classifier: Classifier, item: ItemBase, decision: Decision) -> Decision:
+        """The item's final decision, from the decision its rules give."""
+        return self.finish_signals(classifier, item.signal_values(), decision)
+
+    def finish_signals(self, classifier: Classifier, signals: Mapping[str, Any], decision: Decision) -> Decision:
+        """:meth:`finish`, from the item's signals (the decision names the item)."""
+        move = self.moves.get(decision.item)
+        if move is not None:
+            decision = classifier.moved_signals(signals, decision, move.tier, move.note.reason)
+        return apply_override(classifier, signals, decision, self.overrides.get(decision.item))
+
+    def changes(self, key: str) -> bool:
+        """Whether the item's final decision may differ from its rules' decision."""
+        return key in self.moves or key in self.overrides
+
+
+NO_PLAN = Plan({}, {}, [], [])
+
+
+def apply_override(classifier: Classifier, signals: Mapping[str, Any], decision: Decision,
+                   standing: Standing | None) -> Decision:
+    if standing is None or standing.basis != decision.tier or standing.note.tier == decision.tier:
+        return decision
+    if standing.note.tier not in classifier.rulebook.tier_by_id:
+        return decision  # the tier it committed to is gone from the rulebook: the audit says so
+    return classifier.overridden(signals, decision, standing.note)
+
+
+def plan(book: Rulebook, classifier: Classifier, items: Iterable[ItemBase], ledger: Any = None) -> Plan:
+    """The plan of a roadmap: ``items`` (read once; any iterable) decided together, with the
+    ledger's overrides and its other items of the same quarters when a ledger is given."""
+    records = ledger.latest_with_items() if ledger is not None else []
+    standing = standing_overrides(rec for rec, _ in records)
+    recorded_keys = {rec.item for rec, _ in records}
+    candidates: list[Candidate] = []
+    given: dict[str, str | None] = {}  # what the override and capacity tallies need of an item
+    quarters: set[str] = set()
+    seen_recorded: set[str] = set()
+    for item in items:
+        if item.quarter:
+            quarters.add(item.quarter)
+        if item.key in recorded_keys:
+            seen_recorded.add(item.key)
+        candidate = _candidate(book, classifier, item.key, item.quarter, item.signal_values())
+        if candidate is not None or item.key in standing:
+            if item.key in given:
+                raise ItemError([Problem(f"appears twice in the roadmap: an item's key is unique across the files "
+                                         "decided together", item=item.key, field="key")])
+            given[item.key] = candidate.tier if candidate is not None else _tier(book, classifier, item.signal_values())
+        if candidate is not None:
+            candidates.append(candidate)
+    # the ledger's other items of the same quarters take part in the ranking
+    reader = ItemReader(book) if records else None
+    others: list[tuple[ItemBase, Any]] = []
+    for rec, raw in records:
+        if rec.item in seen_recorded or rec.quarter not in quarters:
+            continue
+        try:
+            item = reader.validate(json.loads(raw), file=f"ledger entry {rec.seq}")
+        except (InputError, ValueError):
+            continue  # no longer fits the rulebook: it cannot be ranked, its recorded decision stands
+        others.append((item, rec))
+        candidate = _candidate(book, classifier, item.key, item.quarter, item.signal_values())
+        given[item.key] = candidate.tier if candidate is not None else _tier(book, classifier, item.signal_values())
+        if candidate is not None:
+            candidates.append(candidate)
+    moves = capacity_moves(book, candidates)
+    result = Plan(moves, standing, [], [])
+    context = []
+    for item, rec in others:
+        final = result.finish(classifier, item, classifier.decide(item))
+        if final.tier != rec.final_tier or final.capacity != rec.decision.capacity:
+            context.append((item, final))
+    warnings = _overridden_past_capacity(book, candidates, moves, standing, given)
+    return Plan(moves, standing, context, warnings)
+
+
+def _tier(book: Rulebook, classifier: Classifier, signals: Mapping[str, Any]) -> str:
+    return book.tiers[classifier.tier_index(signals)].id
+
+
+def _candidate(book: Rulebook, classifier: Classifier, key: str, quarter: str | None,
+               signals: Mapping[str, Any]) -> Candidate | None:
+    if not quarter or not book.capacity:
+        return None
+    tier = _tier(book, classifier, signals)
+    if tier not in book.capacity:
+        return None
+    return Candidate(key, quarter, tier, classifier.scores(classifier.fired(signals)))
+
+
+def _overridden_past_capacity(book: Rulebook, candidates: list[Candidate], moves: dict[str, Move],
+                              standing: dict[str, Standing], given: dict[str, str]) -> list[str]:
+    """The quarters where overrides put more items in a capacity tier than it allows."""
+    quarter_of = {c.key: c.quarter for c in candidates}
+    final = {c.key: moves[c.key].tier if c.key in moves else c.tier for c in candidates}
+    overridden = set()
+    for key, s in standing.items():
+        if key not in given:
+            continue
+        before = moves[key].tier if key in moves else given[key]
+        if s.basis == before and s.note.tier != before and s.note.tier in book.tier_by_id:
+            final[key] = s.note.tier
+            quarter_of[key] = quarter_of.get(key) or s.quarter
+            overridden.add(key)
+    warnings = []
+    for tier, cap in book.capacity.items():
+        by_quarter: dict[str, list[str]] = {}
+        for key, t in final.items():
+            if t == tier and quarter_of.get(key):
+                by_quarter.setdefault(quarter_of[key], []).append(key)
+        for quarter in sorted(by_quarter):
+            keys = sorted(by_quarter[quarter])
+            if len(keys) > cap.max and overridden & set(keys):
+                warnings.append(_past_capacity(quarter, tier, cap.max, keys, overridden))
+    return warnings
+
+
+def _past_capacity(quarter: str, tier: str, most: int, keys: list[str], overridden: set[str]) -> str:
+    named = ", ".join(f"{k} (override)" if k in overridden else k for k in keys)
+    return f"{quarter} has {len(keys)} {tier} items, over its capacity of {most}: {named}"
+
+
+def overridden_past_capacity(ledger: Any, key: str) -> list[str]:
+    """After an override of ``key``: whether its quarter now holds more items of the tier it
+    went to than the capacity (of the rulebook its decision was made under) allows."""
+    latest = ledger.latest()
+    rec = next((r for r in latest if r.item == key), None)
+    if rec is None or not rec.quarter:
+        return []
+    cap = ledger.rulebook(rec.rulebook["hash"]).capacity.get(rec.final_tier)
+    keys = sorted(r.item for r in latest if r.quarter == rec.quarter and r.final_tier == rec.final_tier)
+    if cap is None or len(keys) <= cap.max:
+        return []
+    overridden = {r.item for r in latest if r.final_tier != r.computed_tier}
+    return [_past_capacity(rec.quarter, rec.final_tier, cap.max, keys, overridden)]
+
+
+def decide_roadmap(book: Rulebook, items: list[ItemBase], *, classifier: Classifier | None = None,
+                   engine: str = "durable", ledger: Any = None) -> tuple[list[Decision], Plan]:
+    """Every item's final decision, in order, and the plan that made them."""
+    classifier = classifier or Classifier(book, engine)
+    made = plan(book, classifier, items, ledger)
+    return [made.finish(classifier, item, classifier.decide(item)) for item in items], made
+
+
+def record_decisions(ledger: Any, book: Rulebook, pairs: list[tuple[ItemBase, Decision]], made: Plan, *,
+                     by: str, note: str | None = None) -> list[int]:
+    """Record a roadmap's final decisions and, in the same batch, the earlier items whose
+    decision it changes (:attr:`Plan.context`): all or nothing. Returns their entries' numbers."""
+    return ledger.record(book, [*pairs, *made.context], by=by, note=note)
+
+
+class Recorded(NamedTuple):
+    seqs: list[int]
+    decisions: list[Decision]  # of the items given, in order
+    plan: Plan
+
+
+def record_roadmap(ledger: Any, book: Rulebook, items: list[ItemBase], *, engine: str = "durable", by: str,
+                   note: str | None = None) -> Recorded:
+    """Decide a roadmap through the pipeline, with the ledger's overrides and items, and record
+    it, in one transaction: another writer's batch comes before or after, never in between."""
+    with ledger.writing():
+        decisions, made = decide_roadmap(book, items, engine=engine, ledger=ledger)
+        seqs = record_decisions(ledger, book, list(zip(items, decisions)), made, by=by, note=note)
+    return Recorded(seqs, decisions, made)
+
+
+def explain_item(book: Rulebook, items: list[ItemBase], item: ItemBase, *, original: ItemBase | None = None,
+                 engine: str = "durable", ledger: Any = None) -> Explanation:
+    """One item of a roadmap in full, through the pipeline: its final decision (the roadmap's
+    capacity and the ledger's overrides applied), what single change would move the tier its
+    rules give, and, with a ledger, its precedents. ``item`` may be a what-if of ``original``:
+    it takes the original's place in the roadmap."""
+    classifier = Classifier(book, engine)
+    roadmap = [item if i.key == item.key else i for i in items]
+    made = plan(book, classifier, roadmap, ledger)
+    ex = classifier.explain(item, original)
+    decision = made.finish(classifier, item, ex.decision)
+    found = []
+    if ledger is not None:
+        found = [Precedent(item=r.item, title=r.title, tier=r.final_tier, quarter=r.quarter, recorded_at=r.recorded_at)
+                 for r in ledger.precedents(decision.tier, exclude=item.key)]
+    return ex.model_copy(update={"decision": decision, "precedents": found})
+
+
+def decide_item(book: Rulebook, items: list[ItemBase], item: ItemBase, *, engine: str = "durable",
+                ledger: Any = None) -> Decision:
+    """One item's final decision, decided with the rest of its roadmap (and the ledger)."""
+    classifier = Classifier(book, engine)
+    return plan(book, classifier, items, ledger).finish(classifier, item, classifier.decide(item))
+
+
+def why_changed(changes: list[RuleChange], before: Decision, after: Decision) -> list[RuleChange]:
+    """Why an item's final tier differs between two decisions, by the stage that differs: the
+    rule changes when its rules give another tier; else the capacity (the rulebook's, or the
+    ranking in its quarter); and an override that stood before and no longer does."""
+    out = []
+    if before.rules_tier != after.rules_tier:
+        out += causes(changes, before, after)
+    elif _computed(before) != _computed(after):
+        cap = [c for c in changes if c.part == "capacity"]
+        detail = (f"now {after.capacity.reason}" if after.capacity is not None
+                  else f"no longer moved by capacity (was: {before.capacity.reason})" if before.capacity is not None
+                  else "moved by capacity")
+        out += cap or [RuleChange(part="capacity", id=after.rules_tier, change="ranking", detail=detail)]
+    if before.override is not None and (after.override is None or after.override.tier != before.override.tier):
+        o = before.override
+        out.append(RuleChange(part="override", id=f"#{o.seq}", change="no longer matches",
+                              detail=f"it overrode {o.from_tier} into {o.tier}; the rules and capacity now give {_computed(after)}"))
+    return out
+
+
+def _computed(d: Decision) -> str:
+    """The tier before any override: what the rules and the capacity give."""
+    return d.override.from_tier if d.override is not None else d.tier
