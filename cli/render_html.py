@@ -14,7 +14,7 @@ from launchtier.engine import Rulebook
 from launchtier.engine.decision import ArtifactRef
 from launchtier.engine.review import UNSCHEDULED, QuarterSummary, ReviewItem, ReviewReport
 
-from .render import check_line, plural, short
+from .render import check_line, plural, short, stage_sentence
 from .render_review import _changes, _close
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -318,6 +318,8 @@ def _item(item: ReviewItem, book: Rulebook) -> str:
     if d.capacity:
         out.append(f'<p class="capacity-note">Capacity: {_e(d.capacity.reason)} '
                    f"(its rules give {_e(d.capacity.computed_tier)})</p>")
+    if d.override:
+        out.append(f'<p class="capacity-note">{_e(stage_sentence(d))}</p>')
     out += _reasons(item, book)
     if item.previous:
         p = item.previous

@@ -18,13 +18,24 @@ from .render import WIDTH, md, to_csv
 def decisions_table(records: list[DecisionRecord]) -> str:
     if not records:
         return "no decisions recorded (that match)"
-    out = [click.style(f"{'#':>5}  {'RECORDED':<20}  {'ITEM':<10} {'QUARTER':<11} {'COMPUTED':<9} {'FINAL':<9} BY", bold=True)]
+    out = [click.style(f"{'#':>5}  {'RECORDED':<20}  {'ITEM':<10} {'QUARTER':<11} {'COMPUTED':<9} {'FINAL':<9} "
+                       f"{'SET BY':<9} BY", bold=True)]
     for r in records:
         final = r.final_tier + ("*" if r.overrides else "")
-        out.append(f"{r.seq:>5}  {r.recorded_at:<20}  {r.item:<10} {r.quarter or '-':<11} {r.computed_tier:<9} {final:<9} {r.recorded_by}")
+        out.append(f"{r.seq:>5}  {r.recorded_at:<20}  {r.item:<10} {r.quarter or '-':<11} {r.computed_tier:<9} {final:<9} "
+                   f"{r.set_by:<9} {r.recorded_by}")
         indent = " " * 7
         if r.note:
             out.append(textwrap.fill(f"note: {r.note}", WIDTH, initial_indent=indent, subsequent_indent=indent + "      "))
+        d = r.decision
+        if d.capacity is not None:
+            out.append(textwrap.fill(f"capacity: {d.capacity.reason} (its rules give {d.capacity.computed_tier})",
+                                     WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
+        if d.override is not None and not r.overrides:
+            o = d.override
+            who = o.by + (f", approved by {', '.join(o.approved_by)}" if o.approved_by else "")
+            out.append(textwrap.fill(f"override #{o.seq} recorded with it: {o.from_tier} → {o.tier} by {who}: {o.reason}",
+                                     WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
         for o in r.overrides:
             who = f"{o.by}" + (f", approved by {', '.join(o.approved_by)}" if o.approved_by else "")
             out.append(textwrap.fill(f"* override #{o.seq} {o.at}: {o.from_tier} → {o.tier} by {who}: {o.reason}",
@@ -33,13 +44,13 @@ def decisions_table(records: list[DecisionRecord]) -> str:
 
 
 def decisions_csv(records: list[DecisionRecord]) -> str:
-    header = ["seq", "recorded_at", "item", "title", "quarter", "computed_tier", "final_tier", "recorded_by",
+    header = ["seq", "recorded_at", "item", "title", "quarter", "computed_tier", "final_tier", "set_by", "recorded_by",
               "note", "override_reason", "override_by", "approved_by", "rulebook_hash"]
     rows = []
     for r in records:
-        last = r.overrides[-1] if r.overrides else None
+        last = r.overrides[-1] if r.overrides else r.decision.override
         rows.append([r.seq, r.recorded_at, r.item, r.title, r.quarter or "", r.computed_tier, r.final_tier,
-                     r.recorded_by, r.note or "", last.reason if last else "", last.by if last else "",
+                     r.set_by, r.recorded_by, r.note or "", last.reason if last else "", last.by if last else "",
                      ";".join(last.approved_by) if last else "", r.rulebook["hash"]])
     return to_csv(header, rows)
 

@@ -10,7 +10,7 @@ import click
 from launchtier.engine import Rulebook
 from launchtier.engine.review import ReviewItem, ReviewReport
 
-from .render import WIDTH, check_line, md, plural, short, tier_style
+from .render import WIDTH, check_line, md, plural, short, stage_sentence, stage_text, tier_style
 
 MAX_CLOSE = 3
 
@@ -55,6 +55,8 @@ def review_table(report: ReviewReport, book: Rulebook) -> str:
         flag = click.style("!", fg="yellow", bold=True) if item.disputed else " "
         out.append(f"{d.item:<{key_w}}{flag} {item.quarter or '-':<11} {tier} {scores}  {_changes(item)}")
         out.append(indent + textwrap.shorten(d.title, WIDTH - len(indent), placeholder="…"))
+        if d.override is not None:
+            out.append(textwrap.fill(stage_text(d), WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
         for line in _close(item):
             out.append(textwrap.fill(f"close: {line}", WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
                                      break_on_hyphens=False))
@@ -64,8 +66,16 @@ def review_table(report: ReviewReport, book: Rulebook) -> str:
         work = "; ".join(f"{w.owner} {w.artifacts} artifacts, {w.days:g} days" for w in q.workload)
         out.append(f"{click.style(q.quarter, bold=True)}: {tiers}. Workload: {work or 'none'}.")
         out += [f"  capacity: {c}" for c in q.capacity]
+    out += [textwrap.fill(line, WIDTH, subsequent_indent="  ") for line in _after(report)]
     out.append("! disputed: a one-point change in a dimension, or one signal change, moves it to another tier.")
     return "\n".join(out)
+
+
+def _after(report: ReviewReport) -> list[str]:
+    """What the roadmap does beyond its own items: overrides past a capacity, and items
+    recorded earlier that it decides again (recording it records those too)."""
+    return [f"warning: {w}" for w in report.warnings] + [
+        f"recorded earlier, decided again with this roadmap: {d.item} {d.tier}; {stage_text(d)}" for d in report.also_changed]
 
 
 def review_markdown(report: ReviewReport, book: Rulebook) -> str:
@@ -97,6 +107,7 @@ def review_markdown(report: ReviewReport, book: Rulebook) -> str:
         for w in q.workload:
             out.append(f"- Workload {md(w.owner)}: {w.artifacts} artifacts, about {w.days:g} days")
         out.append("")
+    out += [f"- {md(line)}" for line in _after(report)] + ([""] if _after(report) else [])
     out += ["## Items", ""]
     for item in report.items:
         d = item.decision
@@ -105,6 +116,8 @@ def review_markdown(report: ReviewReport, book: Rulebook) -> str:
                 + (f"; PM {md(item.pm)}" if item.pm else "") + (f", PMM {md(item.pmm)}" if item.pmm else ""), ""]
         if d.capacity:
             out += [f"- Capacity: {md(d.capacity.reason)} (its rules give {d.capacity.computed_tier})"]
+        if d.override:
+            out += [f"- {md(stage_sentence(d))}"]
         for f in d.fired:
             points = ", ".join(f"{dim} {p:+d}" for dim, p in f.score.items())
             out.append(f"- {md(f.rule)} ({points}): {md(f.because)}")

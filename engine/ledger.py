@@ -122,6 +122,12 @@ class DecisionRecord(_Data):
     overrides: list[OverrideRecord] = Field(default_factory=list)
     decision: Decision
 
+    @property
+    def set_by(self) -> str:
+        """The stage that set the final tier: an override (recorded with the decision or
+        after it), the roadmap's capacity, or the rules."""
+        return "override" if self.overrides else self.decision.set_by
+
 
 class Entry(_Data):
     """A raw ledger row, as stored (what the audit checks)."""

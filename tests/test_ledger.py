@@ -56,7 +56,7 @@ def test_record_override_history_audit_end_to_end(runner, roadmap):
     assert record["decision"]["tier"] == "tier-2" and record["note"] == "2027-Q1 review"
 
     table = runner("decisions")
-    assert "tier-2    tier-1*   Priya" in table.output
+    assert "tier-2    tier-1*   override  Priya" in table.output
     flat = " ".join(table.output.split())  # long lines wrap at 100 columns
     assert "* override #13" in flat and "tier-2 → tier-1 by Tom, approved by Priya, Ana: Anchor of the campaign" in flat
 
