@@ -157,3 +157,17 @@ def test_random_roadmaps_recorded_in_batches_audit_clean_under_the_same_rulebook
         items = [READER.validate(json.loads(ledger.entry(r.seq).item_json)) for r in latest]
         now, _ = decide_roadmap(BOOK, items, ledger=ledger)
         assert [(r.item, r.final_tier) for r in latest] == [(d.item, d.tier) for d in now]
+
+
+def test_the_audit_names_a_capacity_change_not_the_rules_as_the_cause(runner, roadmap, tmp_path):
+    from conftest import ROOT
+
+    assert runner("review", roadmap, "--record", "--by", "Priya").exit_code == 0
+    same = json.loads(runner("audit", "--format", "json").stdout)
+    assert (same["drift"]["changed"], same["reproducibility"]["mismatches"]) == ([], [])
+    wider = tmp_path / "wider.yaml"
+    wider.write_text((ROOT / "rules" / "default.yaml").read_text().replace(
+        "tier-1: {max: 1, per: quarter,", "tier-1: {max: 2, per: quarter,"))
+    report = json.loads(runner("audit", "--rules", wider, "--format", "json").stdout)
+    assert [(d["item"], d["final_tier"], d["new_tier"], [(c["part"], c["id"], c["change"]) for c in d["causes"]])
+            for d in report["drift"]["changed"]] == [("PAY-38", "tier-2", "tier-1", [("capacity", "tier-1", "changed")])]
