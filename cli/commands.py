@@ -143,11 +143,16 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
     from launchtier.engine import Classifier, ItemError, ItemReader
     from launchtier.engine import stream as streams
     from launchtier.engine.memory import gc_paused
-    from launchtier.engine.pipeline import plan
+    from launchtier.engine.pipeline import Planner
 
     book = load(rules_path)
     reader = ItemReader(book)
+    classifier = Classifier(book, engine)
     as_json = fmt in ("json", "jsonl")
+    ledger = ledger_if_present(db_path)
+    # the roadmap's capacity and the ledger's overrides: the first pass gives the planner what
+    # it needs of each item (the capacity candidates and the items the ledger knows)
+    planner = Planner(book, classifier, ledger) if book.capacity or ledger is not None else None
     # items and decisions hold no reference cycles: see engine/memory.py
     with gc_paused(), streams.Pool(book, engine, jobs, as_json=as_json) if jobs > 1 else nullcontext() as pool:
         # First every file is checked, so that all problems are reported before any output;
@@ -155,27 +160,21 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
         loaded: dict[str, list] = {}
         problems = []
         count = 0
-        for f in files:
-            try:
-                if streams.is_stream(f):
-                    count += pool.check(f) if pool else streams.check(reader, f)
-                else:
-                    loaded[f] = reader.read(f)
-                    count += len(loaded[f])
-            except ItemError as e:
-                problems.extend(e.problems)
-        if problems:
-            raise ItemError(problems)
-        classifier = Classifier(book, engine)
-
-        def every_item():
-            return (i for f in files for i in (loaded[f] if f in loaded else streams.items(reader, f)))
-
-        # the roadmap's capacity and the ledger's overrides (a pass over the items that keeps
-        # only the capacity candidates)
-        ledger = ledger_if_present(db_path)
         try:
-            made = plan(book, classifier, every_item(), ledger) if book.capacity or ledger is not None else None
+            for f in files:
+                try:
+                    if streams.is_stream(f):
+                        count += pool.check(f, planner) if pool else streams.check(reader, f, planner)
+                    else:
+                        loaded[f] = reader.read(f)
+                        count += len(loaded[f])
+                        if planner is not None:
+                            planner.add(loaded[f])
+                except ItemError as e:
+                    problems.extend(e.problems)
+            if problems:
+                raise ItemError(problems)
+            made = planner.plan() if planner is not None else None
         finally:
             if ledger is not None:
                 ledger.close()
@@ -191,7 +190,8 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
         if pool:
             results = pool.classify(sources, made)
         else:
-            results = (streams.final(classifier, made, as_json, i.key, i.title, i.signal_values()) for i in every_item())
+            items = (i for f in files for i in (loaded[f] if f in loaded else streams.items(reader, f)))
+            results = (streams.final(classifier, made, as_json, i.key, i.title, i.signal_values()) for i in items)
         with _progress(results, "classifying", count) as results:
             _write_decisions(results, fmt, book)
 

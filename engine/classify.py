@@ -168,6 +168,9 @@ class Classifier:
                                 exact=self._tier_signals)
         self._tails: dict[Any, tuple[bytes, ...]] | None = {} if match_cache else None
         self._tiers: dict[Any, int] | None = {} if match_cache else None
+        # a decision that capacity moved: its JSON after the item and title depends on the line
+        # key, the tier it lands in and the reason, and nothing else (moved_json)
+        self._moved_tails: dict[Any, bytes] | None = {} if match_cache else None
         self._by_fired: dict[tuple[int, ...], tuple[list[int], dict[str, int], tuple]] = {}
         self._explained: dict[tuple, tuple[int, TierReason, list[HigherTier]]] = {}
         self._chosen_artifacts: dict[tuple, list[ArtifactRef]] = {}
@@ -368,6 +371,21 @@ class Classifier:
         return decision.model_copy(update={
             "tier": tier.id, "label": tier.label, "kind": tier.kind, "override": note,
             "artifacts": self._artifacts_of(self.rulebook.tier_index[tier.id], values)})
+
+    def moved_json(self, key: str, title: str, signals: Mapping[str, Any], tier_id: str, reason: str) -> bytes:
+        """``moved_signals(...).model_dump_json()`` as UTF-8 bytes, its tail kept per line key,
+        tier and reason (a quarter's overflow shares one reason)."""
+        head = ('{"item":' + _string(key) + ',"title":' + _string(title)).encode()
+        cache = self._moved_tails
+        line = (self._line_key(signals), tier_id, reason) if cache is not None else None
+        tail = cache.get(line) if cache is not None else None
+        if tail is None:
+            decision = self.moved_signals(signals, self.decide_signals(key, title, signals), tier_id, reason)
+            whole = decision.model_dump_json().encode()
+            tail = whole[len(head):]
+            if cache is not None:
+                _remember(cache, line, tail)
+        return head + tail
 
     def _fragment(self, model: Any) -> str:
         known = self._fragments.get(id(model))

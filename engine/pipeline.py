@@ -29,7 +29,7 @@ import json
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from .classify import Classifier
-from .decision import CapacityNote, Decision, Explanation, OverrideNote, Precedent
+from .decision import Decision, Explanation, OverrideNote, Precedent
 from .errors import InputError, ItemError, Problem
 from .items import ItemBase, ItemReader
 from .rulebook import Rulebook
@@ -58,8 +58,10 @@ class Candidate(NamedTuple):
 
 
 class Move(NamedTuple):
+    """Where capacity moves an item, and why (plain text: a plan travels to worker processes)."""
+
     tier: str
-    note: CapacityNote
+    reason: str
 
 
 def capacity_moves(book: Rulebook, candidates: Iterable[Candidate]) -> dict[str, Move]:
@@ -87,7 +89,7 @@ def capacity_moves(book: Rulebook, candidates: Iterable[Candidate]) -> dict[str,
             for c in ranked[cap.max:]:
                 tier_of[c.key] = below
                 reason = f"{tier.id} capacity of {cap.max} for {quarter} taken by {taken}; moved to {below}"
-                moves[c.key] = Move(below, CapacityNote(computed_tier=c.tier, reason=reason))
+                moves[c.key] = Move(below, reason)
     return moves
 
 
@@ -135,12 +137,26 @@ class Plan(NamedTuple):
         """:meth:`finish`, from the item's signals (the decision names the item)."""
         move = self.moves.get(decision.item)
         if move is not None:
-            decision = classifier.moved_signals(signals, decision, move.tier, move.note.reason)
+            decision = classifier.moved_signals(signals, decision, move.tier, move.reason)
         return apply_override(classifier, signals, decision, self.overrides.get(decision.item))
 
     def changes(self, key: str) -> bool:
         """Whether the item's final decision may differ from its rules' decision."""
         return key in self.moves or key in self.overrides
+
+    def to_json(self) -> bytes:
+        """The moves and overrides (what deciding an item needs) as JSON, for worker processes."""
+        return json.dumps({
+            "moves": self.moves,
+            "overrides": {k: [s.basis, s.note.model_dump(mode="json"), s.quarter] for k, s in self.overrides.items()},
+        }, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "Plan":
+        raw = json.loads(data)
+        moves = {k: Move(*m) for k, m in raw["moves"].items()}
+        overrides = {k: Standing(b, OverrideNote.model_validate(n), q) for k, (b, n, q) in raw["overrides"].items()}
+        return cls(moves, overrides, [], [])
 
 
 NO_PLAN = Plan({}, {}, [], [])
@@ -155,53 +171,115 @@ def apply_override(classifier: Classifier, signals: Mapping[str, Any], decision:
     return classifier.overridden(signals, decision, standing.note)
 
 
+class Part(NamedTuple):
+    """What a plan needs of some of a roadmap's items (a worker's share of a large batch): the
+    capacity candidates, the tier of each item whose key the ledger knows, and the quarters."""
+
+    candidates: list[Candidate]
+    known: dict[str, str]  # key -> the tier its rules give, for the keys the ledger knows
+    quarters: set[str]
+
+
+class PartBuilder:
+    """Takes items one at a time (``(key, quarter, signals)``) and gives their :class:`Part`."""
+
+    def __init__(self, book: Rulebook, classifier: Classifier, known_keys: frozenset[str]):
+        self.book, self.classifier, self.known_keys = book, classifier, known_keys
+        self.candidates: list[Candidate] = []
+        self.known: dict[str, str] = {}
+        self.quarters: set[str] = set()
+
+    def take(self, key: str, quarter: str | None, signals: Mapping[str, Any]) -> None:
+        if quarter:
+            self.quarters.add(quarter)
+        candidate = _candidate(self.book, self.classifier, key, quarter, signals)
+        if candidate is not None:
+            self.candidates.append(candidate)
+        if key in self.known_keys:
+            if key in self.known:
+                raise _twice(key)
+            self.known[key] = candidate.tier if candidate is not None else _tier(self.book, self.classifier, signals)
+
+    def part(self) -> Part:
+        return Part(self.candidates, self.known, self.quarters)
+
+
+def _twice(key: str) -> ItemError:
+    return ItemError([Problem("appears twice in the roadmap: an item's key is unique across the files decided together",
+                              item=key, field="key")])
+
+
+class Planner:
+    """Builds the :class:`Plan` of a roadmap from its items, in one pass or from parts."""
+
+    def __init__(self, book: Rulebook, classifier: Classifier, ledger: Any = None):
+        self.book, self.classifier = book, classifier
+        self.records = ledger.latest_with_items() if ledger is not None else []
+        self.standing = standing_overrides(rec for rec, _ in self.records)
+        # the keys whose tier the plan needs: the ledger's (its items of the same quarters take
+        # part unless the roadmap holds them) and the overridden ones
+        self.known_keys = frozenset(rec.item for rec, _ in self.records) | frozenset(self.standing)
+        self.parts: list[Part] = []
+
+    def builder(self) -> PartBuilder:
+        return PartBuilder(self.book, self.classifier, self.known_keys)
+
+    def add(self, items: Iterable[ItemBase]) -> None:
+        builder = self.builder()
+        for i in items:
+            builder.take(i.key, i.quarter, i.signal_values())
+        self.parts.append(builder.part())
+
+    def plan(self) -> Plan:
+        book, classifier = self.book, self.classifier
+        candidates: list[Candidate] = []
+        given: dict[str, str] = {}  # key -> the tier its rules give, for the override tallies
+        quarters: set[str] = set()
+        for part in self.parts:
+            candidates += part.candidates
+            quarters |= part.quarters
+            for key, tier in part.known.items():
+                if key in given:
+                    raise _twice(key)
+                given[key] = tier
+        seen = set(given)
+        keys = [c.key for c in candidates]
+        if len(set(keys)) != len(keys):
+            raise _twice(next(k for k in keys if keys.count(k) > 1))
+        given.update((c.key, c.tier) for c in candidates)
+        # the ledger's other items of the same quarters take part in the ranking
+        reader = ItemReader(book) if self.records else None
+        others: list[tuple[ItemBase, Any]] = []
+        for rec, raw in self.records:
+            if rec.item in seen or rec.quarter not in quarters:
+                continue
+            try:
+                item = reader.validate(json.loads(raw), file=f"ledger entry {rec.seq}")
+            except (InputError, ValueError):
+                continue  # no longer fits the rulebook: it cannot be ranked, its recorded decision stands
+            others.append((item, rec))
+            signals = item.signal_values()
+            candidate = _candidate(book, classifier, item.key, item.quarter, signals)
+            given[item.key] = candidate.tier if candidate is not None else _tier(book, classifier, signals)
+            if candidate is not None:
+                candidates.append(candidate)
+        moves = capacity_moves(book, candidates)
+        result = Plan(moves, self.standing, [], [])
+        context = []
+        for item, rec in others:
+            final = result.finish(classifier, item, classifier.decide(item))
+            if final.tier != rec.final_tier or final.capacity != rec.decision.capacity:
+                context.append((item, final))
+        warnings = _overridden_past_capacity(book, candidates, moves, self.standing, given)
+        return Plan(moves, self.standing, context, warnings)
+
+
 def plan(book: Rulebook, classifier: Classifier, items: Iterable[ItemBase], ledger: Any = None) -> Plan:
     """The plan of a roadmap: ``items`` (read once; any iterable) decided together, with the
     ledger's overrides and its other items of the same quarters when a ledger is given."""
-    records = ledger.latest_with_items() if ledger is not None else []
-    standing = standing_overrides(rec for rec, _ in records)
-    recorded_keys = {rec.item for rec, _ in records}
-    candidates: list[Candidate] = []
-    given: dict[str, str | None] = {}  # what the override and capacity tallies need of an item
-    quarters: set[str] = set()
-    seen_recorded: set[str] = set()
-    for item in items:
-        if item.quarter:
-            quarters.add(item.quarter)
-        if item.key in recorded_keys:
-            seen_recorded.add(item.key)
-        candidate = _candidate(book, classifier, item.key, item.quarter, item.signal_values())
-        if candidate is not None or item.key in standing:
-            if item.key in given:
-                raise ItemError([Problem(f"appears twice in the roadmap: an item's key is unique across the files "
-                                         "decided together", item=item.key, field="key")])
-            given[item.key] = candidate.tier if candidate is not None else _tier(book, classifier, item.signal_values())
-        if candidate is not None:
-            candidates.append(candidate)
-    # the ledger's other items of the same quarters take part in the ranking
-    reader = ItemReader(book) if records else None
-    others: list[tuple[ItemBase, Any]] = []
-    for rec, raw in records:
-        if rec.item in seen_recorded or rec.quarter not in quarters:
-            continue
-        try:
-            item = reader.validate(json.loads(raw), file=f"ledger entry {rec.seq}")
-        except (InputError, ValueError):
-            continue  # no longer fits the rulebook: it cannot be ranked, its recorded decision stands
-        others.append((item, rec))
-        candidate = _candidate(book, classifier, item.key, item.quarter, item.signal_values())
-        given[item.key] = candidate.tier if candidate is not None else _tier(book, classifier, item.signal_values())
-        if candidate is not None:
-            candidates.append(candidate)
-    moves = capacity_moves(book, candidates)
-    result = Plan(moves, standing, [], [])
-    context = []
-    for item, rec in others:
-        final = result.finish(classifier, item, classifier.decide(item))
-        if final.tier != rec.final_tier or final.capacity != rec.decision.capacity:
-            context.append((item, final))
-    warnings = _overridden_past_capacity(book, candidates, moves, standing, given)
-    return Plan(moves, standing, context, warnings)
+    planner = Planner(book, classifier, ledger)
+    planner.add(items)
+    return planner.plan()
 
 
 def _tier(book: Rulebook, classifier: Classifier, signals: Mapping[str, Any]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from array import array
 from dataclasses import replace
 from itertools import chain, islice
@@ -108,15 +109,27 @@ def _checked(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]])
         yield found
 
 
-def check(reader: ItemReader, path: str) -> int:
-    """Validate every line of a JSON Lines file; raise one ItemError with every problem. Returns the count."""
-    return _tally(reader, path, _found(reader, path, _lines(path)))
+def check(reader: ItemReader, path: str, planner: Any = None) -> int:
+    """Validate every line of a JSON Lines file; raise one ItemError with every problem. Returns
+    the count. A roadmap ``planner`` (pipeline.Planner) takes what it needs of each item."""
+    builder = planner.builder() if planner is not None else None
+    count = _tally(reader, path, _found(reader, path, _lines(path), builder))
+    if builder is not None:
+        planner.parts.append(builder.part())
+    return count
 
 
-def _found(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]]) -> Iterator[list[Problem] | int]:
-    """What the first pass keeps of each line: its problems, or the hash of its item's key."""
+def _found(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]],
+           builder: Any = None) -> Iterator[list[Problem] | int]:
+    """What the first pass keeps of each line: its problems, or the hash of its item's key
+    (and, for a roadmap plan's ``builder``, what the plan needs of it)."""
     for found in _validated(reader, path, numbered):
-        yield found if isinstance(found, list) else _key_hash(found.key)
+        if isinstance(found, list):
+            yield found
+            continue
+        if builder is not None:
+            builder.take(found.key, found.quarter, found.signal_values())
+        yield _key_hash(found.key)
 
 
 def _tally(reader: ItemReader, path: str, found: Iterable[list[Problem] | int]) -> int:
@@ -211,14 +224,33 @@ def _work(task: tuple) -> Any:
     return len(lines)
 
 
+def _plan_at(path: str | None) -> Any:
+    """The roadmap plan the parent wrote to ``path`` (read once per worker)."""
+    if path is None:
+        return None
+    plans = _worker.setdefault("plans", {})
+    if path not in plans:
+        from .pipeline import Plan
+
+        with open(path, "rb") as f:
+            plans[path] = Plan.from_json(f.read())
+    return plans[path]
+
+
 def _results(kind: str, path: str | None, payload: Any, plan: Any = None) -> Any:
     reader, classifier = _worker["reader"], _worker["classifier"]
     if isinstance(payload, tuple):  # a byte range of a JSON Lines file
         payload = _lines(path, *payload)
     if kind == "check":
-        return list(_found(reader, path, payload))
+        if plan is None:
+            return list(_found(reader, path, payload))
+        from .pipeline import PartBuilder  # ``plan`` is the keys a roadmap's plan needs the tier of
+
+        builder = PartBuilder(classifier.rulebook, classifier, plan)
+        return list(_found(reader, path, payload, builder)), builder.part()
     if path is not None:  # lines of a file, else triples of items already read
         payload = [(i.key, i.title, i.signal_values()) for i in _checked(reader, path, payload)]
+    plan = _plan_at(plan)
     return [final(classifier, plan, _worker["json"], key, title, signals) for key, title, signals in payload]
 
 
@@ -227,6 +259,9 @@ def final(classifier: Any, plan: Any, as_json: bool, key: str, title: str, signa
     rules' decision): what capacity and overrides leave alone takes the fast path."""
     if plan is None or not plan.changes(key):
         return classifier.decide_json(key, title, signals) if as_json else classifier.decide_signals(key, title, signals)
+    if as_json and key not in plan.overrides:  # moved by capacity only: a quarter's overflow, often many
+        move = plan.moves[key]
+        return classifier.moved_json(key, title, signals, move.tier, move.reason)
     decision = plan.finish_signals(classifier, signals, classifier.decide_signals(key, title, signals))
     return decision.model_dump_json().encode() if as_json else decision
 
@@ -274,17 +309,29 @@ class Pool:
         self._pool = context.Pool(
             jobs, initializer=_init, initargs=(book.model_dump(mode="json"), engine, as_json, self._turn))
         self.reader = ItemReader(book)
+        self._files: list[str] = []
 
     def __enter__(self) -> "Pool":
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self._pool.terminate()
+        for path in self._files:
+            os.unlink(path)
 
-    def check(self, path: str) -> int:
-        """:func:`check`, spread over the workers."""
-        tasks = (("check", path, block) for block in _ranges(path))
-        return _tally(self.reader, path, chain.from_iterable(self._pool.imap(_work, tasks)))
+    def check(self, path: str, planner: Any = None) -> int:
+        """:func:`check`, spread over the workers (each gives the ``planner`` its part)."""
+        if planner is None:
+            tasks = (("check", path, block) for block in _ranges(path))
+            return _tally(self.reader, path, chain.from_iterable(self._pool.imap(_work, tasks)))
+        tasks = (("check", path, block, planner.known_keys) for block in _ranges(path))
+
+        def found() -> Iterator[list[Problem] | int]:
+            for lines, part in self._pool.imap(_work, tasks):
+                planner.parts.append(part)
+                yield from lines
+
+        return _tally(self.reader, path, found())
 
     def classify(self, sources: Iterable[tuple[str, Any]], plan: Any = None) -> Iterator[Any]:
         """Final decisions (or their JSON) for ``("lines", path)`` and ``("items", [ItemBase,
@@ -300,11 +347,20 @@ class Pool:
         # the chunk that failed raises first: imap gives results, and errors, in input order
         yield from self._pool.imap(_work, tasks)
 
-    @staticmethod
-    def _tasks(kind: str, sources: Iterable[tuple[str, Any]], plan: Any) -> Iterator[tuple]:
-        # the plan travels with every task: it holds only the items capacity or an override moves
-        # (not the earlier items it re-decides: their models are made per rulebook, not picklable)
-        plan = plan._replace(context=[], warnings=[]) if plan is not None and (plan.moves or plan.overrides) else None
+    def _plan_file(self, plan: Any) -> str | None:
+        """The plan, written once to a file each worker reads once: sent with every task, a
+        quarter's overflow of thousands of moves cost more than the work. (The earlier items it
+        decides again are not needed there.)"""
+        if plan is None or not (plan.moves or plan.overrides):
+            return None
+        fd, path = tempfile.mkstemp(prefix="launchtier-plan-", suffix=".json")
+        with os.fdopen(fd, "wb") as f:
+            f.write(plan.to_json())
+        self._files.append(path)
+        return path
+
+    def _tasks(self, kind: str, sources: Iterable[tuple[str, Any]], plan: Any) -> Iterator[tuple]:
+        plan = self._plan_file(plan)
         for source_kind, source in sources:
             if source_kind == "lines":
                 for block in _ranges(source):
