@@ -126,7 +126,7 @@ class RangeCheck(NamedTuple):
     first: tuple[int, str, str, bool] | None  # its first entry: seq, item key, prev_hash, content ok
     last: tuple[int, str] | None  # its last entry: seq, entry_hash
     breaks: list[tuple[int, str, str]]  # (seq, item key, problem) after its first entry, in order
-    unstored: list[tuple[int, str, str]]  # (seq, item key, rulebook hash): entries whose rulebook is not stored
+    unstored: list[tuple[int, str, str]]  # (seq, item key, problem): entries whose rulebook is not stored or was changed
     replayed: int  # decisions replayed under their own rulebook
     mismatches: list[Mismatch]
     decisions: list[tuple]  # a DecisionCheck per decision whose rulebook is stored, as a plain tuple
@@ -139,6 +139,7 @@ class EntryChecker:
 
     def __init__(self, ledger: Ledger, current: Rulebook, engine: str, since: str | None):
         self.ledger, self.current, self.engine, self.since = ledger, current, engine, since
+        self.changed = ledger.changed_rulebooks()  # never used to replay
         self.stored = set(ledger.rulebook_hashes())
         self._tools: dict[str, tuple[Classifier, ItemReader]] = {}
 
@@ -163,7 +164,10 @@ class EntryChecker:
                     breaks.append((e.seq, e.item_key, problem))
             prev = (e.seq, e.entry_hash)
             if e.rulebook_hash not in self.stored:
-                unstored.append((e.seq, e.item_key, e.rulebook_hash))
+                unstored.append((e.seq, e.item_key, f"its rulebook {_short(e.rulebook_hash)} is not stored in the ledger"))
+            elif e.rulebook_hash in self.changed:
+                cannot = "its approvals cannot be checked" if e.kind == "override" else "it cannot be replayed"
+                unstored.append((e.seq, e.item_key, f"its rulebook {_short(e.rulebook_hash)} was changed: {cannot}"))
             elif e.kind == "override":
                 overrides.append(e.model_copy(update={"item_json": "", "decision_json": ""}))
             elif e.kind == "decision":
@@ -267,8 +271,7 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         if problem:
             breaks.append(ChainBreak(seq=seq, item=item, problem=problem))
         breaks += [ChainBreak(seq=s, item=i, problem=why) for s, i, why in r.breaks]
-        unstored += [ChainBreak(seq=s, item=i, problem=f"its rulebook {_short(h)} is not stored in the ledger")
-                     for s, i, h in r.unstored]
+        unstored += [ChainBreak(seq=s, item=i, problem=why) for s, i, why in r.unstored]
         count += r.count
         chain = (r.last[0] + 1, r.last[1])
         replayed += r.replayed
@@ -277,16 +280,14 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         for e in r.overrides:
             add_override(overrides, e, ledger.rulebook(e.rulebook_hash))
 
-    # 1. integrity: the chain links and every entry's content against its hash
+    # 1. integrity: the chain links and every entry's content against its hash; each entry's
+    # rulebook stored as it was; the stored rulebooks against their hashes, each with entries
+    # recorded under it
     breaks += unstored
-    for h in ledger.rulebook_hashes():  # in the order they were stored (a set's order varies by process)
-        try:
-            actual = ledger.stored_rulebook_hash(h)
-        except InputError as err:
-            breaks.append(ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} no longer loads: {err}"))
-            continue
-        if actual != h:
-            breaks.append(ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} was changed: its content now hashes to {_short(actual)}"))
+    breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} was changed: {why}")
+               for h, why in checker.changed.items()]
+    breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} is not used by any entry: it was added, "
+                          "or the entries recorded under it were deleted") for h in ledger.unused_rulebooks()]
     integrity = Integrity(ok=not breaks, entries=count, head=chain[1] if count else "", breaks=breaks)
 
     # 2. each recorded decision replayed under its own rulebook

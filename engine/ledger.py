@@ -7,7 +7,10 @@ ledger can follow. The schema is versioned in the ``meta`` table and migrated on
 Tamper evidence: each entry stores the hash of its own content chained to the hash of the entry
 before it, so a changed, inserted, deleted or reordered row breaks the chain at that row. The
 chain is extended inside the writing transaction (``BEGIN IMMEDIATE``), so several processes
-recording at once serialise and never fork it.
+recording at once serialise and never fork it. A stored rulebook is keyed by the hash of its
+content and checked against it before it is used. Whatever does not match was changed outside
+launchtier: the commands refuse the ledger (:class:`LedgerDamaged`) and the audit names every
+such change.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from typing import Any, Iterable, Iterator, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .decision import Decision, construct
-from .errors import LedgerError
+from .errors import LedgerDamaged, LedgerError
 from .memory import gc_paused
-from .rulebook import Rulebook, rulebook_from_data
+from .rulebook import Rulebook, rulebook_from_data, rulebook_hash
 from .validation import message_for
 
 SCHEMA_VERSION = 1
@@ -83,6 +86,17 @@ def canonical(data: Any) -> str:
 def entry_hash(prev_hash: str, row: dict[str, Any]) -> str:
     content = canonical([prev_hash] + [row[c] for c in HASHED])
     return "sha256:" + hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def short(hash_: str) -> str:
+    """A hash as messages show it."""
+    return f"{hash_[:19]}…"
+
+
+def damaged(path: Path, problem: str) -> LedgerDamaged:
+    """The refusal of a ledger changed outside launchtier, on one line (the audit says the rest)."""
+    return LedgerDamaged(f"{path} was changed outside launchtier ({problem}); "
+                         "run launchtier audit to see every change")
 
 
 def now_utc() -> str:
@@ -148,6 +162,35 @@ class Entry(_Data):
 
 
 _ENTRIES = TypeAdapter(list[Entry])
+
+
+def _entry_problem(err: ValidationError, batch: bool = False) -> str:
+    """The first thing that does not read in a row (of a ``batch`` of rows), as ``column: why``."""
+    first = err.errors(include_url=False)[0]
+    loc = first["loc"][1:] if batch else first["loc"]
+    return f"{'.'.join(map(str, loc))}: {message_for({**first, 'loc': loc}, Entry)}"
+
+
+def stored_rulebook_problem(hash_: str, name: Any, version: Any, content: Any) -> tuple[Any, str | None]:
+    """A stored rulebook row read back: its data (JSON types, not yet a Rulebook) and what is
+    wrong with it, None if it is what launchtier stored. Checked before the content is parsed as
+    a rulebook: its content must hash to the row's key, and its name and version columns must
+    be the content's."""
+    if not isinstance(content, str):
+        return None, "its content is not text"
+    try:
+        data = json.loads(content)
+        actual = rulebook_hash(data)
+    except (ValueError, RecursionError):
+        return None, "its content is not JSON"
+    if not isinstance(data, dict):
+        return None, "its content is not a rulebook (a JSON object)"
+    if actual != hash_:
+        return data, f"its content now hashes to {short(actual)}"
+    for column, value, key in (("name", name, "rulebook"), ("version", version, "version")):
+        if value != data.get(key):
+            return data, f"its {column} column says {value!r} and its content {data.get(key)!r}"
+    return data, None
 
 
 def resolve_path(path: str | os.PathLike | None) -> Path:
@@ -268,8 +311,13 @@ class Ledger:
 
     # ---- writing ------------------------------------------------------------------------
     def _store_rulebook(self, book: Rulebook, at: str) -> None:
-        exists = self._conn.execute("SELECT 1 FROM rulebooks WHERE hash = ?", (book.hash,)).fetchone()
-        if not exists:
+        exists = self._conn.execute("SELECT name, version, content FROM rulebooks WHERE hash = ?", (book.hash,)).fetchone()
+        if exists:
+            # new decisions recorded under a changed copy could never be replayed
+            _, problem = stored_rulebook_problem(book.hash, *exists)
+            if problem:
+                raise damaged(self.path, f"stored rulebook {short(book.hash)} was changed: {problem}")
+        else:
             self._conn.execute(
                 "INSERT INTO rulebooks (hash, name, version, content, stored_at) VALUES (?, ?, ?, ?, ?)",
                 # as written, in its own order (signals, dimensions): decisions replayed under the
@@ -394,7 +442,8 @@ class Ledger:
         return entry if seq else None
 
     def entries(self, since: str | None = None, *, seq_range: tuple[int, int] | None = None) -> Iterator[Entry]:
-        """The entries in order; ``seq_range`` (first, last): only those."""
+        """The entries in order; ``seq_range`` (first, last): only those. A row that does not
+        read as an entry is refused (:class:`LedgerDamaged`)."""
         sql = f"SELECT {', '.join(COLUMNS)} FROM entries"
         clauses, params = [], []
         if since:
@@ -410,12 +459,16 @@ class Ledger:
             try:
                 batch = _ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
             except ValidationError as err:
-                first = err.errors(include_url=False)[0]
-                index, loc = first["loc"][0], first["loc"][1:]
-                message = message_for({**first, "loc": loc}, Entry)
-                raise LedgerError(f"{self.path}: entry #{rows[index][0]} cannot be read ({'.'.join(map(str, loc))}: {message}): "
-                                  "the ledger file was changed outside launchtier") from None
+                index = err.errors(include_url=False)[0]["loc"][0]
+                raise damaged(self.path, f"entry #{rows[index][0]} cannot be read: {_entry_problem(err, batch=True)}") from None
             yield from batch
+
+    def _entry_from_row(self, row: tuple) -> Entry:
+        fields = dict(zip(COLUMNS, row))
+        try:
+            return Entry.model_validate(fields)
+        except ValidationError as err:
+            raise damaged(self.path, f"entry #{fields['seq']} cannot be read: {_entry_problem(err)}") from None
 
     def seq_bounds(self) -> tuple[int, int]:
         """The first and last sequence numbers (1, 0 for an empty ledger)."""
@@ -429,28 +482,47 @@ class Ledger:
         return found[0]
 
     def rulebook(self, hash_: str) -> Rulebook:
+        """The stored rulebook ``hash_``, checked against its hash before it is parsed (once per
+        ledger opened): a changed one is refused (:class:`LedgerDamaged`), never used."""
         book = self._rulebooks.get(hash_)
         if book is None:
-            row = self._conn.execute("SELECT content FROM rulebooks WHERE hash = ?", (hash_,)).fetchone()
+            row = self._conn.execute("SELECT name, version, content FROM rulebooks WHERE hash = ?", (hash_,)).fetchone()
             if row is None:
-                raise LedgerError(f"{self.path}: rulebook {hash_} is missing from the ledger")
-            book = rulebook_from_data(json.loads(row[0]), file=f"ledger rulebook {hash_[:19]}")
+                raise damaged(self.path, f"rulebook {short(hash_)}, which entries were recorded under, is not stored")
+            data, problem = stored_rulebook_problem(hash_, *row)
+            if problem:
+                raise damaged(self.path, f"stored rulebook {short(hash_)} was changed: {problem}")
+            book = rulebook_from_data(data, file=f"ledger rulebook {hash_[:19]}")
             self._rulebooks[hash_] = book
         return book
 
     def rulebook_hashes(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT hash FROM rulebooks ORDER BY stored_at, hash")]
 
-    def stored_rulebook_hash(self, hash_: str) -> str:
-        """The hash recomputed from the stored content (differs if the content was altered)."""
-        return self.rulebook(hash_).hash
+    def changed_rulebooks(self) -> dict[str, str]:
+        """The stored rulebooks that are not as launchtier stored them, with what is wrong, in
+        the order they were stored (a set's order varies by process)."""
+        changed = {}
+        for hash_, name, version, content in self._conn.execute(
+                "SELECT hash, name, version, content FROM rulebooks ORDER BY stored_at, hash"):
+            _, problem = stored_rulebook_problem(hash_, name, version, content)
+            if problem:
+                changed[hash_] = problem
+        return changed
+
+    def unused_rulebooks(self) -> list[str]:
+        """The stored rulebooks no entry was recorded under, in the order they were stored:
+        launchtier stores a rulebook only with the decisions it made."""
+        return [h for (h,) in self._conn.execute(
+            "SELECT hash FROM rulebooks WHERE NOT EXISTS (SELECT 1 FROM entries WHERE entries.rulebook_hash = rulebooks.hash)"
+            " ORDER BY stored_at, hash")]
 
     def _latest_decision(self, key: str) -> Entry | None:
         row = self._conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM entries WHERE item_key = ? AND kind = 'decision' ORDER BY seq DESC LIMIT 1",
             (key,),
         ).fetchone()
-        return Entry(**dict(zip(COLUMNS, row))) if row else None
+        return self._entry_from_row(row) if row else None
 
     def _final_tier(self, decision: Entry) -> str:
         row = self._conn.execute(
@@ -472,8 +544,7 @@ class Ledger:
             try:
                 decision = Decision.model_validate_json(e.decision_json)
             except ValueError:  # (pydantic's ValidationError is a ValueError)
-                raise LedgerError(f"{self.path}: entry #{e.seq} (item {e.item_key}): the recorded decision cannot be read; "
-                                  "the ledger file was changed outside launchtier (launchtier audit shows what else)") from None
+                raise damaged(self.path, f"entry #{e.seq} (item {e.item_key}): the recorded decision cannot be read") from None
             # every field comes from a validated entry or rulebook: not validated again
             records[e.seq] = construct(DecisionRecord, dict(
                 seq=e.seq, item=e.item_key, title=decision.title, quarter=e.quarter,
