@@ -282,12 +282,13 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
 
     # 1. integrity: the chain links and every entry's content against its hash; each entry's
     # rulebook stored as it was; the stored rulebooks against their hashes, each with entries
-    # recorded under it
+    # recorded under it; the meta table as launchtier writes it
     breaks += unstored
     breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} was changed: {why}")
                for h, why in checker.changed.items()]
     breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} is not used by any entry: it was added, "
                           "or the entries recorded under it were deleted") for h in ledger.unused_rulebooks()]
+    breaks += [ChainBreak(seq=0, item="-", problem=why) for why in ledger.meta_problems()]
     integrity = Integrity(ok=not breaks, entries=count, head=chain[1] if count else "", breaks=breaks)
 
     # 2. each recorded decision replayed under its own rulebook
@@ -371,7 +372,7 @@ def _init(path: str, rulebook_data: dict, engine: str, since: str | None) -> Non
     from .rulebook import rulebook_from_data
 
     gc.disable()  # acyclic batches only (memory.py)
-    ledger = Ledger(path, create=False, readonly=True)
+    ledger = Ledger(path, create=False, readonly=True, audit=True)
     _worker["checker"] = EntryChecker(ledger, rulebook_from_data(rulebook_data, file="rulebook"), engine, since)
 
 

@@ -8,9 +8,9 @@ Tamper evidence: each entry stores the hash of its own content chained to the ha
 before it, so a changed, inserted, deleted or reordered row breaks the chain at that row. The
 chain is extended inside the writing transaction (``BEGIN IMMEDIATE``), so several processes
 recording at once serialise and never fork it. A stored rulebook is keyed by the hash of its
-content and checked against it before it is used. Whatever does not match was changed outside
-launchtier: the commands refuse the ledger (:class:`LedgerDamaged`) and the audit names every
-such change.
+content and checked against it before it is used; the meta table holds what launchtier writes
+and nothing else. Whatever does not match was changed outside launchtier: the commands refuse
+the ledger (:class:`LedgerDamaged`) and the audit names every such change.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -171,6 +172,15 @@ def _entry_problem(err: ValidationError, batch: bool = False) -> str:
     return f"{'.'.join(map(str, loc))}: {message_for({**first, 'loc': loc}, Entry)}"
 
 
+# A schema_version as launchtier writes it: str() of a positive int
+_VERSION = re.compile(r"[1-9][0-9]{0,8}")
+
+
+def _version(value: Any) -> int | None:
+    """The schema version in a meta value, None if launchtier would never have written it."""
+    return int(value) if isinstance(value, str) and _VERSION.fullmatch(value) else None
+
+
 def stored_rulebook_problem(hash_: str, name: Any, version: Any, content: Any) -> tuple[Any, str | None]:
     """A stored rulebook row read back: its data (JSON types, not yet a Rulebook) and what is
     wrong with it, None if it is what launchtier stored. Checked before the content is parsed as
@@ -213,9 +223,12 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
 class Ledger:
     """The decision ledger at ``path`` (created on first write)."""
 
-    def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True, readonly: bool = False):
+    def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True, readonly: bool = False,
+                 audit: bool = False):
         """``readonly``: for a reader beside the process that opened it (the audit's workers);
-        the schema is then only checked, never migrated."""
+        the schema is then only checked, never migrated. ``audit``: a meta table that launchtier
+        did not write (:meth:`meta_problems`) is left as it is, for the audit to report, instead
+        of refusing the ledger."""
         self.path = resolve_path(path)
         if not self.path.exists() and (not create or readonly):
             raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME)")
@@ -223,7 +236,11 @@ class Ledger:
             raise LedgerError(f"{self.path}: the directory {self.path.parent} does not exist")
         try:
             self._conn = _connect(self.path, readonly=readonly)
-            if not readonly:
+            meta = self.meta_problems()
+            if meta:
+                if not audit:
+                    raise damaged(self.path, meta[0])
+            elif not readonly:
                 self._migrate()
             elif self.schema_version() != SCHEMA_VERSION:
                 raise LedgerError(f"{self.path}: schema version {self.schema_version()}, expected {SCHEMA_VERSION}; "
@@ -244,14 +261,34 @@ class Ledger:
         self.close()
 
     # ---- schema -------------------------------------------------------------------------
+    def _tables(self) -> set[str]:
+        return {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
     def schema_version(self) -> int:
-        has_meta = self._conn.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-        ).fetchone()[0]
-        if not has_meta:
+        """The schema version in the meta table; 0 for a new ledger (and for a meta table that
+        launchtier did not write: see :meth:`meta_problems`)."""
+        if "meta" not in self._tables():
             return 0
         row = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+        return (_version(row[0]) or 0) if row else 0
+
+    def meta_problems(self) -> list[str]:
+        """What in the meta table launchtier did not write. It writes one row, schema_version,
+        with the tables; nothing else, and never a table without it."""
+        tables = self._tables()
+        if "meta" not in tables:
+            return ["the meta table is missing"] if tables & {"rulebooks", "entries"} else []
+        problems, versioned = [], False
+        for name, value in self._conn.execute("SELECT name, value FROM meta ORDER BY name"):
+            if name != "schema_version":
+                problems.append(f"the meta table holds {name!r} = {value!r}, which launchtier never writes")
+                continue
+            versioned = True
+            if _version(value) is None:
+                problems.append(f"the meta table's schema_version is {value!r}, not a version launchtier writes")
+        if not versioned:
+            problems.append("the meta table has no schema_version")
+        return problems
 
     def _migrate(self) -> None:
         current = self.schema_version()

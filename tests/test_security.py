@@ -9,7 +9,7 @@ deleted middle entry, a renumbered entry, a changed stored rulebook
 (test_a_tampered_ledger_fails_the_audit_and_names_the_entry), two swapped entries and an
 inserted one (test_reordered_and_inserted_entries_are_detected), and a re-chained forgery
 caught by the replay (test_a_rechained_forgery_is_caught_by_the_replay); every column of an
-entry and the stored rulebooks in tests/test_tampering.py. Here: what those
+entry, the stored rulebooks and the meta table in tests/test_tampering.py. Here: what those
 leave out (the first entry deleted, the rulebook_hash, item_json and prev_hash columns changed)
 and the limit (the newest entries deleted, unless with them every entry of a rulebook).
 """

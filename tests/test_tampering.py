@@ -1,7 +1,8 @@
 """Tampering anywhere in the ledger file is an integrity failure, never an input error.
 
 The ledger is changed through sqlite3, as someone with the file would: a stored rulebook (its
-content, its name and version columns, a row added or deleted) and each column of an entry. The audit
+content, its name and version columns, a row added or deleted), the meta table (a value
+changed, a row added or deleted, the table dropped) and each column of an entry. The audit
 names each change in its integrity section and exits with code 1, in every format; the other
 commands refuse the ledger on one line that says to run the audit (exit code 1 too: the user
 typed nothing wrong).
@@ -122,6 +123,15 @@ TAMPERING = {
     "rulebook-deleted": (
         ["DELETE FROM rulebooks"],
         lambda db: [(s, k, f"its rulebook {short(DEFAULT)} is not stored in the ledger") for s, k in DECISIONS + [OVERRIDE]]),
+    # the meta table
+    "meta-value": (["UPDATE meta SET value = 'one'"],
+                   lambda db: [(0, "-", "the meta table's schema_version is 'one', not a version launchtier writes")]),
+    "meta-value-zero": (["UPDATE meta SET value = '0'"],
+                        lambda db: [(0, "-", "the meta table's schema_version is '0', not a version launchtier writes")]),
+    "meta-row-added": (["INSERT INTO meta (name, value) VALUES ('owner', 'Mallory')"],
+                       lambda db: [(0, "-", "the meta table holds 'owner' = 'Mallory', which launchtier never writes")]),
+    "meta-row-deleted": (["DELETE FROM meta"], lambda db: [(0, "-", "the meta table has no schema_version")]),
+    "meta-table-dropped": (["DROP TABLE meta"], lambda db: [(0, "-", "the meta table is missing")]),
     # each column of an entry (#5, a decision)
     "entry-seq": (["UPDATE entries SET seq = 105 WHERE seq = 5"],
                   lambda db: [(6, "PAY-47", "sequence jumps from 4 to 6: an entry was deleted or inserted"),
@@ -198,7 +208,7 @@ def test_the_audit_names_each_tampering_and_fails(recorded, name):
     assert json.loads(report.output)["integrity"] == integrity
 
 
-@pytest.mark.parametrize("name", ["rulebook-content-that-no-longer-loads", "rulebook-added"])
+@pytest.mark.parametrize("name", ["rulebook-content-that-no-longer-loads", "rulebook-added", "meta-value"])
 def test_the_audit_over_several_processes_names_the_same_tampering(recorded, name):
     runner = recorded
     statements, breaks = TAMPERING[name]
@@ -234,6 +244,9 @@ REFUSED = {  # tampering: what the refusal says is wrong (the first thing found)
     "rulebook-name-column": lambda db: f"stored rulebook {short(DEFAULT)} was changed: its name column says "
                                        "'default-forged' and its content 'default'",
     "rulebook-deleted": lambda db: f"rulebook {short(DEFAULT)}, which entries were recorded under, is not stored",
+    "meta-value": lambda db: "the meta table's schema_version is 'one', not a version launchtier writes",
+    "meta-row-added": lambda db: "the meta table holds 'owner' = 'Mallory', which launchtier never writes",
+    "meta-table-dropped": lambda db: "the meta table is missing",
 }
 
 
