@@ -11,8 +11,8 @@ from .classify import Classifier
 from .decision import Decision
 from .errors import InputError, Problem
 from .items import ItemBase, ItemReader
-from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, add_override, chain_problem, entry_hash,
-                     latest_of)
+from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, UnreadableEntry, add_override, chain_problem,
+                     content_problem, latest_of)
 from .memory import gc_paused
 from .rulebook import Rulebook
 from .rulediff import RuleChange, causes, diff_rulebooks
@@ -123,7 +123,7 @@ class RangeCheck(NamedTuple):
     (its first entry's) is checked where the ranges are put together, against the range before."""
 
     count: int  # entries in the range
-    first: tuple[int, str, str, bool] | None  # its first entry: seq, item key, prev_hash, content ok
+    first: tuple[int, str, str, str | None] | None  # its first entry: seq, item key, prev_hash, content problem
     last: tuple[int, str] | None  # its last entry: seq, entry_hash
     breaks: list[tuple[int, str, str]]  # (seq, item key, problem) after its first entry, in order
     unstored: list[tuple[int, str, str]]  # (seq, item key, problem): entries whose rulebook is not stored or was changed
@@ -152,17 +152,18 @@ class EntryChecker:
         count, first, prev = 0, None, None
         breaks, unstored, mismatches, decisions, overrides = [], [], [], [], []
         replayed = 0
-        for e in self.ledger.entries(seq_range=seq_range):
+        for e in self.ledger.entries(seq_range=seq_range, unreadable=True):
             count += 1
-            row = e.row()
-            content_ok = entry_hash(e.prev_hash, row) == e.entry_hash
+            content = content_problem(e)
             if first is None:
-                first = (e.seq, e.item_key, e.prev_hash, content_ok)
+                first = (e.seq, e.item_key, e.prev_hash, content)
             else:
-                problem = chain_problem(e.seq, e.prev_hash, content_ok, prev[0] + 1, prev[1])
+                problem = chain_problem(e.seq, e.prev_hash, content, prev[0] + 1, prev[1])
                 if problem:
                     breaks.append((e.seq, e.item_key, problem))
             prev = (e.seq, e.entry_hash)
+            if isinstance(e, UnreadableEntry):
+                continue
             if e.rulebook_hash not in self.stored:
                 unstored.append((e.seq, e.item_key, f"its rulebook {_short(e.rulebook_hash)} is not stored in the ledger"))
             elif e.rulebook_hash in self.changed:
@@ -266,8 +267,8 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     for r in results:
         if r.first is None:
             continue
-        seq, item, prev_hash, content_ok = r.first
-        problem = chain_problem(seq, prev_hash, content_ok, *chain)
+        seq, item, prev_hash, content = r.first
+        problem = chain_problem(seq, prev_hash, content, *chain)
         if problem:
             breaks.append(ChainBreak(seq=seq, item=item, problem=problem))
         breaks += [ChainBreak(seq=s, item=i, problem=why) for s, i, why in r.breaks]

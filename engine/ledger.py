@@ -22,7 +22,7 @@ import re
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -163,6 +163,17 @@ class Entry(_Data):
 
 
 _ENTRIES = TypeAdapter(list[Entry])
+
+
+class UnreadableEntry(NamedTuple):
+    """A row of the entries table that does not read as an entry (for the audit, which names
+    it): its seq, and its item key and hashes where those still read."""
+
+    seq: int
+    item_key: str
+    prev_hash: str
+    entry_hash: str
+    problem: str  # what cannot be read, in the audit's words
 
 
 def _entry_problem(err: ValidationError, batch: bool = False) -> str:
@@ -478,9 +489,11 @@ class Ledger:
         seq, entry = self._last()
         return entry if seq else None
 
-    def entries(self, since: str | None = None, *, seq_range: tuple[int, int] | None = None) -> Iterator[Entry]:
+    def entries(self, since: str | None = None, *, seq_range: tuple[int, int] | None = None,
+                unreadable: bool = False) -> Iterator[Entry | UnreadableEntry]:
         """The entries in order; ``seq_range`` (first, last): only those. A row that does not
-        read as an entry is refused (:class:`LedgerDamaged`)."""
+        read as an entry is refused (:class:`LedgerDamaged`); with ``unreadable``, it comes as an
+        :class:`UnreadableEntry` in its place (for the audit)."""
         sql = f"SELECT {', '.join(COLUMNS)} FROM entries"
         clauses, params = [], []
         if since:
@@ -496,9 +509,22 @@ class Ledger:
             try:
                 batch = _ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
             except ValidationError as err:
-                index = err.errors(include_url=False)[0]["loc"][0]
-                raise damaged(self.path, f"entry #{rows[index][0]} cannot be read: {_entry_problem(err, batch=True)}") from None
+                if not unreadable:
+                    index = err.errors(include_url=False)[0]["loc"][0]
+                    raise damaged(self.path, f"entry #{rows[index][0]} cannot be read: {_entry_problem(err, batch=True)}") from None
+                batch = [self._entry_or_unreadable(row) for row in rows]
             yield from batch
+
+    @staticmethod
+    def _entry_or_unreadable(row: tuple) -> Entry | UnreadableEntry:
+        fields = dict(zip(COLUMNS, row))
+        try:
+            return Entry.model_validate(fields)
+        except ValidationError as err:
+            def text(column: str) -> str:
+                return fields[column] if isinstance(fields[column], str) else "?"
+            return UnreadableEntry(fields["seq"], text("item_key"), text("prev_hash"), text("entry_hash"),
+                                   f"it cannot be read ({_entry_problem(err)}): the entry was changed")
 
     def _entry_from_row(self, row: tuple) -> Entry:
         fields = dict(zip(COLUMNS, row))
@@ -665,24 +691,32 @@ def add_override(overrides: dict[int, list[OverrideRecord]], e: Entry, book: Rul
         required_approvals=required_approvals(book, from_tier, e.final_tier)))
 
 
-def chain_problem(seq: int, prev_hash: str, content_ok: bool, expected_seq: int, expected_prev: str) -> str | None:
+CHANGED = "its content does not match its hash: the entry was changed"
+
+
+def content_problem(e: Entry | UnreadableEntry) -> str | None:
+    """What is wrong with an entry's own content: it does not read, or not hash to its hash."""
+    if isinstance(e, UnreadableEntry):
+        return e.problem
+    return None if entry_hash(e.prev_hash, e.row()) == e.entry_hash else CHANGED
+
+
+def chain_problem(seq: int, prev_hash: str, content: str | None, expected_seq: int, expected_prev: str) -> str | None:
     """What is wrong with an entry where the chain expects ``expected_seq``, linked to
-    ``expected_prev``; None when nothing is."""
+    ``expected_prev`` (``content``: what is wrong with its content); None when nothing is."""
     if seq != expected_seq:
         return f"sequence jumps from {expected_seq - 1} to {seq}: an entry was deleted or inserted"
     if prev_hash != expected_prev:
         return "its link to the previous entry does not match: an entry before it was changed, deleted, inserted or reordered"
-    if not content_ok:
-        return "its content does not match its hash: the entry was changed"
-    return None
+    return content
 
 
-def verify_chain(entries: Iterable[Entry]) -> list[tuple[Entry, str]]:
+def verify_chain(entries: Iterable[Entry | UnreadableEntry]) -> list[tuple[Entry | UnreadableEntry, str]]:
     """Every entry whose link or content does not verify, with what is wrong."""
     broken = []
     prev, expected_seq = GENESIS, 1
     for e in entries:
-        problem = chain_problem(e.seq, e.prev_hash, entry_hash(e.prev_hash, e.row()) == e.entry_hash, expected_seq, prev)
+        problem = chain_problem(e.seq, e.prev_hash, content_problem(e), expected_seq, prev)
         if problem:
             broken.append((e, problem))
         prev, expected_seq = e.entry_hash, e.seq + 1

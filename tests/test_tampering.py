@@ -160,6 +160,14 @@ TAMPERING = {
     "entry-prev_hash": ([f"UPDATE entries SET prev_hash = '{GENESIS}' WHERE seq = 5"], lambda db: [(5, "PAY-44", LINK)]),
     "entry-entry_hash": ([f"UPDATE entries SET entry_hash = '{GENESIS}' WHERE seq = 5"],
                          lambda db: [(5, "PAY-44", CHANGED_ENTRY), (6, "PAY-47", LINK)]),
+    "entry-not-text": (
+        ["UPDATE entries SET item_json = x'00ff' WHERE seq = 5"],
+        lambda db: [(5, "PAY-44", "it cannot be read (item_json: binary data is not allowed; expected UTF-8 text): "
+                                  "the entry was changed")]),
+    "entry-not-a-number": (
+        ["UPDATE entries SET overrides_seq = 'one' WHERE seq = 5"],
+        lambda db: [(5, "PAY-44", "it cannot be read (overrides_seq: 'one' is not allowed; expected a whole number): "
+                                  "the entry was changed")]),
 }
 
 
@@ -208,7 +216,7 @@ def test_the_audit_names_each_tampering_and_fails(recorded, name):
     assert json.loads(report.output)["integrity"] == integrity
 
 
-@pytest.mark.parametrize("name", ["rulebook-content-that-no-longer-loads", "rulebook-added", "meta-value"])
+@pytest.mark.parametrize("name", ["rulebook-content-that-no-longer-loads", "rulebook-added", "meta-value", "entry-not-text"])
 def test_the_audit_over_several_processes_names_the_same_tampering(recorded, name):
     runner = recorded
     statements, breaks = TAMPERING[name]
