@@ -131,6 +131,7 @@ class RangeCheck(NamedTuple):
     mismatches: list[Mismatch]
     decisions: list[tuple]  # a DecisionCheck per decision whose rulebook is stored, as a plain tuple
     overrides: list[Entry]  # each such override entry (its recorded JSON left out)
+    rulebooks: set[str]  # the rulebook hashes its readable entries were recorded under
 
 
 class EntryChecker:
@@ -151,7 +152,7 @@ class EntryChecker:
     def check_range(self, seq_range: tuple[int, int]) -> RangeCheck:
         count, first, prev = 0, None, None
         breaks, unstored, mismatches, decisions, overrides = [], [], [], [], []
-        replayed = 0
+        replayed, rulebooks = 0, set()
         for e in self.ledger.entries(seq_range=seq_range, unreadable=True):
             count += 1
             content = content_problem(e)
@@ -164,6 +165,7 @@ class EntryChecker:
             prev = (e.seq, e.entry_hash)
             if isinstance(e, UnreadableEntry):
                 continue
+            rulebooks.add(e.rulebook_hash)
             if e.rulebook_hash not in self.stored:
                 unstored.append((e.seq, e.item_key, f"its rulebook {_short(e.rulebook_hash)} is not stored in the ledger"))
             elif e.rulebook_hash in self.changed:
@@ -178,7 +180,7 @@ class EntryChecker:
                 if mismatch is not None:
                     mismatches.append(mismatch)
                 replayed += replay
-        return RangeCheck(count, first, prev, breaks, unstored, replayed, mismatches, decisions, overrides)
+        return RangeCheck(count, first, prev, breaks, unstored, replayed, mismatches, decisions, overrides, rulebooks)
 
     def check_decision(self, e: Entry, replay: bool) -> tuple[tuple, Mismatch | None]:
         """The decision's DecisionCheck (as a tuple) and, with ``replay``, how its replay under
@@ -264,6 +266,7 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     mismatches: list[Mismatch] = []
     decisions: list[DecisionCheck] = []
     overrides: dict[int, list[OverrideRecord]] = {}  # per decision seq
+    used: set[str] = set()  # the rulebooks entries were recorded under
     for r in results:
         if r.first is None:
             continue
@@ -276,6 +279,7 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         count += r.count
         chain = (r.last[0] + 1, r.last[1])
         replayed += r.replayed
+        used |= r.rulebooks
         mismatches += r.mismatches
         decisions += map(DecisionCheck._make, r.decisions)
         for e in r.overrides:
@@ -288,7 +292,8 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} was changed: {why}")
                for h, why in checker.changed.items()]
     breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} is not used by any entry: it was added, "
-                          "or the entries recorded under it were deleted") for h in ledger.unused_rulebooks()]
+                          "or the entries recorded under it were deleted")
+               for h in ledger.rulebook_hashes() if h not in used]  # launchtier stores one only with its decisions
     breaks += [ChainBreak(seq=0, item="-", problem=why) for why in ledger.meta_problems()]
     integrity = Integrity(ok=not breaks, entries=count, head=chain[1] if count else "", breaks=breaks)
 

@@ -573,13 +573,6 @@ class Ledger:
                 changed[hash_] = problem
         return changed
 
-    def unused_rulebooks(self) -> list[str]:
-        """The stored rulebooks no entry was recorded under, in the order they were stored:
-        launchtier stores a rulebook only with the decisions it made."""
-        return [h for (h,) in self._conn.execute(
-            "SELECT hash FROM rulebooks WHERE NOT EXISTS (SELECT 1 FROM entries WHERE entries.rulebook_hash = rulebooks.hash)"
-            " ORDER BY stored_at, hash")]
-
     def _latest_decision(self, key: str) -> Entry | None:
         row = self._conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM entries WHERE item_key = ? AND kind = 'decision' ORDER BY seq DESC LIMIT 1",
