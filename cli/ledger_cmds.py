@@ -21,10 +21,10 @@ db_option = click.option(
 )
 
 
-def _ledger(db_path: str | None, create: bool = False):
+def _ledger(db_path: str | None, create: bool = False, audit: bool = False):
     from launchtier.engine.ledger import Ledger
 
-    return Ledger(db_path, create=create)
+    return Ledger(db_path, create=create, audit=audit)
 
 
 @cli.command()
@@ -144,7 +144,7 @@ def audit(rules_path, engine, since, fmt, jobs, db_path) -> None:
     if since is not None:
         _check_date(since)
     book = load(rules_path)
-    with _ledger(db_path) as ledger:
+    with _ledger(db_path, audit=True) as ledger:
         report = run_audit(ledger, book, since=since, engine=engine, jobs=jobs)
     from . import render_ledger
 

@@ -1,7 +1,8 @@
 """The ``launchtier`` command: a click group; each command parses, calls the engine, renders.
 
-Exit codes: 0 success; 1 a check found problems; 2 bad input or usage. The engine's own
-exceptions are turned into messages here, in one place, and never reach the user as a traceback.
+Exit codes: 0 success; 1 a check found problems (a ledger changed outside launchtier among
+them); 2 bad input or usage. The engine's own exceptions are turned into messages here, in one
+place, and never reach the user as a traceback.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 
 import click
 
-from launchtier.engine.errors import EngineUnavailable, InputError, LaunchtierError, LedgerError
+from launchtier.engine.errors import EngineUnavailable, InputError, LaunchtierError, LedgerDamaged, LedgerError
 
 
 class BadInput(click.ClickException):
@@ -31,6 +32,12 @@ class BadInput(click.ClickException):
             click.echo(f"{len(self.problems)} problems; nothing was done.", err=True)
 
 
+class Damaged(BadInput):
+    """A ledger changed outside launchtier: not the user's input, a check that failed (exit code 1)."""
+
+    exit_code = 1
+
+
 class Group(click.Group):
     """Maps the engine's exceptions to exit codes, for every command."""
 
@@ -39,6 +46,8 @@ class Group(click.Group):
             return super().invoke(ctx)
         except InputError as e:
             raise BadInput([str(p) for p in e.problems]) from None
+        except LedgerDamaged as e:
+            raise Damaged([str(e)]) from None
         except (EngineUnavailable, LedgerError) as e:
             raise BadInput([str(e)]) from None
         except LaunchtierError as e:

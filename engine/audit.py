@@ -11,8 +11,8 @@ from .classify import Classifier
 from .decision import Decision, OverrideNote
 from .errors import InputError, Problem
 from .items import ItemBase, ItemReader
-from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, add_override, chain_problem, entry_hash,
-                     latest_of)
+from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, UnreadableEntry, add_override, chain_problem,
+                     content_problem, latest_of)
 from .memory import gc_paused
 from .rulebook import Rulebook
 from .pipeline import Candidate, Plan, Standing, capacity_moves, why_changed
@@ -124,14 +124,15 @@ class RangeCheck(NamedTuple):
     (its first entry's) is checked where the ranges are put together, against the range before."""
 
     count: int  # entries in the range
-    first: tuple[int, str, str, bool] | None  # its first entry: seq, item key, prev_hash, content ok
+    first: tuple[int, str, str, str | None] | None  # its first entry: seq, item key, prev_hash, content problem
     last: tuple[int, str] | None  # its last entry: seq, entry_hash
     breaks: list[tuple[int, str, str]]  # (seq, item key, problem) after its first entry, in order
-    unstored: list[tuple[int, str, str]]  # (seq, item key, rulebook hash): entries whose rulebook is not stored
+    unstored: list[tuple[int, str, str]]  # (seq, item key, problem): entries whose rulebook is not stored or was changed
     replayed: int  # decisions replayed under their own rulebook
     mismatches: list[Mismatch]
     decisions: list[tuple]  # a DecisionCheck per decision whose rulebook is stored, as a plain tuple
     overrides: list[Entry]  # each such override entry (its recorded JSON left out)
+    rulebooks: set[str]  # the rulebook hashes its readable entries were recorded under
 
 
 class EntryChecker:
@@ -140,6 +141,7 @@ class EntryChecker:
 
     def __init__(self, ledger: Ledger, current: Rulebook, engine: str, since: str | None):
         self.ledger, self.current, self.engine, self.since = ledger, current, engine, since
+        self.changed = ledger.changed_rulebooks()  # never used to replay
         self.stored = set(ledger.rulebook_hashes())
         self._tools: dict[str, tuple[Classifier, ItemReader]] = {}
 
@@ -151,20 +153,25 @@ class EntryChecker:
     def check_range(self, seq_range: tuple[int, int]) -> RangeCheck:
         count, first, prev = 0, None, None
         breaks, unstored, mismatches, decisions, overrides = [], [], [], [], []
-        replayed = 0
-        for e in self.ledger.entries(seq_range=seq_range):
+        replayed, rulebooks = 0, set()
+        for e in self.ledger.entries(seq_range=seq_range, unreadable=True):
             count += 1
-            row = e.row()
-            content_ok = entry_hash(e.prev_hash, row) == e.entry_hash
+            content = content_problem(e)
             if first is None:
-                first = (e.seq, e.item_key, e.prev_hash, content_ok)
+                first = (e.seq, e.item_key, e.prev_hash, content)
             else:
-                problem = chain_problem(e.seq, e.prev_hash, content_ok, prev[0] + 1, prev[1])
+                problem = chain_problem(e.seq, e.prev_hash, content, prev[0] + 1, prev[1])
                 if problem:
                     breaks.append((e.seq, e.item_key, problem))
             prev = (e.seq, e.entry_hash)
+            if isinstance(e, UnreadableEntry):
+                continue
+            rulebooks.add(e.rulebook_hash)
             if e.rulebook_hash not in self.stored:
-                unstored.append((e.seq, e.item_key, e.rulebook_hash))
+                unstored.append((e.seq, e.item_key, f"its rulebook {_short(e.rulebook_hash)} is not stored in the ledger"))
+            elif e.rulebook_hash in self.changed:
+                cannot = "its approvals cannot be checked" if e.kind == "override" else "it cannot be replayed"
+                unstored.append((e.seq, e.item_key, f"its rulebook {_short(e.rulebook_hash)} was changed: {cannot}"))
             elif e.kind == "override":
                 overrides.append(e.model_copy(update={"item_json": "", "decision_json": ""}))
             elif e.kind == "decision":
@@ -174,7 +181,7 @@ class EntryChecker:
                 if mismatch is not None:
                     mismatches.append(mismatch)
                 replayed += replay
-        return RangeCheck(count, first, prev, breaks, unstored, replayed, mismatches, decisions, overrides)
+        return RangeCheck(count, first, prev, breaks, unstored, replayed, mismatches, decisions, overrides, rulebooks)
 
     def check_decision(self, e: Entry, replay: bool) -> tuple[tuple, Mismatch | None]:
         """The decision's DecisionCheck (as a tuple) and, with ``replay``, how its replay under
@@ -271,34 +278,35 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     mismatches: list[Mismatch] = []
     decisions: list[DecisionCheck] = []
     overrides: dict[int, list[OverrideRecord]] = {}  # per decision seq
+    used: set[str] = set()  # the rulebooks entries were recorded under
     for r in results:
         if r.first is None:
             continue
-        seq, item, prev_hash, content_ok = r.first
-        problem = chain_problem(seq, prev_hash, content_ok, *chain)
+        seq, item, prev_hash, content = r.first
+        problem = chain_problem(seq, prev_hash, content, *chain)
         if problem:
             breaks.append(ChainBreak(seq=seq, item=item, problem=problem))
         breaks += [ChainBreak(seq=s, item=i, problem=why) for s, i, why in r.breaks]
-        unstored += [ChainBreak(seq=s, item=i, problem=f"its rulebook {_short(h)} is not stored in the ledger")
-                     for s, i, h in r.unstored]
+        unstored += [ChainBreak(seq=s, item=i, problem=why) for s, i, why in r.unstored]
         count += r.count
         chain = (r.last[0] + 1, r.last[1])
         replayed += r.replayed
+        used |= r.rulebooks
         mismatches += r.mismatches
         decisions += map(DecisionCheck._make, r.decisions)
         for e in r.overrides:
             add_override(overrides, e, ledger.rulebook(e.rulebook_hash))
 
-    # 1. integrity: the chain links and every entry's content against its hash
+    # 1. integrity: the chain links and every entry's content against its hash; each entry's
+    # rulebook stored as it was; the stored rulebooks against their hashes, each with entries
+    # recorded under it; the meta table as launchtier writes it
     breaks += unstored
-    for h in ledger.rulebook_hashes():  # in the order they were stored (a set's order varies by process)
-        try:
-            actual = ledger.stored_rulebook_hash(h)
-        except InputError as err:
-            breaks.append(ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} no longer loads: {err}"))
-            continue
-        if actual != h:
-            breaks.append(ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} was changed: its content now hashes to {_short(actual)}"))
+    breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} was changed: {why}")
+               for h, why in checker.changed.items()]
+    breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} is not used by any entry: it was added, "
+                          "or the entries recorded under it were deleted")
+               for h in ledger.rulebook_hashes() if h not in used]  # launchtier stores one only with its decisions
+    breaks += [ChainBreak(seq=0, item="-", problem=why) for why in ledger.meta_problems()]
     integrity = Integrity(ok=not breaks, entries=count, head=chain[1] if count else "", breaks=breaks)
 
     # 2. each recorded decision replayed under its own rulebook
@@ -440,7 +448,7 @@ def _init(path: str, rulebook_data: dict, engine: str, since: str | None) -> Non
     from .rulebook import rulebook_from_data
 
     gc.disable()  # acyclic batches only (memory.py)
-    ledger = Ledger(path, create=False, readonly=True)
+    ledger = Ledger(path, create=False, readonly=True, audit=True)
     _worker["checker"] = EntryChecker(ledger, rulebook_from_data(rulebook_data, file="rulebook"), engine, since)
 
 

@@ -52,3 +52,7 @@ class EngineUnavailable(LaunchtierError):
 
 class LedgerError(LaunchtierError):
     """The ledger refused a request (no such decision, too few approvals, a newer schema)."""
+
+
+class LedgerDamaged(LedgerError):
+    """The ledger file was changed outside launchtier: what it holds is not what launchtier wrote."""

@@ -7,7 +7,10 @@ ledger can follow. The schema is versioned in the ``meta`` table and migrated on
 Tamper evidence: each entry stores the hash of its own content chained to the hash of the entry
 before it, so a changed, inserted, deleted or reordered row breaks the chain at that row. The
 chain is extended inside the writing transaction (``BEGIN IMMEDIATE``), so several processes
-recording at once serialise and never fork it.
+recording at once serialise and never fork it. A stored rulebook is keyed by the hash of its
+content and checked against it before it is used; the meta table holds what launchtier writes
+and nothing else. Whatever does not match was changed outside launchtier: the commands refuse
+the ledger (:class:`LedgerDamaged`) and the audit names every such change.
 """
 
 from __future__ import annotations
@@ -15,18 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .decision import Decision, construct
-from .errors import LedgerError
+from .errors import LedgerDamaged, LedgerError
 from .memory import gc_paused
-from .rulebook import Rulebook, rulebook_from_data
+from .rulebook import Rulebook, rulebook_from_data, rulebook_hash
 from .validation import message_for
 
 SCHEMA_VERSION = 1
@@ -84,6 +88,17 @@ def canonical(data: Any) -> str:
 def entry_hash(prev_hash: str, row: dict[str, Any]) -> str:
     content = canonical([prev_hash] + [row[c] for c in HASHED])
     return "sha256:" + hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def short(hash_: str) -> str:
+    """A hash as messages show it."""
+    return f"{hash_[:19]}…"
+
+
+def damaged(path: Path, problem: str) -> LedgerDamaged:
+    """The refusal of a ledger changed outside launchtier, on one line (the audit says the rest)."""
+    return LedgerDamaged(f"{path} was changed outside launchtier ({problem}); "
+                         "run launchtier audit to see every change")
 
 
 def now_utc() -> str:
@@ -157,6 +172,55 @@ class Entry(_Data):
 _ENTRIES = TypeAdapter(list[Entry])
 
 
+class UnreadableEntry(NamedTuple):
+    """A row of the entries table that does not read as an entry (for the audit, which names
+    it): its seq, and its item key and hashes where those still read."""
+
+    seq: int
+    item_key: str
+    prev_hash: str
+    entry_hash: str
+    problem: str  # what cannot be read, in the audit's words
+
+
+def _entry_problem(err: ValidationError, batch: bool = False) -> str:
+    """The first thing that does not read in a row (of a ``batch`` of rows), as ``column: why``."""
+    first = err.errors(include_url=False)[0]
+    loc = first["loc"][1:] if batch else first["loc"]
+    return f"{'.'.join(map(str, loc))}: {message_for({**first, 'loc': loc}, Entry)}"
+
+
+# A schema_version as launchtier writes it: str() of a positive int
+_VERSION = re.compile(r"[1-9][0-9]{0,8}")
+
+
+def _version(value: Any) -> int | None:
+    """The schema version in a meta value, None if launchtier would never have written it."""
+    return int(value) if isinstance(value, str) and _VERSION.fullmatch(value) else None
+
+
+def stored_rulebook_problem(hash_: str, name: Any, version: Any, content: Any) -> tuple[Any, str | None]:
+    """A stored rulebook row read back: its data (JSON types, not yet a Rulebook) and what is
+    wrong with it, None if it is what launchtier stored. Checked before the content is parsed as
+    a rulebook: its content must hash to the row's key, and its name and version columns must
+    be the content's."""
+    if not isinstance(content, str):
+        return None, "its content is not text"
+    try:
+        data = json.loads(content)
+        actual = rulebook_hash(data)
+    except (ValueError, RecursionError):
+        return None, "its content is not JSON"
+    if not isinstance(data, dict):
+        return None, "its content is not a rulebook (a JSON object)"
+    if actual != hash_:
+        return data, f"its content now hashes to {short(actual)}"
+    for column, value, key in (("name", name, "rulebook"), ("version", version, "version")):
+        if value != data.get(key):
+            return data, f"its {column} column says {value!r} and its content {data.get(key)!r}"
+    return data, None
+
+
 def resolve_path(path: str | os.PathLike | None) -> Path:
     return Path(path or os.environ.get("LAUNCHTIER_DB") or DEFAULT_PATH)
 
@@ -177,9 +241,12 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
 class Ledger:
     """The decision ledger at ``path`` (created on first write)."""
 
-    def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True, readonly: bool = False):
+    def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True, readonly: bool = False,
+                 audit: bool = False):
         """``readonly``: for a reader beside the process that opened it (the audit's workers);
-        the schema is then only checked, never migrated."""
+        the schema is then only checked, never migrated. ``audit``: a meta table that launchtier
+        did not write (:meth:`meta_problems`) is left as it is, for the audit to report, instead
+        of refusing the ledger."""
         self.path = resolve_path(path)
         if not self.path.exists() and (not create or readonly):
             raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME)")
@@ -187,7 +254,11 @@ class Ledger:
             raise LedgerError(f"{self.path}: the directory {self.path.parent} does not exist")
         try:
             self._conn = _connect(self.path, readonly=readonly)
-            if not readonly:
+            meta = self.meta_problems()
+            if meta:
+                if not audit:
+                    raise damaged(self.path, meta[0])
+            elif not readonly:
                 self._migrate()
             elif self.schema_version() != SCHEMA_VERSION:
                 raise LedgerError(f"{self.path}: schema version {self.schema_version()}, expected {SCHEMA_VERSION}; "
@@ -208,14 +279,34 @@ class Ledger:
         self.close()
 
     # ---- schema -------------------------------------------------------------------------
+    def _tables(self) -> set[str]:
+        return {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
     def schema_version(self) -> int:
-        has_meta = self._conn.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-        ).fetchone()[0]
-        if not has_meta:
+        """The schema version in the meta table; 0 for a new ledger (and for a meta table that
+        launchtier did not write: see :meth:`meta_problems`)."""
+        if "meta" not in self._tables():
             return 0
         row = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+        return (_version(row[0]) or 0) if row else 0
+
+    def meta_problems(self) -> list[str]:
+        """What in the meta table launchtier did not write. It writes one row, schema_version,
+        with the tables; nothing else, and never a table without it."""
+        tables = self._tables()
+        if "meta" not in tables:
+            return ["the meta table is missing"] if tables & {"rulebooks", "entries"} else []
+        problems, versioned = [], False
+        for name, value in self._conn.execute("SELECT name, value FROM meta ORDER BY name"):
+            if name != "schema_version":
+                problems.append(f"the meta table holds {name!r} = {value!r}, which launchtier never writes")
+                continue
+            versioned = True
+            if _version(value) is None:
+                problems.append(f"the meta table's schema_version is {value!r}, not a version launchtier writes")
+        if not versioned:
+            problems.append("the meta table has no schema_version")
+        return problems
 
     def _migrate(self) -> None:
         current = self.schema_version()
@@ -294,8 +385,13 @@ class Ledger:
 
     # ---- writing ------------------------------------------------------------------------
     def _store_rulebook(self, book: Rulebook, at: str) -> None:
-        exists = self._conn.execute("SELECT 1 FROM rulebooks WHERE hash = ?", (book.hash,)).fetchone()
-        if not exists:
+        exists = self._conn.execute("SELECT name, version, content FROM rulebooks WHERE hash = ?", (book.hash,)).fetchone()
+        if exists:
+            # new decisions recorded under a changed copy could never be replayed
+            _, problem = stored_rulebook_problem(book.hash, *exists)
+            if problem:
+                raise damaged(self.path, f"stored rulebook {short(book.hash)} was changed: {problem}")
+        else:
             self._conn.execute(
                 "INSERT INTO rulebooks (hash, name, version, content, stored_at) VALUES (?, ?, ?, ?, ?)",
                 # as written, in its own order (signals, dimensions): decisions replayed under the
@@ -421,8 +517,10 @@ class Ledger:
         return entry if seq else None
 
     def entries(self, since: str | None = None, *, seq_range: tuple[int, int] | None = None,
-                item: str | None = None) -> Iterator[Entry]:
-        """The entries in order; ``seq_range`` (first, last): only those; ``item``: only its."""
+                item: str | None = None, unreadable: bool = False) -> Iterator[Entry | UnreadableEntry]:
+        """The entries in order; ``seq_range`` (first, last): only those; ``item``: only its. A
+        row that does not read as an entry is refused (:class:`LedgerDamaged`); with
+        ``unreadable``, it comes as an :class:`UnreadableEntry` in its place (for the audit)."""
         sql = f"SELECT {', '.join(COLUMNS)} FROM entries"
         clauses, params = [], []
         if item is not None:
@@ -441,12 +539,29 @@ class Ledger:
             try:
                 batch = _ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
             except ValidationError as err:
-                first = err.errors(include_url=False)[0]
-                index, loc = first["loc"][0], first["loc"][1:]
-                message = message_for({**first, "loc": loc}, Entry)
-                raise LedgerError(f"{self.path}: entry #{rows[index][0]} cannot be read ({'.'.join(map(str, loc))}: {message}): "
-                                  "the ledger file was changed outside launchtier") from None
+                if not unreadable:
+                    index = err.errors(include_url=False)[0]["loc"][0]
+                    raise damaged(self.path, f"entry #{rows[index][0]} cannot be read: {_entry_problem(err, batch=True)}") from None
+                batch = [self._entry_or_unreadable(row) for row in rows]
             yield from batch
+
+    @staticmethod
+    def _entry_or_unreadable(row: tuple) -> Entry | UnreadableEntry:
+        fields = dict(zip(COLUMNS, row))
+        try:
+            return Entry.model_validate(fields)
+        except ValidationError as err:
+            def text(column: str) -> str:
+                return fields[column] if isinstance(fields[column], str) else "?"
+            return UnreadableEntry(fields["seq"], text("item_key"), text("prev_hash"), text("entry_hash"),
+                                   f"it cannot be read ({_entry_problem(err)}): the entry was changed")
+
+    def _entry_from_row(self, row: tuple) -> Entry:
+        fields = dict(zip(COLUMNS, row))
+        try:
+            return Entry.model_validate(fields)
+        except ValidationError as err:
+            raise damaged(self.path, f"entry #{fields['seq']} cannot be read: {_entry_problem(err)}") from None
 
     def seq_bounds(self) -> tuple[int, int]:
         """The first and last sequence numbers (1, 0 for an empty ledger)."""
@@ -460,28 +575,40 @@ class Ledger:
         return found[0]
 
     def rulebook(self, hash_: str) -> Rulebook:
+        """The stored rulebook ``hash_``, checked against its hash before it is parsed (once per
+        ledger opened): a changed one is refused (:class:`LedgerDamaged`), never used."""
         book = self._rulebooks.get(hash_)
         if book is None:
-            row = self._conn.execute("SELECT content FROM rulebooks WHERE hash = ?", (hash_,)).fetchone()
+            row = self._conn.execute("SELECT name, version, content FROM rulebooks WHERE hash = ?", (hash_,)).fetchone()
             if row is None:
-                raise LedgerError(f"{self.path}: rulebook {hash_} is missing from the ledger")
-            book = rulebook_from_data(json.loads(row[0]), file=f"ledger rulebook {hash_[:19]}")
+                raise damaged(self.path, f"rulebook {short(hash_)}, which entries were recorded under, is not stored")
+            data, problem = stored_rulebook_problem(hash_, *row)
+            if problem:
+                raise damaged(self.path, f"stored rulebook {short(hash_)} was changed: {problem}")
+            book = rulebook_from_data(data, file=f"ledger rulebook {hash_[:19]}")
             self._rulebooks[hash_] = book
         return book
 
     def rulebook_hashes(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT hash FROM rulebooks ORDER BY stored_at, hash")]
 
-    def stored_rulebook_hash(self, hash_: str) -> str:
-        """The hash recomputed from the stored content (differs if the content was altered)."""
-        return self.rulebook(hash_).hash
+    def changed_rulebooks(self) -> dict[str, str]:
+        """The stored rulebooks that are not as launchtier stored them, with what is wrong, in
+        the order they were stored (a set's order varies by process)."""
+        changed = {}
+        for hash_, name, version, content in self._conn.execute(
+                "SELECT hash, name, version, content FROM rulebooks ORDER BY stored_at, hash"):
+            _, problem = stored_rulebook_problem(hash_, name, version, content)
+            if problem:
+                changed[hash_] = problem
+        return changed
 
     def _latest_decision(self, key: str) -> Entry | None:
         row = self._conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM entries WHERE item_key = ? AND kind = 'decision' ORDER BY seq DESC LIMIT 1",
             (key,),
         ).fetchone()
-        return Entry(**dict(zip(COLUMNS, row))) if row else None
+        return self._entry_from_row(row) if row else None
 
     def _final_tier(self, decision: Entry) -> str:
         row = self._conn.execute(
@@ -503,8 +630,7 @@ class Ledger:
             try:
                 decision = Decision.model_validate_json(e.decision_json)
             except ValueError:  # (pydantic's ValidationError is a ValueError)
-                raise LedgerError(f"{self.path}: entry #{e.seq} (item {e.item_key}): the recorded decision cannot be read; "
-                                  "the ledger file was changed outside launchtier (launchtier audit shows what else)") from None
+                raise damaged(self.path, f"entry #{e.seq} (item {e.item_key}): the recorded decision cannot be read") from None
             # every field comes from a validated entry or rulebook: not validated again
             records[e.seq] = construct(DecisionRecord, dict(
                 seq=e.seq, item=e.item_key, title=decision.title, quarter=e.quarter,
@@ -588,24 +714,32 @@ def add_override(overrides: dict[int, list[OverrideRecord]], e: Entry, book: Rul
         required_approvals=required_approvals(book, from_tier, e.final_tier)))
 
 
-def chain_problem(seq: int, prev_hash: str, content_ok: bool, expected_seq: int, expected_prev: str) -> str | None:
+CHANGED = "its content does not match its hash: the entry was changed"
+
+
+def content_problem(e: Entry | UnreadableEntry) -> str | None:
+    """What is wrong with an entry's own content: it does not read, or not hash to its hash."""
+    if isinstance(e, UnreadableEntry):
+        return e.problem
+    return None if entry_hash(e.prev_hash, e.row()) == e.entry_hash else CHANGED
+
+
+def chain_problem(seq: int, prev_hash: str, content: str | None, expected_seq: int, expected_prev: str) -> str | None:
     """What is wrong with an entry where the chain expects ``expected_seq``, linked to
-    ``expected_prev``; None when nothing is."""
+    ``expected_prev`` (``content``: what is wrong with its content); None when nothing is."""
     if seq != expected_seq:
         return f"sequence jumps from {expected_seq - 1} to {seq}: an entry was deleted or inserted"
     if prev_hash != expected_prev:
         return "its link to the previous entry does not match: an entry before it was changed, deleted, inserted or reordered"
-    if not content_ok:
-        return "its content does not match its hash: the entry was changed"
-    return None
+    return content
 
 
-def verify_chain(entries: Iterable[Entry]) -> list[tuple[Entry, str]]:
+def verify_chain(entries: Iterable[Entry | UnreadableEntry]) -> list[tuple[Entry | UnreadableEntry, str]]:
     """Every entry whose link or content does not verify, with what is wrong."""
     broken = []
     prev, expected_seq = GENESIS, 1
     for e in entries:
-        problem = chain_problem(e.seq, e.prev_hash, entry_hash(e.prev_hash, e.row()) == e.entry_hash, expected_seq, prev)
+        problem = chain_problem(e.seq, e.prev_hash, content_problem(e), expected_seq, prev)
         if problem:
             broken.append((e, problem))
         prev, expected_seq = e.entry_hash, e.seq + 1

@@ -180,8 +180,7 @@ class Rulebook(_Model):
     # ---- derived, read-only views -------------------------------------------------------
     @cached_property
     def hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return rulebook_hash(self.model_dump(mode="json"))
 
     @property
     def name(self) -> str:
@@ -229,6 +228,14 @@ class Rulebook(_Model):
 
     def summary(self) -> dict[str, str]:
         return {"name": self.rulebook, "version": self.version, "hash": self.hash}
+
+
+def rulebook_hash(data: Any) -> str:
+    """The hash of a rulebook given as JSON data (its ``model_dump(mode="json")``, or that read
+    back from its JSON text): what :attr:`Rulebook.hash` is, computed without building one, so
+    that a stored copy can be checked before it is trusted."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # ---- loading ------------------------------------------------------------------------------

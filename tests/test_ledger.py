@@ -497,16 +497,20 @@ def test_the_audit_lists_changed_rulebooks_in_the_order_they_were_stored_whateve
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_an_entry_that_no_longer_reads_as_text_is_named_not_a_traceback(runner, roadmap, jobs):
+def test_an_entry_that_no_longer_reads_as_text_is_a_broken_entry_not_a_traceback(runner, roadmap, jobs):
     runner("record", roadmap, "--by", "Priya")
     conn = sqlite3.connect(runner.ledger)
     conn.execute("UPDATE entries SET item_json = x'00ff' WHERE seq = 4")  # a blob, not UTF-8 text
     conn.commit()
     conn.close()
     result = runner("audit", "--jobs", jobs)
-    assert result.exit_code == 2
-    assert "entry #4 cannot be read (item_json: binary data is not allowed; expected UTF-8 text): the ledger file was changed outside launchtier" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert ("  BROKEN at #4 (item PAY-41): it cannot be read (item_json: binary data is not allowed; expected UTF-8 text): "
+            "the entry was changed\n") in result.output
+    decisions = runner("decisions")
+    assert (decisions.exit_code, decisions.stdout) == (1, "")
+    assert decisions.stderr == (f"error: {runner.ledger} was changed outside launchtier (entry #4 cannot be read: item_json: "
+                                "binary data is not allowed; expected UTF-8 text); run launchtier audit to see every change\n")
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -536,6 +540,6 @@ def test_commands_reading_a_ledger_with_an_unreadable_decision_name_it(runner, r
     conn.commit()
     conn.close()
     result = runner(*[a.format(roadmap=roadmap) for a in command])
-    assert result.exit_code == 2
-    assert "entry #2 (item PAY-31): the recorded decision cannot be read" in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"error: {runner.ledger} was changed outside launchtier (entry #2 (item PAY-31): the recorded "
+                             "decision cannot be read); run launchtier audit to see every change\n")

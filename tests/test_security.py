@@ -8,9 +8,10 @@ Tamper evidence is tested in tests/test_ledger.py: a changed column (final_tier,
 deleted middle entry, a renumbered entry, a changed stored rulebook
 (test_a_tampered_ledger_fails_the_audit_and_names_the_entry), two swapped entries and an
 inserted one (test_reordered_and_inserted_entries_are_detected), and a re-chained forgery
-caught by the replay (test_a_rechained_forgery_is_caught_by_the_replay). Here: what those leave
-out (the first entry deleted, the rulebook_hash, item_json and prev_hash columns changed) and
-the limit (the newest entries deleted).
+caught by the replay (test_a_rechained_forgery_is_caught_by_the_replay); every column of an
+entry, the stored rulebooks and the meta table in tests/test_tampering.py. Here: what those
+leave out (the first entry deleted, the rulebook_hash, item_json and prev_hash columns changed)
+and the limit (the newest entries deleted, unless with them every entry of a rulebook).
 """
 
 from __future__ import annotations
@@ -315,12 +316,22 @@ def test_an_entry_pointing_at_a_rulebook_that_is_not_stored_fails_the_audit(reco
     assert "integrity: FAILED" in result.output
 
 
-def test_deleting_the_newest_entries_is_the_chain_s_limit_and_the_head_shows_it(recorded):
-    runner, head, _ = recorded
+def test_deleting_the_newest_entries_is_the_chain_s_limit_and_the_head_shows_it(runner, roadmap):
+    runner("record", roadmap, "--by", "Priya")
+    head = runner("record", roadmap, "--by", "Priya").output.split("chain head ")[1].strip()
     audit = runner("audit")
     assert audit.exit_code == 0 and f"chain head {head}" in audit.output
-    tamper(runner.ledger, "DELETE FROM entries WHERE seq >= 12")
+    tamper(runner.ledger, "DELETE FROM entries WHERE seq >= 20")
     after = runner("audit")
     # a shorter chain verifies: only the head noted at recording time shows the loss
     assert after.exit_code == 0 and "integrity: ok" in after.output
-    assert head not in after.output and "11 entries; chain head sha256:" in after.output
+    assert head not in after.output and "19 entries; chain head sha256:" in after.output
+
+
+def test_deleting_every_entry_recorded_under_a_rulebook_leaves_it_unused_and_fails_the_audit(recorded):
+    runner, _, other_hash = recorded
+    tamper(runner.ledger, "DELETE FROM entries WHERE seq >= 12")  # #13, the only one under the other rulebook
+    after = runner("audit")
+    assert after.exit_code == 1
+    assert (f"  BROKEN: stored rulebook {other_hash[:19]}… is not used by any entry: it was added, or the entries "
+            "recorded under it were deleted\n") in after.output
