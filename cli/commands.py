@@ -467,13 +467,15 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     """
     from pathlib import Path
 
-    from launchtier.engine.ledger import Ledger, resolve_path
+    from launchtier.engine.ledger import Ledger, person, resolve_path
     from launchtier.engine.review import review as run_review
 
     from . import render_review
 
-    if do_record and not by:
+    if do_record and by is None:
         raise click.UsageError("--record needs --by NAME")
+    if do_record:
+        by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
     if fmt is None:
         fmt = REPORT_FORMATS.get(Path(report_path).suffix.lower(), "markdown") if report_path else "table"
     book = load(rules_path)

@@ -42,7 +42,9 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
       launchtier record examples/roadmap.yaml --by "Priya N." --note "2027-Q1 review"
     """
     from launchtier.engine import Classifier
+    from launchtier.engine.ledger import person
 
+    by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
     book = load(rules_path)
     items = _read(book, files)
     classifier = Classifier(book, engine)
@@ -64,8 +66,10 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
 @click.argument("key")
 @click.option("--tier", required=True, help="The tier the team commits to.")
 @click.option("--reason", required=True, help="Why the team disagrees with the computed tier (mandatory).")
-@click.option("--by", required=True, help="Who overrides.")
-@click.option("--approved-by", "approved_by", multiple=True, help="An approver (repeatable); the rulebook may require some.")
+@click.option("--by", required=True, help="Who overrides (a name).")
+@click.option("--approved-by", "approved_by", multiple=True,
+              help="An approver (repeatable; the rulebook may require some): each person once, case and spacing "
+                   "aside, and not --by unless the rulebook's overrides policy allows self-approval.")
 @db_option
 def override(key, tier, reason, by, approved_by, db_path) -> None:
     """Override the latest recorded decision of item KEY into another tier: "disagree and

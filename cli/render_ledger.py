@@ -73,7 +73,7 @@ def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
 
     overrides = [f"{len(report.overrides)} overrides; {sum(o.below_policy for o in report.overrides)} below the approval policy"]
     for o in report.overrides:
-        flag = f" BELOW POLICY: {len(o.approved_by)} of {o.required_approvals} approvals" if o.below_policy else ""
+        flag = f" BELOW POLICY: {'; '.join(o.problems)}" if o.below_policy else ""
         approvers = ", ".join(o.approved_by) or "no approvers"
         overrides.append(f"#{o.seq} {o.at} {o.item}: {o.from_tier} → {o.tier} by {o.by} ({approvers}): {o.reason}{flag}")
 

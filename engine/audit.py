@@ -11,8 +11,8 @@ from .classify import Classifier
 from .decision import Decision
 from .errors import InputError, Problem
 from .items import ItemBase, ItemReader
-from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, add_override, chain_problem, entry_hash,
-                     latest_of)
+from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, add_override, approval_problems, chain_problem,
+                     entry_hash, latest_of, self_approval_allowed)
 from .memory import gc_paused
 from .rulebook import Rulebook
 from .rulediff import RuleChange, causes, diff_rulebooks
@@ -71,6 +71,7 @@ class Drift(_Data):
 
 class OverrideAudit(OverrideRecord):
     below_policy: bool
+    problems: list[str] = Field(default_factory=list)  # why it is below the policy
 
 
 class QuarterTiers(_Data):
@@ -259,6 +260,7 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     mismatches: list[Mismatch] = []
     decisions: list[DecisionCheck] = []
     overrides: dict[int, list[OverrideRecord]] = {}  # per decision seq
+    override_rulebooks: dict[int, str] = {}  # per override seq: the rulebook it was made under
     for r in results:
         if r.first is None:
             continue
@@ -276,6 +278,7 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         decisions += map(DecisionCheck._make, r.decisions)
         for e in r.overrides:
             add_override(overrides, e, ledger.rulebook(e.rulebook_hash))
+            override_rulebooks[e.seq] = e.rulebook_hash
 
     # 1. integrity: the chain links and every entry's content against its hash
     breaks += unstored
@@ -321,12 +324,15 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     drift = Drift(rulebook=current.summary(), items_checked=len(latest), changed=changed, rule_changes=rule_changes)
 
     # 4. overrides against the approval policy of the rulebook they were made under (those of
-    # recorded decisions, in the order of their decisions)
+    # recorded decisions, in the order of their decisions): enough approvers, each a named
+    # person counted once, the person overriding only where the policy allows it
     audited = []
     for seq in sorted(overrides.keys() & {d.seq for d in decisions}):
         for o in overrides[seq]:
             if since is None or o.at >= since:
-                audited.append(OverrideAudit(**o.model_dump(), below_policy=len(o.approved_by) < o.required_approvals))
+                allowed = self_approval_allowed(ledger.rulebook(override_rulebooks[o.seq]), o.from_tier, o.tier)
+                problems = approval_problems(o.by, o.approved_by, o.required_approvals, allowed)
+                audited.append(OverrideAudit(**o.model_dump(), below_policy=bool(problems), problems=problems))
 
     # 5. final tiers per quarter against the current rulebook's capacity
     per_quarter: dict[str, dict[str, int]] = {}
