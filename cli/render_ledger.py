@@ -93,8 +93,24 @@ def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
     ]
 
 
+SECTION_WORDS = {"integrity": "integrity", "reproducibility": "replay", "drift": "drift", "overrides": "overrides",
+                 "distribution": "tiers per quarter"}
+
+
+def _window(report: AuditReport) -> list[str]:
+    """What --since limits, in a line; nothing without it."""
+    w = report.window
+    if w is None:
+        return []
+    *first, last = [SECTION_WORDS[s] for s in w.limited]
+    limited = f"{', '.join(first)} and {last}" if first else last
+    whole = " and ".join(SECTION_WORDS[s] for s in w.whole)
+    return [f"since {w.since}: {limited} cover entries recorded on or after it; {whole} covers the whole chain"]
+
+
 def audit_text(report: AuditReport) -> str:
     out = [click.style(f"Audit of {report.ledger}", bold=True) + (f" since {report.since}" if report.since else "")]
+    out += _window(report)
     for title, ok, lines in _sections(report):
         mark = click.style("ok", fg="green") if ok else click.style("attention", fg="red", bold=True)
         out += ["", f"{click.style(title, bold=True)}: {mark}"]
@@ -105,6 +121,7 @@ def audit_text(report: AuditReport) -> str:
 
 def audit_markdown(report: AuditReport) -> str:
     out = [f"# Audit of {md(report.ledger)}" + (f" since {report.since}" if report.since else ""), ""]
+    out += [md(line) for line in _window(report)] + ([""] if report.window else [])
     for title, ok, lines in _sections(report):
         out += [f"## {title}: {'ok' if ok else 'attention'}", ""]
         out += [f"- {md(line.strip())}" for line in lines]

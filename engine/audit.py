@@ -80,9 +80,19 @@ class QuarterTiers(_Data):
     over_capacity: list[str] = Field(default_factory=list)
 
 
+class Window(_Data):
+    """What --since limits: the sections that read only the entries recorded on or after it,
+    and those that read the whole ledger."""
+
+    since: str
+    limited: list[str]
+    whole: list[str]
+
+
 class AuditReport(_Data):
     ledger: str
     since: str | None
+    window: Window | None = None
     integrity: Integrity
     reproducibility: Reproducibility
     drift: Drift
@@ -295,6 +305,14 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     # 2. each recorded decision replayed under its own rulebook
     reproducibility = Reproducibility(ok=not mismatches, checked=replayed, mismatches=mismatches)
 
+    # --since: drift (3) and the distribution (5) read the decisions recorded on or after it,
+    # the latest of each item among those; the overrides (4) go by their own date, whatever
+    # their decision's; integrity (1) always covers the whole chain
+    recorded = {d.seq for d in decisions}
+    if since is not None:
+        recent = ledger.decisions_since(since)
+        decisions = [d for d in decisions if d.seq in recent]
+
     # 3. the latest decision of each item under the current rulebook
     latest = latest_of(decisions)
     final = {seq: ovs[-1].tier for seq, ovs in overrides.items()}  # a decision's tier after its overrides
@@ -327,7 +345,7 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     # recorded decisions, in the order of their decisions): enough approvers, each a named
     # person counted once, the person overriding only where the policy allows it
     audited = []
-    for seq in sorted(overrides.keys() & {d.seq for d in decisions}):
+    for seq in sorted(overrides.keys() & recorded):
         for o in overrides[seq]:
             if since is None or o.at >= since:
                 allowed = self_approval_allowed(ledger.rulebook(override_rulebooks[o.seq]), o.from_tier, o.tier)
@@ -350,8 +368,10 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         ordered.update({t: n for t, n in counts.items() if t not in ordered})
         distribution.append(QuarterTiers(quarter=quarter, tiers=ordered, over_capacity=over))
 
-    return AuditReport(ledger=str(ledger.path), since=since, integrity=integrity, reproducibility=reproducibility,
-                       drift=drift, overrides=audited, distribution=distribution)
+    window = None if since is None else Window(
+        since=since, limited=["reproducibility", "drift", "overrides", "distribution"], whole=["integrity"])
+    return AuditReport(ledger=str(ledger.path), since=since, window=window, integrity=integrity,
+                       reproducibility=reproducibility, drift=drift, overrides=audited, distribution=distribution)
 
 
 # ---- several processes ------------------------------------------------------------------------

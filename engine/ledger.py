@@ -522,6 +522,11 @@ class Ledger:
         items = {seq: text for seq, text in self._conn.execute("SELECT seq, item_json FROM entries WHERE kind = 'decision'")}
         return [(rec, items[rec.seq]) for rec in self.latest()]
 
+    def decisions_since(self, since: str) -> set[int]:
+        """The sequence numbers of the decisions recorded on or after ``since`` (a date or time)."""
+        return {r[0] for r in self._conn.execute(
+            "SELECT seq FROM entries WHERE kind = 'decision' AND recorded_at >= ?", (since,))}
+
     def precedents(self, tier: str, exclude: str, limit: int = 3) -> list[DecisionRecord]:
         """The most recent other items whose latest final tier is ``tier``: past launches to compare with."""
         found = [r for r in reversed(self.latest()) if r.final_tier == tier and r.item != exclude]

@@ -1,0 +1,70 @@
+"""Filters are checked: a --quarter, --tier or --since that could match nothing is refused with the
+allowed form; a ledger that must exist is named when it does not, an optional one gets a notice;
+a review report that cannot be written is refused before any work. End to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import write_items
+
+
+def _clock(monkeypatch, *times: str) -> None:
+    """The ledger's clock gives these times, one per call."""
+    ticks = iter(times)
+    monkeypatch.setattr("launchtier.engine.ledger.now_utc", lambda: next(ticks))
+
+
+def test_audit_since_limits_every_section_but_integrity_and_says_so(runner, roadmap, tmp_path, monkeypatch):
+    _clock(monkeypatch, "2027-01-05T09:00:00Z", "2027-02-01T09:00:00Z", "2027-02-02T09:00:00Z")
+    assert runner("record", roadmap, "--by", "Priya").exit_code == 0
+    items = json.loads(json.dumps(__import__("yaml").safe_load(roadmap.read_text())))
+    pay41 = next(i for i in items["items"] if i["key"] == "PAY-41")
+    pay41["signals"]["stage"] = "ga"  # decided again: tier-1
+    assert runner("record", write_items(tmp_path / "ga.json", [pay41]), "--by", "Priya").exit_code == 0
+    # an override recorded in the window, of a decision recorded before it
+    assert runner("override", "PAY-12", "--tier", "tier-1", "--reason", "Anchor of the campaign", "--by", "Tom O.",
+                  "--approved-by", "Ana L.", "--approved-by", "Lee K.").exit_code == 0
+
+    result = runner("audit", "--since", "2027-02-01")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [
+        f"Audit of {runner.ledger} since 2027-02-01",
+        "since 2027-02-01: replay, drift, overrides and tiers per quarter cover entries recorded on or after it; "
+        "integrity covers the whole chain",
+    ]
+    assert lines[3:5] == ["1. Integrity: ok", lines[4]] and lines[4].startswith("  14 entries; chain head sha256:")
+    assert lines[6:8] == ["2. Reproducibility: ok", "  1 decisions replayed under their own rulebooks; 0 differ"]
+    start = lines.index("4. Overrides: ok")
+    assert lines[start:] == [
+        "4. Overrides: ok",
+        "  1 overrides; 0 below the approval policy",
+        "  #14 2027-02-02T09:00:00Z PAY-12: tier-2 → tier-1 by Tom O. (Ana L., Lee K.): Anchor of the campaign",
+        "",
+        "5. Tiers per quarter (final tiers, latest decisions): ok",
+        "  2027-Q1: tier-1 1",
+        "",
+        "integrity: ok",
+    ]
+    data = json.loads(runner("audit", "--since", "2027-02-01", "--format", "json").stdout)
+    assert data["window"] == {"since": "2027-02-01", "limited": ["reproducibility", "drift", "overrides", "distribution"],
+                              "whole": ["integrity"]}
+    assert data["integrity"]["entries"] == 14 and data["drift"]["items_checked"] == 1
+    assert data["distribution"] == [{"quarter": "2027-Q1", "tiers": {"tier-1": 1}, "over_capacity": []}]
+    markdown = runner("audit", "--since", "2027-02-01", "--format", "markdown").stdout.splitlines()
+    assert markdown[:4] == [
+        f"# Audit of {runner.ledger} since 2027-02-01", "",
+        "since 2027-02-01: replay, drift, overrides and tiers per quarter cover entries recorded on or after it; "
+        "integrity covers the whole chain", ""]
+
+    # without --since: the whole history, and no window line
+    whole = runner("audit").stdout.splitlines()
+    assert whole[:2] == [f"Audit of {runner.ledger}", ""]
+    assert whole[whole.index("5. Tiers per quarter (final tiers, latest decisions): attention"):][:4] == [
+        "5. Tiers per quarter (final tiers, latest decisions): attention",
+        "  2027-Q1: tier-1 2, tier-2 1, tier-3 1, tier-4 1  OVER CAPACITY: tier-1: 2 of at most 1",
+        "  2027-Q2: tier-1 2, tier-3 2, tier-4 1  OVER CAPACITY: tier-1: 2 of at most 1",
+        "  unscheduled: tier-2 1, tier-3 1",
+    ]
+    assert json.loads(runner("audit", "--format", "json").stdout)["window"] is None
