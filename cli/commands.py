@@ -11,7 +11,7 @@ import click
 
 from . import render
 from .main import BadInput, cli
-from .options import engine_option, format_option, load, rules_option
+from .options import engine_option, format_option, load, quarter_option, rules_option
 
 PROGRESS_THRESHOLD = 2000
 
@@ -443,7 +443,7 @@ REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", "
 
 @cli.command()
 @click.argument("roadmap", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--quarter", metavar="Q", help="Only this quarter (like 2027-Q1, or 'unscheduled').")
+@quarter_option
 @click.option("--mapping", type=click.Path(dir_okay=False), help="Mapping of a roadmap tool's CSV export (columns to signals).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the report to this file (format from its extension unless --format).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]), default=None,

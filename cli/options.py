@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 rules_option = click.option(
@@ -20,6 +22,39 @@ engine_option = click.option(
     default="durable",
     show_default=True,
     help="Matching engine: durable-rules, or the pure-Python reference evaluator.",
+)
+
+
+def _check_quarter(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    # a value of another form would match no item and pass for "nothing in that quarter"
+    from launchtier.engine.items import QUARTER
+
+    if value is None or value == "unscheduled" or re.fullmatch(QUARTER, value):
+        return value
+    raise click.BadParameter(f"'{value}' is not a quarter; write it like 2027-Q1 (a year, then Q1 to Q4), or 'unscheduled'")
+
+
+quarter_option = click.option(
+    "--quarter", metavar="Q", callback=_check_quarter, help="Only this quarter (like 2027-Q1, or 'unscheduled')."
+)
+
+
+def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from datetime import date
+
+    # only YYYY-MM-DD: it is compared with the recorded times as text, and Python reads other
+    # ISO forms too (20270131, 2027-W05-7) that would compare wrongly
+    try:
+        if value is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII) and date.fromisoformat(value):
+            return value
+    except ValueError:
+        pass
+    raise click.BadParameter(f"'{value}' is not a date; write it like 2027-01-31")
+
+
+since_option = click.option(
+    "--since", metavar="DATE", callback=_check_date,
+    help="Only entries recorded on or after DATE (YYYY-MM-DD); integrity always covers the whole chain.",
 )
 
 

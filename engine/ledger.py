@@ -522,6 +522,10 @@ class Ledger:
         items = {seq: text for seq, text in self._conn.execute("SELECT seq, item_json FROM entries WHERE kind = 'decision'")}
         return [(rec, items[rec.seq]) for rec in self.latest()]
 
+    def recorded_tiers(self) -> list[str]:
+        """The final tiers that entries of the ledger record."""
+        return [r[0] for r in self._conn.execute("SELECT DISTINCT final_tier FROM entries ORDER BY final_tier")]
+
     def decisions_since(self, since: str) -> set[int]:
         """The sequence numbers of the decisions recorded on or after ``since`` (a date or time)."""
         return {r[0] for r in self._conn.execute(

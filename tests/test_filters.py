@@ -5,8 +5,86 @@ a review report that cannot be written is refused before any work. End to end th
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from conftest import write_items
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "rules" / "default.yaml"
+
+
+def usage_error(usage: str, option: str, message: str) -> str:
+    """click's report of a bad option value (exit code 2), as the runner shows it."""
+    command = usage.split()[0]
+    return (f"Usage: cli {usage}\nTry 'cli {command} --help' for help.\n\n"
+            f"Error: Invalid value for '{option}': {message}\n")
+
+
+QUARTER_WORDS = "is not a quarter; write it like 2027-Q1 (a year, then Q1 to Q4), or 'unscheduled'"
+
+
+@pytest.mark.parametrize("quarter", ["Q2", "2027-Q5", "2027-q1", "2027Q1", "Unscheduled", ""])
+@pytest.mark.parametrize("command", ["review", "decisions"])
+def test_a_quarter_that_cannot_match_is_refused(runner, roadmap, command, quarter):
+    runner("record", roadmap, "--by", "Priya")
+    if command == "review":
+        result = runner("review", roadmap, "--quarter", quarter)
+        usage = "review [OPTIONS] ROADMAP..."
+    else:
+        result = runner("decisions", "--quarter", quarter)
+        usage = "decisions [OPTIONS]"
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == usage_error(usage, "--quarter", f"'{quarter}' {QUARTER_WORDS}")
+
+
+def test_the_allowed_quarters_pass(runner, roadmap):
+    runner("record", roadmap, "--by", "Priya")
+    unscheduled = runner("decisions", "--quarter", "unscheduled", "--format", "csv")
+    assert unscheduled.exit_code == 0
+    assert [line.split(",")[2] for line in unscheduled.stdout.splitlines()[1:]] == ["PAY-70", "PAY-74"]
+    later = runner("decisions", "--quarter", "2031-Q4")  # well formed, nothing planned then
+    assert (later.exit_code, later.stdout) == (0, "no decisions recorded (that match)\n")
+
+
+def team_rules(tmp_path: Path) -> Path:
+    """The default rulebook with its last tier called 'quiet'."""
+    path = tmp_path / "team.yaml"
+    path.write_text(DEFAULT.read_text().replace("rulebook: default", "rulebook: team").replace("tier-4", "quiet"))
+    return path
+
+
+def test_decisions_refuses_a_tier_neither_the_rulebook_nor_the_ledger_knows(runner, roadmap, tmp_path):
+    team = team_rules(tmp_path)
+    assert runner("record", roadmap, "--by", "Priya", "--rules", team).exit_code == 0
+    result = runner("decisions", "--tier", "tier-9")
+    assert result.exit_code == 2
+    assert result.stderr == usage_error(
+        "decisions [OPTIONS]", "--tier",
+        "unknown tier 'tier-9'; did you mean 'tier-4'? (tiers of rulebook default 2026.11 and of the ledger: "
+        "tier-1, tier-2, tier-3, tier-4, quiet)")
+    # a tier only the ledger knows, or only the rulebook
+    quiet = runner("decisions", "--tier", "quiet", "--format", "csv")
+    assert quiet.exit_code == 0
+    assert [line.split(",")[2] for line in quiet.stdout.splitlines()[1:]] == ["PAY-57", "PAY-63"]
+    none = runner("decisions", "--tier", "tier-4")
+    assert (none.exit_code, none.stdout) == (0, "no decisions recorded (that match)\n")
+    with_team = runner("decisions", "--tier", "tier-5", "--rules", team)
+    assert with_team.exit_code == 2
+    assert with_team.stderr == usage_error(
+        "decisions [OPTIONS]", "--tier",
+        "unknown tier 'tier-5'; did you mean 'tier-3'? (tiers of rulebook team 2026.11 and of the ledger: "
+        "tier-1, tier-2, tier-3, quiet)")
+
+
+@pytest.mark.parametrize("since", ["last week", "20270101", "2027-02-30", "2027-01-01T00:00:00Z", "2027-W05-7"])
+def test_audit_refuses_a_since_that_is_not_a_date(runner, roadmap, since):
+    runner("record", roadmap, "--by", "Priya")
+    result = runner("audit", "--since", since)
+    assert result.exit_code == 2
+    assert result.stderr == usage_error("audit [OPTIONS]", "--since", f"'{since}' is not a date; write it like 2027-01-31")
 
 
 def _clock(monkeypatch, *times: str) -> None:
