@@ -287,6 +287,7 @@ def _precedents(db_path: str | None, tier: str, key: str) -> list:
 
     path = resolve_path(db_path)
     if not path.exists():
+        _no_ledger(db_path, path, "explaining without precedents")
         return []
     with Ledger(path, create=False) as ledger:
         return [Precedent(item=r.item, title=r.title, tier=r.final_tier, quarter=r.quarter, recorded_at=r.recorded_at)
@@ -441,6 +442,33 @@ def _read_roadmap(book, files: tuple[str, ...], mapping: str | None):
 REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}
 
 
+def _report_format(path, fmt: str | None) -> str:
+    """The format of the report written to ``path``: --format, else its extension's."""
+    if not path.parent.is_dir():
+        if path.parent.exists():
+            raise BadInput([f"{path}: {path.parent} is not a folder; give --report a file in an existing folder"])
+        raise BadInput([f"{path}: the folder {path.parent} does not exist; create it, or give --report a file in an "
+                        "existing folder"])
+    if fmt is not None:
+        return fmt
+    if path.suffix.lower() not in REPORT_FORMATS:
+        *others, last = REPORT_FORMATS
+        known = f"{', '.join(others)} or {last}"
+        what = f"unknown report extension '{path.suffix}'" if path.suffix else "no extension to tell the report's format"
+        raise BadInput([f"{path}: {what}; name the file with {known}, or choose the format with "
+                        "--format table|json|markdown|html"])
+    return REPORT_FORMATS[path.suffix.lower()]
+
+
+def _no_ledger(db_path: str | None, path, without: str) -> None:
+    """A notice, when the ledger named by --db or $LAUNCHTIER_DB is absent (an optional ledger
+    left at its default says nothing: the command simply has none)."""
+    if db_path is not None:
+        source = click.get_current_context().get_parameter_source("db_path")
+        given = "$LAUNCHTIER_DB" if source == click.core.ParameterSource.ENVIRONMENT else "--db"
+        click.echo(f"notice: no ledger at {path} (from {given}); {without}", err=True)
+
+
 @cli.command()
 @click.argument("roadmap", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @quarter_option
@@ -476,11 +504,14 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
         raise click.UsageError("--record needs --by NAME")
     if do_record:
         by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
-    if fmt is None:
-        fmt = REPORT_FORMATS.get(Path(report_path).suffix.lower(), "markdown") if report_path else "table"
+    if report_path:  # checked before any work, and before anything is recorded
+        fmt = _report_format(Path(report_path), fmt)
+    fmt = fmt or "table"
     book = load(rules_path)
     items = _read_roadmap(book, roadmap, mapping)
     path = resolve_path(db_path)
+    if not (do_record or path.exists()):
+        _no_ledger(db_path, path, "reviewing without the changes since the last recorded decisions")
     ledger = Ledger(path, create=do_record) if (do_record or path.exists()) else None
     try:
         report = run_review(book, items, engine=engine, quarter=quarter, ledger=ledger)
@@ -501,7 +532,11 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     else:
         text = render_review.review_table(report, book)
     if report_path:
-        Path(report_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        try:
+            Path(report_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        except OSError as e:
+            raise BadInput([f"{report_path}: the report cannot be written ({e.strerror or e}); "
+                            "give --report a file in a folder you can write to"]) from None
         click.echo(f"wrote {fmt} report of {len(report.items)} items ({len(report.disputed)} disputed) to {report_path}", err=True)
     else:
         click.echo(text.rstrip("\n"))

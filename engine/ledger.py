@@ -175,7 +175,8 @@ class Ledger:
         the schema is then only checked, never migrated."""
         self.path = resolve_path(path)
         if not self.path.exists() and (not create or readonly):
-            raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME)")
+            raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME), "
+                              "or check the path (--db PATH, else $LAUNCHTIER_DB, else launchtier.db in the current directory)")
         if not self.path.parent.is_dir():
             raise LedgerError(f"{self.path}: the directory {self.path.parent} does not exist")
         try:

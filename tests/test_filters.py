@@ -87,6 +87,83 @@ def test_audit_refuses_a_since_that_is_not_a_date(runner, roadmap, since):
     assert result.stderr == usage_error("audit [OPTIONS]", "--since", f"'{since}' is not a date; write it like 2027-01-31")
 
 
+@pytest.mark.parametrize("command", [
+    ["decisions"], ["audit"], ["override", "PAY-12", "--tier", "tier-3", "--reason", "x", "--by", "Tom"]])
+@pytest.mark.parametrize("given", ["--db", "LAUNCHTIER_DB"])
+def test_a_ledger_that_must_exist_is_named_when_it_does_not(runner, tmp_path, command, given):
+    missing = tmp_path / "elsewhere" / "team.db"
+    if given == "--db":
+        result = runner(*command, "--db", missing)
+    else:
+        result = runner(*command, env={"LAUNCHTIER_DB": str(missing)})
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: {missing}: no ledger here yet; record decisions first (launchtier record FILE --by NAME), or check "
+        "the path (--db PATH, else $LAUNCHTIER_DB, else launchtier.db in the current directory)\n")
+
+
+NOTICES = {
+    "explain": "explaining without precedents",
+    "review": "reviewing without the changes since the last recorded decisions",
+}
+
+
+@pytest.mark.parametrize("command", ["explain", "review"])
+def test_an_optional_ledger_named_but_absent_gets_a_notice(runner, roadmap, tmp_path, monkeypatch, command):
+    args = [command, roadmap] + (["--item", "PAY-12"] if command == "explain" else [])
+    missing = tmp_path / "nowhere.db"
+
+    from_env = runner(*args)  # the runner's LAUNCHTIER_DB: no ledger recorded there yet
+    assert from_env.exit_code == 0
+    assert from_env.stderr == f"notice: no ledger at {runner.ledger} (from $LAUNCHTIER_DB); {NOTICES[command]}\n"
+    from_option = runner(*args, "--db", missing)
+    assert from_option.exit_code == 0
+    assert from_option.stderr == f"notice: no ledger at {missing} (from --db); {NOTICES[command]}\n"
+    assert from_env.stdout == from_option.stdout
+
+    monkeypatch.chdir(tmp_path)  # neither given, and no launchtier.db here: nothing to say
+    monkeypatch.delenv("LAUNCHTIER_DB")
+    quiet = runner(*args)
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
+    assert quiet.stdout == from_env.stdout
+    assert not (tmp_path / "launchtier.db").exists()
+
+
+def test_review_record_creates_the_ledger_without_a_notice(runner, roadmap):
+    result = runner("review", roadmap, "--record", "--by", "Priya", "--format", "json")
+    assert result.exit_code == 0
+    assert result.stderr == f"recorded 12 decisions in {runner.ledger}\n"
+
+
+@pytest.mark.parametrize("report,expected", [
+    ("missing/folder/review.html", "{path}: the folder {parent} does not exist; create it, or give --report a file in an "
+                                   "existing folder"),
+    ("a-file/review.html", "{path}: {parent} is not a folder; give --report a file in an existing folder"),
+    ("review.txt", "{path}: unknown report extension '.txt'; name the file with .md, .markdown, .html, .htm or .json, "
+                   "or choose the format with --format table|json|markdown|html"),
+    ("review", "{path}: no extension to tell the report's format; name the file with .md, .markdown, .html, .htm or "
+               ".json, or choose the format with --format table|json|markdown|html"),
+])
+def test_a_report_that_cannot_be_written_is_refused_before_anything_is_recorded(runner, roadmap, tmp_path, report, expected):
+    (tmp_path / "a-file").write_text("not a folder")
+    path = tmp_path / report
+    result = runner("review", roadmap, "--report", path, "--record", "--by", "Priya")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == "error: " + expected.format(path=path, parent=path.parent) + "\n"
+    assert not runner.ledger.exists()
+
+
+def test_a_report_with_another_extension_takes_its_format_from_the_option(runner, roadmap, tmp_path):
+    path = tmp_path / "review.txt"
+    result = runner("review", roadmap, "--report", path, "--format", "json", "--db", tmp_path / "none.db")
+    assert result.exit_code == 0
+    assert result.stderr == (f"notice: no ledger at {tmp_path / 'none.db'} (from --db); {NOTICES['review']}\n"
+                             f"wrote json report of 12 items (9 disputed) to {path}\n")
+    assert len(json.loads(path.read_text())["items"]) == 12
+
+
 def _clock(monkeypatch, *times: str) -> None:
     """The ledger's clock gives these times, one per call."""
     ticks = iter(times)
