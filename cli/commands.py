@@ -535,8 +535,9 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
         try:
             Path(report_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         except OSError as e:
-            raise BadInput([f"{report_path}: the report cannot be written ({e.strerror or e}); "
-                            "give --report a file in a folder you can write to"]) from None
+            recorded = f" (the {len(seqs)} decisions were recorded in {path})" if do_record else ""
+            raise BadInput([f"{report_path}: the report cannot be written ({e.strerror or e}){recorded}; "
+                            "give --report a file that can be written"]) from None
         click.echo(f"wrote {fmt} report of {len(report.items)} items ({len(report.disputed)} disputed) to {report_path}", err=True)
     else:
         click.echo(text.rstrip("\n"))

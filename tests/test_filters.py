@@ -164,6 +164,18 @@ def test_a_report_with_another_extension_takes_its_format_from_the_option(runner
     assert len(json.loads(path.read_text())["items"]) == 12
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full, a file that is always full")
+@pytest.mark.parametrize("record", [False, True])
+def test_a_report_that_fails_to_write_is_an_error_not_a_traceback(runner, roadmap, record):
+    result = runner("review", roadmap, "--report", "/dev/full", "--format", "markdown",
+                    *(["--record", "--by", "Priya"] if record else []))
+    assert result.exit_code == 2
+    recorded = f" (the 12 decisions were recorded in {runner.ledger})" if record else ""
+    notice = "" if record else f"notice: no ledger at {runner.ledger} (from $LAUNCHTIER_DB); {NOTICES['review']}\n"
+    assert result.stderr == (f"{notice}error: /dev/full: the report cannot be written (No space left on device){recorded}; "
+                             "give --report a file that can be written\n")
+
+
 def _clock(monkeypatch, *times: str) -> None:
     """The ledger's clock gives these times, one per call."""
     ticks = iter(times)
