@@ -11,7 +11,8 @@ import click
 
 from . import render
 from .main import BadInput, cli
-from .options import ledger_if_present, optional_db_option, engine_option, format_option, load, rules_option
+from .options import (engine_option, format_option, ledger_if_present, load, no_ledger_notice, optional_db_option,
+                      quarter_option, rules_option)
 
 PROGRESS_THRESHOLD = 2000
 
@@ -284,7 +285,7 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: 
     items = reader.read(file)
     original = _pick(items, item_key, file)
     item = reader.with_signals(original, changes) if changes else original
-    ledger = ledger_if_present(db_path)
+    ledger = ledger_if_present(db_path, "explaining without its overrides, recorded items or precedents")
     try:
         ex = explain_item(book, items, item, original=original if changes else None, engine=engine, ledger=ledger)
     finally:
@@ -459,9 +460,27 @@ def _read_roadmap(book, files: tuple[str, ...], mapping: str | None):
 REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}
 
 
+def _report_format(path, fmt: str | None) -> str:
+    """The format of the report written to ``path``: --format, else its extension's."""
+    if not path.parent.is_dir():
+        if path.parent.exists():
+            raise BadInput([f"{path}: {path.parent} is not a folder; give --report a file in an existing folder"])
+        raise BadInput([f"{path}: the folder {path.parent} does not exist; create it, or give --report a file in an "
+                        "existing folder"])
+    if fmt is not None:
+        return fmt
+    if path.suffix.lower() not in REPORT_FORMATS:
+        *others, last = REPORT_FORMATS
+        known = f"{', '.join(others)} or {last}"
+        what = f"unknown report extension '{path.suffix}'" if path.suffix else "no extension to tell the report's format"
+        raise BadInput([f"{path}: {what}; name the file with {known}, or choose the format with "
+                        "--format table|json|markdown|html"])
+    return REPORT_FORMATS[path.suffix.lower()]
+
+
 @cli.command()
 @click.argument("roadmap", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--quarter", metavar="Q", help="Only this quarter (like 2027-Q1, or 'unscheduled').")
+@quarter_option
 @click.option("--mapping", type=click.Path(dir_okay=False), help="Mapping of a roadmap tool's CSV export (columns to signals).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the report to this file (format from its extension unless --format).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]), default=None,
@@ -485,18 +504,23 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     """
     from pathlib import Path
 
-    from launchtier.engine.ledger import Ledger, resolve_path
+    from launchtier.engine.ledger import Ledger, person, resolve_path
     from launchtier.engine.review import review as run_review
 
     from . import render_review
 
-    if do_record and not by:
+    if do_record and by is None:
         raise click.UsageError("--record needs --by NAME")
-    if fmt is None:
-        fmt = REPORT_FORMATS.get(Path(report_path).suffix.lower(), "markdown") if report_path else "table"
+    if do_record:
+        by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
+    if report_path:  # checked before any work, and before anything is recorded
+        fmt = _report_format(Path(report_path), fmt)
+    fmt = fmt or "table"
     book = load(rules_path)
     items = _read_roadmap(book, roadmap, mapping)
     path = resolve_path(db_path)
+    if not (do_record or path.exists()):
+        no_ledger_notice(db_path, path, "reviewing without the changes since the last recorded decisions")
     ledger = Ledger(path, create=do_record) if (do_record or path.exists()) else None
     try:
         report = run_review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=by if do_record else None)
@@ -514,7 +538,12 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     else:
         text = render_review.review_table(report, book)
     if report_path:
-        Path(report_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        try:
+            Path(report_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        except OSError as e:
+            recorded = f" (the {len(report.recorded)} decisions were recorded in {path})" if do_record else ""
+            raise BadInput([f"{report_path}: the report cannot be written ({e.strerror or e}){recorded}; "
+                            "give --report a file that can be written"]) from None
         click.echo(f"wrote {fmt} report of {len(report.items)} items ({len(report.disputed)} disputed) to {report_path}", err=True)
     else:
         click.echo(text.rstrip("\n"))

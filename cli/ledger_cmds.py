@@ -9,7 +9,7 @@ import click
 from . import render
 from .commands import _read
 from .main import cli
-from .options import engine_option, format_option, load, rules_option
+from .options import engine_option, format_option, load, quarter_option, rules_option, since_option
 
 db_option = click.option(
     "--db",
@@ -42,8 +42,10 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
     Example:
       launchtier record examples/roadmap.yaml --by "Priya N." --note "2027-Q1 review"
     """
+    from launchtier.engine.ledger import person
     from launchtier.engine.pipeline import record_roadmap
 
+    by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
     book = load(rules_path)
     items = _read(book, files)
     with _ledger(db_path, create=True) as ledger:
@@ -68,8 +70,10 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
 @click.argument("key")
 @click.option("--tier", required=True, help="The tier the team commits to.")
 @click.option("--reason", required=True, help="Why the team disagrees with the computed tier (mandatory).")
-@click.option("--by", required=True, help="Who overrides.")
-@click.option("--approved-by", "approved_by", multiple=True, help="An approver (repeatable); the rulebook may require some.")
+@click.option("--by", required=True, help="Who overrides (a name).")
+@click.option("--approved-by", "approved_by", multiple=True,
+              help="An approver (repeatable; the rulebook may require some): each person once, case and spacing "
+                   "aside, and not --by unless the rulebook's overrides policy allows self-approval.")
 @db_option
 def override(key, tier, reason, by, approved_by, db_path) -> None:
     """Override the latest recorded decision of item KEY into another tier: "disagree and
@@ -93,11 +97,12 @@ def override(key, tier, reason, by, approved_by, db_path) -> None:
 
 @cli.command()
 @click.option("--item", "item", metavar="KEY", help="Only this item.")
-@click.option("--quarter", metavar="Q", help="Only this quarter (like 2027-Q1, or 'unscheduled').")
-@click.option("--tier", metavar="TIER", help="Only decisions whose final tier is TIER.")
+@quarter_option
+@click.option("--tier", metavar="TIER", help="Only decisions whose final tier is TIER (a tier of the rulebook or of the ledger).")
 @format_option("table", "json", "csv")
+@rules_option
 @db_option
-def decisions(item, quarter, tier, fmt, db_path) -> None:
+def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
     """The history of recorded decisions: each item's decisions in order, computed and final
     tier, and the overrides with their reasons.
 
@@ -107,6 +112,8 @@ def decisions(item, quarter, tier, fmt, db_path) -> None:
       launchtier decisions --quarter 2027-Q1 --format csv > q1-decisions.csv
     """
     with _ledger(db_path) as ledger:
+        if tier is not None:
+            _check_tier(tier, load(rules_path), ledger)
         records = ledger.history(item=item, quarter=quarter, tier=tier)
     if fmt == "json":
         click.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
@@ -123,7 +130,7 @@ def decisions(item, quarter, tier, fmt, db_path) -> None:
 @cli.command()
 @rules_option
 @engine_option
-@click.option("--since", metavar="DATE", help="Only decisions and overrides recorded on or after DATE (YYYY-MM-DD).")
+@since_option
 @format_option("text", "json", "markdown")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes to spread a large ledger's entries over.")
@@ -141,8 +148,6 @@ def audit(rules_path, engine, since, fmt, jobs, db_path) -> None:
     """
     from launchtier.engine.audit import audit as run_audit
 
-    if since is not None:
-        _check_date(since)
     book = load(rules_path)
     with _ledger(db_path, audit=True) as ledger:
         report = run_audit(ledger, book, since=since, engine=engine, jobs=jobs)
@@ -158,10 +163,12 @@ def audit(rules_path, engine, since, fmt, jobs, db_path) -> None:
         raise SystemExit(1)
 
 
-def _check_date(text: str) -> None:
-    from datetime import date
+def _check_tier(tier: str, book, ledger) -> None:
+    # a tier that is neither the rulebook's nor recorded would match nothing, silently
+    from launchtier.engine.conditions import suggest
 
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"'{text}' is not a date; write it like 2027-01-31", param_hint="--since") from None
+    known = list(book.tier_by_id) + [t for t in ledger.recorded_tiers() if t not in book.tier_by_id]
+    if tier not in known:
+        raise click.BadParameter(
+            f"unknown tier '{tier}'{suggest(tier, known)} (tiers of rulebook {book.name} {book.version} and of the "
+            f"ledger: {', '.join(known)})", param_hint="'--tier'")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 rules_option = click.option(
@@ -20,6 +22,39 @@ engine_option = click.option(
     default="durable",
     show_default=True,
     help="Matching engine: durable-rules, or the pure-Python reference evaluator.",
+)
+
+
+def _check_quarter(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    # a value of another form would match no item and pass for "nothing in that quarter"
+    from launchtier.engine.items import QUARTER
+
+    if value is None or value == "unscheduled" or re.fullmatch(QUARTER, value):
+        return value
+    raise click.BadParameter(f"'{value}' is not a quarter; write it like 2027-Q1 (a year, then Q1 to Q4), or 'unscheduled'")
+
+
+quarter_option = click.option(
+    "--quarter", metavar="Q", callback=_check_quarter, help="Only this quarter (like 2027-Q1, or 'unscheduled')."
+)
+
+
+def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from datetime import date
+
+    # only YYYY-MM-DD: it is compared with the recorded times as text, and Python reads other
+    # ISO forms too (20270131, 2027-W05-7) that would compare wrongly
+    try:
+        if value is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII) and date.fromisoformat(value):
+            return value
+    except ValueError:
+        pass
+    raise click.BadParameter(f"'{value}' is not a date; write it like 2027-01-31")
+
+
+since_option = click.option(
+    "--since", metavar="DATE", callback=_check_date,
+    help="Only entries recorded on or after DATE (YYYY-MM-DD); integrity always covers the whole chain.",
 )
 
 
@@ -51,9 +86,23 @@ optional_db_option = click.option(
 )
 
 
-def ledger_if_present(db_path: str | None):
-    """The ledger at ``db_path`` (or the default place) when there is one, else None."""
+def ledger_if_present(db_path: str | None, without: str | None = None):
+    """The ledger at ``db_path`` (or the default place) when there is one, else None; with
+    ``without`` (what the command does then), a notice when a named ledger is absent."""
     from launchtier.engine.ledger import Ledger, resolve_path
 
     path = resolve_path(db_path)
-    return Ledger(path, create=False) if path.exists() else None
+    if path.exists():
+        return Ledger(path, create=False)
+    if without is not None:
+        no_ledger_notice(db_path, path, without)
+    return None
+
+
+def no_ledger_notice(db_path: str | None, path, without: str) -> None:
+    """A notice, when the ledger named by --db or $LAUNCHTIER_DB is absent (an optional ledger
+    left at its default says nothing: the command simply has none)."""
+    if db_path is not None:
+        source = click.get_current_context().get_parameter_source("db_path")
+        given = "$LAUNCHTIER_DB" if source == click.core.ParameterSource.ENVIRONMENT else "--db"
+        click.echo(f"notice: no ledger at {path} (from {given}); {without}", err=True)

@@ -348,7 +348,8 @@ def rulebook_text(book: Rulebook) -> str:
         out += [f"  {t}: at most {c.max} per {c.per}" for t, c in book.capacity.items()]
     if book.overrides:
         out += ["", click.style("Override approvals", bold=True)]
-        out += [f"  into or out of {t}: {p.approvals} approvals" for t, p in book.overrides.items()]
+        out += [f"  into or out of {t}: {p.approvals} approvals" + ("; the person overriding may approve" if p.self_approval else "")
+                for t, p in book.overrides.items()]
     return "\n".join(out)
 
 

@@ -84,7 +84,7 @@ def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
 
     overrides = [f"{len(report.overrides)} overrides; {sum(o.below_policy for o in report.overrides)} below the approval policy"]
     for o in report.overrides:
-        flag = f" BELOW POLICY: {len(o.approved_by)} of {o.required_approvals} approvals" if o.below_policy else ""
+        flag = f" BELOW POLICY: {'; '.join(o.problems)}" if o.below_policy else ""
         approvers = ", ".join(o.approved_by) or "no approvers"
         overrides.append(f"#{o.seq} {o.at} {o.item}: {o.from_tier} → {o.tier} by {o.by} ({approvers}): {o.reason}{flag}")
 
@@ -104,8 +104,24 @@ def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
     ]
 
 
+SECTION_WORDS = {"integrity": "integrity", "reproducibility": "replay", "drift": "drift", "overrides": "overrides",
+                 "distribution": "tiers per quarter"}
+
+
+def _window(report: AuditReport) -> list[str]:
+    """What --since limits, in a line; nothing without it."""
+    w = report.window
+    if w is None:
+        return []
+    *first, last = [SECTION_WORDS[s] for s in w.limited]
+    limited = f"{', '.join(first)} and {last}" if first else last
+    whole = " and ".join(SECTION_WORDS[s] for s in w.whole)
+    return [f"since {w.since}: {limited} cover entries recorded on or after it; {whole} covers the whole chain"]
+
+
 def audit_text(report: AuditReport) -> str:
     out = [click.style(f"Audit of {report.ledger}", bold=True) + (f" since {report.since}" if report.since else "")]
+    out += _window(report)
     for title, ok, lines in _sections(report):
         mark = click.style("ok", fg="green") if ok else click.style("attention", fg="red", bold=True)
         out += ["", f"{click.style(title, bold=True)}: {mark}"]
@@ -116,6 +132,7 @@ def audit_text(report: AuditReport) -> str:
 
 def audit_markdown(report: AuditReport) -> str:
     out = [f"# Audit of {md(report.ledger)}" + (f" since {report.since}" if report.since else ""), ""]
+    out += [md(line) for line in _window(report)] + ([""] if report.window else [])
     for title, ok, lines in _sections(report):
         out += [f"## {title}: {'ok' if ok else 'attention'}", ""]
         out += [f"- {md(line.strip())}" for line in lines]

@@ -11,8 +11,8 @@ from .classify import Classifier
 from .decision import Decision, OverrideNote
 from .errors import InputError, Problem
 from .items import ItemBase, ItemReader
-from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, UnreadableEntry, add_override, chain_problem,
-                     content_problem, latest_of)
+from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, UnreadableEntry, add_override, approval_problems,
+                     chain_problem, content_problem, latest_of, self_approval_allowed)
 from .memory import gc_paused
 from .rulebook import Rulebook
 from .pipeline import Candidate, Plan, Standing, capacity_moves, why_changed
@@ -72,6 +72,7 @@ class Drift(_Data):
 
 class OverrideAudit(OverrideRecord):
     below_policy: bool
+    problems: list[str] = Field(default_factory=list)  # why it is below the policy
 
 
 class QuarterTiers(_Data):
@@ -80,9 +81,19 @@ class QuarterTiers(_Data):
     over_capacity: list[str] = Field(default_factory=list)
 
 
+class Window(_Data):
+    """What --since limits: the sections that read only the entries recorded on or after it,
+    and those that read the whole ledger."""
+
+    since: str
+    limited: list[str]
+    whole: list[str]
+
+
 class AuditReport(_Data):
     ledger: str
     since: str | None
+    window: Window | None = None
     integrity: Integrity
     reproducibility: Reproducibility
     drift: Drift
@@ -279,6 +290,7 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     decisions: list[DecisionCheck] = []
     overrides: dict[int, list[OverrideRecord]] = {}  # per decision seq
     used: set[str] = set()  # the rulebooks entries were recorded under
+    override_rulebooks: dict[int, str] = {}  # per override seq: the rulebook it was made under
     for r in results:
         if r.first is None:
             continue
@@ -296,6 +308,7 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         decisions += map(DecisionCheck._make, r.decisions)
         for e in r.overrides:
             add_override(overrides, e, ledger.rulebook(e.rulebook_hash))
+            override_rulebooks[e.seq] = e.rulebook_hash
 
     # 1. integrity: the chain links and every entry's content against its hash; each entry's
     # rulebook stored as it was; the stored rulebooks against their hashes, each with entries
@@ -311,6 +324,14 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
 
     # 2. each recorded decision replayed under its own rulebook
     reproducibility = Reproducibility(ok=not mismatches, checked=replayed, mismatches=mismatches)
+
+    # --since: drift (3) and the distribution (5) read the decisions recorded on or after it,
+    # the latest of each item among those; the overrides (4) go by their own date, whatever
+    # their decision's; integrity (1) always covers the whole chain
+    recorded = {d.seq for d in decisions}
+    if since is not None:
+        recent = ledger.decisions_since(since)
+        decisions = [d for d in decisions if d.seq in recent]
 
     # 3. drift: the latest decision of each item, final tier against final tier: as recorded
     # (rules and capacity then, and the overrides since) and through the pipeline now (the
@@ -351,12 +372,15 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     drift = Drift(rulebook=current.summary(), items_checked=len(latest), changed=changed, rule_changes=rule_changes)
 
     # 4. overrides against the approval policy of the rulebook they were made under (those of
-    # recorded decisions, in the order of their decisions)
+    # recorded decisions, in the order of their decisions): enough approvers, each a named
+    # person counted once, the person overriding only where the policy allows it
     audited = []
-    for seq in sorted(overrides.keys() & {d.seq for d in decisions}):
+    for seq in sorted(overrides.keys() & recorded):
         for o in overrides[seq]:
             if since is None or o.at >= since:
-                audited.append(OverrideAudit(**o.model_dump(), below_policy=len(o.approved_by) < o.required_approvals))
+                allowed = self_approval_allowed(ledger.rulebook(override_rulebooks[o.seq]), o.from_tier, o.tier)
+                problems = approval_problems(o.by, o.approved_by, o.required_approvals, allowed)
+                audited.append(OverrideAudit(**o.model_dump(), below_policy=bool(problems), problems=problems))
 
     # 5. final tiers per quarter against the current rulebook's capacity
     per_quarter: dict[str, dict[str, int]] = {}
@@ -379,8 +403,10 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
         ordered.update({t: n for t, n in counts.items() if t not in ordered})
         distribution.append(QuarterTiers(quarter=quarter, tiers=ordered, over_capacity=over))
 
-    return AuditReport(ledger=str(ledger.path), since=since, integrity=integrity, reproducibility=reproducibility,
-                       drift=drift, overrides=audited, distribution=distribution)
+    window = None if since is None else Window(
+        since=since, limited=["reproducibility", "drift", "overrides", "distribution"], whole=["integrity"])
+    return AuditReport(ledger=str(ledger.path), since=since, window=window, integrity=integrity,
+                       reproducibility=reproducibility, drift=drift, overrides=audited, distribution=distribution)
 
 
 def _pipeline_now(ledger: Ledger, current: Rulebook, classifier: Classifier, reader: ItemReader,

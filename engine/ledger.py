@@ -249,7 +249,8 @@ class Ledger:
         of refusing the ledger."""
         self.path = resolve_path(path)
         if not self.path.exists() and (not create or readonly):
-            raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME)")
+            raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME), "
+                              "or check the path (--db PATH, else $LAUNCHTIER_DB, else launchtier.db in the current directory)")
         if not self.path.parent.is_dir():
             raise LedgerError(f"{self.path}: the directory {self.path.parent} does not exist")
         try:
@@ -422,6 +423,7 @@ class Ledger:
         at: str | None = None,
     ) -> list[int]:
         """Append one decision per (item, decision), all or nothing. Returns their sequence numbers."""
+        by = person(by, "--by")
         at = at or now_utc()
         rows = (
             {
@@ -462,11 +464,23 @@ class Ledger:
         approved_by: list[str],
         at: str | None = None,
     ) -> OverrideRecord:
-        """Override the latest decision of ``key`` into ``tier`` ("disagree and commit")."""
+        """Override the latest decision of ``key`` into ``tier`` ("disagree and commit"). The
+        approvers are people: named, each once (case and spacing aside), and not the person
+        overriding unless the rulebook's overrides policy allows it."""
         if not reason or not reason.strip():
             raise LedgerError("an override needs a reason (--reason)")
+        by = person(by, "--by")
+        approvers = [person(a, "--approved-by") for a in approved_by]
+        named: dict[str, str] = {}  # folded name: as written
+        for a in approvers:
+            first = named.get(fold_name(a))
+            if first == a:
+                raise LedgerError(f"--approved-by: {a!r} is given twice; name each approver once")
+            if first is not None:
+                raise LedgerError(f"--approved-by: {first!r} and {a!r} are the same person (names are compared "
+                                  "ignoring case and spacing); name each approver once")
+            named[fold_name(a)] = a
         at = at or now_utc()
-        approvers = list(dict.fromkeys(a.strip() for a in approved_by if a.strip()))
         try:
             with self._write():
                 latest = self._latest_decision(key)
@@ -479,6 +493,13 @@ class Ledger:
                 if tier == current:
                     raise LedgerError(f"{key} is already {tier}; nothing to override")
                 needed = required_approvals(book, current, tier)
+                own = named.get(fold_name(by))
+                if own is not None and not self_approval_allowed(book, current, tier):
+                    raise LedgerError(
+                        f"--approved-by: {own!r} is the person overriding (--by {by!r}); overriding {key} from {current} "
+                        f"to {tier} needs approvals from other people under rulebook {book.name} {book.version} "
+                        "(its overrides policy allows self-approval only with self_approval: true)"
+                    )
                 if len(approvers) < needed:
                     raise LedgerError(
                         f"overriding {key} from {current} to {tier} needs {needed} approvals under rulebook "
@@ -659,6 +680,15 @@ class Ledger:
         items = {seq: text for seq, text in self._conn.execute("SELECT seq, item_json FROM entries WHERE kind = 'decision'")}
         return [(rec, items[rec.seq]) for rec in self.latest()]
 
+    def recorded_tiers(self) -> list[str]:
+        """The final tiers that entries of the ledger record."""
+        return [r[0] for r in self._conn.execute("SELECT DISTINCT final_tier FROM entries ORDER BY final_tier")]
+
+    def decisions_since(self, since: str) -> set[int]:
+        """The sequence numbers of the decisions recorded on or after ``since`` (a date or time)."""
+        return {r[0] for r in self._conn.execute(
+            "SELECT seq FROM entries WHERE kind = 'decision' AND recorded_at >= ?", (since,))}
+
     def precedents(self, tier: str, exclude: str, limit: int = 3) -> list[DecisionRecord]:
         """The most recent other items whose latest final tier is ``tier``: past launches to compare with."""
         found = [r for r in reversed(self.latest()) if r.final_tier == tier and r.item != exclude]
@@ -702,6 +732,51 @@ def required_approvals(book: Rulebook, from_tier: str, to_tier: str) -> int:
         policy[from_tier].approvals if from_tier in policy else 0,
         policy[to_tier].approvals if to_tier in policy else 0,
     )
+
+
+def self_approval_allowed(book: Rulebook, from_tier: str, to_tier: str) -> bool:
+    """Whether the person overriding out of ``from_tier`` into ``to_tier`` may approve it too:
+    only when a policy covers the move and every policy that does says so."""
+    policies = [book.overrides[t] for t in (from_tier, to_tier) if t in book.overrides]
+    return bool(policies) and all(p.self_approval for p in policies)
+
+
+def fold_name(name: str) -> str:
+    """A person's name as compared: case and spacing ignored ("Mia  S." is "mia s.")."""
+    return " ".join(name.split()).casefold()
+
+
+def person(name: str, option: str) -> str:
+    """``name`` trimmed; an empty or blank one is refused (``option`` says where it was given)."""
+    trimmed = name.strip()
+    if not trimmed:
+        raise LedgerError(f"{option}: {name!r} is not allowed; expected a person's name (not empty or blank)")
+    return trimmed
+
+
+def approval_problems(by: str, approved_by: list[str], required: int, self_approval: bool) -> list[str]:
+    """Why a recorded override falls short of its approval policy (nothing when it meets it):
+    the rules that Ledger.override enforces, applied to what the ledger holds."""
+    problems = []
+    overrider = fold_name(by)
+    if not overrider:
+        problems.append("the person overriding is not named (blank)")
+    named: dict[str, str] = {}  # folded name: as written
+    for name in approved_by:
+        folded = fold_name(name)
+        if not folded:
+            problems.append(f"an approver's name is blank ({name!r})")
+        elif folded in named:
+            problems.append(f"{named[folded]!r} and {name!r} are the same approver")
+        else:
+            named[folded] = name
+            if folded == overrider and not self_approval:
+                problems.append(f"{name!r} approved their own override (the policy does not allow self-approval)")
+    distinct = len(named) - (overrider in named and not self_approval)
+    if distinct < required:
+        others = "" if self_approval else " other than the person overriding"
+        problems.append(f"{distinct} of {required} approvals from distinct people{others}")
+    return problems
 
 
 def add_override(overrides: dict[int, list[OverrideRecord]], e: Entry, book: Rulebook) -> None:

@@ -9,7 +9,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_serializer,
+                      model_validator)
 
 from . import conditions as cond
 from .conditions import NameInfo, suggest
@@ -151,6 +152,19 @@ class Capacity(_Model):
 
 class OverridePolicy(_Model):
     approvals: int = Field(ge=0, le=100)
+    self_approval: bool = Field(
+        default=False, strict=True,
+        description="whether the person overriding may count among the approvers of an override into or out of the tier",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_default(self, handler: Any) -> Any:
+        # Left out unless set: a rulebook that does not use it keeps its content hash, so the
+        # ledgers that stored it still verify and replay under it.
+        data = handler(self)
+        if not self.self_approval:
+            data.pop("self_approval", None)
+        return data
 
 
 class Rulebook(_Model):

@@ -309,7 +309,7 @@ def test_explain_text(runner, pay12):
 def test_explain_what_if_changes_the_tier_and_says_what_changed(runner, pay12):
     result = runner("explain", pay12, "--set", "positioning=changes", "--format", "json")
     assert result.exit_code == 0
-    ex = Explanation.model_validate_json(result.output)
+    ex = Explanation.model_validate_json(result.stdout)
     assert ex.decision.tier == "tier-1"
     assert [(c.signal, c.from_, c.to) for c in ex.changed] == [("positioning", "strengthens", "changes")]
     text = runner("explain", pay12, "--set", "pricing_change=no").output
@@ -320,7 +320,7 @@ def test_explain_what_if_changes_the_tier_and_says_what_changed(runner, pay12):
 def test_explain_markdown(runner, pay12):
     result = runner("explain", pay12, "--format", "markdown")
     assert result.exit_code == 0
-    assert result.output.startswith("## PAY-12: Usage-based pricing\n")
+    assert result.stdout.startswith("## PAY-12: Usage-based pricing\n")
     assert "- ✗ market_impact ≥ 2: has 1 (1 short)" in result.output
 
 

@@ -105,7 +105,7 @@ def test_changes_since_the_last_recorded_decisions(runner, roadmap, tmp_path):
     path.write_text(yaml.safe_dump(data))
     result = runner("review", path, "--quarter", "2027-Q1", "--format", "json")
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     items = {i["decision"]["item"]: i for i in report["items"]}
     assert set(items) == {"PAY-12", "PAY-41", "PAY-44", "PAY-47", "PAY-63"}  # only the quarter asked for
     prev = items["PAY-41"]["previous"]
@@ -166,7 +166,7 @@ def test_review_reads_roadmap_tool_exports_through_a_mapping(runner, roadmap, ex
     folder = roadmap.parent / "exports"
     result = runner("review", folder / export, "--mapping", folder / mapping, "--format", "json")
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert len(report["items"]) == keys
     # capacity holds per quarter across the export
     for quarter in {i["quarter"] for i in report["items"] if i["quarter"]}:
