@@ -11,7 +11,7 @@ import click
 
 from . import render
 from .main import BadInput, cli
-from .options import (engine_option, format_option, ledger_if_present, load, no_ledger_notice, optional_db_option,
+from .options import (db_option, engine_option, format_option, ledger_if_present, load, no_ledger_notice, optional_db_option,
                       quarter_option, rules_option)
 
 PROGRESS_THRESHOLD = 2000
@@ -485,8 +485,8 @@ def _report_format(path, fmt: str | None) -> str:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the report to this file (format from its extension unless --format).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]), default=None,
               help="Output format  [default: table, or from the --report extension]")
-@click.option("--db", "db_path", envvar="LAUNCHTIER_DB", type=click.Path(dir_okay=False), default=None,
-              help="Ledger for 'changes since last time' (default: $LAUNCHTIER_DB, else launchtier.db if present).")
+@db_option("Ledger for 'changes since last time', its overrides and recorded items of the same quarters "
+           "(default: $LAUNCHTIER_DB, else launchtier.db if present).")
 @click.option("--record", "do_record", is_flag=True, help="Record the meeting's decisions in the ledger (needs --by).")
 @click.option("--by", help="Who records, with --record.")
 @rules_option

@@ -9,16 +9,9 @@ import click
 from . import render
 from .commands import _read
 from .main import cli
-from .options import engine_option, format_option, load, quarter_option, rules_option, since_option
+from .options import db_option, engine_option, format_option, load, quarter_option, rules_option, since_option
 
-db_option = click.option(
-    "--db",
-    "db_path",
-    envvar="LAUNCHTIER_DB",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="The ledger (default: $LAUNCHTIER_DB, else launchtier.db in the current directory).",
-)
+ledger_option = db_option("The ledger (default: $LAUNCHTIER_DB, else launchtier.db in the current directory).")
 
 
 def _ledger(db_path: str | None, create: bool = False, audit: bool = False):
@@ -33,7 +26,7 @@ def _ledger(db_path: str | None, create: bool = False, audit: bool = False):
 @click.option("--note", default=None, help="A note stored with every decision of this batch.")
 @rules_option
 @engine_option
-@db_option
+@ledger_option
 def record(files, by, note, rules_path, engine, db_path) -> None:
     """Classify the items of FILES and record one decision per item in the ledger, with the
     rulebook that made it. A batch is recorded all or nothing.
@@ -74,7 +67,7 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
 @click.option("--approved-by", "approved_by", multiple=True,
               help="An approver (repeatable; the rulebook may require some): each person once, case and spacing "
                    "aside, and not --by unless the rulebook's overrides policy allows self-approval.")
-@db_option
+@ledger_option
 def override(key, tier, reason, by, approved_by, db_path) -> None:
     """Override the latest recorded decision of item KEY into another tier: "disagree and
     commit". The computed tier stays beside the final one.
@@ -101,7 +94,7 @@ def override(key, tier, reason, by, approved_by, db_path) -> None:
 @click.option("--tier", metavar="TIER", help="Only decisions whose final tier is TIER (a tier of the rulebook or of the ledger).")
 @format_option("table", "json", "csv")
 @rules_option
-@db_option
+@ledger_option
 def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
     """The history of recorded decisions: each item's decisions in order, computed and final
     tier, and the overrides with their reasons.
@@ -134,7 +127,7 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
 @format_option("text", "json", "markdown")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes to spread a large ledger's entries over.")
-@db_option
+@ledger_option
 def audit(rules_path, engine, since, fmt, jobs, db_path) -> None:
     """Audit the ledger: the hash chain verifies; every decision replays to the same tier under
     its own rulebook; which items the current rulebook (or --rules) would now tier differently

@@ -75,15 +75,13 @@ def load(rules_path: str | None):
     return load_rulebook(rules_path)
 
 
-optional_db_option = click.option(
-    "--db",
-    "db_path",
-    envvar="LAUNCHTIER_DB",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="A ledger whose overrides, and recorded items of the same quarters, take part "
-    "(default: $LAUNCHTIER_DB, else launchtier.db if present).",
-)
+def db_option(help: str):
+    """``--db PATH`` (or $LAUNCHTIER_DB): the ledger, with what the command does with it."""
+    return click.option("--db", "db_path", envvar="LAUNCHTIER_DB", type=click.Path(dir_okay=False), default=None, help=help)
+
+
+optional_db_option = db_option("A ledger whose overrides, and recorded items of the same quarters, take part "
+                               "(default: $LAUNCHTIER_DB, else launchtier.db if present).")
 
 
 def ledger_if_present(db_path: str | None, without: str | None = None):
