@@ -35,9 +35,6 @@ from .items import ItemBase, ItemReader
 from .rulebook import Rulebook
 from .rulediff import RuleChange, causes
 
-UNSCHEDULED = "unscheduled"
-
-
 def rank_keys(book: Rulebook, tier: str) -> list[str]:
     """The scores that rank the candidates of a capacity tier, highest first (then the key)."""
     cap = book.capacity[tier]
@@ -157,9 +154,6 @@ class Plan(NamedTuple):
         moves = {k: Move(*m) for k, m in raw["moves"].items()}
         overrides = {k: Standing(b, OverrideNote.model_validate(n), q) for k, (b, n, q) in raw["overrides"].items()}
         return cls(moves, overrides, [], [])
-
-
-NO_PLAN = Plan({}, {}, [], [])
 
 
 def apply_override(classifier: Classifier, signals: Mapping[str, Any], decision: Decision,

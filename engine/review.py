@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from .classify import Classifier
 from .decision import Decision, RulebookRef
 from .items import ItemBase
-from .pipeline import UNSCHEDULED, decide_roadmap, ranking_text, record_decisions
+from .pipeline import decide_roadmap, ranking_text, record_decisions
 from .rulebook import EnumSignal, IntSignal, Rulebook
+
+UNSCHEDULED = "unscheduled"
 
 
 class _Data(BaseModel):
