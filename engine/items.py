@@ -17,6 +17,9 @@ from .validation import pattern, problems_from
 from .yamlio import MAX_BYTES, MAX_YAML_BYTES, FileProblem, line_of, parse_json, parse_yaml, read_text
 
 QUARTER = pattern(r"^\d{4}-Q[1-4]$", "a quarter like 2027-Q1")
+# A key is printed at the start of messages and table rows: a control character in it could
+# move the cursor, erase the line it starts or begin a forged one (C0, DEL and C1 are refused).
+KEY = pattern(r"^[^\x00-\x1f\x7f-\x9f]+$", "text without control characters (no escape, tab, line break or NUL)")
 ITEM_FIELDS = ("key", "title", "description", "pm", "pmm", "quarter", "links")
 CSV_FIELDS = ("key", "title", "description", "pm", "pmm", "quarter", "links")
 # what to do with an item file over the size limits of yamlio
@@ -31,7 +34,7 @@ class ItemBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
-    key: str = Field(min_length=1, max_length=200, description="Unique key, e.g. the roadmap tool's issue key")
+    key: str = Field(min_length=1, max_length=200, pattern=KEY, description="Unique key, e.g. the roadmap tool's issue key")
     title: str = Field(min_length=1, max_length=500)
     description: str | None = Field(default=None, max_length=20_000)
     pm: str | None = Field(default=None, max_length=200, description="The product manager")
