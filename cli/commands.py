@@ -11,6 +11,7 @@ import click
 
 from . import render
 from .main import BadInput, cli
+from .safe import one_line, terminal
 from .options import (db_option, engine_option, format_option, ledger_if_present, load, no_ledger_notice, optional_db_option,
                       quarter_option, rules_option)
 
@@ -18,7 +19,7 @@ PROGRESS_THRESHOLD = 2000
 
 
 def _echo(text: str) -> None:
-    click.echo(text)
+    click.echo(terminal(text))  # a title or a rule's reason may hold escape sequences: safe.py
 
 
 # ---- rules ---------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
             if ledger is not None:
                 ledger.close()
         for warning in made.warnings if made else []:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {one_line(warning)}", err=True)
         sources = [("items", loaded[f]) if f in loaded else ("lines", f) for f in files]
         out = _output_fd() if pool and fmt == "jsonl" else None
         if out is not None:  # the workers write, in turn (stream.Pool.write_lines)
@@ -294,7 +295,7 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: 
     if fmt == "json":
         _echo(ex.model_dump_json(by_alias=True, indent=2))
     elif fmt == "markdown":
-        click.echo(render.explain_markdown(ex, book), nl=False)
+        click.echo(terminal(render.explain_markdown(ex, book)), nl=False)
     else:
         _echo(render.explain_text(ex, book))
 
@@ -546,8 +547,8 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
                             "give --report a file that can be written"]) from None
         click.echo(f"wrote {fmt} report of {len(report.items)} items ({len(report.disputed)} disputed) to {report_path}", err=True)
     else:
-        click.echo(text.rstrip("\n"))
+        click.echo(text.rstrip("\n") if fmt == "json" else terminal(text.rstrip("\n")))
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {one_line(warning)}", err=True)
     if do_record:
         click.echo(f"recorded {len(report.recorded)} decisions in {path}", err=True)

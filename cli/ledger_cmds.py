@@ -9,6 +9,7 @@ import click
 from . import render
 from .commands import _read
 from .main import cli
+from .safe import one_line, terminal
 from .options import db_option, engine_option, format_option, load, quarter_option, rules_option, since_option
 
 ledger_option = db_option("The ledger (default: $LAUNCHTIER_DB, else launchtier.db in the current directory).")
@@ -49,12 +50,12 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
                f"{render.tier_tally(book, done.decisions)}")
     for d in done.decisions:
         if d.set_by != "rules":
-            click.echo(f"  {d.item}: {render.stage_text(d)}")
+            click.echo(one_line(f"  {d.item}: {render.stage_text(d)}"))
     for _, d in done.plan.context:
-        click.echo(f"  {d.item} (recorded earlier, decided again with this batch): {d.tier}; {render.stage_text(d)}")
+        click.echo(one_line(f"  {d.item} (recorded earlier, decided again with this batch): {d.tier}; {render.stage_text(d)}"))
     for warning in done.plan.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"rulebook {book.name} {book.version} {book.hash}")
+        click.echo(f"warning: {one_line(warning)}", err=True)
+    click.echo(one_line(f"rulebook {book.name} {book.version} {book.hash}"))
     if head is not None:
         click.echo(f"chain head {head}")
 
@@ -83,9 +84,9 @@ def override(key, tier, reason, by, approved_by, db_path) -> None:
         o = ledger.override(key, tier, reason=reason, by=by, approved_by=list(approved_by))
         warnings = overridden_past_capacity(ledger, key)
     approvers = ", ".join(o.approved_by) or "none"
-    click.echo(f"overridden {o.item}: {o.from_tier} → {o.tier} (#{o.seq}) by {o.by}; approved by {approvers}")
+    click.echo(one_line(f"overridden {o.item}: {o.from_tier} → {o.tier} (#{o.seq}) by {o.by}; approved by {approvers}"))
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {one_line(warning)}", err=True)
 
 
 @cli.command()
@@ -117,7 +118,7 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
     else:
         from . import render_ledger
 
-        click.echo(render_ledger.decisions_table(records))
+        click.echo(terminal(render_ledger.decisions_table(records)))
 
 
 @cli.command()
@@ -149,9 +150,9 @@ def audit(rules_path, engine, since, fmt, jobs, db_path) -> None:
     if fmt == "json":
         click.echo(report.model_dump_json(indent=2))
     elif fmt == "markdown":
-        click.echo(render_ledger.audit_markdown(report), nl=False)
+        click.echo(terminal(render_ledger.audit_markdown(report)), nl=False)
     else:
-        click.echo(render_ledger.audit_text(report))
+        click.echo(terminal(render_ledger.audit_text(report)))
     if not report.ok:
         raise SystemExit(1)
 

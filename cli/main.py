@@ -14,6 +14,8 @@ import click
 
 from launchtier.engine.errors import EngineUnavailable, InputError, LaunchtierError, LedgerDamaged, LedgerError
 
+from .safe import one_line
+
 
 class BadInput(click.ClickException):
     """Bad input (a file, a value): every problem on its own line, exit code 2."""
@@ -27,7 +29,8 @@ class BadInput(click.ClickException):
     def show(self, file=None) -> None:
         file = file or sys.stderr
         for line in self.problems:
-            click.echo(f"error: {line}", err=True)
+            # one line each, whatever a key, a title or a file name holds
+            click.echo(f"error: {one_line(line)}", err=True)
         if len(self.problems) > 1:
             click.echo(f"{len(self.problems)} problems; nothing was done.", err=True)
 
@@ -51,7 +54,7 @@ class Group(click.Group):
         except (EngineUnavailable, LedgerError) as e:
             raise BadInput([str(e)]) from None
         except LaunchtierError as e:
-            raise click.ClickException(str(e)) from None
+            raise click.ClickException(one_line(e)) from None
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

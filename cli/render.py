@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from launchtier.engine.conditions import SYMBOL
 
+from .safe import csv_cell, csv_raw, one_line
+
 if TYPE_CHECKING:  # only for annotations: the models are imported when a command needs them
     from launchtier.engine import Decision, Rulebook
     from launchtier.engine.decision import ArtifactRef, ConditionCheck, Explanation
@@ -100,16 +102,26 @@ def tier_style(kind: str, text: str) -> str:
 
 def md(text: Any) -> str:
     """Escape a value for a Markdown table cell."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    # <, > and & as entities: a Markdown viewer renders raw HTML (<img onerror=...>, <script>)
+    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+            .replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def to_csv(header: list[str], rows: Iterable[list[Any]]) -> str:
+    """CSV with a cell that a spreadsheet would read as a formula neutralised (see safe.py)."""
+    raw = csv_raw()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([literal(v) if isinstance(v, (bool, list)) else v for v in row])
-    return out.getvalue()
+    # The writer quotes a cell holding a character of its line terminator: with "\r\n", a
+    # carriage return in a cell is quoted too (with "\n" alone it would start a row of its own
+    # in a spreadsheet). Each row still ends in "\n".
+    writer = csv.writer(out, lineterminator="\r\n")
+    lines = []
+    for row in [header, *rows]:
+        writer.writerow([csv_cell(literal(v) if isinstance(v, (bool, list)) else v, raw) for v in row])
+        lines.append(out.getvalue()[:-2] + "\n")
+        out.seek(0)
+        out.truncate()
+    return "".join(lines)
 
 
 # ---- classify ------------------------------------------------------------------------------
@@ -132,7 +144,8 @@ def decisions_table(decisions: list[Decision], book: Rulebook) -> str:
     out = [click.style(line("KEY", "TITLE", "TIER", "KIND", [short(n) for n in names]), bold=True)]
     indent = " " * (key_w + 2)
     for d in decisions:
-        title = d.title if len(d.title) <= title_w else d.title[: title_w - 1] + "…"
+        title = one_line(d.title)  # a line break in it would start a row of its own
+        title = title if len(title) <= title_w else title[: title_w - 1] + "…"
         out.append(line(d.item, title, f"{d.tier} {d.label}", d.kind, [str(d.scores[n]) for n in names], d.kind))
         fired = ", ".join(f.rule for f in d.fired) or "(none)"
         out.append(textwrap.fill(fired, WIDTH, initial_indent=indent + "fired: ",
@@ -175,7 +188,7 @@ def _owners(artifacts: list[ArtifactRef]) -> dict[str, list[ArtifactRef]]:
 
 def explain_text(ex: Explanation, book: Rulebook) -> str:
     d = ex.decision
-    out = [click.style(f"{d.item}  {d.title}", bold=True),
+    out = [click.style(f"{d.item}  {one_line(d.title)}", bold=True),
            "Tier: " + tier_style(d.kind, f"{d.tier} {d.label}") + f" ({d.kind})",
            textwrap.fill(stage_sentence(d), WIDTH, subsequent_indent="  ")]
     if ex.changed:
@@ -217,12 +230,12 @@ def explain_text(ex: Explanation, book: Rulebook) -> str:
         out.append("  no single signal change moves this item to another tier")
     if ex.precedents:
         out += ["", f"Precedents (earlier {d.tier} decisions in the ledger):"]
-        out += [f"  {p.item:<10} {p.title} ({p.quarter or 'unscheduled'}, recorded {p.recorded_at[:10]})" for p in ex.precedents]
+        out += [f"  {p.item:<10} {one_line(p.title)} ({p.quarter or 'unscheduled'}, recorded {p.recorded_at[:10]})" for p in ex.precedents]
     out += ["", f"Artifacts ({plural(len(d.artifacts), 'artifact')}):"]
     for owner, arts in _owners(d.artifacts).items():
-        out.append(f"  {owner}")
+        out.append(f"  {one_line(owner)}")
         for a in arts:
-            out.append(f"    [ ] {a.name:<40} {a.category}")
+            out.append(one_line(f"    [ ] {a.name:<40} {a.category}"))
     if not d.artifacts:
         out.append("  (none)")
     out.append("")
@@ -232,7 +245,7 @@ def explain_text(ex: Explanation, book: Rulebook) -> str:
 
 def explain_markdown(ex: Explanation, book: Rulebook) -> str:
     d = ex.decision
-    out = [f"## {md(d.item)}: {md(d.title)}", "", f"**Tier:** {d.tier} {d.label} ({d.kind})", "",
+    out = [f"## {md(d.item)}: {md(d.title)}", "", f"**Tier:** {d.tier} {md(d.label)} ({d.kind})", "",
            md(stage_sentence(d))]
     if ex.changed:
         out.append("")
@@ -247,10 +260,10 @@ def explain_markdown(ex: Explanation, book: Rulebook) -> str:
     out += ["", f"### Why {d.tier_reason.tier}", ""]
     out += [f"- ✓ {md(check_line(c))}" for c in d.tier_reason.conditions] or ["- no higher tier's conditions hold, so the default tier applies"]
     for h in reversed(d.higher_tiers):
-        out += ["", f"### Why not {h.tier} {book.tier_by_id[h.tier].label}", ""]
+        out += ["", f"### Why not {h.tier} {md(book.tier_by_id[h.tier].label)}", ""]
         out += [f"- ✗ {md(check_line(c))}" for c in h.failed]
     out += ["", "### What would change the tier", ""]
-    out += [f"- `{ch.signal}` {literal(ch.from_)} → {literal(ch.to)}: {ch.tier} {ch.label}" for ch in ex.what_would_change] \
+    out += [f"- `{ch.signal}` {literal(ch.from_)} → {literal(ch.to)}: {ch.tier} {md(ch.label)}" for ch in ex.what_would_change] \
         or ["- no single signal change moves this item to another tier"]
     if ex.precedents:
         out += ["", f"### Precedents (earlier {d.tier} decisions)", ""]
@@ -282,9 +295,9 @@ def checklist_text(title: str, rows: list[tuple[str, Any, str]], note: str = "")
         groups.setdefault(art.owner, []).append((art, when))
     for owner, arts in groups.items():
         days = sum(a.effort or 0 for a, _ in arts)
-        out.append(f"  {owner} ({plural(len(arts), 'artifact')}" + (f", about {days:g} days" if days else "") + ")")
+        out.append(f"  {one_line(owner)} ({plural(len(arts), 'artifact')}" + (f", about {days:g} days" if days else "") + ")")
         for art, when in arts:
-            line = f"    [ ] {art.name:<38} {art.category}"
+            line = one_line(f"    [ ] {art.name:<38} {art.category}")
             out.append(line + (f"  (only when {when})" if when else ""))
     if not rows:
         out.append("  (no artifacts)")
@@ -404,6 +417,6 @@ def diff_text(diff, with_items: bool) -> str:
         out.append("")
         out.append(f"{len(diff.items_changed)} of {diff.items_checked} items change tier")
         for t in diff.items_changed:
-            out.append(f"  {t.item} {t.title}: {t.old_tier} → {t.new_tier}")
+            out.append(f"  {t.item} {one_line(t.title)}: {t.old_tier} → {t.new_tier}")
             out += [f"      because {c.part} {c.id} {c.change}: {c.detail}" for c in t.causes]
     return "\n".join(out)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from launchtier.engine.ledger import DecisionRecord
 
 from .render import WIDTH, md, to_csv
+from .safe import one_line
 
 
 def decisions_table(records: list[DecisionRecord]) -> str:
@@ -22,8 +23,8 @@ def decisions_table(records: list[DecisionRecord]) -> str:
                        f"{'SET BY':<9} BY", bold=True)]
     for r in records:
         final = r.final_tier + ("*" if r.overrides else "")
-        out.append(f"{r.seq:>5}  {r.recorded_at:<20}  {r.item:<10} {r.quarter or '-':<11} {r.computed_tier:<9} {final:<9} "
-                   f"{r.set_by:<9} {r.recorded_by}")
+        out.append(one_line(f"{r.seq:>5}  {r.recorded_at:<20}  {r.item:<10} {r.quarter or '-':<11} {r.computed_tier:<9} "
+                            f"{final:<9} {r.set_by:<9} {r.recorded_by}"))
         indent = " " * 7
         if r.note:
             out.append(textwrap.fill(f"note: {r.note}", WIDTH, initial_indent=indent, subsequent_indent=indent + "      "))
@@ -125,7 +126,7 @@ def audit_text(report: AuditReport) -> str:
     for title, ok, lines in _sections(report):
         mark = click.style("ok", fg="green") if ok else click.style("attention", fg="red", bold=True)
         out += ["", f"{click.style(title, bold=True)}: {mark}"]
-        out += ["  " + line for line in lines]
+        out += ["  " + one_line(line) for line in lines]  # a title or a reason with a line break stays on its line
     out += ["", "integrity: " + ("ok" if report.ok else "FAILED")]
     return "\n".join(out)
 

@@ -80,7 +80,7 @@ def _after(report: ReviewReport) -> list[str]:
 
 def review_markdown(report: ReviewReport, book: Rulebook) -> str:
     title = f"# Roadmap review: {report.quarter}" if report.quarter else "# Roadmap review"
-    out = [title, ""] + _header(report, book) + [""]
+    out = [title, ""] + [md(line) for line in _header(report, book)] + [""]
     disputed = report.disputed
     out += [f"## Disputed items ({len(disputed)})", ""]
     if disputed:

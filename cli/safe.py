@@ -1,0 +1,72 @@
+"""Hostile text made harmless on the way out: control characters escaped for the terminal, and
+spreadsheet formulas neutralised in CSV.
+
+A title, a rule's reason or a name can hold any character. Printed raw, an escape sequence clears
+the screen, retitles the window or erases the start of a line, and a line break starts a forged
+one; a CSV cell that starts with ``=`` is a formula to a spreadsheet. Every terminal output goes
+through :func:`terminal`, every CSV output through :func:`csv_cell`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+# C0 controls but tab, DEL and C1 controls (a UTF-8 terminal may take U+009B as CSI).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What click.style writes for the styles the reporters use (bold, a foreground colour, reset),
+# kept so that colour still shows; every other escape sequence is shown escaped.
+_STYLE = re.compile(r"\x1b\[(?:[01]|22|3[0-7]|9[0-7])m")
+_SHORT = {"\n": "\\n", "\r": "\\r"}
+
+
+def _escape(m: re.Match) -> str:
+    # DEL and C1 as \u00NN: inside a JSON string (where alone they can occur in JSON) that is
+    # the same character, so JSON stays JSON
+    c = m.group()
+    return _SHORT.get(c) or (f"\\x{ord(c):02x}" if c < "\x7f" else f"\\u{ord(c):04x}")
+
+
+def one_line(text: Any) -> str:
+    """``text`` with every control character but tab written as a visible escape, line breaks
+    too (``\\x1b``, ``\\r``, ``\\n``, ``\\u009b``): for a message or a line of a report that must
+    stay one line."""
+    return _CONTROL.sub(_escape, str(text))
+
+
+def terminal(text: str) -> str:
+    """A whole report for the terminal: control characters escaped as in :func:`one_line`, but
+    its own line breaks and the styles the reporters put in kept."""
+    out = []
+    last = 0
+    for m in _STYLE.finditer(text):
+        out.append(_CONTROL_KEEP_LINES.sub(_escape, text[last:m.start()]))
+        out.append(m.group())
+        last = m.end()
+    out.append(_CONTROL_KEEP_LINES.sub(_escape, text[last:]))
+    return "".join(out)
+
+
+# ---- CSV -----------------------------------------------------------------------------------
+CSV_RAW_ENV = "LAUNCHTIER_CSV_RAW"
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# a cell keeps its tabs and line breaks (the writer quotes it)
+_CONTROL_IN_CELL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def csv_raw() -> bool:
+    """Whether CSV cells are written as they are (``LAUNCHTIER_CSV_RAW=1``, for machines)."""
+    return os.environ.get(CSV_RAW_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def csv_cell(value: Any, raw: bool) -> Any:
+    """A text cell that a spreadsheet would take for a formula, prefixed with ``'``, and its
+    control characters but tab and line breaks escaped as for the terminal (unless ``raw``);
+    numbers stay numbers, so a score of -2 is still -2."""
+    if raw or not isinstance(value, str):
+        return value
+    value = _CONTROL_IN_CELL.sub(_escape, value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
