@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 from .errors import ItemError, Problem
 from .items import ItemBase, ItemReader
 from .rulebook import Rulebook
-from .yamlio import FileProblem, parse_json
+from .yamlio import FileProblem, not_a_file, parse_json
 
 MAX_PROBLEMS = 200  # listed; the rest are counted
 CHUNK = 1000
@@ -36,6 +36,9 @@ def _key_hash(key: str) -> int:
 def _lines(path: str, start: int = 0, length: int | None = None, first: int = 1) -> Iterator[tuple[int, str]]:
     """(line number, text) of the non-blank lines of a file, or of the byte range of it that
     starts at ``start`` (a line start) with line number ``first``."""
+    refused = not_a_file(path)
+    if refused is not None:
+        raise ItemError([refused])
     try:
         with open(path, "rb") as f:
             f.seek(start)
@@ -57,6 +60,9 @@ def _lines(path: str, start: int = 0, length: int | None = None, first: int = 1)
 def _ranges(path: str, size: int = 1 << 19) -> Iterator[tuple[int, int, int]]:
     """(start, length, first line number) of blocks of whole lines, about ``size`` bytes each:
     the parent hands out byte ranges and the workers read, decode and split them."""
+    refused = not_a_file(path)
+    if refused is not None:
+        raise ItemError([refused])
     try:
         with open(path, "rb") as f:
             start, line = 0, 1

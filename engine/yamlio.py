@@ -230,6 +230,9 @@ def read_text(
     """
     name = str(path)
     if data is None:
+        refused = not_a_file(path)
+        if refused is not None:
+            raise FileProblem(refused)
         try:
             with open(path, "rb") as f:
                 size = _size_of(f)
@@ -268,6 +271,24 @@ def read_text(
     if not text.strip():
         raise FileProblem(Problem("is empty", file=name))
     return text
+
+
+_NOT_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+              (stat.S_ISSOCK, "a socket"))
+
+
+def not_a_file(path: str | os.PathLike) -> Problem | None:
+    """Why ``path`` cannot be read as an input file, found before it is opened: opening a named
+    pipe with no writer waits forever, and a device is no file (None: a file, or no such path,
+    left to open() to report)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    for test, what in _NOT_FILES:
+        if test(mode):
+            return Problem(f"is {what}, expected a regular file", file=str(path))
+    return None
 
 
 def _size_of(f) -> int | None:

@@ -1,0 +1,65 @@
+"""Smaller input points: FIFOs and devices, JSON Lines in every command, keys unique across the
+files of a batch, numbers as text, YAML merge keys, control characters in paths."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES
+
+CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
+
+
+def run_cli(args, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHTIER_")}
+    env["LAUNCHTIER_DB"] = str(tmp_path / "launchtier.db")
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=20)
+
+
+# ---- a named pipe or a device is no input file, and no ledger ----------------------------------
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "pipe"
+    os.mkfifo(path)  # no writer ever opens it: reading it would wait forever
+    return path
+
+
+@pytest.mark.parametrize("args", [
+    ["classify", EXAMPLES / "roadmap.yaml", "--rules", "{fifo}"],
+    ["classify", "{fifo}"],
+    ["classify", "{fifo}.jsonl"],
+    ["review", "{fifo}.csv", "--mapping", EXAMPLES / "exports" / "jira-mapping.yaml"],
+    ["review", EXAMPLES / "exports" / "jira.csv", "--mapping", "{fifo}"],
+    ["explain", "{fifo}"],
+], ids=["rules", "items", "jsonl", "csv-export", "mapping"  , "explain"])
+def test_a_named_pipe_is_refused_not_waited_on(tmp_path, fifo, args):
+    named = fifo
+    if any(str(a).startswith("{fifo}.") for a in args):
+        named = fifo.with_name("pipe" + str(next(a for a in args if str(a).startswith("{fifo}.")))[6:])
+        os.rename(fifo, named)
+    args = [str(named) if str(a).startswith("{fifo}") else a for a in args]
+    result = run_cli(args, tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", f"error: {named}: is a named pipe (FIFO), expected a regular file\n")
+
+
+def test_a_device_is_refused_as_an_item_file(runner):
+    result = runner("classify", "/dev/null")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "error: /dev/null: is a device, expected a regular file\n")
+
+
+@pytest.mark.parametrize("db", ["/dev/null", "{fifo}"])
+@pytest.mark.parametrize("command", [["record", EXAMPLES / "roadmap.yaml", "--by", "Priya N."], ["audit"], ["decisions"],
+                                     ["classify", EXAMPLES / "roadmap.yaml"]])
+def test_a_ledger_that_is_not_a_regular_file_is_refused(tmp_path, fifo, db, command):
+    db = str(fifo) if db == "{fifo}" else db
+    result = run_cli([*command, "--db", db], tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", f"error: {db}: is not a regular file, so it cannot be a ledger; give --db a ledger file, "
+               "or a new file's path\n")
