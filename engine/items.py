@@ -114,6 +114,11 @@ class ItemReader:
 
     def _read(self, path: str, data: bytes | None) -> list[ItemBase]:
         name = "<stdin>" if path == "-" else str(path)
+        if data is None and name.lower().endswith((".jsonl", ".ndjson")):
+            from . import stream  # it reads items with this class
+
+            stream.check(self, name)
+            return list(stream.items(self, name))
         if path == "-" and data is None:
             data = sys.stdin.buffer.read(MAX_BYTES + 1)
         try:

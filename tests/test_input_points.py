@@ -3,6 +3,7 @@ files of a batch, numbers as text, YAML merge keys, control characters in paths.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ROOT, make_items, write_items
 
 CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
 
@@ -63,3 +64,34 @@ def test_a_ledger_that_is_not_a_regular_file_is_refused(tmp_path, fifo, db, comm
     assert (result.returncode, result.stdout, result.stderr) == (
         2, "", f"error: {db}: is not a regular file, so it cannot be a ledger; give --db a ledger file, "
                "or a new file's path\n")
+
+
+# ---- JSON Lines wherever item files are read ------------------------------------------------------
+def _batch(tmp_path: Path, items: list[dict], stem: str = "batch") -> tuple[Path, Path]:
+    """The same items as a JSON Lines file and as a JSON file."""
+    lines = tmp_path / f"{stem}.jsonl"
+    lines.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    return lines, write_items(tmp_path / f"{stem}.json", items)
+
+
+@pytest.mark.parametrize("command", [
+    ["review", "{file}", "--format", "json"],
+    ["explain", "{file}", "--item", "GEN-1"],
+    ["artifacts", "--item", "{file}", "--item-key", "GEN-2"],
+    ["rules", "diff", ROOT / "rules" / "default.yaml", ROOT / "rules" / "default.yaml", "--items", "{file}"],
+], ids=["review", "explain", "artifacts", "rules-diff"])
+def test_json_lines_is_read_as_json_is(runner, tmp_path, command):
+    lines, whole = _batch(tmp_path, make_items(4))
+    from_lines = runner(*[lines if a == "{file}" else a for a in command])
+    from_json = runner(*[whole if a == "{file}" else a for a in command])
+    assert (from_lines.exit_code, from_lines.stderr) == (0, from_json.stderr)
+    assert from_lines.stdout == from_json.stdout != ""
+
+
+def test_record_reads_json_lines(runner, tmp_path):
+    lines, _ = _batch(tmp_path, make_items(3))
+    result = runner("record", lines, "--by", "Priya N.")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"recorded 3 decisions (#1-#3) in {runner.ledger}: tier-2 1, tier-3 2"
+    listed = runner("decisions", "--format", "json")
+    assert [d["item"] for d in json.loads(listed.stdout)] == ["GEN-0", "GEN-1", "GEN-2"]
