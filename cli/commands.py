@@ -143,6 +143,7 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
     """
     from launchtier.engine import Classifier, ItemError, ItemReader
     from launchtier.engine import stream as streams
+    from launchtier.engine.items import BatchKeys
     from launchtier.engine.memory import gc_paused
     from launchtier.engine.pipeline import Planner
 
@@ -161,18 +162,21 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
         loaded: dict[str, list] = {}
         problems = []
         count = 0
+        batch = BatchKeys()  # a key is unique across the files
         try:
             for f in files:
                 try:
                     if streams.is_stream(f):
-                        count += pool.check(f, planner) if pool else streams.check(reader, f, planner)
+                        count += pool.check(f, planner, batch) if pool else streams.check(reader, f, planner, batch)
                     else:
                         loaded[f] = reader.read(f)
                         count += len(loaded[f])
+                        batch.add(f, loaded[f])
                         if planner is not None:
                             planner.add(loaded[f])
                 except ItemError as e:
                     problems.extend(e.problems)
+            problems.extend(batch.problems())
             if problems:
                 raise ItemError(problems)
             made = planner.plan() if planner is not None else None

@@ -95,3 +95,56 @@ def test_record_reads_json_lines(runner, tmp_path):
     assert result.stdout.splitlines()[0] == f"recorded 3 decisions (#1-#3) in {runner.ledger}: tier-2 1, tier-3 2"
     listed = runner("decisions", "--format", "json")
     assert [d["item"] for d in json.loads(listed.stdout)] == ["GEN-0", "GEN-1", "GEN-2"]
+
+
+# ---- a key is unique across the files of one batch ------------------------------------------------
+SIGNALS = "{revenue_motion: expansion, differentiation: better, customer_reach: 60, audience: buyer}"
+
+
+def _yaml_items(path: Path, *keys: str) -> Path:
+    path.write_text("".join(f"- key: {k}\n  title: Item {k}\n  quarter: 2027-Q1\n  signals: {SIGNALS}\n" for k in keys),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", [
+    ["classify"], ["record", "--by", "Priya N."], ["review"], ["review", "--record", "--by", "Priya N."],
+    ["rules", "diff", ROOT / "rules" / "default.yaml", ROOT / "rules" / "default.yaml"],
+], ids=["classify", "record", "review", "review-record", "rules-diff"])
+def test_a_key_repeated_across_files_is_refused(runner, tmp_path, command):
+    first = _yaml_items(tmp_path / "a.yaml", "PAY-1", "PAY-2")
+    second = _yaml_items(tmp_path / "b.yaml", "PAY-3", "PAY-2")
+    files = [first, second]
+    if command[0] == "rules":
+        files = ["--items", first, "--items", second]
+    result = runner(*command, *files)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", f"error: {second}:5: item PAY-2: key: duplicate key (also in {first}:5); keys are unique across the "
+               "files of one batch\n")
+    assert not runner.ledger.exists()
+
+
+def test_the_same_file_twice_is_a_repeat_of_each_key(runner, tmp_path):
+    both = _yaml_items(tmp_path / "a.yaml", "PAY-1", "PAY-2")
+    result = runner("review", both, both, "--record", "--by", "Priya N.")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
+        f"error: {both}:1: item PAY-1: key: duplicate key (also in {both}:1); keys are unique across the files of one batch\n"
+        f"error: {both}:5: item PAY-2: key: duplicate key (also in {both}:5); keys are unique across the files of one batch\n"
+        "2 problems; nothing was done.\n"))
+    assert not runner.ledger.exists()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_key_repeated_across_streamed_and_whole_files_is_refused(runner, tmp_path, jobs):
+    whole = _yaml_items(tmp_path / "a.yaml", "GEN-1")
+    lines, _ = _batch(tmp_path, make_items(3))
+    other, _ = _batch(tmp_path, make_items(2, prefix="OTHER") + make_items(3)[2:], stem="other")
+    csv = tmp_path / "c.csv"
+    csv.write_text("key,title,revenue_motion,differentiation,customer_reach,audience\n"
+                   "NEW-1,New,expansion,better,60,buyer\nOTHER-1,Other,expansion,better,60,buyer\n", encoding="utf-8")
+    result = runner("classify", whole, lines, other, csv, "--jobs", jobs)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
+        f"error: {lines}:2: item GEN-1: key: duplicate key (also in {whole}:1); keys are unique across the files of one batch\n"
+        f"error: {other}:3: item GEN-2: key: duplicate key (also in {lines}:3); keys are unique across the files of one batch\n"
+        f"error: {csv}:3: item OTHER-1: key: duplicate key (also in {other}:2); keys are unique across the files of one batch\n"
+        "3 problems; nothing was done.\n"))
