@@ -33,7 +33,7 @@ FALSE_WORDS = {"false", "no", "n", "0"}
 class ItemBase(BaseModel):
     """The fields every item has, whatever the rulebook; ``signals`` is added per rulebook."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)  # a number is no text: NaN would read as "nan"
 
     key: str = Field(min_length=1, max_length=200, description="Unique key, e.g. the roadmap tool's issue key")
     title: str = Field(min_length=1, max_length=500)

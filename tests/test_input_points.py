@@ -148,3 +148,32 @@ def test_a_key_repeated_across_streamed_and_whole_files_is_refused(runner, tmp_p
         f"error: {other}:3: item GEN-2: key: duplicate key (also in {lines}:3); keys are unique across the files of one batch\n"
         f"error: {csv}:3: item OTHER-1: key: duplicate key (also in {other}:2); keys are unique across the files of one batch\n"
         "3 problems; nothing was done.\n"))
+
+
+# ---- a number is no text ---------------------------------------------------------------------------
+SIGNALS_JSON = '{"revenue_motion": "expansion", "differentiation": "better", "customer_reach": 60, "audience": "buyer"}'
+
+
+def test_nan_and_infinity_are_not_a_key_or_a_title(runner, tmp_path):
+    whole = tmp_path / "a.json"
+    whole.write_text(f'[{{"key": NaN, "title": Infinity, "signals": {SIGNALS_JSON}}}]', encoding="utf-8")
+    lines = tmp_path / "b.jsonl"
+    lines.write_text(f'{{"key": "PAY-1", "title": -Infinity, "pm": 1.5, "signals": {SIGNALS_JSON}}}\n', encoding="utf-8")
+    result = runner("classify", whole, lines)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
+        f"error: {whole}: item #1: key: nan is not allowed; expected text\n"
+        f"error: {whole}: item #1: title: inf is not allowed; expected text\n"
+        f"error: {lines}:1: item PAY-1: title: -inf is not allowed; expected text\n"
+        f"error: {lines}:1: item PAY-1: pm: 1.5 is not allowed; expected text\n"
+        "4 problems; nothing was done.\n"))
+
+
+def test_a_yaml_number_is_not_a_key(runner, tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text("key: 12\ntitle: .nan\nsignals: {revenue_motion: expansion, differentiation: better, "
+                    "customer_reach: 60, audience: buyer}\n", encoding="utf-8")
+    result = runner("explain", path)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
+        f"error: {path}:1: item 12: key: 12 is not allowed; expected text\n"
+        f"error: {path}:2: item 12: title: nan is not allowed; expected text\n"
+        "2 problems; nothing was done.\n"))
