@@ -62,9 +62,13 @@ class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
                 None, None, f"expected a mapping, found {node.id}", node.start_mark
             )
         self.flatten_mapping(node)
+        # as YAML defines merge keys, a key of the mapping's own overrides a merged one, silently;
+        # only a key written twice in the mapping itself is a duplicate
+        merged = node.merged_pairs
+        from_merge: set = set()
         mapping = LineDict()
         mapping.line = node.start_mark.line + 1
-        for key_node, value_node in node.value:
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.construct_object(key_node, deep=deep)
             try:
                 hash(key)
@@ -72,7 +76,12 @@ class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
                 raise yaml.constructor.ConstructorError(
                     None, None, "a mapping key must be a plain value", key_node.start_mark
                 ) from None
-            if key in mapping:
+            if index < merged:
+                from_merge.add(key)
+            elif key in from_merge:
+                from_merge.discard(key)
+                del mapping[key]
+            if key in mapping and key not in from_merge:
                 raise yaml.constructor.ConstructorError(
                     None,
                     None,
@@ -82,6 +91,16 @@ class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
             mapping[key] = self.construct_object(value_node, deep=deep)
             mapping.lines[key] = key_node.start_mark.line + 1
         return mapping
+
+
+    def flatten_mapping(self, node):  # noqa: D401 - PyYAML hook
+        """PyYAML's, which puts the pairs merged in (``<<: *base``) before the mapping's own,
+        remembering how many they are. It flattens a merged mapping too, before it is built."""
+        if hasattr(node, "merged_pairs"):
+            return
+        explicit = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+        super().flatten_mapping(node)
+        node.merged_pairs = len(node.value) - explicit
 
 
 def _construct_map(loader, node):

@@ -177,3 +177,44 @@ def test_a_yaml_number_is_not_a_key(runner, tmp_path):
         f"error: {path}:1: item 12: key: 12 is not allowed; expected text\n"
         f"error: {path}:2: item 12: title: nan is not allowed; expected text\n"
         "2 problems; nothing was done.\n"))
+
+
+# ---- YAML merge keys, as YAML defines them --------------------------------------------------------
+MERGED = """\
+- key: PAY-1
+  title: Base
+  signals: &s {revenue_motion: expansion, differentiation: better, customer_reach: 60, audience: buyer}
+- key: PAY-2
+  title: Merged
+  signals:
+    <<: *s
+    customer_reach: 20
+    audience: admin
+"""
+WRITTEN_OUT = """\
+- key: PAY-1
+  title: Base
+  signals: {revenue_motion: expansion, differentiation: better, customer_reach: 60, audience: buyer}
+- key: PAY-2
+  title: Merged
+  signals: {revenue_motion: expansion, differentiation: better, customer_reach: 20, audience: admin}
+"""
+
+
+def test_a_merge_key_with_overrides_reads_as_the_mapping_written_out(runner, tmp_path):
+    merged, written = tmp_path / "merged.yaml", tmp_path / "written.yaml"
+    merged.write_text(MERGED, encoding="utf-8")
+    written.write_text(WRITTEN_OUT, encoding="utf-8")
+    from_merged, from_written = runner("classify", merged, "--format", "csv"), runner("classify", written, "--format", "csv")
+    assert (from_merged.exit_code, from_merged.stderr) == (0, "")
+    assert from_merged.stdout == from_written.stdout
+    assert [line.split(",")[:3] for line in from_merged.stdout.splitlines()[1:]] == [
+        ["PAY-1", "Base", "tier-3"], ["PAY-2", "Merged", "tier-3"]]
+
+
+def test_a_key_written_twice_beside_a_merge_key_is_still_a_duplicate(runner, tmp_path):
+    path = tmp_path / "merged.yaml"
+    path.write_text(MERGED + "    customer_reach: 40\n", encoding="utf-8")
+    result = runner("classify", path)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", f"error: {path}:10: invalid YAML: duplicate key 'customer_reach' (first on line 8)\n")
