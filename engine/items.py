@@ -14,7 +14,7 @@ from typing import Annotated, Any, Callable, Iterable, Iterator, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, create_model, field_validator
 
 from .conditions import suggest
-from .errors import ItemError, Problem
+from .errors import ItemError, Problem, shown
 from .memory import gc_paused
 from .rulebook import MAX_INT, EnumSignal, IntSignal, Rulebook
 from .validation import pattern, problems_from
@@ -390,7 +390,7 @@ class BatchKeys:
                 if key not in first:
                     first[key] = (path, line)
                     continue
-                where = first[key][0] + (f":{first[key][1]}" if first[key][1] else "")
+                where = shown(first[key][0]) + (f":{first[key][1]}" if first[key][1] else "")
                 problems.append(Problem(f"duplicate key (also in {where}); keys are unique across the files of one batch",
                                         file=path, line=line, item=key, field="key"))
         return problems

@@ -218,3 +218,37 @@ def test_a_key_written_twice_beside_a_merge_key_is_still_a_duplicate(runner, tmp
     result = runner("classify", path)
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", f"error: {path}:10: invalid YAML: duplicate key 'customer_reach' (first on line 8)\n")
+
+
+# ---- a control character in a path does not split a message --------------------------------------
+def test_a_newline_in_a_path_is_shown_escaped(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("bad\nname.yaml").write_text("key: [\n", encoding="utf-8")
+    Path("tab\tname.yaml").write_text(MERGED, encoding="utf-8")
+    Path("plain.yaml").write_text(MERGED, encoding="utf-8")
+    result = runner("classify", "bad\nname.yaml", "tab\tname.yaml", "plain.yaml")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
+        "error: 'bad\\nname.yaml':2: invalid YAML: did not find expected node content\n"
+        "error: plain.yaml:1: item PAY-1: key: duplicate key (also in 'tab\\tname.yaml':1); keys are unique across "
+        "the files of one batch\n"
+        "error: plain.yaml:4: item PAY-2: key: duplicate key (also in 'tab\\tname.yaml':4); keys are unique across "
+        "the files of one batch\n"
+        "3 problems; nothing was done.\n"))
+
+
+def test_a_newline_in_the_ledger_path_is_shown_escaped(tmp_path):
+    ledger = tmp_path / "new\nledger"
+    os.mkfifo(ledger)
+    result = run_cli(["decisions", "--db", ledger], tmp_path)
+    shown = repr(str(ledger))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", f"error: {shown}: is not a regular file, so it cannot be a ledger; give --db a ledger file, "
+               "or a new file's path\n")
+
+
+def test_a_newline_in_the_file_of_explain_is_shown_escaped(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("two\nitems.yaml").write_text(MERGED, encoding="utf-8")
+    result = runner("explain", "two\nitems.yaml")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "error: 'two\\nitems.yaml': holds 2 items; choose one with --item KEY (keys: PAY-1, PAY-2)\n")
