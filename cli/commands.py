@@ -9,6 +9,8 @@ from types import SimpleNamespace
 
 import click
 
+from launchtier.engine.errors import shown
+
 from . import render
 from .main import BadInput, cli
 from .safe import one_line, terminal
@@ -144,6 +146,7 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
     """
     from launchtier.engine import Classifier, ItemError, ItemReader
     from launchtier.engine import stream as streams
+    from launchtier.engine.items import BatchKeys
     from launchtier.engine.memory import gc_paused
     from launchtier.engine.pipeline import Planner
 
@@ -162,18 +165,21 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
         loaded: dict[str, list] = {}
         problems = []
         count = 0
+        batch = BatchKeys()  # a key is unique across the files
         try:
             for f in files:
                 try:
                     if streams.is_stream(f):
-                        count += pool.check(f, planner) if pool else streams.check(reader, f, planner)
+                        count += pool.check(f, planner, batch) if pool else streams.check(reader, f, planner, batch)
                     else:
                         loaded[f] = reader.read(f)
                         count += len(loaded[f])
+                        batch.add(f, loaded[f])
                         if planner is not None:
                             planner.add(loaded[f])
                 except ItemError as e:
                     problems.extend(e.problems)
+            problems.extend(batch.problems())
             if problems:
                 raise ItemError(problems)
             made = planner.plan() if planner is not None else None
@@ -238,14 +244,14 @@ def _pick(items, item_key: str | None, file: str):
         if len(items) == 1:
             return items[0]
         keys = ", ".join(i.key for i in items[:20]) + (" ..." if len(items) > 20 else "")
-        raise BadInput([f"{file}: holds {len(items)} items; choose one with --item KEY (keys: {keys})"])
+        raise BadInput([f"{shown(file)}: holds {len(items)} items; choose one with --item KEY (keys: {keys})"])
     for item in items:
         if item.key == item_key:
             return item
     from launchtier.engine.conditions import suggest
 
     keys = [i.key for i in items]
-    raise BadInput([f"{file}: no item with key '{item_key}'{suggest(item_key, keys)} (keys: {', '.join(keys[:20])})"])
+    raise BadInput([f"{shown(file)}: no item with key '{item_key}'{suggest(item_key, keys)} (keys: {', '.join(keys[:20])})"])
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -465,8 +471,8 @@ def _report_format(path, fmt: str | None) -> str:
     """The format of the report written to ``path``: --format, else its extension's."""
     if not path.parent.is_dir():
         if path.parent.exists():
-            raise BadInput([f"{path}: {path.parent} is not a folder; give --report a file in an existing folder"])
-        raise BadInput([f"{path}: the folder {path.parent} does not exist; create it, or give --report a file in an "
+            raise BadInput([f"{shown(path)}: {shown(path.parent)} is not a folder; give --report a file in an existing folder"])
+        raise BadInput([f"{shown(path)}: the folder {shown(path.parent)} does not exist; create it, or give --report a file in an "
                         "existing folder"])
     if fmt is not None:
         return fmt
@@ -474,7 +480,7 @@ def _report_format(path, fmt: str | None) -> str:
         *others, last = REPORT_FORMATS
         known = f"{', '.join(others)} or {last}"
         what = f"unknown report extension '{path.suffix}'" if path.suffix else "no extension to tell the report's format"
-        raise BadInput([f"{path}: {what}; name the file with {known}, or choose the format with "
+        raise BadInput([f"{shown(path)}: {what}; name the file with {known}, or choose the format with "
                         "--format table|json|markdown|html"])
     return REPORT_FORMATS[path.suffix.lower()]
 
@@ -543,7 +549,7 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
             Path(report_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         except OSError as e:
             recorded = f" (the {len(report.recorded)} decisions were recorded in {path})" if do_record else ""
-            raise BadInput([f"{report_path}: the report cannot be written ({e.strerror or e}){recorded}; "
+            raise BadInput([f"{shown(report_path)}: the report cannot be written ({e.strerror or e}){recorded}; "
                             "give --report a file that can be written"]) from None
         click.echo(f"wrote {fmt} report of {len(report.items)} items ({len(report.disputed)} disputed) to {report_path}", err=True)
     else:

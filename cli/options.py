@@ -100,7 +100,9 @@ def ledger_if_present(db_path: str | None, without: str | None = None):
 def no_ledger_notice(db_path: str | None, path, without: str) -> None:
     """A notice, when the ledger named by --db or $LAUNCHTIER_DB is absent (an optional ledger
     left at its default says nothing: the command simply has none)."""
+    from launchtier.engine.errors import shown
+
     if db_path is not None:
         source = click.get_current_context().get_parameter_source("db_path")
         given = "$LAUNCHTIER_DB" if source == click.core.ParameterSource.ENVIRONMENT else "--db"
-        click.echo(f"notice: no ledger at {path} (from {given}); {without}", err=True)
+        click.echo(f"notice: no ledger at {shown(path)} (from {given}); {without}", err=True)

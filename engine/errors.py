@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+from typing import Any
+
+
+def shown(text: Any) -> str:
+    """A path (or a key) as a message shows it: as it is, unless it holds a control character or
+    a line break, which would split the message or hide part of it; then quoted and escaped, as
+    Python writes a string."""
+    text = str(text)
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text):
+        return repr(text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -18,9 +30,9 @@ class Problem:
     def __str__(self) -> str:
         where = ""
         if self.file:
-            where = self.file + (f":{self.line}" if self.line else "") + ": "
+            where = shown(self.file) + (f":{self.line}" if self.line else "") + ": "
         if self.item:
-            where += f"item {self.item}: "
+            where += f"item {shown(self.item)}: "
         if self.field:
             where += f"{self.field}: "
         return where + self.message

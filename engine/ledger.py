@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator, NamedTuple, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .decision import Decision, construct
-from .errors import LedgerDamaged, LedgerError
+from .errors import LedgerDamaged, LedgerError, shown
 from .memory import gc_paused
 from .rulebook import Rulebook, rulebook_from_data, rulebook_hash
 from .validation import message_for
@@ -253,6 +253,10 @@ class Ledger:
                               "or check the path (--db PATH, else $LAUNCHTIER_DB, else launchtier.db in the current directory)")
         if not self.path.parent.is_dir():
             raise LedgerError(f"{self.path}: the directory {self.path.parent} does not exist")
+        if self.path.exists() and not self.path.is_file():
+            # a named pipe would hang SQLite's open, and a device (/dev/null) takes writes it loses
+            raise LedgerError(f"{shown(self.path)}: is not a regular file, so it cannot be a ledger; give --db a ledger file, "
+                              "or a new file's path")
         try:
             self._conn = _connect(self.path, readonly=readonly)
             meta = self.meta_problems()

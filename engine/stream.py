@@ -8,7 +8,6 @@ second pass classifies as it reads. Memory stays flat however many items go thro
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from array import array
@@ -17,9 +16,9 @@ from itertools import chain, islice
 from typing import Any, Iterable, Iterator
 
 from .errors import ItemError, Problem
-from .items import ItemBase, ItemReader
+from .items import BatchKeys, ItemBase, ItemReader, key_hash
 from .rulebook import Rulebook
-from .yamlio import FileProblem, parse_json
+from .yamlio import FileProblem, not_a_file, parse_json
 
 MAX_PROBLEMS = 200  # listed; the rest are counted
 CHUNK = 1000
@@ -29,13 +28,12 @@ def is_stream(path: str) -> bool:
     return path.lower().endswith((".jsonl", ".ndjson"))
 
 
-def _key_hash(key: str) -> int:
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
-
-
 def _lines(path: str, start: int = 0, length: int | None = None, first: int = 1) -> Iterator[tuple[int, str]]:
     """(line number, text) of the non-blank lines of a file, or of the byte range of it that
     starts at ``start`` (a line start) with line number ``first``."""
+    refused = not_a_file(path)
+    if refused is not None:
+        raise ItemError([refused])
     try:
         with open(path, "rb") as f:
             f.seek(start)
@@ -57,6 +55,9 @@ def _lines(path: str, start: int = 0, length: int | None = None, first: int = 1)
 def _ranges(path: str, size: int = 1 << 19) -> Iterator[tuple[int, int, int]]:
     """(start, length, first line number) of blocks of whole lines, about ``size`` bytes each:
     the parent hands out byte ranges and the workers read, decode and split them."""
+    refused = not_a_file(path)
+    if refused is not None:
+        raise ItemError([refused])
     try:
         with open(path, "rb") as f:
             start, line = 0, 1
@@ -109,11 +110,12 @@ def _checked(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]])
         yield found
 
 
-def check(reader: ItemReader, path: str, planner: Any = None) -> int:
+def check(reader: ItemReader, path: str, planner: Any = None, batch: BatchKeys | None = None) -> int:
     """Validate every line of a JSON Lines file; raise one ItemError with every problem. Returns
-    the count. A roadmap ``planner`` (pipeline.Planner) takes what it needs of each item."""
+    the count. A roadmap ``planner`` (pipeline.Planner) takes what it needs of each item; the
+    ``batch`` of the command's files, the hashes of the file's keys."""
     builder = planner.builder() if planner is not None else None
-    count = _tally(reader, path, _found(reader, path, _lines(path), builder))
+    count = _tally(reader, path, _found(reader, path, _lines(path), builder), batch)
     if builder is not None:
         planner.parts.append(builder.part())
     return count
@@ -129,10 +131,10 @@ def _found(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]],
             continue
         if builder is not None:
             builder.take(found.key, found.quarter, found.signal_values())
-        yield _key_hash(found.key)
+        yield key_hash(found.key)
 
 
-def _tally(reader: ItemReader, path: str, found: Iterable[list[Problem] | int]) -> int:
+def _tally(reader: ItemReader, path: str, found: Iterable[list[Problem] | int], batch: BatchKeys | None = None) -> int:
     """The first pass's verdict on a file from what it kept of each line, in order (one
     process's or the workers'): the count of items, or one ItemError with every problem."""
     problems: list[Problem] = []
@@ -152,6 +154,8 @@ def _tally(reader: ItemReader, path: str, found: Iterable[list[Problem] | int]) 
         problems.append(Problem(f"and {extra} more problems", file=path))
     if problems:
         raise ItemError(problems)
+    if batch is not None:
+        batch.add(path, hashes=hashes)
     return len(hashes)
 
 
@@ -162,20 +166,25 @@ def _duplicates(reader: ItemReader, path: str, hashes: array) -> list[Problem]:
         return []
     seen: dict[str, int] = {}
     problems = []
-    for number, line in _lines(path):
-        try:
-            raw = parse_json(line, path)
-        except FileProblem:
-            continue  # reported by the first pass
-        key = str(raw.get("key")) if isinstance(raw, dict) else None
-        if key is None:
-            continue
-        if _key_hash(key) in twice:
+    for number, key in keys_of(path):
+        if key_hash(key) in twice:
             if key in seen:
                 problems.append(Problem(f"duplicate key (also line {seen[key]}); keys are unique in a file", file=path, line=number, item=key, field="key"))
             else:
                 seen[key] = number
     return problems
+
+
+def keys_of(path: str) -> Iterator[tuple[int, str]]:
+    """(line number, key) of the lines of a JSON Lines file that have a key (problems aside:
+    the first pass reports them)."""
+    for number, line in _lines(path):
+        try:
+            raw = parse_json(line, path)
+        except FileProblem:
+            continue
+        if isinstance(raw, dict) and raw.get("key") is not None:
+            yield number, str(raw["key"])
 
 
 def items(reader: ItemReader, path: str) -> Iterator[ItemBase]:
@@ -319,11 +328,11 @@ class Pool:
         for path in self._files:
             os.unlink(path)
 
-    def check(self, path: str, planner: Any = None) -> int:
+    def check(self, path: str, planner: Any = None, batch: BatchKeys | None = None) -> int:
         """:func:`check`, spread over the workers (each gives the ``planner`` its part)."""
         if planner is None:
             tasks = (("check", path, block) for block in _ranges(path))
-            return _tally(self.reader, path, chain.from_iterable(self._pool.imap(_work, tasks)))
+            return _tally(self.reader, path, chain.from_iterable(self._pool.imap(_work, tasks)), batch)
         tasks = (("check", path, block, planner.known_keys) for block in _ranges(path))
 
         def found() -> Iterator[list[Problem] | int]:
@@ -331,7 +340,7 @@ class Pool:
                 planner.parts.append(part)
                 yield from lines
 
-        return _tally(self.reader, path, found())
+        return _tally(self.reader, path, found(), batch)
 
     def classify(self, sources: Iterable[tuple[str, Any]], plan: Any = None) -> Iterator[Any]:
         """Final decisions (or their JSON) for ``("lines", path)`` and ``("items", [ItemBase,

@@ -62,9 +62,13 @@ class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
                 None, None, f"expected a mapping, found {node.id}", node.start_mark
             )
         self.flatten_mapping(node)
+        # as YAML defines merge keys, a key of the mapping's own overrides a merged one, silently;
+        # only a key written twice in the mapping itself is a duplicate
+        merged = node.merged_pairs
+        from_merge: set = set()
         mapping = LineDict()
         mapping.line = node.start_mark.line + 1
-        for key_node, value_node in node.value:
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.construct_object(key_node, deep=deep)
             try:
                 hash(key)
@@ -72,7 +76,12 @@ class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
                 raise yaml.constructor.ConstructorError(
                     None, None, "a mapping key must be a plain value", key_node.start_mark
                 ) from None
-            if key in mapping:
+            if index < merged:
+                from_merge.add(key)
+            elif key in from_merge:
+                from_merge.discard(key)
+                del mapping[key]
+            if key in mapping and key not in from_merge:
                 raise yaml.constructor.ConstructorError(
                     None,
                     None,
@@ -82,6 +91,16 @@ class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
             mapping[key] = self.construct_object(value_node, deep=deep)
             mapping.lines[key] = key_node.start_mark.line + 1
         return mapping
+
+
+    def flatten_mapping(self, node):  # noqa: D401 - PyYAML hook
+        """PyYAML's, which puts the pairs merged in (``<<: *base``) before the mapping's own,
+        remembering how many they are. It flattens a merged mapping too, before it is built."""
+        if hasattr(node, "merged_pairs"):
+            return
+        explicit = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+        super().flatten_mapping(node)
+        node.merged_pairs = len(node.value) - explicit
 
 
 def _construct_map(loader, node):
@@ -230,6 +249,9 @@ def read_text(
     """
     name = str(path)
     if data is None:
+        refused = not_a_file(path)
+        if refused is not None:
+            raise FileProblem(refused)
         try:
             with open(path, "rb") as f:
                 size = _size_of(f)
@@ -268,6 +290,24 @@ def read_text(
     if not text.strip():
         raise FileProblem(Problem("is empty", file=name))
     return text
+
+
+_NOT_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+              (stat.S_ISSOCK, "a socket"))
+
+
+def not_a_file(path: str | os.PathLike) -> Problem | None:
+    """Why ``path`` cannot be read as an input file, found before it is opened: opening a named
+    pipe with no writer waits forever, and a device is no file (None: a file, or no such path,
+    left to open() to report)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    for test, what in _NOT_FILES:
+        if test(mode):
+            return Problem(f"is {what}, expected a regular file", file=str(path))
+    return None
 
 
 def _size_of(f) -> int | None:
