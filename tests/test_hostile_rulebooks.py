@@ -86,6 +86,7 @@ REFUSED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data, fired, why", REFUSED, ids=[d["rulebook"] for d, _, _ in REFUSED])
 def test_a_rulebook_past_durable_rules_limits_is_refused_and_classified_by_the_reference(tmp_path, data, fired, why):
     rules, items = write(tmp_path, data)
@@ -100,6 +101,7 @@ def test_a_rulebook_past_durable_rules_limits_is_refused_and_classified_by_the_r
     assert [f["rule"] for f in decision["fired"]] == [f"r{i}" for i in range(fired)]
 
 
+@pytest.mark.slow
 def test_a_rulebook_at_durable_rules_limit_gives_the_reference_decisions(tmp_path):
     rules, items = write(tmp_path, thresholds(63))
     durable = run(tmp_path, "classify", items, "--rules", rules)
@@ -110,6 +112,7 @@ def test_a_rulebook_at_durable_rules_limit_gives_the_reference_decisions(tmp_pat
         0, "0 errors, 0 warnings, 0 notes (exact checks over 64 distinct items); ok\n", "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data, fired, why", REFUSED[:3], ids=[d["rulebook"] for d, _, _ in REFUSED[:3]])
 def test_lint_warns_about_a_rulebook_durable_rules_cannot_match(tmp_path, data, fired, why):
     rules, _ = write(tmp_path, data)
@@ -121,6 +124,7 @@ def test_lint_warns_about_a_rulebook_durable_rules_cannot_match(tmp_path, data, 
         f"0 errors, 1 warnings, 0 notes (exact checks over {space:,} distinct items); lint failed\n"), "")
 
 
+@pytest.mark.slow
 def test_lint_of_five_thousand_rules_gives_up_within_seconds(tmp_path):
     rules, _ = write(tmp_path, ordinary(5000))
     assert run(tmp_path, "rules", "lint", "--rules", rules) == (1, (
@@ -133,6 +137,7 @@ def test_lint_of_five_thousand_rules_gives_up_within_seconds(tmp_path):
         "0 errors, 1 warnings, 2 notes (exact item checks skipped (too large)); lint failed\n"), "")
 
 
+@pytest.mark.slow
 def test_lint_gives_up_on_rules_times_the_item_space(tmp_path):
     # 60 single-threshold rules over six int signals: 11**6 = 1,771,561 cases, under the cap
     # on the item space, but 61 times that in steps
@@ -145,6 +150,7 @@ def test_lint_gives_up_on_rules_times_the_item_space(tmp_path):
         "0 errors, 0 warnings, 1 notes (exact item checks skipped (too large)); ok\n"), "")
 
 
+@pytest.mark.slow
 def test_lint_gives_up_on_the_truth_tables_of_rules_over_many_signals(tmp_path):
     # four rules reading twenty yes/no signals each: 2**20 cases a rule, which took gigabytes
     signals = {f"b{j}": {"type": "bool", "question": "q"} for j in range(20)}
@@ -167,3 +173,11 @@ def test_an_error_of_durable_rules_while_matching_is_one_line(runner, tmp_path, 
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", (
         "Error: durable-rules failed on an item of rulebook thresholds-64 (Could not assert fact, error code: 303); "
         "use --engine reference\n"))
+
+
+def test_a_rulebook_past_the_limits_never_reaches_the_c_engine(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(durable_adapter, "_engine", lambda: pytest.fail("the refused rulebook reached durable-rules"))
+    rules, items = write(tmp_path, alternatives(32))
+    result = runner("classify", tmp_path / items, "--rules", tmp_path / rules)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
+        f"error: durable-rules cannot match rulebook alternatives-32: {BRANCHES.format(n=64)}; use --engine reference\n"))
