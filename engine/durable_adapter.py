@@ -18,6 +18,10 @@ how each is made unreachable here:
 - ``any`` across two aliases misfires: "any" is ``$or`` inside one ``m`` expression.
 - actions that raise are swallowed, background timer threads call in concurrently: there are
   no actions and no Host, so no threads; a lock serialises calls into the C engine.
+- matching a fact walks the network with a stack of 64 nodes (error 303 past it), a node with
+  512 branches below it loops forever (a full hash table), and compiling takes time and memory
+  in proportion to the comparisons: ``limits`` refuses, at load, a rulebook past
+  ``MAX_BRANCHES`` or ``MAX_COMPARISONS``, and any error of the C module is one line.
 """
 
 from __future__ import annotations
@@ -39,6 +43,16 @@ ALWAYS = {"$ex": {"_item": 1}}
 NEVER = {"_item": 0}
 # durable-rules refuses a fact of more than 254 fields; the adapter adds _item, id and sid.
 MAX_SIGNALS = 254 - 3
+# Matching walks durable-rules' network depth-first with a stack of 64 nodes, so a fact fails
+# (error 303) when more than 64 matching nodes wait on it. Each waiting node leads to its own
+# branch (a conjunction once "any" and "in" are multiplied out), so the branches of all rules
+# bound it; the sentinel takes one. Measured: 63 one-comparison rules all holding work, 64
+# fail, and 31 rules of two alternatives work, 32 fail. Refusing at 64 branches also keeps
+# every node well under the 512 branches below it that make durable-rules loop forever.
+MAX_BRANCHES = 64 - 1
+# Compiling takes time and memory in proportion to the comparisons in all branches (63,000
+# took 2 s and 290 MB); 10,000 stay well under a second.
+MAX_COMPARISONS = 10_000
 
 _lock = threading.Lock()
 _rulesets: dict[str, int] = {}
@@ -126,6 +140,39 @@ def compile_rulebook(rulebook: Rulebook) -> dict:
     return ruleset
 
 
+def _shape(expr: dict) -> tuple[int, int]:
+    """(branches, comparisons) of a compiled expression, with "$or" multiplied out."""
+    key, value = next(iter(expr.items()))
+    if key == "$and":
+        branches, comparisons = 1, 0
+        for part in value:
+            b, c = _shape(part)
+            comparisons = comparisons * b + c * branches
+            branches *= b
+        return branches, comparisons
+    if key == "$or":
+        shapes = [_shape(part) for part in value]
+        return sum(b for b, _ in shapes), sum(c for _, c in shapes)
+    return 1, 1
+
+
+def limits(rulebook: Rulebook) -> str | None:
+    """Why durable-rules cannot match this rulebook (one line), or None if it can."""
+    branches = comparisons = 0
+    for rule in rulebook.rules:
+        b, c = _shape(expression(cond.push_not(rule.condition)))
+        branches += b
+        comparisons += c
+    if len(rulebook.signals) > MAX_SIGNALS:
+        return f"it has {len(rulebook.signals)} signals (its limit: {MAX_SIGNALS})"
+    if branches > MAX_BRANCHES:
+        return (f"its rules have {branches:,} branches, and durable-rules fails when more than {MAX_BRANCHES} "
+                "hold at once for one item (a rule counts once per alternative of its any and in)")
+    if comparisons > MAX_COMPARISONS:
+        return f"its rules make {comparisons:,} comparisons (its limit: {MAX_COMPARISONS:,})"
+    return None
+
+
 def ruleset_name(rulebook: Rulebook) -> str:
     return "launchtier_" + rulebook.hash.split(":", 1)[1][:32]
 
@@ -165,6 +212,9 @@ class DurableMatcher:
                 f"durable-rules takes at most {MAX_SIGNALS} signals, rulebook {rulebook.name} has "
                 f"{len(rulebook.signals)}; use --engine reference"
             )
+        beyond = limits(rulebook)
+        if beyond:
+            raise EngineUnavailable(f"durable-rules cannot match rulebook {rulebook.name}: {beyond}; use --engine reference")
         self.rulebook = rulebook
         self._engine = _engine()
         self._handle = _ruleset(rulebook)
@@ -189,7 +239,11 @@ class DurableMatcher:
         engine, handle, index = self._engine, self._handle, self._index
         fired: list[int] = []
         with _lock:
-            status, state = engine.assert_fact(handle, text)
+            try:
+                status, state = engine.assert_fact(handle, text)
+            except Exception as e:
+                # no session to delete: deleting one that does not exist segfaults
+                raise self._failed(e) from None
             if status != 0:
                 # 1 (not handled) cannot happen with the sentinel; deleting would segfault.
                 raise DurableError(f"durable-rules refused the fact (status {status})")
@@ -209,10 +263,20 @@ class DurableMatcher:
                         if i is not None and i not in fired:
                             fired.append(i)
                     result = engine.complete_and_start_action(handle, state)
+            except Exception as e:
+                raise self._failed(e) from None
             finally:
-                engine.delete_state(handle, SESSION)
+                try:
+                    engine.delete_state(handle, SESSION)
+                except Exception as e:
+                    raise self._failed(e) from None
         fired.sort()
         return fired
+
+    def _failed(self, error: Exception) -> "DurableError":
+        detail = " ".join(str(error).split()) or type(error).__name__
+        return DurableError(f"durable-rules failed on an item of rulebook {self.rulebook.name} ({detail}); "
+                            "use --engine reference")
 
     def tier(self, values: Mapping[str, Any]) -> int:
         for i, condition in enumerate(self._tiers):
