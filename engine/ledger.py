@@ -256,8 +256,9 @@ class Ledger:
 
     def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True, readonly: bool = False,
                  audit: bool = False):
-        """``readonly``: for a reader beside the process that opened it (the audit's workers);
-        the schema is then only checked, never migrated. ``audit``: a meta table that launchtier
+        """``readonly``: for the commands that only read (and the audit's workers): the file is
+        never created, migrated or changed, and one that is not a ledger (empty, not SQLite,
+        without launchtier's tables) is refused (:class:`LedgerDamaged`). ``audit``: a meta table that launchtier
         did not write (:meth:`meta_problems`) is left as it is, for the audit to report, instead
         of refusing the ledger."""
         self.path = resolve_path(path)

@@ -123,6 +123,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow  # a process per command: seconds each
 @pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("name", CASES)
 def test_a_damaged_ledger_is_refused_or_audited_never_a_crash_and_never_changed(ledger, name, reader):
@@ -144,6 +145,7 @@ def test_a_damaged_ledger_is_refused_or_audited_never_a_crash_and_never_changed(
         assert lines[-2:] == ["integrity: FAILED", ""]
 
 
+@pytest.mark.slow  # a process per command: seconds each
 @pytest.mark.parametrize("name", ["entries-dropped", "rulebooks-dropped"])
 def test_a_writer_refuses_a_ledger_without_its_tables(ledger, name):
     statements, problem, _ = CASES[name]
@@ -158,6 +160,7 @@ def test_a_writer_refuses_a_ledger_without_its_tables(ledger, name):
     assert digest(ledger) == before
 
 
+@pytest.mark.slow  # a process per command: seconds each
 @pytest.mark.parametrize("reader", READERS)
 def test_a_ledger_cut_short_is_named_never_a_crash(ledger, reader):
     cut_last_1000_bytes(ledger)
@@ -186,6 +189,7 @@ NOT_A_LEDGER = {
 }
 
 
+@pytest.mark.slow  # a process per command: seconds each
 @pytest.mark.parametrize("reader", [*READERS, "classify"])
 @pytest.mark.parametrize("name", NOT_A_LEDGER)
 def test_a_file_that_is_not_a_ledger_is_refused_on_one_line_and_left_as_it_is(ledger, name, reader):
