@@ -79,6 +79,7 @@ HASHED = (
     "overrides_seq",
 )
 COLUMNS = HASHED + ("prev_hash", "entry_hash")
+RULEBOOK_COLUMNS = ("hash", "name", "version", "content", "stored_at")
 
 
 def canonical(data: Any) -> str:
@@ -273,13 +274,13 @@ class Ledger:
         try:
             self._conn = _connect(self.path, readonly=readonly)
             tables = self._tables()
-            if tables and not tables & {"meta", "rulebooks", "entries"}:
+            # (a writer makes a ledger of a database without launchtier's tables: a version 0 one)
+            if readonly and tables and not tables & {"meta", "rulebooks", "entries"}:
                 raise LedgerDamaged(f"{self.path} is not a ledger: an SQLite database without launchtier's tables")
             if readonly and not tables:
                 raise LedgerDamaged(f"{self.path} is not a ledger: an SQLite database without tables")
-            missing = [t for t in ("rulebooks", "entries") if tables and t not in tables]
-            if missing:
-                problem = f"its {' and '.join(missing)} table{'s are' if len(missing) > 1 else ' is'} missing"
+            problem = self._table_problem(tables)
+            if problem:
                 # the audit cannot go through entries that are not there: it says so, on one line
                 raise LedgerDamaged(f"{self.path} was changed outside launchtier ({problem})") if audit else damaged(
                     self.path, problem)
@@ -330,6 +331,21 @@ class Ledger:
     # ---- schema -------------------------------------------------------------------------
     def _tables(self) -> set[str]:
         return {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def _table_problem(self, tables: set[str]) -> str | None:
+        """What is missing of the tables (and their columns) that a ledger's commands read, in
+        a file that holds any of them."""
+        if not tables & {"meta", "rulebooks", "entries"}:
+            return None
+        missing = [t for t in ("rulebooks", "entries") if t not in tables]
+        if missing:
+            return f"its {' and '.join(missing)} table{'s are' if len(missing) > 1 else ' is'} missing"
+        for table, columns in (("rulebooks", RULEBOOK_COLUMNS), ("entries", COLUMNS)):
+            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            lost = [c for c in columns if c not in have]
+            if lost:
+                return f"its {table} table lacks the column{'s' if len(lost) > 1 else ''} {', '.join(lost)}"
+        return None
 
     def schema_version(self) -> int:
         """The schema version in the meta table; 0 for a new ledger (and for a meta table that

@@ -120,6 +120,13 @@ CASES = {
     "meta-row-deleted": (["DELETE FROM meta"], "the meta table has no schema_version", "BROKEN: the meta table has no schema_version"),
     "entries-dropped": (["DROP TABLE entries"], "its entries table is missing", None),
     "rulebooks-dropped": (["DROP TABLE rulebooks"], "its rulebooks table is missing", None),
+    "meta-and-entries-dropped": (["DROP TABLE meta", "DROP TABLE entries"], "its entries table is missing", None),
+    "entries-made-again": (["DROP TABLE entries", "CREATE TABLE entries (seq INTEGER PRIMARY KEY, kind TEXT, item_key TEXT)"],
+                           "its entries table lacks the columns quarter, computed_tier, final_tier, rulebook_hash, item_json, "
+                           "decision_json, recorded_by, recorded_at, note, reason, approved_by, overrides_seq, prev_hash, "
+                           "entry_hash", None),
+    "rulebook-column-dropped": (["ALTER TABLE rulebooks DROP COLUMN stored_at"],
+                                "its rulebooks table lacks the column stored_at", None),
 }
 
 
@@ -146,8 +153,8 @@ def test_a_damaged_ledger_is_refused_or_audited_never_a_crash_and_never_changed(
 
 
 @pytest.mark.slow  # a process per command: seconds each
-@pytest.mark.parametrize("name", ["entries-dropped", "rulebooks-dropped"])
-def test_a_writer_refuses_a_ledger_without_its_tables(ledger, name):
+@pytest.mark.parametrize("name", ["entries-dropped", "rulebooks-dropped", "entries-made-again"])
+def test_a_writer_refuses_a_ledger_without_its_tables_or_columns(ledger, name):
     statements, problem, _ = CASES[name]
     tamper(ledger, *statements)
     before = digest(ledger)
