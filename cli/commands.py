@@ -528,7 +528,7 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     path = resolve_path(db_path)
     if not (do_record or path.exists()):
         no_ledger_notice(db_path, path, "reviewing without the changes since the last recorded decisions")
-    ledger = Ledger(path, create=do_record) if (do_record or path.exists()) else None
+    ledger = Ledger(path, create=do_record, readonly=not do_record) if (do_record or path.exists()) else None
     try:
         report = run_review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=by if do_record else None)
     finally:

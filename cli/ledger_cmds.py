@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import click
 
@@ -15,10 +16,11 @@ from .options import db_option, engine_option, format_option, load, quarter_opti
 ledger_option = db_option("The ledger (default: $LAUNCHTIER_DB, else launchtier.db in the current directory).")
 
 
-def _ledger(db_path: str | None, create: bool = False, audit: bool = False):
+def _ledger(db_path: str | None, create: bool = False, audit: bool = False, readonly: bool = False):
+    # readers open it read only: they never create, migrate or otherwise change the evidence
     from launchtier.engine.ledger import Ledger
 
-    return Ledger(db_path, create=create, audit=audit)
+    return Ledger(db_path, create=create, audit=audit, readonly=readonly)
 
 
 @cli.command()
@@ -105,7 +107,7 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
       launchtier decisions --item PAY-12
       launchtier decisions --quarter 2027-Q1 --format csv > q1-decisions.csv
     """
-    with _ledger(db_path) as ledger:
+    with _ledger(db_path, readonly=True) as ledger:
         if tier is not None:
             _check_tier(tier, load(rules_path), ledger)
         records = ledger.history(item=item, quarter=quarter, tier=tier)
@@ -121,6 +123,13 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
         click.echo(terminal(render_ledger.decisions_table(records)))
 
 
+def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None or re.fullmatch(r"sha256:[0-9a-f]{64}", value):
+        return value
+    raise click.BadParameter(f"'{value}' is not a chain head; give the one record printed, "
+                             "like sha256: and 64 hexadecimal digits")
+
+
 @cli.command()
 @rules_option
 @engine_option
@@ -128,12 +137,16 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
 @format_option("text", "json", "markdown")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes to spread a large ledger's entries over.")
+@click.option("--expect-head", "expect_head", metavar="HASH", callback=_check_head,
+              help="The chain head that record printed, noted elsewhere: the audit fails unless an entry "
+                   "of the chain has it (entries deleted from the end, or a wiped or replaced ledger, show).")
 @ledger_option
-def audit(rules_path, engine, since, fmt, jobs, db_path) -> None:
+def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
     """Audit the ledger: the hash chain verifies; every decision replays to the same tier under
     its own rulebook; which items the current rulebook (or --rules) would now tier differently
     and which rule changes cause it; overrides against the approval policy; tiers per quarter
-    against capacity. Exit code 1 when the ledger's integrity fails.
+    against capacity. Exit code 1 when the ledger's integrity fails or a decision does not
+    replay (tampering, or a fault of the engine).
 
     \b
     Example:
@@ -143,8 +156,8 @@ def audit(rules_path, engine, since, fmt, jobs, db_path) -> None:
     from launchtier.engine.audit import audit as run_audit
 
     book = load(rules_path)
-    with _ledger(db_path, audit=True) as ledger:
-        report = run_audit(ledger, book, since=since, engine=engine, jobs=jobs)
+    with _ledger(db_path, audit=True, readonly=True) as ledger:
+        report = run_audit(ledger, book, since=since, engine=engine, jobs=jobs, expect_head=expect_head)
     from . import render_ledger
 
     if fmt == "json":

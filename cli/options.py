@@ -91,7 +91,7 @@ def ledger_if_present(db_path: str | None, without: str | None = None):
 
     path = resolve_path(db_path)
     if path.exists():
-        return Ledger(path, create=False)
+        return Ledger(path, create=False, readonly=True)
     if without is not None:
         no_ledger_notice(db_path, path, without)
     return None

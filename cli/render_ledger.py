@@ -59,7 +59,12 @@ def decisions_csv(records: list[DecisionRecord]) -> str:
 def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
     """(title, ok, lines) for each part of the audit, shared by text and Markdown."""
     i = report.integrity
-    integrity = [f"{i.entries} entries; chain head {i.head or '(empty)'}"]
+    integrity = [f"{i.entries} entries; chain head {i.head}" if i.entries else
+                 "0 entries: the ledger is empty; chain head (empty)"]
+    if report.expected_head is not None and report.expected_at is not None:
+        integrity.append("chain head as expected (--expect-head)" if report.expected_head == i.head else
+                         f"expected chain head {report.expected_head[:19]}… is entry #{report.expected_at}; "
+                         f"the entries after it were recorded since")
     integrity += [f"BROKEN at #{b.seq} (item {b.item}): {b.problem}" if b.seq else f"BROKEN: {b.problem}" for b in i.breaks]
 
     r = report.reproducibility
@@ -70,6 +75,8 @@ def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
         else:
             repro.append(f"#{m.seq} {m.item}: recorded {m.recorded_tier} ({', '.join(m.recorded_fired) or 'no rules'}), "
                          f"replays as {m.replayed_tier} ({', '.join(m.replayed_fired) or 'no rules'})")
+    if r.mismatches:
+        repro.append(NO_REPLAY)
 
     d = report.drift
     drift = [f"{d.items_checked} items' latest decisions under rulebook {d.rulebook['name']} {d.rulebook['version']} "
@@ -105,6 +112,20 @@ def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
     ]
 
 
+NO_REPLAY = ("a decision that does not replay under its own rulebook means tampering (an entry rewritten and "
+             "the chain recomputed) or a fault of the engine")
+
+
+def _verdict(report: AuditReport) -> str:
+    """The audit's last word: what fails it."""
+    if not report.integrity.ok:
+        return "FAILED"
+    if not report.ok:
+        n = len(report.reproducibility.mismatches)
+        return f"FAILED: {n} decision{' does' if n == 1 else 's do'} not replay (tampering or an engine fault)"
+    return "ok" if report.integrity.entries else "ok (0 entries: the ledger is empty)"
+
+
 SECTION_WORDS = {"integrity": "integrity", "reproducibility": "replay", "drift": "drift", "overrides": "overrides",
                  "distribution": "tiers per quarter"}
 
@@ -127,7 +148,7 @@ def audit_text(report: AuditReport) -> str:
         mark = click.style("ok", fg="green") if ok else click.style("attention", fg="red", bold=True)
         out += ["", f"{click.style(title, bold=True)}: {mark}"]
         out += ["  " + one_line(line) for line in lines]  # a title or a reason with a line break stays on its line
-    out += ["", "integrity: " + ("ok" if report.ok else "FAILED")]
+    out += ["", "integrity: " + _verdict(report)]
     return "\n".join(out)
 
 
@@ -138,5 +159,5 @@ def audit_markdown(report: AuditReport) -> str:
         out += [f"## {title}: {'ok' if ok else 'attention'}", ""]
         out += [f"- {md(line.strip())}" for line in lines]
         out.append("")
-    out.append(f"**Integrity: {'ok' if report.ok else 'FAILED'}**")
+    out.append(f"**Integrity: {_verdict(report)}**")
     return "\n".join(out) + "\n"

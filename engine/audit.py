@@ -99,19 +99,25 @@ class AuditReport(_Data):
     drift: Drift
     overrides: list[OverrideAudit]
     distribution: list[QuarterTiers]
+    expected_head: str | None = None  # --expect-head: the chain head noted elsewhere
+    expected_at: int | None = None  # the entry that has that hash, when one has it
 
     @property
     def ok(self) -> bool:
-        return self.integrity.ok
+        """The ledger is what launchtier wrote: its chain and stored content verify, and each
+        decision replays to what was recorded (a re-chained forgery verifies, but does not replay)."""
+        return self.integrity.ok and self.reproducibility.ok
 
 
 def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine: str = "durable",
-          jobs: int = 1) -> AuditReport:
+          jobs: int = 1, expect_head: str | None = None) -> AuditReport:
     """The audit report. ``jobs`` > 1 spreads the per-entry work (hashing each entry, replaying
     each decision, its tier under ``current``) over that many processes, a range of entries
-    each, read from the ledger file by each process itself."""
+    each, read from the ledger file by each process itself. ``expect_head``: a chain head noted
+    earlier; integrity fails unless an entry of the chain has it (the last, or one that later
+    entries follow), since a chain cut short at its end, or wiped, still verifies."""
     with gc_paused():
-        return _audit(ledger, current, since=since, engine=engine, jobs=jobs)
+        return _audit(ledger, current, since=since, engine=engine, jobs=jobs, expect_head=expect_head)
 
 
 class DecisionCheck(NamedTuple):
@@ -275,7 +281,8 @@ def _recorded_fired(e: Entry) -> list[str]:
     return [] if isinstance(recorded, str) else recorded[2]
 
 
-def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str, jobs: int) -> AuditReport:
+def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str, jobs: int,
+           expect_head: str | None) -> AuditReport:
     checker = EntryChecker(ledger, current, engine, since)
     # The per-entry work is done a range of entries at a time, here or in the workers; what
     # comes back is small (a large ledger's recorded JSON is most of it, and stays behind).
@@ -320,6 +327,14 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
                           "or the entries recorded under it were deleted")
                for h in ledger.rulebook_hashes() if h not in used]  # launchtier stores one only with its decisions
     breaks += [ChainBreak(seq=0, item="-", problem=why) for why in ledger.meta_problems()]
+    expected_at = None
+    if expect_head is not None:
+        expected_at = ledger.seq_of(expect_head)
+        if expected_at is None:
+            lost = ("the ledger was wiped or replaced" if not count else
+                    "no entry has that hash: entries were deleted from the end, or the ledger was replaced")
+            breaks.append(ChainBreak(seq=0, item="-", problem=f"{count} entries where chain head {expect_head} was "
+                                                            f"expected: {lost}"))
     integrity = Integrity(ok=not breaks, entries=count, head=chain[1] if count else "", breaks=breaks)
 
     # 2. each recorded decision replayed under its own rulebook
@@ -406,7 +421,8 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     window = None if since is None else Window(
         since=since, limited=["reproducibility", "drift", "overrides", "distribution"], whole=["integrity"])
     return AuditReport(ledger=str(ledger.path), since=since, window=window, integrity=integrity,
-                       reproducibility=reproducibility, drift=drift, overrides=audited, distribution=distribution)
+                       reproducibility=reproducibility, drift=drift, overrides=audited, distribution=distribution,
+                       expected_head=expect_head, expected_at=expected_at)
 
 
 def _pipeline_now(ledger: Ledger, current: Rulebook, classifier: Classifier, reader: ItemReader,

@@ -23,9 +23,9 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple, TypeVar
+from typing import Any, Iterable, Iterator, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from .decision import Decision, construct
 from .errors import LedgerDamaged, LedgerError, shown
@@ -79,6 +79,7 @@ HASHED = (
     "overrides_seq",
 )
 COLUMNS = HASHED + ("prev_hash", "entry_hash")
+RULEBOOK_COLUMNS = ("hash", "name", "version", "content", "stored_at")
 
 
 def canonical(data: Any) -> str:
@@ -148,7 +149,7 @@ class Entry(_Data):
     """A raw ledger row, as stored (what the audit checks)."""
 
     seq: int
-    kind: str
+    kind: Literal["decision", "override"]
     item_key: str
     quarter: str | None
     computed_tier: str
@@ -164,6 +165,19 @@ class Entry(_Data):
     overrides_seq: int | None
     prev_hash: str
     entry_hash: str
+
+    @field_validator("approved_by")
+    @classmethod
+    def _approvers(cls, value: str | None) -> str | None:
+        # as launchtier writes it: a JSON list of names (an override's), or nothing
+        if value is not None:
+            try:
+                names = json.loads(value)
+            except (ValueError, RecursionError):
+                raise ValueError("not JSON; expected a JSON list of names") from None
+            if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+                raise ValueError("not a JSON list of names")
+        return value
 
     def row(self) -> dict[str, Any]:
         return dict(self.__dict__)  # the fields as stored: what entry_hash reads (model_dump is slower)
@@ -189,6 +203,8 @@ def _entry_problem(err: ValidationError, batch: bool = False) -> str:
     loc = first["loc"][1:] if batch else first["loc"]
     return f"{'.'.join(map(str, loc))}: {message_for({**first, 'loc': loc}, Entry)}"
 
+
+_HASH = re.compile(r"sha256:[0-9a-f]{64}")
 
 # A schema_version as launchtier writes it: str() of a positive int
 _VERSION = re.compile(r"[1-9][0-9]{0,8}")
@@ -231,8 +247,6 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     else:
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
@@ -243,8 +257,9 @@ class Ledger:
 
     def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True, readonly: bool = False,
                  audit: bool = False):
-        """``readonly``: for a reader beside the process that opened it (the audit's workers);
-        the schema is then only checked, never migrated. ``audit``: a meta table that launchtier
+        """``readonly``: for the commands that only read (and the audit's workers): the file is
+        never created, migrated or changed, and one that is not a ledger (empty, not SQLite,
+        without launchtier's tables) is refused (:class:`LedgerDamaged`). ``audit``: a meta table that launchtier
         did not write (:meth:`meta_problems`) is left as it is, for the audit to report, instead
         of refusing the ledger."""
         self.path = resolve_path(path)
@@ -257,25 +272,59 @@ class Ledger:
             # a named pipe would hang SQLite's open, and a device (/dev/null) takes writes it loses
             raise LedgerError(f"{shown(self.path)}: is not a regular file, so it cannot be a ledger; give --db a ledger file, "
                               "or a new file's path")
+        if (readonly or not create) and self.path.is_file() and self.path.stat().st_size == 0:
+            # SQLite would read an empty file as an empty database; a reader never makes it one
+            raise LedgerDamaged(f"{self.path} is empty: not a ledger")
         try:
             self._conn = _connect(self.path, readonly=readonly)
+            tables = self._tables()
+            # (a writer makes a ledger of a database without launchtier's tables: a version 0 one)
+            if readonly and tables and not tables & {"meta", "rulebooks", "entries"}:
+                raise LedgerDamaged(f"{self.path} is not a ledger: an SQLite database without launchtier's tables")
+            if readonly and not tables:
+                raise LedgerDamaged(f"{self.path} is not a ledger: an SQLite database without tables")
+            problem = self._table_problem(tables)
+            if problem:
+                # the audit cannot go through entries that are not there: it says so, on one line
+                raise LedgerDamaged(f"{self.path} was changed outside launchtier ({problem})") if audit else damaged(
+                    self.path, problem)
             meta = self.meta_problems()
             if meta:
                 if not audit:
                     raise damaged(self.path, meta[0])
             elif not readonly:
+                # only now that it is known to be a ledger (or a new file): WAL changes the file
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=FULL")
                 self._migrate()
+            elif self.schema_version() > SCHEMA_VERSION:
+                raise self._newer()
             elif self.schema_version() != SCHEMA_VERSION:
                 raise LedgerError(f"{self.path}: schema version {self.schema_version()}, expected {SCHEMA_VERSION}; "
-                                  "open it once for writing (launchtier decisions) to migrate it")
+                                  "record a decision in it once (launchtier record) to migrate it")
         except sqlite3.OperationalError as e:
+            self._close_quietly()
             raise LedgerError(f"{self.path}: cannot be opened ({e}): {what_to_do(self.path, e)}") from None
         except sqlite3.DatabaseError as e:
-            raise LedgerError(f"{self.path}: cannot be opened as a ledger ({e})") from None
+            self._close_quietly()
+            raise LedgerDamaged(f"{self.path} is not a ledger: SQLite cannot read it ({e})") from None
+        except LedgerError:
+            self._close_quietly()
+            raise
         self._rulebooks: dict[str, Rulebook] = {}
 
     def close(self) -> None:
         self._conn.close()
+
+    def _close_quietly(self) -> None:
+        if getattr(self, "_conn", None) is not None:
+            self._conn.close()
+
+    def _newer(self) -> LedgerError:
+        return LedgerError(
+            f"{self.path}: ledger schema version {self.schema_version()} is newer than this launchtier "
+            f"understands ({SCHEMA_VERSION}); upgrade launchtier to use this ledger"
+        )
 
     def __enter__(self) -> "Ledger":
         return self
@@ -286,6 +335,21 @@ class Ledger:
     # ---- schema -------------------------------------------------------------------------
     def _tables(self) -> set[str]:
         return {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def _table_problem(self, tables: set[str]) -> str | None:
+        """What is missing of the tables (and their columns) that a ledger's commands read, in
+        a file that holds any of them."""
+        if not tables & {"meta", "rulebooks", "entries"}:
+            return None
+        missing = [t for t in ("rulebooks", "entries") if t not in tables]
+        if missing:
+            return f"its {' and '.join(missing)} table{'s are' if len(missing) > 1 else ' is'} missing"
+        for table, columns in (("rulebooks", RULEBOOK_COLUMNS), ("entries", COLUMNS)):
+            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            lost = [c for c in columns if c not in have]
+            if lost:
+                return f"its {table} table lacks the column{'s' if len(lost) > 1 else ''} {', '.join(lost)}"
+        return None
 
     def schema_version(self) -> int:
         """The schema version in the meta table; 0 for a new ledger (and for a meta table that
@@ -316,10 +380,7 @@ class Ledger:
     def _migrate(self) -> None:
         current = self.schema_version()
         if current > SCHEMA_VERSION:
-            raise LedgerError(
-                f"{self.path}: ledger schema version {current} is newer than this launchtier "
-                f"understands ({SCHEMA_VERSION}); upgrade launchtier to use this ledger"
-            )
+            raise self._newer()
         if current == SCHEMA_VERSION:
             return
         try:
@@ -578,7 +639,12 @@ class Ledger:
         except ValidationError as err:
             def text(column: str) -> str:
                 return fields[column] if isinstance(fields[column], str) else "?"
-            return UnreadableEntry(fields["seq"], text("item_key"), text("prev_hash"), text("entry_hash"),
+
+            def hash_(column: str) -> str:
+                # shown as the chain head: never bytes cut off mid-way or control characters
+                value = fields[column]
+                return value if isinstance(value, str) and _HASH.fullmatch(value) else "(unreadable)"
+            return UnreadableEntry(fields["seq"], text("item_key"), hash_("prev_hash"), hash_("entry_hash"),
                                    f"it cannot be read ({_entry_problem(err)}): the entry was changed")
 
     def _entry_from_row(self, row: tuple) -> Entry:
@@ -587,6 +653,11 @@ class Ledger:
             return Entry.model_validate(fields)
         except ValidationError as err:
             raise damaged(self.path, f"entry #{fields['seq']} cannot be read: {_entry_problem(err)}") from None
+
+    def seq_of(self, hash_: str) -> int | None:
+        """The sequence number of the entry whose hash is ``hash_``, None if none has it."""
+        row = self._conn.execute("SELECT seq FROM entries WHERE entry_hash = ?", (hash_,)).fetchone()
+        return row[0] if row and isinstance(row[0], int) else None
 
     def seq_bounds(self) -> tuple[int, int]:
         """The first and last sequence numbers (1, 0 for an empty ledger)."""
@@ -808,7 +879,7 @@ def chain_problem(seq: int, prev_hash: str, content: str | None, expected_seq: i
     ``expected_prev`` (``content``: what is wrong with its content); None when nothing is."""
     if seq != expected_seq:
         return f"sequence jumps from {expected_seq - 1} to {seq}: an entry was deleted or inserted"
-    if prev_hash != expected_prev:
+    if prev_hash != expected_prev and content in (None, CHANGED):  # an entry that does not read: that first
         return "its link to the previous entry does not match: an entry before it was changed, deleted, inserted or reordered"
     return content
 

@@ -198,6 +198,7 @@ def test_a_rechained_forgery_is_caught_by_the_replay(runner, roadmap):
     assert data["integrity"]["ok"]  # the chain itself was rebuilt ...
     (mismatch,) = data["reproducibility"]["mismatches"]  # ... but the decision does not replay
     assert (mismatch["item"], mismatch["recorded_tier"], mismatch["replayed_tier"]) == ("PAY-63", "tier-1", "tier-4")
+    assert result.exit_code == 1  # and that fails the audit
 
 
 def test_drift_names_the_items_and_the_rule_changes(runner, roadmap, tmp_path):
@@ -278,8 +279,9 @@ def test_not_a_database(runner, tmp_path):
     junk = tmp_path / "junk.db"
     junk.write_text("this is not sqlite " * 100)
     result = runner("decisions", "--db", junk)
-    assert result.exit_code == 2
-    assert f"{junk}: cannot be opened as a ledger" in result.stderr
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"error: {junk} is not a ledger: SQLite cannot read it (file is not a database)\n"
+    assert junk.read_text() == "this is not sqlite " * 100
 
 
 RECORD = [sys.executable, "-m", "launchtier.cli", "record"]
