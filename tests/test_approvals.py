@@ -206,8 +206,9 @@ def test_the_audit_reports_overrides_below_the_policy_with_the_reasons(runner, r
 
     result = runner("audit")
     assert result.exit_code == 0, result.stderr  # the chain is whole: the approvals are what fall short
-    assert section(result.stdout, "1. Integrity") == [
-        "1. Integrity: ok", f"  17 entries; chain head {Ledger(runner.ledger).head()}"]
+    with Ledger(runner.ledger) as ledger:
+        head = ledger.head()
+    assert section(result.stdout, "1. Integrity") == ["1. Integrity: ok", f"  17 entries; chain head {head}"]
     assert section(result.stdout, "4. Overrides") == [
         "4. Overrides: attention",
         "  5 overrides; 4 below the approval policy",

@@ -249,7 +249,11 @@ def test_expect_head_fails_when_the_newest_entries_were_deleted(runner, roadmap)
     runner("record", roadmap, "--by", "Priya")
     head = _head(runner("record", roadmap, "--by", "Priya").output)
     tamper(runner.ledger, "DELETE FROM entries WHERE seq > 20")
-    left = sqlite3.connect(runner.ledger).execute("SELECT entry_hash FROM entries WHERE seq = 20").fetchone()[0]
+    conn = sqlite3.connect(runner.ledger)
+    try:
+        left = conn.execute("SELECT entry_hash FROM entries WHERE seq = 20").fetchone()[0]
+    finally:
+        conn.close()
     result = runner("audit", "--expect-head", head)
     assert (result.exit_code, result.stderr) == (1, "")
     assert result.stdout.split("\n")[2:6] == [
