@@ -12,13 +12,12 @@ import json
 import textwrap
 from typing import Any, Iterable
 
-import click
 
 from typing import TYPE_CHECKING
 
 from launchtier.engine.conditions import SYMBOL
 
-from .safe import csv_cell, csv_raw, one_line
+from .safe import csv_cell, csv_raw, one_line, style
 
 if TYPE_CHECKING:  # only for annotations: the models are imported when a command needs them
     from launchtier.engine import Decision, Rulebook
@@ -97,7 +96,7 @@ def stage_sentence(d: Decision) -> str:
 
 
 def tier_style(kind: str, text: str) -> str:
-    return click.style(text, fg="green" if kind == "launch" else "cyan", bold=kind == "launch")
+    return style(text, fg="green" if kind == "launch" else "cyan", bold=kind == "launch")
 
 
 def md(text: Any) -> str:
@@ -141,7 +140,7 @@ def decisions_table(decisions: list[Decision], book: Rulebook) -> str:
         cells = " ".join(v.rjust(w) for v, w in zip(scores, score_w))
         return f"{key.ljust(key_w)}  {title.ljust(title_w)}  {tier_cell}  {kind.ljust(kind_w)} {cells}".rstrip()
 
-    out = [click.style(line("KEY", "TITLE", "TIER", "KIND", [short(n) for n in names]), bold=True)]
+    out = [style(line("KEY", "TITLE", "TIER", "KIND", [short(n) for n in names]), bold=True)]
     indent = " " * (key_w + 2)
     for d in decisions:
         title = one_line(d.title)  # a line break in it would start a row of its own
@@ -188,11 +187,11 @@ def _owners(artifacts: list[ArtifactRef]) -> dict[str, list[ArtifactRef]]:
 
 def explain_text(ex: Explanation, book: Rulebook) -> str:
     d = ex.decision
-    out = [click.style(f"{d.item}  {one_line(d.title)}", bold=True),
+    out = [style(f"{d.item}  {one_line(d.title)}", bold=True),
            "Tier: " + tier_style(d.kind, f"{d.tier} {d.label}") + f" ({d.kind})",
            textwrap.fill(stage_sentence(d), WIDTH, subsequent_indent="  ")]
     if ex.changed:
-        out.append(click.style("What if: ", fg="yellow", bold=True)
+        out.append(style("What if: ", fg="yellow", bold=True)
                    + "; ".join(f"{c.signal} {literal(c.from_)} → {literal(c.to)}" for c in ex.changed)
                    + " (changed with --set, not in the file)")
     out += ["", "Rules fired:"]
@@ -289,7 +288,7 @@ def checklist_rows(book: Rulebook, tiers: list[str]) -> list[tuple[str, Any, str
 
 
 def checklist_text(title: str, rows: list[tuple[str, Any, str]], note: str = "") -> str:
-    out = [click.style(title, bold=True)] + ([textwrap.fill(note, WIDTH)] if note else [])
+    out = [style(title, bold=True)] + ([textwrap.fill(note, WIDTH)] if note else [])
     groups: dict[str, list] = {}
     for _, art, when in rows:
         groups.setdefault(art.owner, []).append((art, when))
@@ -323,44 +322,44 @@ def checklist_csv(rows: list[tuple[str, Any, str]]) -> str:
 
 # ---- rulebook ------------------------------------------------------------------------------
 def rulebook_text(book: Rulebook) -> str:
-    out = [click.style(f"Rulebook {book.name} {book.version}", bold=True), f"  hash:   {book.hash}"]
+    out = [style(f"Rulebook {book.name} {book.version}", bold=True), f"  hash:   {book.hash}"]
     if book.source:
         out.append(f"  source: {book.source}")
     if book.description:
         out.append(textwrap.fill(book.description, WIDTH, initial_indent="  ", subsequent_indent="  "))
-    out += ["", click.style(f"Signals ({len(book.signals)}): the questions for each item", bold=True)]
+    out += ["", style(f"Signals ({len(book.signals)}): the questions for each item", bold=True)]
     for name, sig in book.signals.items():
         info = book.signal_info(name).describe()
         default = "required" if sig.default is None else f"default {literal(sig.default)}"
         out.append(f"  {name:<22} {info}; {default}")
         out.append(f"      {sig.question}")
-    out += ["", click.style("Dimensions (summed from the rules that fire, clamped)", bold=True)]
+    out += ["", style("Dimensions (summed from the rules that fire, clamped)", bold=True)]
     for name, dim in book.dimensions.items():
         out.append(f"  {name:<22} {dim.label:<22} {dim.min}..{dim.max}")
     if book.totals:
-        out += ["", click.style("Totals", bold=True)]
+        out += ["", style("Totals", bold=True)]
         for name, weights in book.totals.items():
             terms = " ".join(f"{'+' if w >= 0 else '-'} {'' if abs(w) == 1 else str(abs(w)) + '×'}{d}" for d, w in weights.items())
             out.append(f"  {name} = {terms.lstrip('+ ')}")
-    out += ["", click.style(f"Rules ({len(book.rules)})", bold=True)]
+    out += ["", style(f"Rules ({len(book.rules)})", bold=True)]
     for rule in book.rules:
         points = ", ".join(f"{d} {p:+d}" for d, p in rule.score.items())
         out.append(f"  {rule.id:<26} when {rule.condition.text()}  →  {points}")
         out.append(textwrap.fill(rule.because, WIDTH, initial_indent=" " * 6, subsequent_indent=" " * 6))
-    out += ["", click.style("Tiers (the first whose condition holds wins)", bold=True)]
+    out += ["", style("Tiers (the first whose condition holds wins)", bold=True)]
     for tier in book.tiers:
         when = f"when {tier.condition.text()}" if tier.when else "otherwise"
         out.append(f"  {tier.id:<8} {tier.label} ({tier.kind}): {when}")
     if book.artifacts:
-        out += ["", click.style(f"Artifacts ({len(book.artifacts)})", bold=True)]
+        out += ["", style(f"Artifacts ({len(book.artifacts)})", bold=True)]
         for art in book.artifacts:
             when = f"; only when {art.condition.text()}" if art.when else ""
             out.append(f"  {art.id:<22} {art.owner:<4} {art.name} [{art.category}] {', '.join(art.tiers)}{when}")
     if book.capacity:
-        out += ["", click.style("Capacity", bold=True)]
+        out += ["", style("Capacity", bold=True)]
         out += [f"  {t}: at most {c.max} per {c.per}" for t, c in book.capacity.items()]
     if book.overrides:
-        out += ["", click.style("Override approvals", bold=True)]
+        out += ["", style("Override approvals", bold=True)]
         out += [f"  into or out of {t}: {p.approvals} approvals" + ("; the person overriding may approve" if p.self_approval else "")
                 for t, p in book.overrides.items()]
     return "\n".join(out)
@@ -376,7 +375,7 @@ def test_report_text(report) -> str:
     out = []
     for r in report.results:
         if not r.passed:
-            out.append(click.style(f"FAIL {r.name}", fg="red", bold=True) + f"  ({r.file})")
+            out.append(style(f"FAIL {r.name}", fg="red", bold=True) + f"  ({r.file})")
             out += [f"  {d}" for d in r.differences]
     c = report.coverage
     passed = report.cases - report.failed
@@ -388,7 +387,7 @@ def test_report_text(report) -> str:
     out.append(f"artifacts produced: {len(c.artifacts_produced)} of {len(c.artifacts_produced) + len(c.artifacts_never_produced)}"
                + (f"; never: {', '.join(c.artifacts_never_produced)}" if c.artifacts_never_produced else ""))
     if report.min_coverage is not None and c.rules_fired * 100 < report.min_coverage * c.rules_total:
-        out.append(click.style(f"coverage {c.percent:g}% is below the minimum of {report.min_coverage:g}%", fg="red", bold=True))
+        out.append(style(f"coverage {c.percent:g}% is below the minimum of {report.min_coverage:g}%", fg="red", bold=True))
     return "\n".join(out)
 
 
@@ -398,7 +397,7 @@ def lint_text(report) -> str:
     for f in report.findings:
         colour = {"error": "red", "warning": "yellow", "note": "blue"}[f.level]
         at = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
-        out.append(f"{at}{click.style(f.level, fg=colour, bold=f.level == 'error')}: {f.where}: {f.message}; fix: {f.fix}")
+        out.append(f"{at}{style(f.level, fg=colour, bold=f.level == 'error')}: {f.where}: {f.message}; fix: {f.fix}")
     counts = {lvl: sum(f.level == lvl for f in report.findings) for lvl in ("error", "warning", "note")}
     space = f"exact checks over {report.item_space:,} distinct items" if report.item_space else "exact item checks skipped (too large)"
     out.append(f"{counts['error']} errors, {counts['warning']} warnings, {counts['note']} notes ({space}); "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 
-import click
 
 from typing import TYPE_CHECKING
 
@@ -13,13 +12,13 @@ if TYPE_CHECKING:
     from launchtier.engine.ledger import DecisionRecord
 
 from .render import WIDTH, md, to_csv
-from .safe import one_line
+from .safe import one_line, style
 
 
 def decisions_table(records: list[DecisionRecord]) -> str:
     if not records:
         return "no decisions recorded (that match)"
-    out = [click.style(f"{'#':>5}  {'RECORDED':<20}  {'ITEM':<10} {'QUARTER':<11} {'COMPUTED':<9} {'FINAL':<9} "
+    out = [style(f"{'#':>5}  {'RECORDED':<20}  {'ITEM':<10} {'QUARTER':<11} {'COMPUTED':<9} {'FINAL':<9} "
                        f"{'SET BY':<9} BY", bold=True)]
     for r in records:
         final = r.final_tier + ("*" if r.overrides else "")
@@ -142,11 +141,11 @@ def _window(report: AuditReport) -> list[str]:
 
 
 def audit_text(report: AuditReport) -> str:
-    out = [click.style(f"Audit of {report.ledger}", bold=True) + (f" since {report.since}" if report.since else "")]
+    out = [style(f"Audit of {report.ledger}", bold=True) + (f" since {report.since}" if report.since else "")]
     out += _window(report)
     for title, ok, lines in _sections(report):
-        mark = click.style("ok", fg="green") if ok else click.style("attention", fg="red", bold=True)
-        out += ["", f"{click.style(title, bold=True)}: {mark}"]
+        mark = style("ok", fg="green") if ok else style("attention", fg="red", bold=True)
+        out += ["", f"{style(title, bold=True)}: {mark}"]
         out += ["  " + one_line(line) for line in lines]  # a title or a reason with a line break stays on its line
     out += ["", "integrity: " + _verdict(report)]
     return "\n".join(out)

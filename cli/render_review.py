@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import textwrap
 
-import click
 
 from launchtier.engine import Rulebook
 from launchtier.engine.review import ReviewItem, ReviewReport
 
 from .render import WIDTH, check_line, md, plural, short, stage_sentence, stage_text, tier_style
+from .safe import style
 
 MAX_CLOSE = 3
 
@@ -42,17 +42,17 @@ def _header(report: ReviewReport, book: Rulebook) -> list[str]:
 
 
 def review_table(report: ReviewReport, book: Rulebook) -> str:
-    out = [click.style("Roadmap review", bold=True)] + _header(report, book) + [""]
+    out = [style("Roadmap review", bold=True)] + _header(report, book) + [""]
     names = list(book.score_names)
     key_w = max([3] + [len(i.decision.item) for i in report.items])
     head = f"{'KEY':<{key_w}}  {'QUARTER':<11} {'TIER':<24} " + " ".join(f"{short(n):>3}" for n in names) + "  SINCE LAST"
-    out.append(click.style(head, bold=True))
+    out.append(style(head, bold=True))
     indent = " " * (key_w + 2)
     for item in report.items:
         d = item.decision
         tier = tier_style(d.kind, f"{d.tier} {d.label}"[:24].ljust(24))
         scores = " ".join(f"{d.scores[n]:>3}" for n in names)
-        flag = click.style("!", fg="yellow", bold=True) if item.disputed else " "
+        flag = style("!", fg="yellow", bold=True) if item.disputed else " "
         out.append(f"{d.item:<{key_w}}{flag} {item.quarter or '-':<11} {tier} {scores}  {_changes(item)}")
         out.append(indent + textwrap.shorten(d.title, WIDTH - len(indent), placeholder="…"))
         if d.override is not None:
@@ -64,7 +64,7 @@ def review_table(report: ReviewReport, book: Rulebook) -> str:
     for q in report.quarters:
         tiers = ", ".join(f"{t} {n}" for t, n in q.tiers.items())
         work = "; ".join(f"{w.owner} {w.artifacts} artifacts, {w.days:g} days" for w in q.workload)
-        out.append(f"{click.style(q.quarter, bold=True)}: {tiers}. Workload: {work or 'none'}.")
+        out.append(f"{style(q.quarter, bold=True)}: {tiers}. Workload: {work or 'none'}.")
         out += [f"  capacity: {c}" for c in q.capacity]
     out += [textwrap.fill(line, WIDTH, subsequent_indent="  ") for line in _after(report)]
     out.append("! disputed: a one-point change in a dimension, or one signal change, moves it to another tier.")

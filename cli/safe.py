@@ -9,16 +9,23 @@ through :func:`terminal`, every CSV output through :func:`csv_cell`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import secrets
 from typing import Any
+
+import click
 
 # C0 controls but tab, DEL and C1 controls (a UTF-8 terminal may take U+009B as CSI).
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# What click.style writes for the styles the reporters use (bold, a foreground colour, reset),
-# kept so that colour still shows; every other escape sequence is shown escaped.
-_STYLE = re.compile(r"\x1b\[(?:[01]|22|3[0-7]|9[0-7])m")
+# The reporters' styles (bold, colours) travel through a report as markers holding a token made
+# at start-up and never shown, so that no text from a file can forge one; terminal() escapes every
+# control character of the report (an escape sequence in a title included) and only then turns
+# the markers into click's styles.
+_TOKEN = "\ue000" + secrets.token_hex(6)
+_MARKED = re.compile(re.escape(_TOKEN) + r"(\{[^{}]*\})(.*?)" + re.escape(_TOKEN) + r"\.", re.S)
 _SHORT = {"\n": "\\n", "\r": "\\r"}
 
 
@@ -36,17 +43,16 @@ def one_line(text: Any) -> str:
     return _CONTROL.sub(_escape, str(text))
 
 
+def style(text: str, **styles: Any) -> str:
+    """``click.style(text, **styles)``, applied by :func:`terminal` once the text is escaped."""
+    return f"{_TOKEN}{json.dumps(styles, sort_keys=True)}{text}{_TOKEN}."
+
+
 def terminal(text: str) -> str:
-    """A whole report for the terminal: control characters escaped as in :func:`one_line`, but
-    its own line breaks and the styles the reporters put in kept."""
-    out = []
-    last = 0
-    for m in _STYLE.finditer(text):
-        out.append(_CONTROL_KEEP_LINES.sub(_escape, text[last:m.start()]))
-        out.append(m.group())
-        last = m.end()
-    out.append(_CONTROL_KEEP_LINES.sub(_escape, text[last:]))
-    return "".join(out)
+    """A whole report for the terminal: every control character escaped as in :func:`one_line`
+    but its own line breaks, then the reporters' styles (:func:`style`) applied."""
+    escaped = _CONTROL_KEEP_LINES.sub(_escape, text)
+    return _MARKED.sub(lambda m: click.style(m.group(2), **json.loads(m.group(1))), escaped)
 
 
 # ---- CSV -----------------------------------------------------------------------------------
