@@ -270,7 +270,7 @@ class Planner:
             return
         reader = ItemReader(self.book)
         for e, final_tier in self.ledger.latest_entries(sorted(quarters)):
-            if e.item_key in seen:
+            if e.item_key in seen or e.item_key not in self.known_keys:  # (known_keys: recorded by then)
                 continue
             try:
                 item = reader.validate(json.loads(e.item_json), file=f"ledger entry {e.seq}")
