@@ -759,11 +759,12 @@ class Ledger:
         return frozenset(r[0] for r in self._conn.execute("SELECT DISTINCT item_key FROM entries WHERE kind = 'decision'"))
 
     def maybe_overridden(self) -> Iterator[DecisionRecord]:
-        """The latest decisions that may stand overridden (by an override entry after them, or
-        one recorded with them), and a few more: the caller keeps those that are. The others
-        are not read at all."""
+        """The latest decisions that may stand overridden, and a few more: the caller keeps
+        those that are. An override entry follows them, or they were recorded with one, and
+        then with the tier it overrode (computed) beside the one it gave (final), which differ.
+        The others are not read at all."""
         return self._records(
-            f"seq IN ({LATEST}) AND (computed_tier <> final_tier OR decision_json LIKE '%\"override\":{{%' "
+            f"seq IN ({LATEST}) AND (computed_tier <> final_tier "
             "OR EXISTS (SELECT 1 FROM entries o WHERE o.kind = 'override' AND o.overrides_seq = entries.seq))", [])
 
     def latest_entries(self, quarters: Iterable[str]) -> Iterator[tuple[Entry, str]]:
