@@ -193,6 +193,44 @@ def audit_seconds(book, raw_items: list[dict], workdir: Path) -> tuple[float, fl
     return recorded, audited
 
 
+def fill_ledger(book, path: Path, entries: int, batch: int = 20_000) -> None:
+    """A ledger of ``entries`` decisions, written through Ledger.record in large batches (a
+    thousand distinct decisions copied under new keys): items HIST-0... each decided twice,
+    most in past quarters, one in a hundred in 2027-Q1 with the example roadmap."""
+    from launchtier.engine.ledger import Ledger
+
+    reader, classifier = ItemReader(book), Classifier(book)
+    templates = [(i, classifier.decide(i)) for i in map(reader.validate, generate(1000, seed=16))]
+    keys = max(1, entries // 2)
+    with Ledger(path) as ledger:
+        for start in range(0, entries, batch):
+            pairs = []
+            for n in range(start, min(start + batch, entries)):
+                item, decision = templates[n % len(templates)]
+                k = n % keys
+                key, quarter = f"HIST-{k}", "2027-Q1" if k % 100 == 0 else f"2026-Q{k % 4 + 1}"
+                pairs.append((item.model_copy(update={"key": key, "quarter": quarter}),
+                              decision.model_copy(update={"item": key})))
+            ledger.record(book, pairs, by="bench")
+
+
+HISTORY_COMMANDS = ("explain", "decisions", "review", "classify")
+
+
+def history_figures(book, entries: int, workdir: Path) -> dict[str, float]:
+    """Wall time and peak memory of the commands that read a ledger's history, on a ledger of
+    ``entries`` decisions: explain (its precedents), decisions --format csv, review, classify."""
+    db = workdir / "history.db"
+    fill_ledger(book, db, entries)
+    roadmap = str(ROOT / "examples" / "roadmap.yaml")
+    fig = {}
+    for name, args in [("explain", ["explain", roadmap, "--item", "PAY-12"]), ("decisions", ["decisions", "--format", "csv"]),
+                       ("review", ["review", roadmap]), ("classify", ["classify", roadmap])]:
+        fig[f"history_{name}_s"], fig[f"history_{name}_peak_kb"] = run_cli(args + ["--db", str(db)], memory=True)
+    db.unlink()
+    return fig
+
+
 def run_cli(args: list[str], stdout=subprocess.DEVNULL, memory: bool = False) -> tuple[float, int]:
     """Wall time and, with ``memory``, peak resident memory (KB) of one launchtier process.
 
@@ -267,6 +305,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--audit", type=int, default=100_000)
     parser.add_argument("--stream", type=int, default=1_000_000)
+    parser.add_argument("--history", type=int, default=1_000_000, help="entries of the ledger the history commands read")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test, not figures")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
     parser.add_argument("--here", action="store_true",
@@ -276,7 +315,7 @@ def main() -> None:
     if not args.here:
         LAUNCHTIER = readme_install()
     if args.quick:
-        args.items, args.audit, args.stream = 2_000, 2_000, 20_000
+        args.items, args.audit, args.stream, args.history = 2_000, 2_000, 20_000, 20_000
 
     book = load_rulebook()
     raw = generate(args.items)
@@ -318,6 +357,9 @@ def main() -> None:
         fig["stream_s"], fig["stream_peak_kb"] = run_cli(["classify", str(stream), "--format", "jsonl"], memory=True)
         stream.unlink()
 
+        log(f"a ledger of {args.history:,} entries read by explain, decisions, review, classify ...")
+        fig.update(history_figures(book, args.history, workdir))
+
         log("engine paths ...")
         fig["engine_items_per_s"] = engine_rate(book, items, "durable", cache=True)
         fig["engine_no_cache_items_per_s"] = engine_rate(book, items, "durable", cache=False)
@@ -347,6 +389,8 @@ def report(fig: dict, args) -> None:
         ("audit --jobs 2 speed-up", fig["audit_jobs1_s"] / fig["audit_jobs2_s"], 1.6, "x"),
         ("peak memory, streamed (MB)", fig["stream_peak_kb"] / 1024, 150.0, "max"),
         ("cold start (ms)", fig["cold_start_ms"], 250.0, "max"),
+        (f"peak memory, ledger of {args.history:,} (MB)",
+         max(fig[f"history_{c}_peak_kb"] for c in HISTORY_COMMANDS) / 1024, 300.0, "max"),
         (f"audit of {args.audit:,} (s)", fig["audit_s"], 30.0 * args.audit / 100_000, "max"),
     ]
     rows = [
@@ -359,6 +403,8 @@ def report(fig: dict, args) -> None:
         (f"record / audit of {args.audit:,} decisions", f"{fig['record_s']:.1f} s / {fig['audit_s']:.1f} s"),
         (f"classify --format jsonl, {args.stream:,} items streamed", f"{fig['stream_s']:.0f} s, peak {fig['stream_peak_kb'] / 1024:.0f} MB"),
         ("cold start, one item", f"{fig['cold_start_ms']:.0f} ms"),
+        *[(f"{c} with a ledger of {args.history:,} entries",
+           f"{fig[f'history_{c}_s']:.1f} s, peak {fig[f'history_{c}_peak_kb'] / 1024:.0f} MB") for c in HISTORY_COMMANDS],
         (f"end to end, {args.items:,} items (JSON in, JSONL out)", f"{fig['e2e_s']:.2f} s (Host API loop alone {fig['host_api_loop_s']:.2f} s)"),
         (f"--jobs 1 / --jobs 2, {args.items * 5:,} items", f"{fig['jobs1_s']:.2f} s / {fig['jobs2_s']:.2f} s"),
         (f"launchtier audit, --jobs 1 / --jobs 2, {args.audit:,} decisions",
@@ -386,7 +432,7 @@ def report(fig: dict, args) -> None:
         results.append({"target": name, "value": round(value, 3), "goal": goal, "met": met})
     out = {"date": str(date.today()), "cores": os.cpu_count(), "python": platform.python_version(),
            "processes_from": "this interpreter" if args.here else "the README's install (a venv with pip install .)",
-           "sizes": {"items": args.items, "audit": args.audit, "stream": args.stream},
+           "sizes": {"items": args.items, "audit": args.audit, "stream": args.stream, "history": args.history},
            "figures": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in fig.items()},
            "probe_ms": {"fastest": round(fast * 1000, 1), "median": round(middle * 1000, 1),
                         "slowest": round(slow * 1000, 1), "count": len(PROBES)},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import click
@@ -111,16 +110,26 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
         if tier is not None:
             _check_tier(tier, load(rules_path), ledger)
         records = ledger.history(item=item, quarter=quarter, tier=tier)
-    if fmt == "json":
-        click.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2, ensure_ascii=False))
-    elif fmt == "csv":
+        # written as the history is read: a ledger of any size in little memory
         from . import render_ledger
 
-        click.echo(render_ledger.decisions_csv(records), nl=False)
-    else:
-        from . import render_ledger
+        if fmt == "json":
+            _write(render_ledger.decisions_json_chunks(records))
+        elif fmt == "csv":
+            _write(render_ledger.decisions_csv_chunks(records))
+        else:
+            _write(terminal(line) + "\n" for line in render_ledger.decisions_table_lines(records))
 
-        click.echo(terminal(render_ledger.decisions_table(records)))
+
+def _write(chunks) -> None:
+    """Write ``chunks`` of text a few hundred at a time (one echo per line would be slow)."""
+    batch = []
+    for chunk in chunks:
+        batch.append(chunk)
+        if len(batch) >= 500:
+            click.echo("".join(batch), nl=False)
+            batch = []
+    click.echo("".join(batch), nl=False)
 
 
 def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
+from typing import TYPE_CHECKING, Iterable, Iterator
 
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from launchtier.engine.audit import AuditReport
@@ -15,44 +15,76 @@ from .render import WIDTH, md, to_csv
 from .safe import one_line, style
 
 
-def decisions_table(records: list[DecisionRecord]) -> str:
-    if not records:
-        return "no decisions recorded (that match)"
-    out = [style(f"{'#':>5}  {'RECORDED':<20}  {'ITEM':<10} {'QUARTER':<11} {'COMPUTED':<9} {'FINAL':<9} "
-                       f"{'SET BY':<9} BY", bold=True)]
+def decisions_table(records: Iterable[DecisionRecord]) -> str:
+    return "\n".join(decisions_table_lines(records))
+
+
+def decisions_table_lines(records: Iterable[DecisionRecord]) -> Iterator[str]:
+    """The table's lines, each written as its record is read (a history of any size)."""
+    header = True
     for r in records:
-        final = r.final_tier + ("*" if r.overrides else "")
-        out.append(one_line(f"{r.seq:>5}  {r.recorded_at:<20}  {r.item:<10} {r.quarter or '-':<11} {r.computed_tier:<9} "
-                            f"{final:<9} {r.set_by:<9} {r.recorded_by}"))
-        indent = " " * 7
-        if r.note:
-            out.append(textwrap.fill(f"note: {r.note}", WIDTH, initial_indent=indent, subsequent_indent=indent + "      "))
-        d = r.decision
-        if d.capacity is not None:
-            out.append(textwrap.fill(f"capacity: {d.capacity.reason} (its rules give {d.capacity.computed_tier})",
-                                     WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
-        if d.override is not None and not r.overrides:
-            o = d.override
-            who = o.by + (f", approved by {', '.join(o.approved_by)}" if o.approved_by else "")
-            out.append(textwrap.fill(f"override #{o.seq} recorded with it: {o.from_tier} → {o.tier} by {who}: {o.reason}",
-                                     WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
-        for o in r.overrides:
-            who = f"{o.by}" + (f", approved by {', '.join(o.approved_by)}" if o.approved_by else "")
-            out.append(textwrap.fill(f"* override #{o.seq} {o.at}: {o.from_tier} → {o.tier} by {who}: {o.reason}",
-                                     WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
-    return "\n".join(out)
+        if header:
+            yield from _table_header()
+            header = False
+        yield from _table_rows(r)
+    if header:
+        yield "no decisions recorded (that match)"
 
 
-def decisions_csv(records: list[DecisionRecord]) -> str:
+def _table_header() -> list[str]:
+    return [style(f"{'#':>5}  {'RECORDED':<20}  {'ITEM':<10} {'QUARTER':<11} {'COMPUTED':<9} {'FINAL':<9} "
+                  f"{'SET BY':<9} BY", bold=True)]
+
+
+def _table_rows(r: DecisionRecord) -> list[str]:
+    final = r.final_tier + ("*" if r.overrides else "")
+    # a line break in a name would start a row of its own
+    out = [one_line(f"{r.seq:>5}  {r.recorded_at:<20}  {r.item:<10} {r.quarter or '-':<11} {r.computed_tier:<9} "
+                    f"{final:<9} {r.set_by:<9} {r.recorded_by}")]
+    indent = " " * 7
+    if r.note:
+        out.append(textwrap.fill(f"note: {r.note}", WIDTH, initial_indent=indent, subsequent_indent=indent + "      "))
+    d = r.decision
+    if d.capacity is not None:
+        out.append(textwrap.fill(f"capacity: {d.capacity.reason} (its rules give {d.capacity.computed_tier})",
+                                 WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
+    if d.override is not None and not r.overrides:
+        o = d.override
+        who = o.by + (f", approved by {', '.join(o.approved_by)}" if o.approved_by else "")
+        out.append(textwrap.fill(f"override #{o.seq} recorded with it: {o.from_tier} → {o.tier} by {who}: {o.reason}",
+                                 WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
+    for o in r.overrides:
+        who = f"{o.by}" + (f", approved by {', '.join(o.approved_by)}" if o.approved_by else "")
+        out.append(textwrap.fill(f"* override #{o.seq} {o.at}: {o.from_tier} → {o.tier} by {who}: {o.reason}",
+                                 WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
+    return out
+
+
+def decisions_csv(records: Iterable[DecisionRecord]) -> str:
+    return "".join(decisions_csv_chunks(records))
+
+
+def decisions_csv_chunks(records: Iterable[DecisionRecord]) -> Iterator[str]:
+    """The CSV's header, then its rows, each written as its record is read."""
     header = ["seq", "recorded_at", "item", "title", "quarter", "computed_tier", "final_tier", "set_by", "recorded_by",
               "note", "override_reason", "override_by", "approved_by", "rulebook_hash"]
-    rows = []
+    yield to_csv(header, [])
     for r in records:
         last = r.overrides[-1] if r.overrides else r.decision.override
-        rows.append([r.seq, r.recorded_at, r.item, r.title, r.quarter or "", r.computed_tier, r.final_tier,
-                     r.set_by, r.recorded_by, r.note or "", last.reason if last else "", last.by if last else "",
-                     ";".join(last.approved_by) if last else "", r.rulebook["hash"]])
-    return to_csv(header, rows)
+        yield to_csv(header, [[r.seq, r.recorded_at, r.item, r.title, r.quarter or "", r.computed_tier, r.final_tier,
+                                r.set_by, r.recorded_by, r.note or "", last.reason if last else "", last.by if last else "",
+                                ";".join(last.approved_by) if last else "", r.rulebook["hash"]]]).split("\n", 1)[1]
+
+
+def decisions_json_chunks(records: Iterable[DecisionRecord]) -> Iterator[str]:
+    """The records as one JSON array (as json.dumps with indent 2 writes it), each element
+    written as its record is read."""
+    first = True
+    for r in records:
+        element = textwrap.indent(json.dumps(r.model_dump(mode="json"), indent=2, ensure_ascii=False), "  ")
+        yield ("[\n" if first else ",\n") + element
+        first = False
+    yield "[]\n" if first else "\n]\n"
 
 
 def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:

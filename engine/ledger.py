@@ -33,7 +33,7 @@ from .memory import gc_paused
 from .rulebook import Rulebook, rulebook_from_data, rulebook_hash
 from .validation import message_for
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 GENESIS = "sha256:" + "0" * 64
 DEFAULT_PATH = "launchtier.db"
 BUSY_TIMEOUT_MS = 60_000
@@ -70,7 +70,20 @@ MIGRATIONS: dict[int, list[str]] = {
             entry_hash VARCHAR(80) NOT NULL UNIQUE)""",
         "CREATE INDEX entries_item ON entries (item_key, seq)",
     ],
+    2: [
+        # the latest decision of each item (MAX(seq) per item_key) from the index alone
+        "CREATE INDEX entries_kind_item ON entries (kind, item_key, seq)",
+        # the overrides of a decision
+        "CREATE INDEX entries_overrides ON entries (overrides_seq, seq)",
+    ],
 }
+
+# The latest decision of each item: what a roadmap, a review and the precedents read.
+LATEST = "SELECT MAX(seq) FROM entries WHERE kind = 'decision' GROUP BY item_key"
+# Its final tier: the tier of the last override that followed it, else its own.
+FINAL_TIER = ("COALESCE((SELECT o.final_tier FROM entries o WHERE o.kind = 'override' AND o.overrides_seq = entries.seq "
+              "ORDER BY o.seq DESC LIMIT 1), entries.final_tier)")
+BATCH = 500  # rows read, validated and given their overrides at a time: bounded memory, few queries
 
 # The columns that an entry's hash covers, in this order.
 HASHED = (
@@ -712,48 +725,135 @@ class Ledger:
         ).fetchone()
         return row[0] if row else decision.final_tier
 
-    def history(self, item: str | None = None, quarter: str | None = None, tier: str | None = None) -> list[DecisionRecord]:
-        """Each item's decisions in order, with their overrides; filters match the final tier."""
-        records: dict[int, DecisionRecord] = {}
-        overrides: dict[int, list[OverrideRecord]] = {}
-        for e in self.entries():
-            if item is not None and e.item_key != item:
-                continue
-            if e.kind == "override":
-                add_override(overrides, e, self.rulebook(e.rulebook_hash))
-                continue
-            book = self.rulebook(e.rulebook_hash)
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One snapshot for a block that reads the ledger several times (inside a write
+        transaction, that one): another writer's batch is wholly before it or after it."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self._conn.in_transaction:
+                self._conn.execute("COMMIT")
+
+    def _entries_of(self, cursor: sqlite3.Cursor, extra: int = 0) -> Iterator[list[tuple[Entry, tuple]]]:
+        """The rows of ``cursor`` (COLUMNS, then ``extra`` more) in batches, as entries (with the
+        extra values); a row that does not read as an entry is refused (:class:`LedgerDamaged`)."""
+        width = len(COLUMNS)
+        while rows := cursor.fetchmany(BATCH):
             try:
-                decision = Decision.model_validate_json(e.decision_json)
-            except ValueError:  # (pydantic's ValidationError is a ValueError)
-                raise damaged(self.path, f"entry #{e.seq} (item {e.item_key}): the recorded decision cannot be read") from None
-            # every field comes from a validated entry or rulebook: not validated again
-            records[e.seq] = construct(DecisionRecord, dict(
-                seq=e.seq, item=e.item_key, title=decision.title, quarter=e.quarter,
-                computed_tier=e.computed_tier, final_tier=e.final_tier, recorded_by=e.recorded_by,
-                recorded_at=e.recorded_at, note=e.note,
-                rulebook={"name": book.name, "version": book.version, "hash": e.rulebook_hash}, overrides=[],
-                decision=decision))
-        out = []
-        for seq, rec in records.items():
-            ovs = overrides.get(seq, [])
-            if ovs:
-                rec = rec.model_copy(update={"overrides": ovs, "final_tier": ovs[-1].tier})
-            if quarter is not None and (rec.quarter or "unscheduled") != quarter:
-                continue
-            if tier is not None and rec.final_tier != tier:
-                continue
-            out.append(rec)
-        return out
+                batch = _ENTRIES.validate_python([dict(zip(COLUMNS, row[:width])) for row in rows])
+            except ValidationError as err:
+                index = err.errors(include_url=False)[0]["loc"][0]
+                raise damaged(self.path, f"entry #{rows[index][0]} cannot be read: {_entry_problem(err, batch=True)}") from None
+            yield [(e, row[width:width + extra]) for e, row in zip(batch, rows)]
+
+    def decision(self, e: Entry) -> Decision:
+        """The decision recorded in the entry ``e``."""
+        try:
+            return Decision.model_validate_json(e.decision_json)
+        except ValueError:  # (pydantic's ValidationError is a ValueError)
+            raise damaged(self.path, f"entry #{e.seq} (item {e.item_key}): the recorded decision cannot be read") from None
+
+    def _records(self, where: str, params: list[Any], order: str = "seq", item: str | None = None,
+                 with_items: bool = False) -> Iterator[Any]:
+        """The decision entries ``where`` selects, in ``order``, as records with their overrides
+        (``item``: only its overrides), read a batch at a time; ``with_items``: each with its
+        item as recorded (JSON text)."""
+        cursor = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM entries WHERE {where} ORDER BY {order}", params)
+        for batch in self._entries_of(cursor):
+            seqs = [e.seq for e, _ in batch]
+            overrides: dict[int, list[OverrideRecord]] = {}
+            found = self._conn.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM entries WHERE kind = 'override' "
+                f"AND overrides_seq IN ({', '.join('?' for _ in seqs)}) ORDER BY seq", seqs)
+            for ovs in self._entries_of(found):
+                for o, _ in ovs:
+                    if item is None or o.item_key == item:
+                        add_override(overrides, o, self.rulebook(o.rulebook_hash))
+            for e, _ in batch:
+                rec = self._record(e, overrides.get(e.seq, []))
+                yield (rec, e.item_json) if with_items else rec
+
+    def _record(self, e: Entry, overrides: list[OverrideRecord]) -> DecisionRecord:
+        book = self.rulebook(e.rulebook_hash)
+        decision = self.decision(e)
+        # every field comes from a validated entry or rulebook: not validated again
+        return construct(DecisionRecord, dict(
+            seq=e.seq, item=e.item_key, title=decision.title, quarter=e.quarter,
+            computed_tier=e.computed_tier, final_tier=overrides[-1].tier if overrides else e.final_tier,
+            recorded_by=e.recorded_by, recorded_at=e.recorded_at, note=e.note,
+            rulebook={"name": book.name, "version": book.version, "hash": e.rulebook_hash}, overrides=overrides,
+            decision=decision))
+
+    def history(self, item: str | None = None, quarter: str | None = None, tier: str | None = None) -> Iterator[DecisionRecord]:
+        """Each item's decisions in order, with their overrides; filters match the final tier.
+        Read as it is consumed, a batch at a time: a ledger of any size in little memory."""
+        clauses, params = ["kind = 'decision'"], []
+        if item is not None:
+            clauses.append("item_key = ?")
+            params.append(item)
+        if quarter is not None:
+            clauses.append("COALESCE(NULLIF(quarter, ''), 'unscheduled') = ?")
+            params.append(quarter)
+        for rec in self._records(" AND ".join(clauses), params, item=item):
+            if tier is None or rec.final_tier == tier:
+                yield rec
 
     def latest(self) -> list[DecisionRecord]:
         """The latest decision of each item (with its overrides), in order of recording."""
-        return latest_of(self.history())
+        return list(self.iter_latest())
+
+    def iter_latest(self, quarters: Iterable[str] | None = None) -> Iterator[DecisionRecord]:
+        """:meth:`latest`, read as it is consumed; ``quarters``: only the items planned for one of them."""
+        where, params = f"seq IN ({LATEST})", []
+        if quarters is not None:
+            params = list(quarters)
+            where += f" AND quarter IN ({', '.join('?' for _ in params)})"
+        return self._records(where, params)
 
     def latest_with_items(self) -> list[tuple[DecisionRecord, str]]:
         """The latest decision of each item, with the item as it was recorded (JSON text)."""
-        items = {seq: text for seq, text in self._conn.execute("SELECT seq, item_json FROM entries WHERE kind = 'decision'")}
-        return [(rec, items[rec.seq]) for rec in self.latest()]
+        return list(self._records(f"seq IN ({LATEST})", [], with_items=True))
+
+    def latest_of_items(self, keys: Iterable[str]) -> Iterator[tuple[DecisionRecord, str]]:
+        """The latest decision of each of the items ``keys`` that has one, with the item as it
+        was recorded (JSON text): only their own history is read."""
+        keys = list(dict.fromkeys(keys))
+        for start in range(0, len(keys), BATCH):
+            some = keys[start:start + BATCH]
+            yield from self._records(
+                f"seq IN (SELECT MAX(seq) FROM entries WHERE kind = 'decision' "
+                f"AND item_key IN ({', '.join('?' for _ in some)}) GROUP BY item_key)", some, with_items=True)
+
+    def latest_keys(self) -> frozenset[str]:
+        """The items that have a recorded decision."""
+        return frozenset(r[0] for r in self._conn.execute("SELECT DISTINCT item_key FROM entries WHERE kind = 'decision'"))
+
+    def maybe_overridden(self) -> Iterator[DecisionRecord]:
+        """The latest decisions that may stand overridden, and a few more: the caller keeps
+        those that are. An override entry follows them, or they were recorded with one, and
+        then with the tier it overrode (computed) beside the one it gave (final), which differ.
+        The others are not read at all."""
+        return self._records(
+            f"seq IN ({LATEST}) AND (computed_tier <> final_tier "
+            "OR EXISTS (SELECT 1 FROM entries o WHERE o.kind = 'override' AND o.overrides_seq = entries.seq))", [])
+
+    def latest_entries(self, quarters: Iterable[str]) -> Iterator[tuple[Entry, str]]:
+        """The entries of the latest decisions of the items planned for one of ``quarters``,
+        in order, each with its final tier (after overrides): what a roadmap ranks against."""
+        params = list(quarters)
+        if not params:
+            return
+        cursor = self._conn.execute(
+            f"SELECT {', '.join(COLUMNS)}, {FINAL_TIER} FROM entries WHERE seq IN ({LATEST}) "
+            f"AND quarter IN ({', '.join('?' for _ in params)}) ORDER BY seq", params)
+        for batch in self._entries_of(cursor, extra=1):
+            for e, (final,) in batch:
+                yield e, final
 
     def recorded_tiers(self) -> list[str]:
         """The final tiers that entries of the ledger record."""
@@ -766,8 +866,8 @@ class Ledger:
 
     def precedents(self, tier: str, exclude: str, limit: int = 3) -> list[DecisionRecord]:
         """The most recent other items whose latest final tier is ``tier``: past launches to compare with."""
-        found = [r for r in reversed(self.latest()) if r.final_tier == tier and r.item != exclude]
-        return found[:limit]
+        return list(self._records(f"seq IN ({LATEST}) AND item_key <> ? AND {FINAL_TIER} = ?", [exclude, tier],
+                                  order=f"seq DESC LIMIT {int(limit)}"))
 
 
 R = TypeVar("R")

@@ -26,7 +26,8 @@ decision is its rules' decision unchanged.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping, NamedTuple
+from contextlib import nullcontext
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from .classify import Classifier
 from .decision import Decision, Explanation, OverrideNote, Precedent
@@ -207,12 +208,13 @@ class Planner:
     """Builds the :class:`Plan` of a roadmap from its items, in one pass or from parts."""
 
     def __init__(self, book: Rulebook, classifier: Classifier, ledger: Any = None):
-        self.book, self.classifier = book, classifier
-        self.records = ledger.latest_with_items() if ledger is not None else []
-        self.standing = standing_overrides(rec for rec, _ in self.records)
+        self.book, self.classifier, self.ledger = book, classifier, ledger
+        # only what the plan needs of the ledger, never its whole history: the overridden items'
+        # latest decisions now, the latest decisions of the roadmap's quarters when planning
+        self.standing = standing_overrides(ledger.maybe_overridden()) if ledger is not None else {}
         # the keys whose tier the plan needs: the ledger's (its items of the same quarters take
         # part unless the roadmap holds them) and the overridden ones
-        self.known_keys = frozenset(rec.item for rec, _ in self.records) | frozenset(self.standing)
+        self.known_keys = (ledger.latest_keys() if ledger is not None else frozenset()) | frozenset(self.standing)
         self.parts: list[Part] = []
 
     def builder(self) -> PartBuilder:
@@ -241,31 +243,40 @@ class Planner:
         if len(set(keys)) != len(keys):
             raise _twice(next(k for k in keys if keys.count(k) > 1))
         given.update((c.key, c.tier) for c in candidates)
-        # the ledger's other items of the same quarters take part in the ranking
-        reader = ItemReader(book) if self.records else None
-        others: list[tuple[ItemBase, Any]] = []
-        for rec, raw in self.records:
-            if rec.item in seen or rec.quarter not in quarters:
-                continue
-            try:
-                item = reader.validate(json.loads(raw), file=f"ledger entry {rec.seq}")
-            except (InputError, ValueError):
-                continue  # no longer fits the rulebook: it cannot be ranked, its recorded decision stands
-            others.append((item, rec))
-            signals = item.signal_values()
-            candidate = _candidate(book, classifier, item.key, item.quarter, signals)
-            given[item.key] = candidate.tier if candidate is not None else _tier(book, classifier, signals)
-            if candidate is not None:
-                candidates.append(candidate)
-        moves = capacity_moves(book, candidates)
-        result = Plan(moves, self.standing, [], [])
-        context = []
-        for item, rec in others:
-            final = result.finish(classifier, item, classifier.decide(item))
-            if final.tier != rec.final_tier or final.capacity != rec.decision.capacity:
-                context.append((item, final))
+        # the ledger's other items of the same quarters take part in the ranking: read twice
+        # (to rank, then to see whose decision the ranking changes), one item at a time
+        with self.ledger.reading() if self.ledger is not None else nullcontext():
+            for item, _, _ in self._others(seen, quarters):
+                signals = item.signal_values()
+                candidate = _candidate(book, classifier, item.key, item.quarter, signals)
+                if item.key in self.standing:  # the override tallies need only these
+                    given[item.key] = candidate.tier if candidate is not None else _tier(book, classifier, signals)
+                if candidate is not None:
+                    candidates.append(candidate)
+            moves = capacity_moves(book, candidates)
+            result = Plan(moves, self.standing, [], [])
+            context = []
+            for item, e, final_tier in self._others(seen, quarters):
+                final = result.finish(classifier, item, classifier.decide(item))
+                if final.tier != final_tier or final.capacity != self.ledger.decision(e).capacity:
+                    context.append((item, final))
         warnings = _overridden_past_capacity(book, candidates, moves, self.standing, given)
         return Plan(moves, self.standing, context, warnings)
+
+    def _others(self, seen: set[str], quarters: set[str]) -> Iterator[tuple[ItemBase, Any, str]]:
+        """The ledger's latest decisions of ``quarters`` whose items the roadmap does not hold:
+        each item as recorded (validated under the rulebook), its entry and its final tier."""
+        if self.ledger is None or not quarters:
+            return
+        reader = ItemReader(self.book)
+        for e, final_tier in self.ledger.latest_entries(sorted(quarters)):
+            if e.item_key in seen or e.item_key not in self.known_keys:  # (known_keys: recorded by then)
+                continue
+            try:
+                item = reader.validate(json.loads(e.item_json), file=f"ledger entry {e.seq}")
+            except (InputError, ValueError, RecursionError):
+                continue  # no longer fits the rulebook: it cannot be ranked, its recorded decision stands
+            yield item, e, final_tier
 
 
 def plan(book: Rulebook, classifier: Classifier, items: Iterable[ItemBase], ledger: Any = None) -> Plan:
@@ -325,15 +336,21 @@ def _past_capacity(quarter: str, tier: str, most: int, keys: list[str], overridd
 def overridden_past_capacity(ledger: Any, key: str) -> list[str]:
     """After an override of ``key``: whether its quarter now holds more items of the tier it
     went to than the capacity (of the rulebook its decision was made under) allows."""
-    latest = ledger.latest()
-    rec = next((r for r in latest if r.item == key), None)
+    rec = next((r for r, _ in ledger.latest_of_items([key])), None)
     if rec is None or not rec.quarter:
         return []
     cap = ledger.rulebook(rec.rulebook["hash"]).capacity.get(rec.final_tier)
-    keys = sorted(r.item for r in latest if r.quarter == rec.quarter and r.final_tier == rec.final_tier)
-    if cap is None or len(keys) <= cap.max:
+    if cap is None:
         return []
-    overridden = {r.item for r in latest if r.final_tier != r.computed_tier}
+    keys, overridden = [], set()  # of the quarter's latest decisions, read one at a time
+    for r in ledger.iter_latest([rec.quarter]):
+        if r.final_tier == rec.final_tier:
+            keys.append(r.item)
+            if r.final_tier != r.computed_tier:
+                overridden.add(r.item)
+    keys.sort()
+    if len(keys) <= cap.max:
+        return []
     return [_past_capacity(rec.quarter, rec.final_tier, cap.max, keys, overridden)]
 
 

@@ -130,7 +130,7 @@ def review(
     classifier = Classifier(book, engine)
     recorded: list[int] = []
     with ledger.writing() if record_by is not None else nullcontext():  # decided and recorded as one
-        previous = _previous(ledger) if ledger is not None else {}
+        previous = _previous(ledger, items) if ledger is not None else {}
         decisions, made = decide_roadmap(book, items, classifier=classifier, ledger=ledger)
         if record_by is not None:
             recorded = record_decisions(ledger, book, list(zip(items, decisions)), made, by=record_by,
@@ -191,5 +191,6 @@ def _summaries(book: Rulebook, entries: list[ReviewItem]) -> list[QuarterSummary
     return out
 
 
-def _previous(ledger: Any) -> dict[str, tuple[Any, dict]]:
-    return {rec.item: (rec, json.loads(raw)) for rec, raw in ledger.latest_with_items()}
+def _previous(ledger: Any, items: list[ItemBase]) -> dict[str, tuple[Any, dict]]:
+    """The latest recorded decision of each item of the review: only their own history is read."""
+    return {rec.item: (rec, json.loads(raw)) for rec, raw in ledger.latest_of_items(i.key for i in items)}

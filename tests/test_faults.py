@@ -363,28 +363,32 @@ def test_an_older_ledger_migrates_in_one_transaction(runner, roadmap, monkeypatc
     conn = sqlite3.connect(runner.ledger)
     conn.executescript(SCHEMA_V1)
     conn.close()
+    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", 1)  # recorded by the first release
     before = recorded(runner, roadmap)
-    # a release with schema version 2: a new index, then a statement that fails
-    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(ledger_module.MIGRATIONS, 2, [
+    # a release with a schema version after this one's: its migrations, a new index, then a
+    # statement that fails
+    later = SCHEMA_VERSION + 1
+    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", later)
+    monkeypatch.setitem(ledger_module.MIGRATIONS, later, [
         "CREATE INDEX entries_quarter ON entries (quarter)",
         "CREATE TABLE entries (seq INTEGER)",
     ])
     with pytest.raises(LedgerError) as info:
         Ledger(runner.ledger)
     assert str(info.value) == (
-        f"{runner.ledger}: cannot be upgraded from schema version 1 to 2 (table entries already exists); it is "
+        f"{runner.ledger}: cannot be upgraded from schema version 1 to {later} (table entries already exists); it is "
         "unchanged: run the command again; if it fails again, check the ledger file and its disk"
     )
     conn = sqlite3.connect(runner.ledger)
     assert conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() == ("1",)
-    assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'entries_quarter'").fetchone() == (0,)
+    assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('entries_quarter', 'entries_kind_item')"
+                        ).fetchone() == (0,)
     conn.close()
     assert snapshot(runner.ledger) == before
     # the fixed release migrates, keeps every entry, and the chain still verifies
-    monkeypatch.setitem(ledger_module.MIGRATIONS, 2, ["CREATE INDEX entries_quarter ON entries (quarter)"])
+    monkeypatch.setitem(ledger_module.MIGRATIONS, later, ["CREATE INDEX entries_quarter ON entries (quarter)"])
     with Ledger(runner.ledger) as ledger:
-        assert ledger.schema_version() == 2
+        assert ledger.schema_version() == later
     assert snapshot(runner.ledger) == before
     chain_ok(runner.ledger)
     assert runner("audit").exit_code == 0

@@ -266,7 +266,7 @@ def test_a_newer_schema_is_refused_and_an_empty_file_is_migrated(tmp_path):
     conn.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     conn.commit()
     conn.close()
-    with pytest.raises(LedgerError, match=r"schema version 2 is newer than this launchtier understands \(1\); upgrade"):
+    with pytest.raises(LedgerError, match=rf"schema version {SCHEMA_VERSION + 1} is newer than this launchtier understands \({SCHEMA_VERSION}\); upgrade"):
         Ledger(db)
     empty = tmp_path / "empty.db"
     sqlite3.connect(empty).close()
@@ -393,7 +393,7 @@ def _busy_ledger(path: Path, tmp_path: Path) -> Ledger:
                                 ("GEN-25", ["tier-1"], "02-03"), ("GEN-12", ["tier-4", "tier-3"], "02-04")]:
             if at[5:7] == day[:2]:
                 for tier in tiers:
-                    if ledger.history(item=key)[-1].final_tier != tier:
+                    if list(ledger.history(item=key))[-1].final_tier != tier:
                         ledger.override(key, tier, reason="review call", by="Tom", approved_by=approvers,
                                         at=f"2027-{day}T10:00:00Z")
     return ledger
@@ -415,7 +415,7 @@ def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monk
     current = load_rulebook(changed)
     report = audit_module.audit(ledger, current, since=since, jobs=jobs)
 
-    history = ledger.history()
+    history = list(ledger.history())
     latest = latest_of(r for r in history if since is None or r.recorded_at >= since)  # drift and tiers: the window's
     assert report.integrity.ok and report.integrity.entries == len(list(ledger.entries()))
     assert report.reproducibility.ok
@@ -534,14 +534,17 @@ def test_a_recorded_decision_that_no_longer_reads_is_a_mismatch_not_a_crash(runn
     assert "PAY-12" in {c["item"] for c in report["drift"]["changed"]}
 
 
-@pytest.mark.parametrize("command", [["decisions"], ["review", "{roadmap}"], ["explain", "{roadmap}", "--item", "PAY-12"]])
-def test_commands_reading_a_ledger_with_an_unreadable_decision_name_it(runner, roadmap, command):
+# each command reads only what it needs of the ledger: the decision damaged is one it reads
+# (explain PAY-12 reads its precedents, the latest tier-2 decisions: PAY-70's is #11)
+@pytest.mark.parametrize("command, seq, key", [(["decisions"], 2, "PAY-31"), (["review", "{roadmap}"], 2, "PAY-31"),
+                                               (["explain", "{roadmap}", "--item", "PAY-12"], 11, "PAY-70")])
+def test_commands_reading_a_ledger_with_an_unreadable_decision_name_it(runner, roadmap, command, seq, key):
     runner("record", roadmap, "--by", "Priya")
     conn = sqlite3.connect(runner.ledger)
-    conn.execute("UPDATE entries SET decision_json = '{not json' WHERE seq = 2")
+    conn.execute("UPDATE entries SET decision_json = '{not json' WHERE seq = ?", (seq,))
     conn.commit()
     conn.close()
     result = runner(*[a.format(roadmap=roadmap) for a in command])
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == (f"error: {runner.ledger} was changed outside launchtier (entry #2 (item PAY-31): the recorded "
+    assert result.stderr == (f"error: {runner.ledger} was changed outside launchtier (entry #{seq} (item {key}): the recorded "
                              "decision cannot be read); run launchtier audit to see every change\n")
