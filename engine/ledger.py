@@ -305,6 +305,14 @@ class Ledger:
             if meta:
                 if not audit:
                     raise damaged(self.path, meta[0])
+            if not audit and "entries" in tables:
+                # commands read entries by kind (indexed): a row of another kind would be skipped,
+                # not refused, and the history shown without it
+                odd = self._conn.execute("SELECT seq, kind FROM entries WHERE kind NOT IN ('decision', 'override') "
+                                         "ORDER BY seq LIMIT 1").fetchone()
+                if odd is not None:
+                    raise damaged(self.path, f"entry #{odd[0]} cannot be read: kind: {odd[1]!r} is not allowed; "
+                                             "expected one of decision, override")
             elif not readonly:
                 # only now that it is known to be a ledger (or a new file): WAL changes the file
                 self._conn.execute("PRAGMA journal_mode=WAL")
