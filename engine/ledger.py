@@ -305,14 +305,6 @@ class Ledger:
             if meta:
                 if not audit:
                     raise damaged(self.path, meta[0])
-            if not audit and "entries" in tables:
-                # commands read entries by kind (indexed): a row of another kind would be skipped,
-                # not refused, and the history shown without it
-                odd = self._conn.execute("SELECT seq, kind FROM entries WHERE kind NOT IN ('decision', 'override') "
-                                         "ORDER BY seq LIMIT 1").fetchone()
-                if odd is not None:
-                    raise damaged(self.path, f"entry #{odd[0]} cannot be read: kind: {odd[1]!r} is not allowed; "
-                                             "expected one of decision, override")
             elif not readonly:
                 # only now that it is known to be a ledger (or a new file): WAL changes the file
                 self._conn.execute("PRAGMA journal_mode=WAL")
@@ -323,6 +315,14 @@ class Ledger:
             elif self.schema_version() != SCHEMA_VERSION:
                 raise LedgerError(f"{self.path}: schema version {self.schema_version()}, expected {SCHEMA_VERSION}; "
                                   "record a decision in it once (launchtier record) to migrate it")
+            if not audit and "entries" in tables:
+                # commands read entries by kind (indexed): a row of another kind would be skipped,
+                # not refused, and the history shown without it
+                odd = self._conn.execute("SELECT seq, kind FROM entries WHERE kind NOT IN ('decision', 'override') "
+                                         "ORDER BY seq LIMIT 1").fetchone()
+                if odd is not None:
+                    raise damaged(self.path, f"entry #{odd[0]} cannot be read: kind: {odd[1]!r} is not allowed; "
+                                             "expected one of decision, override")
         except sqlite3.OperationalError as e:
             self._close_quietly()
             raise LedgerError(f"{self.path}: cannot be opened ({e}): {what_to_do(self.path, e)}") from None

@@ -81,3 +81,18 @@ def pyyaml_words(text: str) -> str:
     finally:
         loader.dispose()
     raise AssertionError(f"PyYAML reads {text!r} without an error")
+
+
+def tamper(db: Path, *statements: str | tuple) -> None:
+    """Edit a ledger behind launchtier's back: each statement (SQL, or SQL and its parameters)
+    run with foreign keys off, then committed."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA foreign_keys=OFF")
+        for sql in statements:
+            conn.execute(*sql) if isinstance(sql, tuple) else conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()

@@ -19,7 +19,7 @@ import pytest
 
 from launchtier.engine import load_rulebook
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, tamper
 
 ROADMAP = EXAMPLES / "roadmap.yaml"
 DEFAULT = load_rulebook().hash
@@ -57,14 +57,6 @@ def ledger(pristine, tmp_path) -> Path:
     shutil.copy(pristine, db)
     return db
 
-
-def tamper(db: Path, *statements: str) -> None:
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA foreign_keys=OFF")
-    for sql in statements:
-        conn.execute(sql)
-    conn.commit()
-    conn.close()
 
 
 def digest(db: Path) -> str:

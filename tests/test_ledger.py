@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_items, write_items
+from conftest import make_items, write_items, tamper
 
 from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.errors import LedgerError
@@ -443,14 +443,6 @@ def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monk
     ledger.close()
 
 
-def _tamper(db: Path, *statements: str) -> None:
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA foreign_keys=OFF")
-    for sql in statements:
-        conn.execute(sql)
-    conn.commit()
-    conn.close()
-
 
 @pytest.mark.parametrize("jobs", [1, 2])
 @pytest.mark.parametrize("tampering", [
@@ -469,7 +461,7 @@ def test_the_chain_checked_a_range_at_a_time_finds_what_the_whole_chain_check_fi
     monkeypatch.setattr(audit_module, "RANGE", 4)
     db = tmp_path / "busy.db"
     _busy_ledger(db, tmp_path).close()
-    _tamper(db, *tampering)
+    tamper(db, *tampering)
     with Ledger(db) as ledger:
         expected = [(e.seq, e.item_key, why) for e, why in verify_chain(ledger.entries())]
         report = audit_module.audit(ledger, load_rulebook(), jobs=jobs)
@@ -482,7 +474,7 @@ def test_the_chain_checked_a_range_at_a_time_finds_what_the_whole_chain_check_fi
 def test_the_audit_lists_changed_rulebooks_in_the_order_they_were_stored_whatever_the_process(tmp_path):
     db = tmp_path / "busy.db"
     _busy_ledger(db, tmp_path).close()  # two rulebooks, stored a month apart
-    _tamper(db, "UPDATE rulebooks SET content = replace(content, '\"max\":1,', '\"max\":5,')")
+    tamper(db, "UPDATE rulebooks SET content = replace(content, '\"max\":1,', '\"max\":5,')")
     conn = sqlite3.connect(db)
     stored = [h for (h,) in conn.execute("SELECT hash FROM rulebooks ORDER BY stored_at, hash")]
     conn.close()

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import tamper
+
 from launchtier.engine import load_rulebook
 from launchtier.engine.rulebook import default_rulebook_path
 
@@ -37,14 +39,6 @@ def content_hash(text: str) -> str:
     canonical = json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-
-def tamper(db: Path, *statements: str | tuple) -> None:
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA foreign_keys=OFF")
-    for sql in statements:
-        conn.execute(*sql) if isinstance(sql, tuple) else conn.execute(sql)
-    conn.commit()
-    conn.close()
 
 
 def query(db: Path, sql: str):
