@@ -823,10 +823,6 @@ class Ledger:
             where += f" AND quarter IN ({', '.join('?' for _ in params)})"
         return self._records(where, params)
 
-    def latest_with_items(self) -> list[tuple[DecisionRecord, str]]:
-        """The latest decision of each item, with the item as it was recorded (JSON text)."""
-        return list(self._records(f"seq IN ({LATEST})", [], with_items=True))
-
     def latest_of_items(self, keys: Iterable[str]) -> Iterator[tuple[DecisionRecord, str]]:
         """The latest decision of each of the items ``keys`` that has one, with the item as it
         was recorded (JSON text): only their own history is read."""
