@@ -30,8 +30,8 @@ from datetime import date
 from pathlib import Path
 
 from launchtier.engine import Classifier, ItemReader, load_rulebook
-from launchtier.engine import conditions as cond
-from launchtier.engine.durable_adapter import compile_rulebook
+from launchtier.engine.rulebook import conditions as cond
+from launchtier.engine.match.durable import compile_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHTIER = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
@@ -176,8 +176,8 @@ def what_if_ms(book, item) -> tuple[float, float]:
 
 
 def audit_seconds(book, raw_items: list[dict], workdir: Path) -> tuple[float, float]:
-    from launchtier.engine.audit import audit
-    from launchtier.engine.ledger import Ledger
+    from launchtier.engine.ledger.audit import audit
+    from launchtier.engine.ledger.sqlite import Ledger
 
     reader = ItemReader(book)
     classifier = Classifier(book)
@@ -197,7 +197,7 @@ def fill_ledger(book, path: Path, entries: int, batch: int = 20_000) -> None:
     """A ledger of ``entries`` decisions, written through Ledger.record in large batches (a
     thousand distinct decisions copied under new keys): items HIST-0... each decided twice,
     most in past quarters, one in a hundred in 2027-Q1 with the example roadmap."""
-    from launchtier.engine.ledger import Ledger
+    from launchtier.engine.ledger.sqlite import Ledger
 
     reader, classifier = ItemReader(book), Classifier(book)
     templates = [(i, classifier.decide(i)) for i in map(reader.validate, generate(1000, seed=16))]

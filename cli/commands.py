@@ -78,7 +78,7 @@ def template(rules_path: str | None, fmt: str) -> None:
     """
     book = load(rules_path)
     if fmt == "csv":
-        from launchtier.engine.items import CSV_FIELDS
+        from launchtier.engine.items.model import CSV_FIELDS
 
         header = [c for c in CSV_FIELDS if c not in ("description", "links")] + list(book.signals)
         defaults = ["", "", "", "", ""] + [
@@ -145,10 +145,10 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
       launchtier classify backlog.jsonl --format jsonl --jobs 2 > decisions.jsonl
     """
     from launchtier.engine import Classifier, ItemError, ItemReader
-    from launchtier.engine import stream as streams
-    from launchtier.engine.items import BatchKeys
-    from launchtier.engine.memory import gc_paused
-    from launchtier.engine.pipeline import Planner
+    from launchtier.engine.items import stream as streams
+    from launchtier.engine.items.model import BatchKeys
+    from launchtier.engine.runtime import gc_paused
+    from launchtier.engine.decide.pipeline import Planner
 
     book = load(rules_path)
     reader = ItemReader(book)
@@ -158,7 +158,7 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
     # the roadmap's capacity and the ledger's overrides: the first pass gives the planner what
     # it needs of each item (the capacity candidates and the items the ledger knows)
     planner = Planner(book, classifier, ledger) if book.capacity or ledger is not None else None
-    # items and decisions hold no reference cycles: see engine/memory.py
+    # items and decisions hold no reference cycles: see engine/runtime.py
     with gc_paused(), streams.Pool(book, engine, jobs, as_json=as_json) if jobs > 1 else nullcontext() as pool:
         # First every file is checked, so that all problems are reported before any output;
         # JSON Lines files are only validated here and read again, one item at a time, below.
@@ -248,7 +248,7 @@ def _pick(items, item_key: str | None, file: str):
     for item in items:
         if item.key == item_key:
             return item
-    from launchtier.engine.conditions import suggest
+    from launchtier.engine.rulebook.conditions import suggest
 
     keys = [i.key for i in items]
     raise BadInput([f"{shown(file)}: no item with key '{item_key}'{suggest(item_key, keys)} (keys: {', '.join(keys[:20])})"])
@@ -284,7 +284,7 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: 
       launchtier explain examples/roadmap.yaml --item PAY-12 --set positioning=changes
     """
     from launchtier.engine import ItemReader
-    from launchtier.engine.pipeline import explain_item
+    from launchtier.engine.decide.pipeline import explain_item
 
     changes = _parse_sets(sets)
     book = load(rules_path)
@@ -331,7 +331,7 @@ def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rul
         raise click.UsageError("--item-key goes with --item FILE")
     if item_file:
         from launchtier.engine import ItemReader
-        from launchtier.engine.pipeline import decide_item
+        from launchtier.engine.decide.pipeline import decide_item
 
         items = ItemReader(book).read(item_file)
         item = _pick(items, item_key, item_file)
@@ -347,7 +347,7 @@ def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rul
         sections = [(f"{decision.item} {decision.title}: {decision.tier} {decision.label}", render.stage_sentence(decision), rows)]
     else:
         if tier is not None and tier not in book.tier_by_id:
-            from launchtier.engine.conditions import suggest
+            from launchtier.engine.rulebook.conditions import suggest
 
             tiers = list(book.tier_by_id)
             raise BadInput([f"unknown tier '{tier}'{suggest(tier, tiers)} (tiers: {', '.join(tiers)})"])
@@ -382,7 +382,7 @@ def rules_test(cases: tuple[str, ...], rules_path: str | None, engine: str, min_
     """
     from pathlib import Path
 
-    from launchtier.engine.ruletests import default_case_files, run_tests
+    from launchtier.engine.rulecheck.ruletests import default_case_files, run_tests
 
     book = load(rules_path)
     paths = [Path(c) for c in cases] or default_case_files(rules_path, book)
@@ -405,7 +405,7 @@ def rules_lint(rules_path: str | None, fmt: str) -> None:
     Example:
       launchtier rules lint --rules my-rules.yaml
     """
-    from launchtier.engine.lint import lint
+    from launchtier.engine.rulecheck.lint import lint
 
     report = lint(load(rules_path))
     if fmt == "json":
@@ -432,8 +432,8 @@ def rules_diff(old: str, new: str, item_files: tuple[str, ...], engine: str, fmt
       launchtier rules diff rules-2026.yaml rules-2027.yaml --items examples/roadmap.yaml
     """
     from launchtier.engine import ItemReader
-    from launchtier.engine.pipeline import decide_roadmap, why_changed
-    from launchtier.engine.rulediff import RulebookDiff, TierChange, diff_rulebooks
+    from launchtier.engine.decide.pipeline import decide_roadmap, why_changed
+    from launchtier.engine.rulebook.diff import RulebookDiff, TierChange, diff_rulebooks
 
     old_book, new_book = load(old), load(new)
     changes = diff_rulebooks(old_book, new_book)
@@ -457,7 +457,7 @@ def rules_diff(old: str, new: str, item_files: tuple[str, ...], engine: str, fmt
 def _read_roadmap(book, files: tuple[str, ...], mapping: str | None):
     """Items of item files and, with a mapping, of roadmap-tool CSV exports; all problems at once."""
     from launchtier.engine import ItemReader
-    from launchtier.engine.mapping import read_mapped
+    from launchtier.engine.items.mapping import read_mapped
 
     reader = ItemReader(book)
     return reader.read_many(
@@ -511,8 +511,9 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     """
     from pathlib import Path
 
-    from launchtier.engine.ledger import Ledger, person, resolve_path
-    from launchtier.engine.review import review as run_review
+    from launchtier.engine.ledger import open_ledger, where
+    from launchtier.engine.ledger.sqlite import person
+    from launchtier.engine.roadmap.review import review as run_review
 
     from . import render_review
 
@@ -525,10 +526,8 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     fmt = fmt or "table"
     book = load(rules_path)
     items = _read_roadmap(book, roadmap, mapping)
-    path = resolve_path(db_path)
-    if not (do_record or path.exists()):
-        no_ledger_notice(db_path, path, "reviewing without the changes since the last recorded decisions")
-    ledger = Ledger(path, create=do_record, readonly=not do_record) if (do_record or path.exists()) else None
+    without = "reviewing without the changes since the last recorded decisions"
+    ledger = open_ledger(db_path, create=True) if do_record else ledger_if_present(db_path, without)
     try:
         report = run_review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=by if do_record else None)
     finally:
@@ -548,7 +547,7 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
         try:
             Path(report_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         except OSError as e:
-            recorded = f" (the {len(report.recorded)} decisions were recorded in {path})" if do_record else ""
+            recorded = f" (the {len(report.recorded)} decisions were recorded in {where(db_path)})" if do_record else ""
             raise BadInput([f"{shown(report_path)}: the report cannot be written ({e.strerror or e}){recorded}; "
                             "give --report a file that can be written"]) from None
         click.echo(f"wrote {fmt} report of {len(report.items)} items ({len(report.disputed)} disputed) to {report_path}", err=True)
@@ -557,4 +556,4 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     for warning in report.warnings:
         click.echo(f"warning: {one_line(warning)}", err=True)
     if do_record:
-        click.echo(f"recorded {len(report.recorded)} decisions in {path}", err=True)
+        click.echo(f"recorded {len(report.recorded)} decisions in {where(db_path)}", err=True)

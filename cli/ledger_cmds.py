@@ -17,9 +17,9 @@ ledger_option = db_option("The ledger (default: $LAUNCHTIER_DB, else launchtier.
 
 def _ledger(db_path: str | None, create: bool = False, audit: bool = False, readonly: bool = False):
     # readers open it read only: they never create, migrate or otherwise change the evidence
-    from launchtier.engine.ledger import Ledger
+    from launchtier.engine.ledger import open_ledger
 
-    return Ledger(db_path, create=create, audit=audit, readonly=readonly)
+    return open_ledger(db_path, create=create, audit=audit, readonly=readonly)
 
 
 @cli.command()
@@ -37,8 +37,9 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
     Example:
       launchtier record examples/roadmap.yaml --by "Priya N." --note "2027-Q1 review"
     """
-    from launchtier.engine.ledger import person
-    from launchtier.engine.pipeline import record_roadmap
+    from launchtier.engine.ledger import where
+    from launchtier.engine.ledger.sqlite import person
+    from launchtier.engine.decide.pipeline import record_roadmap
 
     by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
     book = load(rules_path)
@@ -47,7 +48,7 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
         done = record_roadmap(ledger, book, items, engine=engine, by=by, note=note)
         head = ledger.head()
     seqs = done.seqs
-    click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {ledger.path}: "
+    click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {where(db_path)}: "
                f"{render.tier_tally(book, done.decisions)}")
     for d in done.decisions:
         if d.set_by != "rules":
@@ -79,7 +80,7 @@ def override(key, tier, reason, by, approved_by, db_path) -> None:
       launchtier override PAY-12 --tier tier-1 --reason "Anchor of the pricing campaign" \\
           --by "Tom O." --approved-by "Priya N." --approved-by "Ana L."
     """
-    from launchtier.engine.pipeline import overridden_past_capacity
+    from launchtier.engine.decide.pipeline import overridden_past_capacity
 
     with _ledger(db_path) as ledger:
         o = ledger.override(key, tier, reason=reason, by=by, approved_by=list(approved_by))
@@ -162,7 +163,7 @@ def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
       launchtier audit
       launchtier audit --rules rules-2027/ --since 2027-01-01 --format markdown
     """
-    from launchtier.engine.audit import audit as run_audit
+    from launchtier.engine.ledger.audit import audit as run_audit
 
     book = load(rules_path)
     with _ledger(db_path, audit=True, readonly=True) as ledger:
@@ -181,7 +182,7 @@ def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
 
 def _check_tier(tier: str, book, ledger) -> None:
     # a tier that is neither the rulebook's nor recorded would match nothing, silently
-    from launchtier.engine.conditions import suggest
+    from launchtier.engine.rulebook.conditions import suggest
 
     known = list(book.tier_by_id) + [t for t in ledger.recorded_tiers() if t not in book.tier_by_id]
     if tier not in known:

@@ -7,12 +7,13 @@ place, and never reach the user as a traceback.
 
 from __future__ import annotations
 
-import gc
 import sys
 
 import click
 
 from launchtier.engine.errors import EngineUnavailable, InputError, LaunchtierError, LedgerDamaged, LedgerError
+
+from launchtier.engine.runtime import freeze_for_exit
 
 from .safe import one_line
 
@@ -73,10 +74,7 @@ def main() -> None:
     try:
         cli(prog_name="launchtier")
     finally:
-        # What is still alive goes with the process. The interpreter's last cyclic collections
-        # at exit would walk all of it (pydantic's schemas, the rulebook's models) looking for
-        # garbage; frozen objects are skipped. A fifth of a one-item run (benchmarks/bench.py).
-        gc.freeze()
+        freeze_for_exit()
 
 
 # The commands register themselves on the group when imported (here, so tests get them too).

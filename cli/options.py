@@ -27,7 +27,7 @@ engine_option = click.option(
 
 def _check_quarter(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     # a value of another form would match no item and pass for "nothing in that quarter"
-    from launchtier.engine.items import QUARTER
+    from launchtier.engine.items.model import QUARTER
 
     if value is None or value == "unscheduled" or re.fullmatch(QUARTER, value):
         return value
@@ -87,22 +87,20 @@ optional_db_option = db_option("A ledger whose overrides, and recorded items of 
 def ledger_if_present(db_path: str | None, without: str | None = None):
     """The ledger at ``db_path`` (or the default place) when there is one, else None; with
     ``without`` (what the command does then), a notice when a named ledger is absent."""
-    from launchtier.engine.ledger import Ledger, resolve_path
+    from launchtier.engine.ledger import ledger_if_present as present
 
-    path = resolve_path(db_path)
-    if path.exists():
-        return Ledger(path, create=False, readonly=True)
-    if without is not None:
-        no_ledger_notice(db_path, path, without)
-    return None
+    ledger = present(db_path)
+    if ledger is None and without is not None:
+        no_ledger_notice(db_path, without)
+    return ledger
 
 
-def no_ledger_notice(db_path: str | None, path, without: str) -> None:
+def no_ledger_notice(db_path: str | None, without: str) -> None:
     """A notice, when the ledger named by --db or $LAUNCHTIER_DB is absent (an optional ledger
     left at its default says nothing: the command simply has none)."""
-    from launchtier.engine.errors import shown
+    from launchtier.engine.ledger import where
 
     if db_path is not None:
         source = click.get_current_context().get_parameter_source("db_path")
         given = "$LAUNCHTIER_DB" if source == click.core.ParameterSource.ENVIRONMENT else "--db"
-        click.echo(f"notice: no ledger at {shown(path)} (from {given}); {without}", err=True)
+        click.echo(f"notice: no ledger at {where(db_path)} (from {given}); {without}", err=True)

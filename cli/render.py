@@ -15,13 +15,13 @@ from typing import Any, Iterable
 
 from typing import TYPE_CHECKING
 
-from launchtier.engine.conditions import SYMBOL
+from launchtier.engine.rulebook.conditions import SYMBOL
 
 from .safe import csv_cell, csv_raw, one_line, style
 
 if TYPE_CHECKING:  # only for annotations: the models are imported when a command needs them
     from launchtier.engine import Decision, Rulebook
-    from launchtier.engine.decision import ArtifactRef, ConditionCheck, Explanation
+    from launchtier.engine.decide.decision import ArtifactRef, ConditionCheck, Explanation
 
 WIDTH = 100
 

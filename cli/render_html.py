@@ -11,8 +11,8 @@ from html import escape
 from typing import Any
 
 from launchtier.engine import Rulebook
-from launchtier.engine.decision import ArtifactRef
-from launchtier.engine.review import UNSCHEDULED, QuarterSummary, ReviewItem, ReviewReport
+from launchtier.engine.decide.decision import ArtifactRef
+from launchtier.engine.roadmap.review import UNSCHEDULED, QuarterSummary, ReviewItem, ReviewReport
 
 from .render import check_line, plural, short, stage_sentence
 from .render_review import _changes, _close

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 
 if TYPE_CHECKING:
-    from launchtier.engine.audit import AuditReport
-    from launchtier.engine.ledger import DecisionRecord
+    from launchtier.engine.ledger.audit import AuditReport
+    from launchtier.engine.ledger.sqlite import DecisionRecord
 
 from .render import WIDTH, md, to_csv
 from .safe import one_line, style

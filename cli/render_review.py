@@ -7,7 +7,7 @@ import textwrap
 
 
 from launchtier.engine import Rulebook
-from launchtier.engine.review import ReviewItem, ReviewReport
+from launchtier.engine.roadmap.review import ReviewItem, ReviewReport
 
 from .render import WIDTH, check_line, md, plural, short, stage_sentence, stage_text, tier_style
 from .safe import style

@@ -41,7 +41,7 @@ except ImportError:
 if atheris is not None:
     with atheris.instrument_imports(include=["launchtier", "yaml"]):
         from launchtier.engine import Classifier, InputError, ItemReader, load_rulebook
-        from launchtier.engine.yamlio import parse_yaml  # noqa: F401 - instrumented with the rest
+        from launchtier.engine.files.yamlio import parse_yaml  # noqa: F401 - instrumented with the rest
 else:
     from launchtier.engine import Classifier, InputError, ItemReader, load_rulebook
 

@@ -71,7 +71,7 @@ def pyyaml_words(text: str) -> str:
     "invalid YAML: "): expectations built from it hold whatever a PyYAML release's wording."""
     import yaml
 
-    from launchtier.engine import yamlio
+    from launchtier.engine.files import yamlio
 
     loader = yamlio._Base(text)
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from launchtier.engine.ledger import Ledger, canonical
+from launchtier.engine.ledger.sqlite import Ledger, canonical
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "rules" / "default.yaml"
@@ -20,7 +20,7 @@ SELF_APPROVAL = "  tier-1: {approvals: 2, self_approval: true}\n  tier-2: {appro
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch):
-    monkeypatch.setattr("launchtier.engine.ledger.now_utc", lambda: AT)
+    monkeypatch.setattr("launchtier.engine.ledger.sqlite.now_utc", lambda: AT)
 
 
 def entries(db: Path) -> int:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import make_items
 
-from launchtier.engine import stream
+from launchtier.engine.items import stream
 
 
 def jsonl(tmp_path, roadmap, edit=None, name="roadmap.jsonl"):

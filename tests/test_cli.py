@@ -14,7 +14,7 @@ import yaml
 
 from launchtier.cli.main import cli
 from launchtier.engine import Decision, load_rulebook
-from launchtier.engine.decision import Explanation
+from launchtier.engine.decide.decision import Explanation
 
 def default_text() -> str:
     return Path(load_rulebook().source).read_text()

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from launchtier.engine import ItemReader, load_rulebook
-from launchtier.engine.validation import EXPECTED, OWN_WORDS
-from launchtier.engine.yamlio import MAX_BYTES, MAX_YAML_BYTES
+from launchtier.engine.files.validation import EXPECTED, OWN_WORDS
+from launchtier.engine.files.yamlio import MAX_BYTES, MAX_YAML_BYTES
 
 pytestmark = pytest.mark.slow  # every test here runs child processes or writes large files
 
@@ -170,8 +170,8 @@ FORKING_RUNNER = r"""
 import json, os, signal, sys, time, traceback
 from launchtier.cli.main import main
 from launchtier.engine import ItemReader, load_rulebook
-from launchtier.engine import classify  # noqa: F401 - what the commands import lazily, imported once
-from launchtier.engine import validation
+from launchtier.engine.decide import classify  # noqa: F401 - what the commands import lazily, imported once
+from launchtier.engine.files import validation
 
 ItemReader(load_rulebook())  # the default rulebook's item model, built once
 
@@ -288,7 +288,7 @@ def test_every_pydantic_error_type_the_corpus_meets_has_launchtiers_words(runs):
     assert met, "the corpus reaches pydantic's validation"
     unknown = sorted(met - set(EXPECTED) - OWN_WORDS)
     assert not unknown, (f"pydantic reports error types launchtier has no words for: {unknown}; "
-                         "add them to EXPECTED in engine/validation.py")
+                         "add them to EXPECTED in engine/files/validation.py")
 
 
 def test_no_code_from_the_corpus_ran(runs, workdir):

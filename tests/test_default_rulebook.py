@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from launchtier.engine import Classifier, Decision, ItemReader, default_rulebook_path, load_rulebook
-from launchtier.engine.decision import ConditionCheck, HigherTier
+from launchtier.engine.decide.decision import ConditionCheck, HigherTier
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

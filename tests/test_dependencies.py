@@ -12,7 +12,7 @@ import jiter
 import pytest
 import yaml
 
-from launchtier.engine import yamlio
+from launchtier.engine.files import yamlio
 
 JITER_CASES = [
     (b'{"a": tru}', "expected ident"),
@@ -34,7 +34,7 @@ def test_jiter_words_the_errors_launchtier_translates_as_it_expects(text, words)
     found = yamlio._JITER_ERROR.match(str(info.value))
     assert found and found["message"] == words, (
         f"jiter {jiter.__version__} words this error {str(info.value)!r}, not {words!r} at line L "
-        "column C: update json_problem and _JITER_WORDS in engine/yamlio.py"
+        "column C: update json_problem and _JITER_WORDS in engine/files/yamlio.py"
     )
 
 
@@ -52,6 +52,6 @@ def test_pyyaml_names_a_tag_it_cannot_construct_as_launchtier_expects():
         loader.dispose()
     assert "could not determine a constructor" in (info.value.problem or ""), (
         f"PyYAML {yaml.__version__} words a tag without a constructor {info.value.problem!r}: "
-        "update parse_yaml in engine/yamlio.py"
+        "update parse_yaml in engine/files/yamlio.py"
     )
     assert yamlio._tag_of(info.value.problem) == "'tag:yaml.org,2002:python/name:os.system'"

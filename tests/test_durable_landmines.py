@@ -25,8 +25,8 @@ from launchtier.engine import (
     RulebookError,
     rulebook_from_data,
 )
-from launchtier.engine import durable_adapter
-from launchtier.engine.rulebook import RESERVED
+from launchtier.engine.match import durable as durable_adapter
+from launchtier.engine.rulebook.model import RESERVED
 
 
 def run_isolated(code: str, timeout: float = 60) -> dict:
@@ -237,8 +237,9 @@ def test_100000_items_through_one_classifier():
     result = run_isolated(
         """
         import json, random, time
-        from launchtier.engine import Classifier, durable_adapter, load_rulebook
-        from launchtier.engine.rulebook import EnumSignal, IntSignal
+        from launchtier.engine import Classifier, load_rulebook
+        from launchtier.engine.match import durable as durable_adapter
+        from launchtier.engine.rulebook.model import EnumSignal, IntSignal
 
         book = load_rulebook()
         durable, reference = Classifier(book, "durable"), Classifier(book, "reference")
@@ -325,7 +326,8 @@ def test_one_ruleset_per_rulebook_content_with_distinct_names():
     result = run_isolated(
         """
         import json, sys, threading
-        from launchtier.engine import Classifier, ItemReader, durable_adapter, load_rulebook, rulebook_from_data
+        from launchtier.engine import Classifier, ItemReader, load_rulebook, rulebook_from_data
+        from launchtier.engine.match import durable as durable_adapter
         durable_rules_engine = durable_adapter._engine()  # loaded as the adapter loads it (lazy binding)
 
         created = []

@@ -14,8 +14,8 @@ import json
 import pytest
 
 from launchtier.engine import ENGINES, Classifier, RulebookError, item_model, rulebook_from_data
-from launchtier.engine import durable_adapter
-from launchtier.engine.decision import ConditionCheck
+from launchtier.engine.match import durable as durable_adapter
+from launchtier.engine.decide.decision import ConditionCheck
 
 # stage(0) audience(1) paid(2) reach(3) votes(4): what_would_change lists signals in this order.
 BOOK = {

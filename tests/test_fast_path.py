@@ -50,12 +50,12 @@ def test_memoised_decision_equals_the_plain_one_and_its_json_equals_pydantics(si
 def test_construct_builds_what_validation_builds_from_the_slots_pydantic_keeps(monkeypatch):
     from pydantic import BaseModel
 
-    from launchtier.engine import decision
-    from launchtier.engine.decision import Decision, construct
+    from launchtier.engine.decide import decision
+    from launchtier.engine.decide.decision import Decision, construct
 
     assert decision.FILLS_SLOTS, (
         f"pydantic's BaseModel.__slots__ changed (now {BaseModel.__slots__}): decision.construct() falls back "
-        "to model_construct, which is correct but slower; see engine/decision.py")
+        "to model_construct, which is correct but slower; see engine/decide/decision.py")
     c = CLASSIFIERS["durable"]
     signals = {"revenue_motion": "new_logo", "differentiation": "first", "customer_reach": 60, "audience": "buyer",
                "new_market": True, "positioning": "changes", "demand_votes": 10, "user_action_required": False,
@@ -93,8 +93,8 @@ def counting(classifier):
 
 
 def test_rules_that_share_no_signal_fall_into_separate_groups():
-    from launchtier.engine.classify import independent_groups
-    from launchtier.engine.rulebook import rulebook_from_data
+    from launchtier.engine.decide.classify import independent_groups
+    from launchtier.engine.rulebook.model import rulebook_from_data
 
     data = BOOK.model_dump(mode="json")
     data["rules"] = [

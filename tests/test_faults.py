@@ -24,9 +24,9 @@ import pytest
 
 from conftest import make_items, write_items
 
-from launchtier.engine import ledger as ledger_module
+from launchtier.engine.ledger import sqlite as ledger_module
 from launchtier.engine.errors import LedgerError
-from launchtier.engine.ledger import SCHEMA_VERSION, Ledger, verify_chain
+from launchtier.engine.ledger.sqlite import SCHEMA_VERSION, Ledger, verify_chain
 
 pytestmark = pytest.mark.slow  # every test here runs child processes or writes large files
 

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from launchtier.engine import Classifier, InputError, ItemReader, load_rulebook, rulebook_from_data
-from launchtier.engine.rulebook import default_rulebook_path
+from launchtier.engine.rulebook.model import default_rulebook_path
 
 # Hypothesis imports its patch writer (libcst, which warns on import) only once a test has
 # failed; import it now, quietly, so a failure is reported as a failure under filterwarnings=error.

@@ -14,9 +14,9 @@ import pytest
 
 from conftest import EXAMPLES, ROOT, make_items
 from launchtier.engine import Classifier, ItemReader, load_rulebook
-from launchtier.engine import ledger as ledger_module
-from launchtier.engine.decision import Decision
-from launchtier.engine.ledger import Ledger, add_override, latest_of
+from launchtier.engine.ledger import sqlite as ledger_module
+from launchtier.engine.decide.decision import Decision
+from launchtier.engine.ledger.sqlite import Ledger, add_override, latest_of
 
 DEFAULT = ROOT / "rules" / "default.yaml"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from launchtier.engine import durable_adapter
+from launchtier.engine.match import durable as durable_adapter
 
 CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
 TIMEOUT = 60

@@ -128,7 +128,7 @@ def test_the_wheel_ships_every_module_and_data_file(tmp_path):
         shipped = {name for name in archive.namelist() if not name.startswith("launchtier-")}
         entry_points = next(archive.read(n) for n in archive.namelist() if n.endswith("entry_points.txt")).decode()
     expected = source_files()
-    assert "launchtier/rules/default.yaml" in expected and "launchtier/engine/classify.py" in expected
+    assert "launchtier/rules/default.yaml" in expected and "launchtier/engine/decide/classify.py" in expected
     assert sorted(expected - shipped) == [], "in the checkout, not in the wheel: list it in pyproject.toml"
     assert sorted(shipped - expected) == [], "in the wheel, not in the checkout"
     assert "launchtier = launchtier.cli.main:main" in entry_points

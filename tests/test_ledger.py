@@ -17,8 +17,8 @@ from conftest import make_items, write_items, tamper
 
 from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.errors import LedgerError
-from launchtier.engine.ledger import SCHEMA_VERSION, Ledger, entry_hash, verify_chain
-from launchtier.engine.pipeline import decide_roadmap
+from launchtier.engine.ledger.sqlite import SCHEMA_VERSION, Ledger, entry_hash, verify_chain
+from launchtier.engine.decide.pipeline import decide_roadmap
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "rules" / "default.yaml"
@@ -348,7 +348,7 @@ def test_a_killed_record_leaves_the_ledger_as_it_was(tmp_path):
 
 @pytest.mark.parametrize("jobs", ["2", "3"])
 def test_audit_over_several_processes_gives_the_single_process_report(runner, roadmap, tmp_path, monkeypatch, jobs):
-    from launchtier.engine import audit as audit_module
+    from launchtier.engine.ledger import audit as audit_module
 
     monkeypatch.setattr(audit_module, "RANGE", 7)  # many ranges, the last one short
     team = tmp_path / "team.yaml"
@@ -405,8 +405,8 @@ def _busy_ledger(path: Path, tmp_path: Path) -> Ledger:
 def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monkeypatch, jobs, size, since):
     """The audit keeps only what it needs of each entry; what it reports of the history must be
     what Ledger.history() (full records, overrides attached) gives."""
-    from launchtier.engine import audit as audit_module
-    from launchtier.engine.ledger import latest_of
+    from launchtier.engine.ledger import audit as audit_module
+    from launchtier.engine.ledger.sqlite import latest_of
 
     monkeypatch.setattr(audit_module, "RANGE", size)
     ledger = _busy_ledger(tmp_path / "busy.db", tmp_path)
@@ -456,7 +456,7 @@ def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monk
     ["UPDATE entries SET seq = seq + 1000 WHERE seq > 20"],  # a gap: the ranges between are empty
 ], ids=["first-of-range", "whole-range", "last-of-range", "content", "link", "swap", "gap"])
 def test_the_chain_checked_a_range_at_a_time_finds_what_the_whole_chain_check_finds(tmp_path, monkeypatch, jobs, tampering):
-    from launchtier.engine import audit as audit_module
+    from launchtier.engine.ledger import audit as audit_module
 
     monkeypatch.setattr(audit_module, "RANGE", 4)
     db = tmp_path / "busy.db"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from launchtier.engine import load_rulebook, rulebook_from_data
-from launchtier.engine.lint import lint
+from launchtier.engine.rulecheck.lint import lint
 
 DEFAULT = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from launchtier.engine import Classifier, ItemError, Problem, load_rulebook
-from launchtier.engine.mapping import ExportMapping, load_mapping, quarter_from_date, quarter_from_version, read_mapped
+from launchtier.engine.items.mapping import ExportMapping, load_mapping, quarter_from_date, quarter_from_version, read_mapped
 
 EXPORTS = Path(__file__).resolve().parent.parent / "examples" / "exports"
 JIRA_CSV = EXPORTS / "jira.csv"

@@ -13,12 +13,12 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from launchtier.engine import ItemError, ItemReader, RulebookError, load_rulebook, rulebook_from_data
-from launchtier.engine import validation
-from launchtier.engine.items import item_model
-from launchtier.engine.mapping import ExportMapping, load_mapping
-from launchtier.engine.rulebook import Rulebook
-from launchtier.engine.ruletests import load_cases
-from launchtier.engine.validation import EXPECTED, OWN_WORDS, _drop_tags, _is_type_label, problems_from
+from launchtier.engine.files import validation
+from launchtier.engine.items.model import item_model
+from launchtier.engine.items.mapping import ExportMapping, load_mapping
+from launchtier.engine.rulebook.model import Rulebook
+from launchtier.engine.rulecheck.ruletests import load_cases
+from launchtier.engine.files.validation import EXPECTED, OWN_WORDS, _drop_tags, _is_type_label, problems_from
 
 BOOK = load_rulebook()
 READER = ItemReader(BOOK)
@@ -204,7 +204,7 @@ def test_every_pydantic_error_type_the_known_bad_inputs_meet_has_launchtiers_wor
         problems_of(tmp_path)
     unknown = sorted({e["type"] for e in met} - set(EXPECTED) - OWN_WORDS)
     assert not unknown, (f"pydantic reports error types launchtier has no words for: {unknown}; "
-                         "add them to EXPECTED in engine/validation.py")
+                         "add them to EXPECTED in engine/files/validation.py")
 
 
 def test_error_types_our_models_cannot_make_are_worded_too():
@@ -259,7 +259,7 @@ def test_pydantics_loc_labels_for_unions_and_validators_are_the_ones_drop_tags_r
     locs = [e["loc"] for e in info.value.errors()]
     assert locs == pydantic_locs, (
         "pydantic's loc labels for unions/validators changed: _drop_tags and _is_type_label in "
-        f"engine/validation.py read them to show the fields the user wrote (now {locs})")
+        f"engine/files/validation.py read them to show the fields the user wrote (now {locs})")
     assert [_drop_tags(model, loc, raw) for loc in locs] == shown_locs
 
 

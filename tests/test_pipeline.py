@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from conftest import make_items, write_items
 from launchtier.engine import ItemReader, load_rulebook
-from launchtier.engine.audit import audit
-from launchtier.engine.ledger import Ledger
-from launchtier.engine.pipeline import decide_roadmap, record_roadmap
-from launchtier.engine.review import review
+from launchtier.engine.ledger.audit import audit
+from launchtier.engine.ledger.sqlite import Ledger
+from launchtier.engine.decide.pipeline import decide_roadmap, record_roadmap
+from launchtier.engine.roadmap.review import review
 
 KEYS = ["PAY-12", "PAY-31", "PAY-38", "PAY-41", "PAY-44", "PAY-47", "PAY-52", "PAY-57", "PAY-60", "PAY-63", "PAY-70", "PAY-74"]
 

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from launchtier.engine import Classifier, item_model, load_rulebook, rulebook_from_data
-from launchtier.engine import durable_adapter
-from launchtier.engine.rulebook import NAME, RESERVED, RULE_ID, EnumSignal, IntSignal
+from launchtier.engine.match import durable as durable_adapter
+from launchtier.engine.rulebook.model import NAME, RESERVED, RULE_ID, EnumSignal, IntSignal
 
 # Hypothesis imports its patch writer (libcst, which warns on import) only once a test has failed;
 # import it now, quietly, so a failure is reported as a failure, not as a pytest INTERNALERROR

@@ -11,8 +11,8 @@ import yaml
 
 from conftest import GOLDEN
 from launchtier.engine import ItemReader, load_rulebook, rulebook_from_data
-from launchtier.engine.ledger import Ledger
-from launchtier.engine.review import review
+from launchtier.engine.ledger.sqlite import Ledger
+from launchtier.engine.roadmap.review import review
 
 DEFAULT = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
 

@@ -13,7 +13,7 @@ import yaml
 
 from conftest import pyyaml_words
 from launchtier.engine import ItemError, default_rulebook_path, load_rulebook
-from launchtier.engine.ruletests import TestReport, default_case_files, run_tests
+from launchtier.engine.rulecheck.ruletests import TestReport, default_case_files, run_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "rules" / "tests"

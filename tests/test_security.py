@@ -1,7 +1,7 @@
 """Security: no code from input runs, conditions are data, the ledger's chain shows tampering.
 
 Every file a user hands to launchtier (items, rulebooks, mappings, rule-test cases) is read by
-engine/yamlio.py as plain YAML: no tag builds a Python object. Conditions are parsed into a small
+engine/files/yamlio.py as plain YAML: no tag builds a Python object. Conditions are parsed into a small
 tree of names and literals that are checked against the rulebook; nothing is evaluated.
 
 Tamper evidence is tested in tests/test_ledger.py: a changed column (final_tier, recorded_by), a
@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from launchtier.engine import InputError, ItemError, ItemReader, RulebookError, load_rulebook, rulebook_from_data
-from launchtier.engine.rulebook import default_rulebook_path
+from launchtier.engine.rulebook.model import default_rulebook_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
@@ -147,7 +147,7 @@ def test_engine_and_cli_contain_no_eval_exec_pickle_or_unsafe_yaml():
 
 def test_yaml_is_read_in_one_module_only():
     readers = [str(p.relative_to(ROOT)) for p in sources() if re.search(r"^\s*(import yaml|from yaml)", p.read_text(encoding="utf-8"), re.M)]
-    assert readers == ["engine/yamlio.py"]
+    assert readers == ["engine/files/yamlio.py"]
 
 
 @pytest.mark.parametrize("code, expected", [

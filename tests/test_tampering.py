@@ -20,7 +20,7 @@ import pytest
 from conftest import tamper
 
 from launchtier.engine import load_rulebook
-from launchtier.engine.rulebook import default_rulebook_path
+from launchtier.engine.rulebook.model import default_rulebook_path
 
 DECISIONS = [(seq, key) for seq, key in enumerate(
     ["PAY-12", "PAY-31", "PAY-38", "PAY-41", "PAY-44", "PAY-47", "PAY-52", "PAY-57", "PAY-60", "PAY-63", "PAY-70", "PAY-74"],
@@ -68,7 +68,7 @@ def other_rulebook_row() -> tuple:
     """A valid rulebook that no entry was recorded under, as launchtier would store it."""
     text = default_rulebook_path().read_text(encoding="utf-8").replace("rulebook: default", "rulebook: other", 1)
     from launchtier.engine import rulebook_from_data
-    from launchtier.engine.yamlio import parse_yaml
+    from launchtier.engine.files.yamlio import parse_yaml
 
     book = rulebook_from_data(parse_yaml(text, "other.yaml"), file="other.yaml")
     return book.hash, book.name, book.version, book.model_dump_json(), "2026-11-28T09:00:00Z"

@@ -13,12 +13,12 @@ from typing import Annotated, Any, Callable, Iterable, Iterator, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, create_model, field_validator
 
-from .conditions import suggest
-from .errors import ItemError, Problem, shown
-from .memory import gc_paused
-from .rulebook import MAX_INT, EnumSignal, IntSignal, Rulebook
-from .validation import pattern, problems_from
-from .yamlio import MAX_BYTES, MAX_YAML_BYTES, FileProblem, line_of, parse_json, parse_yaml, read_text
+from ..rulebook.conditions import suggest
+from ..errors import ItemError, Problem, shown
+from ..runtime import gc_paused
+from ..rulebook.model import MAX_INT, EnumSignal, IntSignal, Rulebook
+from ..files.validation import pattern, problems_from
+from ..files.yamlio import MAX_BYTES, MAX_YAML_BYTES, FileProblem, line_of, parse_json, parse_yaml, read_text
 
 QUARTER = pattern(r"^\d{4}-Q[1-4]$", "a quarter like 2027-Q1")
 # A key is printed at the start of messages and table rows: a control character in it could
@@ -116,7 +116,7 @@ class ItemReader:
     # ---- public -------------------------------------------------------------------------
     def read(self, path: str, data: bytes | None = None) -> list[ItemBase]:
         """All items of one file; ``-`` reads standard input."""
-        with gc_paused():  # a large batch is a heap of acyclic models: see memory.py
+        with gc_paused():  # a large batch is a heap of acyclic models: see runtime.py
             return self._read(path, data)
 
     def _read(self, path: str, data: bytes | None) -> list[ItemBase]:

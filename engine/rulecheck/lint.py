@@ -14,9 +14,9 @@ from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import conditions as cond
-from . import durable_adapter
-from .rulebook import BoolSignal, EnumSignal, IntSignal, Rulebook
+from ..rulebook import conditions as cond
+from ..match import durable
+from ..rulebook.model import BoolSignal, EnumSignal, IntSignal, Rulebook
 
 MAX_ITEM_SPACE = 2_000_000
 MAX_CONDITION_SPACE = 200_000
@@ -205,7 +205,7 @@ class _Linter:
     # ---- 3. structure -------------------------------------------------------------------
     def structure(self) -> None:
         book = self.book
-        beyond = durable_adapter.limits(book)
+        beyond = durable.limits(book)
         if beyond:
             self.add("warning", "durable-limit", "rulebook", None, f"rulebook {book.name}",
                      f"durable-rules cannot match it: {beyond}",

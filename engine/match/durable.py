@@ -32,9 +32,9 @@ import sys
 import threading
 from typing import Any, Mapping
 
-from . import conditions as cond
-from .errors import EngineUnavailable, LaunchtierError
-from .rulebook import Rulebook
+from ..rulebook import conditions as cond
+from ..errors import EngineUnavailable, LaunchtierError
+from ..rulebook.model import Rulebook
 
 SENTINEL = "_sentinel"
 SESSION = "1"

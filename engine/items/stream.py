@@ -15,10 +15,11 @@ from dataclasses import replace
 from itertools import chain, islice
 from typing import Any, Iterable, Iterator
 
-from .errors import ItemError, Problem
-from .items import BatchKeys, ItemBase, ItemReader, key_hash
-from .rulebook import Rulebook
-from .yamlio import FileProblem, not_a_file, parse_json
+from ..errors import ItemError, Problem
+from .model import BatchKeys, ItemBase, ItemReader, key_hash
+from ..rulebook.model import Rulebook
+from ..runtime import worker_context, worker_pool
+from ..files.yamlio import FileProblem, not_a_file, parse_json
 
 MAX_PROBLEMS = 200  # listed; the rest are counted
 CHUNK = 1000
@@ -207,17 +208,14 @@ class _Aborted(Exception):
 
 
 def _init(rulebook_data: dict, engine: str, as_json: bool, turn: Any) -> None:
-    import gc
-
-    from .classify import Classifier
-    from .rulebook import rulebook_from_data
+    from ..decide.classify import Classifier
+    from ..rulebook.model import rulebook_from_data
 
     book = rulebook_from_data(rulebook_data, file="rulebook")
     _worker["classifier"] = Classifier(book, engine)
     _worker["reader"] = ItemReader(book)
     _worker["json"] = as_json
     _worker["turn"] = turn
-    gc.disable()  # for the worker's life: it builds acyclic batches only (see memory.py)
 
 
 def _work(task: tuple) -> Any:
@@ -239,7 +237,7 @@ def _plan_at(path: str | None) -> Any:
         return None
     plans = _worker.setdefault("plans", {})
     if path not in plans:
-        from .pipeline import Plan
+        from ..decide.pipeline import Plan
 
         with open(path, "rb") as f:
             plans[path] = Plan.from_json(f.read())
@@ -253,7 +251,7 @@ def _results(kind: str, path: str | None, payload: Any, plan: Any = None) -> Any
     if kind == "check":
         if plan is None:
             return list(_found(reader, path, payload))
-        from .pipeline import PartBuilder  # ``plan`` is the keys a roadmap's plan needs the tier of
+        from ..decide.pipeline import PartBuilder  # ``plan`` is the keys a roadmap's plan needs the tier of
 
         builder = PartBuilder(classifier.rulebook, classifier, plan)
         return list(_found(reader, path, payload, builder)), builder.part()
@@ -308,15 +306,11 @@ class Pool:
     """Worker processes for one rulebook; use as a context manager."""
 
     def __init__(self, book: Rulebook, engine: str, jobs: int, *, as_json: bool):
-        import multiprocessing
-
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        context = multiprocessing.get_context(method)
+        context = worker_context()
         # which chunk writes next, and the first that failed; both under the condition's lock
         self._turn = {"next": context.Value("q", 0, lock=False), "failed": context.Value("q", 0, lock=False),
                       "cond": context.Condition()}
-        self._pool = context.Pool(
-            jobs, initializer=_init, initargs=(book.model_dump(mode="json"), engine, as_json, self._turn))
+        self._pool = worker_pool(jobs, _init, (book.model_dump(mode="json"), engine, as_json, self._turn), context)
         self.reader = ItemReader(book)
         self._files: list[str] = []
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .conditions import OPERATIONS as _OPS  # what each operator means; the rest is interpreted here
-from .rulebook import Rulebook
+from ..rulebook.conditions import OPERATIONS as _OPS  # what each operator means; the rest is interpreted here
+from ..rulebook.model import Rulebook
 
 
 

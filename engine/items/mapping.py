@@ -51,12 +51,12 @@ from pydantic import (
     model_validator,
 )
 
-from .conditions import suggest
-from .errors import ItemError, Problem
-from .items import FALSE_WORDS, TRUE_WORDS, ItemBase, ItemReader
-from .rulebook import EnumSignal, IntSignal, Rulebook
-from .validation import problems_from
-from .yamlio import MAX_BYTES, FileProblem, LineDict, line_of, parse_yaml, read_text
+from ..rulebook.conditions import suggest
+from ..errors import ItemError, Problem
+from .model import FALSE_WORDS, TRUE_WORDS, ItemBase, ItemReader
+from ..rulebook.model import EnumSignal, IntSignal, Rulebook
+from ..files.validation import problems_from
+from ..files.yamlio import MAX_BYTES, FileProblem, LineDict, line_of, parse_yaml, read_text
 
 __all__ = ["ExportMapping", "load_mapping", "quarter_from_date", "quarter_from_version", "read_mapped"]
 

@@ -27,11 +27,11 @@ from typing import Any, Iterable, Iterator, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from .decision import Decision, construct
-from .errors import LedgerDamaged, LedgerError, shown
-from .memory import gc_paused
-from .rulebook import Rulebook, rulebook_from_data, rulebook_hash
-from .validation import message_for
+from ..decide.decision import Decision, construct
+from ..errors import LedgerDamaged, LedgerError, shown
+from ..runtime import gc_paused
+from ..rulebook.model import Rulebook, rulebook_from_data, rulebook_hash
+from ..files.validation import message_for
 
 SCHEMA_VERSION = 2
 GENESIS = "sha256:" + "0" * 64

@@ -12,12 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .classify import Classifier
-from .errors import ItemError, Problem
-from .items import ItemReader
-from .rulebook import Rulebook
-from .validation import problems_from
-from .yamlio import FileProblem, line_of, parse_yaml, read_text
+from ..decide.classify import Classifier
+from ..errors import ItemError, Problem
+from ..items.model import ItemReader
+from ..rulebook.model import Rulebook
+from ..files.validation import problems_from
+from ..files.yamlio import FileProblem, line_of, parse_yaml, read_text
 
 
 class Expect(BaseModel):

@@ -9,11 +9,11 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .classify import Classifier
-from .decision import Decision, RulebookRef
-from .items import ItemBase
-from .pipeline import decide_roadmap, ranking_text, record_decisions
-from .rulebook import EnumSignal, IntSignal, Rulebook
+from ..decide.classify import Classifier
+from ..decide.decision import Decision, RulebookRef
+from ..items.model import ItemBase
+from ..decide.pipeline import decide_roadmap, ranking_text, record_decisions
+from ..rulebook.model import EnumSignal, IntSignal, Rulebook
 
 UNSCHEDULED = "unscheduled"
 

@@ -17,7 +17,7 @@ from typing import Any
 import jiter
 import yaml
 
-from .errors import Problem
+from ..errors import Problem
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

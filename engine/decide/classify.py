@@ -12,7 +12,7 @@ from bisect import bisect_right
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from . import conditions as cond
+from ..rulebook import conditions as cond
 from .decision import (
     ArtifactRef,
     CapacityNote,
@@ -28,9 +28,9 @@ from .decision import (
     ValueChange,
     construct,
 )
-from .errors import EngineUnavailable
-from .items import ItemBase
-from .rulebook import EnumSignal, IntSignal, Rulebook
+from ..errors import EngineUnavailable
+from ..items.model import ItemBase
+from ..rulebook.model import EnumSignal, IntSignal, Rulebook
 
 ENGINES = ("durable", "reference")
 CACHE_LIMIT = 100_000  # entries per memo; the spaces are small, this only bounds pathological rulebooks
@@ -99,11 +99,11 @@ def independent_groups(rulebook: Rulebook) -> list[list[int]]:
 
 def make_matcher(rulebook: Rulebook, engine: str = "durable"):
     if engine == "durable":
-        from .durable_adapter import DurableMatcher
+        from ..match.durable import DurableMatcher
 
         return DurableMatcher(rulebook)
     if engine == "reference":
-        from .reference import ReferenceMatcher
+        from ..match.reference import ReferenceMatcher
 
         return ReferenceMatcher(rulebook)
     raise EngineUnavailable(f"unknown engine '{engine}' (engines: {', '.join(ENGINES)})")

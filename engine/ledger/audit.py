@@ -7,16 +7,16 @@ from typing import Any, Iterator, NamedTuple
 import jiter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .classify import Classifier
-from .decision import Decision, OverrideNote
-from .errors import InputError, Problem
-from .items import ItemBase, ItemReader
-from .ledger import (GENESIS, Entry, Ledger, OverrideRecord, UnreadableEntry, add_override, approval_problems,
+from ..decide.classify import Classifier
+from ..decide.decision import Decision, OverrideNote
+from ..errors import InputError, Problem
+from ..items.model import ItemBase, ItemReader
+from .sqlite import (GENESIS, Entry, Ledger, OverrideRecord, UnreadableEntry, add_override, approval_problems,
                      chain_problem, content_problem, latest_of, self_approval_allowed)
-from .memory import gc_paused
-from .rulebook import Rulebook
-from .pipeline import Candidate, Plan, Standing, capacity_moves, why_changed
-from .rulediff import RuleChange, diff_rulebooks
+from ..runtime import gc_paused, worker_pool
+from ..rulebook.model import Rulebook
+from ..decide.pipeline import Candidate, Plan, Standing, capacity_moves, why_changed
+from ..rulebook.diff import RuleChange, diff_rulebooks
 
 
 class _Data(BaseModel):
@@ -485,11 +485,8 @@ def _short(hash_: str) -> str:
 
 
 def _init(path: str, rulebook_data: dict, engine: str, since: str | None) -> None:
-    import gc
+    from ..rulebook.model import rulebook_from_data
 
-    from .rulebook import rulebook_from_data
-
-    gc.disable()  # acyclic batches only (memory.py)
     ledger = Ledger(path, create=False, readonly=True, audit=True)
     _worker["checker"] = EntryChecker(ledger, rulebook_from_data(rulebook_data, file="rulebook"), engine, since)
 
@@ -501,9 +498,5 @@ def _check_range(seq_range: tuple[int, int]) -> RangeCheck:
 def _checks_in_parallel(ledger: Ledger, current: Rulebook, engine: str, since: str | None, jobs: int,
                         ranges: list[tuple[int, int]]) -> Iterator[RangeCheck]:
     """The checks of each range, in order."""
-    import multiprocessing
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(
-            jobs, initializer=_init, initargs=(str(ledger.path), current.model_dump(mode="json"), engine, since)) as pool:
+    with worker_pool(jobs, _init, (str(ledger.path), current.model_dump(mode="json"), engine, since)) as pool:
         yield from pool.imap(_check_range, ranges)

@@ -14,9 +14,9 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from . import conditions as cond
 from .conditions import NameInfo, suggest
-from .errors import Problem, RulebookError
-from .validation import pattern, problems_from
-from .yamlio import MAX_YAML_BYTES, FileProblem, LineDict, line_of, parse_yaml, read_text
+from ..errors import Problem, RulebookError
+from ..files.validation import pattern, problems_from
+from ..files.yamlio import MAX_YAML_BYTES, FileProblem, LineDict, line_of, parse_yaml, read_text
 
 NAME = r"^[a-z][a-z0-9_]*$"
 RULE_ID = pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$", "an id of lower case letters and digits joined by single hyphens, like wide-reach")

@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
-from .conditions import suggest
-from .errors import Problem
+from ..rulebook.conditions import suggest
+from ..errors import Problem
 from .yamlio import line_of
 
 

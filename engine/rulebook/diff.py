@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .rulebook import Rulebook
+from .model import Rulebook
 
 
 class RuleChange(BaseModel):

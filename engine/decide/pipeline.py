@@ -31,10 +31,10 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from .classify import Classifier
 from .decision import Decision, Explanation, OverrideNote, Precedent
-from .errors import InputError, ItemError, Problem
-from .items import ItemBase, ItemReader
-from .rulebook import Rulebook
-from .rulediff import RuleChange, causes
+from ..errors import InputError, ItemError, Problem
+from ..items.model import ItemBase, ItemReader
+from ..rulebook.model import Rulebook
+from ..rulebook.diff import RuleChange, causes
 
 def rank_keys(book: Rulebook, tier: str) -> list[str]:
     """The scores that rank the candidates of a capacity tier, highest first (then the key)."""

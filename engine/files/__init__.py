@@ -1,0 +1,1 @@
+"""Reading input files safely: size limits, YAML and JSON parsing, line numbers, and validation errors as problems."""

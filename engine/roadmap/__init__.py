@@ -1,0 +1,1 @@
+"""The roadmap: the review meeting over many items, and batch runs."""

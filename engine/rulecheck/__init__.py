@@ -1,0 +1,1 @@
+"""Checking rulebooks: lint, rule tests."""
