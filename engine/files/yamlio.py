@@ -28,10 +28,11 @@ MAX_DEPTH = 200
 
 MB = 1024 * 1024
 # Every file is read whole, so a limit keeps a wrong file (a disk image, /dev/zero) from eating
-# the memory. It leaves room for large item batches in JSON or CSV: about 700,000 items.
+# the memory. It leaves room for large item batches in JSON or CSV (hundreds of thousands of
+# items); larger batches go in JSON Lines, which is streamed.
 MAX_BYTES = 256 * MB
-# PyYAML reads about 1 MB a second here (JSON about 10 times faster): past 10 MB of YAML, a
-# file is refused at once rather than parsed for minutes. Rulebooks are far below it.
+# PyYAML is an order of magnitude slower than a JSON parser: past this size, a YAML file is
+# refused at once rather than parsed for minutes. Rulebooks are far below it.
 MAX_YAML_BYTES = 10 * MB
 SPLIT = "split it into several files"
 
