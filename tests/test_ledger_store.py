@@ -235,3 +235,34 @@ def test_every_command_works_through_the_protocol_alone(runner, roadmap, tmp_pat
     assert [code for code, _, _ in plain] == [0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]
     # each command once, but the first two, which find no ledger (the audit's workers open it in their own processes)
     assert opened == [str(tmp_path / "protocol" / "launchtier.db")] * 13
+
+
+# ---- engine.ledger picks the store --------------------------------------------------------------
+
+def test_a_location_with_a_registered_scheme_opens_that_store_and_any_other_an_sqlite_file(monkeypatch, tmp_path):
+    import sys
+    import types
+
+    import launchtier.engine.ledger as ledger_package
+
+    calls = []
+    fake = types.ModuleType("launchtier.engine.ledger.fake")
+    fake.open_store = lambda location, **how: calls.append(("open", location, how)) or "a fake store"
+    fake.open_if_present = lambda location: calls.append(("present", location)) or None
+    fake.where = lambda location: "fake://(hidden)"
+    monkeypatch.setitem(sys.modules, fake.__name__, fake)
+    monkeypatch.setitem(ledger_package.STORES, "fake", "fake")
+
+    assert ledger_package.open_ledger("FAKE://host/db", readonly=True) == "a fake store"
+    assert ledger_package.ledger_if_present("fake://host/db") is None
+    monkeypatch.setenv("LAUNCHTIER_DB", "fake://env/db")
+    assert ledger_package.where(None) == "fake://(hidden)"
+    assert ledger_package.open_ledger(None, create=True) == "a fake store"
+    assert calls == [("open", "FAKE://host/db", {"create": False, "readonly": True, "audit": False}),
+                     ("present", "fake://host/db"),
+                     ("open", None, {"create": True, "readonly": False, "audit": False})]
+
+    monkeypatch.setenv("LAUNCHTIER_DB", str(tmp_path / "launchtier.db"))
+    assert ledger_package.where(None) == str(tmp_path / "launchtier.db")
+    assert ledger_package.ledger_if_present("other://x") is None  # an unregistered scheme: a file path, absent
+    assert ledger_package.where("other://x") == "other:/x"  # as the file path it is

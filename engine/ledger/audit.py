@@ -272,7 +272,7 @@ class EntryChecker:
 
 def _recorded(e: Entry) -> tuple[str, str, list[str]] | str:
     """The recorded decision's tier, the tier its rules gave (before a capacity move) and its
-    fired rules; or why it cannot be read (the ledger file was changed)."""
+    fired rules; or why it cannot be read (the ledger was changed outside launchtier)."""
     try:
         recorded = jiter.from_json(e.decision_json.encode())
         ruled = recorded["capacity"]["computed_tier"] if recorded.get("capacity") else recorded["tier"]

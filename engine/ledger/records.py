@@ -16,6 +16,7 @@ from ..rulebook.model import Rulebook
 
 
 def now_utc() -> str:
+    """The time an entry is recorded at, as entries hold it: UTC, to the second."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
