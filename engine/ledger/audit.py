@@ -5,7 +5,7 @@ holds it; its workers open the ledger again by the store's :meth:`~.store.Ledger
 
 from __future__ import annotations
 
-from typing import Any, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 import jiter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError

@@ -34,7 +34,6 @@ SCHEMA_VERSION = 2
 DEFAULT_PATH = "launchtier.db"
 BUSY_TIMEOUT_MS = 60_000
 
-
 # Each migration brings the schema from version N-1 to N. Never edit one that has shipped.
 MIGRATIONS: dict[int, list[str]] = {
     1: [
