@@ -78,6 +78,21 @@ def test_engine_outside_the_ledger_package_never_imports_a_store():
     assert importers == []
 
 
+def test_the_ledger_package_knows_no_file_but_in_the_sqlite_store():
+    found = []
+    for p in sorted((ROOT / "engine" / "ledger").glob("*.py")):
+        name = str(p.relative_to(ROOT))
+        if name == SQLITE_MODULE:
+            continue
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"), name)):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                found += [f"{name}:{node.lineno}: import {m}" for m in modules if m in ("pathlib", "os.path")]
+            elif isinstance(node, ast.Attribute) and node.attr in ("exists", "is_file", "path"):
+                found.append(f"{name}:{node.lineno}: .{node.attr}")
+    assert found == []
+
+
 @pytest.mark.parametrize("code, expected", [
     ("import sqlite3", "import sqlite3"),
     ("from sqlite3 import connect", "from sqlite3 import"),
