@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from launchtier.engine.ledger.sqlite import Ledger, canonical
+from launchtier.engine.ledger.chain import canonical
+from launchtier.engine.ledger.sqlite import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "rules" / "default.yaml"

@@ -26,7 +26,8 @@ from conftest import make_items, write_items
 
 from launchtier.engine.ledger import sqlite as ledger_module
 from launchtier.engine.errors import LedgerError
-from launchtier.engine.ledger.sqlite import SCHEMA_VERSION, Ledger, verify_chain
+from launchtier.engine.ledger.chain import verify_chain
+from launchtier.engine.ledger.sqlite import SCHEMA_VERSION, Ledger
 
 pytestmark = pytest.mark.slow  # every test here runs child processes or writes large files
 

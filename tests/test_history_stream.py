@@ -16,7 +16,9 @@ from conftest import EXAMPLES, ROOT, make_items
 from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.ledger import sqlite as ledger_module
 from launchtier.engine.decide.decision import Decision
-from launchtier.engine.ledger.sqlite import Ledger, add_override, latest_of
+from launchtier.engine.ledger.policy import add_override
+from launchtier.engine.ledger.records import latest_of
+from launchtier.engine.ledger.sqlite import Ledger
 
 DEFAULT = ROOT / "rules" / "default.yaml"
 

@@ -17,7 +17,8 @@ from conftest import make_items, write_items, tamper
 
 from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.errors import LedgerError
-from launchtier.engine.ledger.sqlite import SCHEMA_VERSION, Ledger, entry_hash, verify_chain
+from launchtier.engine.ledger.chain import entry_hash, verify_chain
+from launchtier.engine.ledger.sqlite import SCHEMA_VERSION, Ledger
 from launchtier.engine.decide.pipeline import decide_roadmap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -406,7 +407,7 @@ def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monk
     """The audit keeps only what it needs of each entry; what it reports of the history must be
     what Ledger.history() (full records, overrides attached) gives."""
     from launchtier.engine.ledger import audit as audit_module
-    from launchtier.engine.ledger.sqlite import latest_of
+    from launchtier.engine.ledger.records import latest_of
 
     monkeypatch.setattr(audit_module, "RANGE", size)
     ledger = _busy_ledger(tmp_path / "busy.db", tmp_path)

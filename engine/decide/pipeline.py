@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, NamedTuple
 
 from .classify import Classifier
 from .decision import Decision, Explanation, OverrideNote, Precedent
@@ -35,6 +35,9 @@ from ..errors import InputError, ItemError, Problem
 from ..items.model import ItemBase, ItemReader
 from ..rulebook.model import Rulebook
 from ..rulebook.diff import RuleChange, causes
+
+if TYPE_CHECKING:
+    from ..ledger.store import LedgerStore
 
 def rank_keys(book: Rulebook, tier: str) -> list[str]:
     """The scores that rank the candidates of a capacity tier, highest first (then the key)."""
@@ -207,7 +210,7 @@ def _twice(key: str) -> ItemError:
 class Planner:
     """Builds the :class:`Plan` of a roadmap from its items, in one pass or from parts."""
 
-    def __init__(self, book: Rulebook, classifier: Classifier, ledger: Any = None):
+    def __init__(self, book: Rulebook, classifier: Classifier, ledger: LedgerStore | None = None):
         self.book, self.classifier, self.ledger = book, classifier, ledger
         # only what the plan needs of the ledger, never its whole history: the overridden items'
         # latest decisions now, the latest decisions of the roadmap's quarters when planning
@@ -279,7 +282,7 @@ class Planner:
             yield item, e, final_tier
 
 
-def plan(book: Rulebook, classifier: Classifier, items: Iterable[ItemBase], ledger: Any = None) -> Plan:
+def plan(book: Rulebook, classifier: Classifier, items: Iterable[ItemBase], ledger: LedgerStore | None = None) -> Plan:
     """The plan of a roadmap: ``items`` (read once; any iterable) decided together, with the
     ledger's overrides and its other items of the same quarters when a ledger is given."""
     planner = Planner(book, classifier, ledger)
@@ -333,7 +336,7 @@ def _past_capacity(quarter: str, tier: str, most: int, keys: list[str], overridd
     return f"{quarter} has {len(keys)} {tier} items, over its capacity of {most}: {named}"
 
 
-def overridden_past_capacity(ledger: Any, key: str) -> list[str]:
+def overridden_past_capacity(ledger: LedgerStore, key: str) -> list[str]:
     """After an override of ``key``: whether its quarter now holds more items of the tier it
     went to than the capacity (of the rulebook its decision was made under) allows."""
     rec = next((r for r, _ in ledger.latest_of_items([key])), None)
@@ -355,14 +358,14 @@ def overridden_past_capacity(ledger: Any, key: str) -> list[str]:
 
 
 def decide_roadmap(book: Rulebook, items: list[ItemBase], *, classifier: Classifier | None = None,
-                   engine: str = "durable", ledger: Any = None) -> tuple[list[Decision], Plan]:
+                   engine: str = "durable", ledger: LedgerStore | None = None) -> tuple[list[Decision], Plan]:
     """Every item's final decision, in order, and the plan that made them."""
     classifier = classifier or Classifier(book, engine)
     made = plan(book, classifier, items, ledger)
     return [made.finish(classifier, item, classifier.decide(item)) for item in items], made
 
 
-def record_decisions(ledger: Any, book: Rulebook, pairs: list[tuple[ItemBase, Decision]], made: Plan, *,
+def record_decisions(ledger: LedgerStore, book: Rulebook, pairs: list[tuple[ItemBase, Decision]], made: Plan, *,
                      by: str, note: str | None = None) -> list[int]:
     """Record a roadmap's final decisions and, in the same batch, the earlier items whose
     decision it changes (:attr:`Plan.context`): all or nothing. Returns their entries' numbers."""
@@ -375,7 +378,7 @@ class Recorded(NamedTuple):
     plan: Plan
 
 
-def record_roadmap(ledger: Any, book: Rulebook, items: list[ItemBase], *, engine: str = "durable", by: str,
+def record_roadmap(ledger: LedgerStore, book: Rulebook, items: list[ItemBase], *, engine: str = "durable", by: str,
                    note: str | None = None) -> Recorded:
     """Decide a roadmap through the pipeline, with the ledger's overrides and items, and record
     it, in one transaction: another writer's batch comes before or after, never in between."""
@@ -386,7 +389,7 @@ def record_roadmap(ledger: Any, book: Rulebook, items: list[ItemBase], *, engine
 
 
 def explain_item(book: Rulebook, items: list[ItemBase], item: ItemBase, *, original: ItemBase | None = None,
-                 engine: str = "durable", ledger: Any = None) -> Explanation:
+                 engine: str = "durable", ledger: LedgerStore | None = None) -> Explanation:
     """One item of a roadmap in full, through the pipeline: its final decision (the roadmap's
     capacity and the ledger's overrides applied), what single change would move the tier its
     rules give, and, with a ledger, its precedents. ``item`` may be a what-if of ``original``:
@@ -404,7 +407,7 @@ def explain_item(book: Rulebook, items: list[ItemBase], item: ItemBase, *, origi
 
 
 def decide_item(book: Rulebook, items: list[ItemBase], item: ItemBase, *, engine: str = "durable",
-                ledger: Any = None) -> Decision:
+                ledger: LedgerStore | None = None) -> Decision:
     """One item's final decision, decided with the rest of its roadmap (and the ledger)."""
     classifier = Classifier(book, engine)
     return plan(book, classifier, items, ledger).finish(classifier, item, classifier.decide(item))

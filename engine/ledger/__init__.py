@@ -1,35 +1,52 @@
 """The ledger: recorded decisions and overrides, their hash chain, the history, and the audit.
 
 Commands open a ledger through :func:`open_ledger` and :func:`ledger_if_present`, by a location
-(for the SQLite store, a file path; None: $LAUNCHTIER_DB's default place); nothing outside the
-store's own module knows what the location is.
+(None: $LAUNCHTIER_DB, else the store's default place), and get a :class:`~.store.LedgerStore`;
+nothing outside a store's own module knows what a location is. The store is picked here, by the
+location's URL scheme: a location without one is a file path, an SQLite ledger (:mod:`.sqlite`).
+
+The modules: :mod:`.records` (what a ledger holds, as data), :mod:`.chain` (the hash chain and
+its checks), :mod:`.policy` (the approval policy of overrides), :mod:`.store` (the interface),
+:mod:`.sqlite` (the SQLite store), :mod:`.audit` (the audit, over the interface).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import os
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .store import LedgerStore
+
+# The stores by URL scheme (lower case), each the module under engine.ledger that holds it; a
+# location without a registered scheme is a file path for the SQLite store. A store's module
+# provides open_store, open_if_present and where with the signatures of sqlite's.
+STORES: dict[str, str] = {}
+FILE_STORE = "sqlite"
 
 
-def open_ledger(location: str | None, *, create: bool = False, readonly: bool = False, audit: bool = False) -> Any:
+def _store(location: str | None) -> ModuleType:
+    """The module of the store that holds ``location`` (None: $LAUNCHTIER_DB's)."""
+    scheme, sep, _ = (location or os.environ.get("LAUNCHTIER_DB") or "").partition("://")
+    name = STORES.get(scheme.lower(), FILE_STORE) if sep else FILE_STORE
+    return importlib.import_module(f".{name}", __name__)
+
+
+def open_ledger(location: str | None, *, create: bool = False, readonly: bool = False,
+                audit: bool = False) -> LedgerStore:
     """The ledger at ``location``: created when ``create`` and absent; ``readonly`` for readers,
     which never create, migrate or otherwise change the evidence; ``audit`` opens a damaged one
     for the audit to report on."""
-    from .sqlite import Ledger
-
-    return Ledger(location, create=create, readonly=readonly, audit=audit)
+    return _store(location).open_store(location, create=create, readonly=readonly, audit=audit)
 
 
-def ledger_if_present(location: str | None) -> Any:
+def ledger_if_present(location: str | None) -> LedgerStore | None:
     """The ledger at ``location``, read only, when there is one; else None."""
-    from .sqlite import Ledger, resolve_path
-
-    path = resolve_path(location)
-    return Ledger(path, create=False, readonly=True) if path.exists() else None
+    return _store(location).open_if_present(location)
 
 
 def where(location: str | None) -> str:
     """The ledger's location as it is shown to the user."""
-    from ..errors import shown
-    from .sqlite import resolve_path
-
-    return shown(resolve_path(location))
+    return _store(location).where(location)

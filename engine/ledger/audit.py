@@ -1,8 +1,11 @@
-"""The audit of past tier decisions: integrity, reproducibility, drift, overrides, distribution."""
+"""The audit of past tier decisions: integrity, reproducibility, drift, overrides, distribution.
+
+It reads the ledger through the store interface (:class:`~.store.LedgerStore`) alone, whatever
+holds it; its workers open the ledger again by the store's :meth:`~.store.LedgerStore.reopen_spec`."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 import jiter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -11,8 +14,10 @@ from ..decide.classify import Classifier
 from ..decide.decision import Decision, OverrideNote
 from ..errors import InputError, Problem
 from ..items.model import ItemBase, ItemReader
-from .sqlite import (GENESIS, Entry, Ledger, OverrideRecord, UnreadableEntry, add_override, approval_problems,
-                     chain_problem, content_problem, latest_of, self_approval_allowed)
+from .chain import GENESIS, chain_problem, content_problem, short
+from .policy import add_override, approval_problems, self_approval_allowed
+from .records import Entry, OverrideRecord, UnreadableEntry, latest_of
+from .store import LedgerStore
 from ..runtime import gc_paused, worker_pool
 from ..rulebook.model import Rulebook
 from ..decide.pipeline import Candidate, Plan, Standing, capacity_moves, why_changed
@@ -109,11 +114,11 @@ class AuditReport(_Data):
         return self.integrity.ok and self.reproducibility.ok
 
 
-def audit(ledger: Ledger, current: Rulebook, *, since: str | None = None, engine: str = "durable",
+def audit(ledger: LedgerStore, current: Rulebook, *, since: str | None = None, engine: str = "durable",
           jobs: int = 1, expect_head: str | None = None) -> AuditReport:
     """The audit report. ``jobs`` > 1 spreads the per-entry work (hashing each entry, replaying
     each decision, its tier under ``current``) over that many processes, a range of entries
-    each, read from the ledger file by each process itself. ``expect_head``: a chain head noted
+    each, read from the ledger by each process itself. ``expect_head``: a chain head noted
     earlier; integrity fails unless an entry of the chain has it (the last, or one that later
     entries follow), since a chain cut short at its end, or wiped, still verifies."""
     with gc_paused():
@@ -156,7 +161,7 @@ class EntryChecker:
     """The per-entry work of the audit: each entry's hash, each decision replayed under its own
     rulebook, and its tier under the current one."""
 
-    def __init__(self, ledger: Ledger, current: Rulebook, engine: str, since: str | None):
+    def __init__(self, ledger: LedgerStore, current: Rulebook, engine: str, since: str | None):
         self.ledger, self.current, self.engine, self.since = ledger, current, engine, since
         self.changed = ledger.changed_rulebooks()  # never used to replay
         self.stored = set(ledger.rulebook_hashes())
@@ -185,10 +190,10 @@ class EntryChecker:
                 continue
             rulebooks.add(e.rulebook_hash)
             if e.rulebook_hash not in self.stored:
-                unstored.append((e.seq, e.item_key, f"its rulebook {_short(e.rulebook_hash)} is not stored in the ledger"))
+                unstored.append((e.seq, e.item_key, f"its rulebook {short(e.rulebook_hash)} is not stored in the ledger"))
             elif e.rulebook_hash in self.changed:
                 cannot = "its approvals cannot be checked" if e.kind == "override" else "it cannot be replayed"
-                unstored.append((e.seq, e.item_key, f"its rulebook {_short(e.rulebook_hash)} was changed: {cannot}"))
+                unstored.append((e.seq, e.item_key, f"its rulebook {short(e.rulebook_hash)} was changed: {cannot}"))
             elif e.kind == "override":
                 overrides.append(e.model_copy(update={"item_json": "", "decision_json": ""}))
             elif e.kind == "decision":
@@ -267,7 +272,7 @@ class EntryChecker:
 
 def _recorded(e: Entry) -> tuple[str, str, list[str]] | str:
     """The recorded decision's tier, the tier its rules gave (before a capacity move) and its
-    fired rules; or why it cannot be read (the ledger file was changed)."""
+    fired rules; or why it cannot be read (the ledger was changed outside launchtier)."""
     try:
         recorded = jiter.from_json(e.decision_json.encode())
         ruled = recorded["capacity"]["computed_tier"] if recorded.get("capacity") else recorded["tier"]
@@ -281,7 +286,7 @@ def _recorded_fired(e: Entry) -> list[str]:
     return [] if isinstance(recorded, str) else recorded[2]
 
 
-def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str, jobs: int,
+def _audit(ledger: LedgerStore, current: Rulebook, *, since: str | None, engine: str, jobs: int,
            expect_head: str | None) -> AuditReport:
     checker = EntryChecker(ledger, current, engine, since)
     # The per-entry work is done a range of entries at a time, here or in the workers; what
@@ -321,9 +326,9 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
     # rulebook stored as it was; the stored rulebooks against their hashes, each with entries
     # recorded under it; the meta table as launchtier writes it
     breaks += unstored
-    breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} was changed: {why}")
+    breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {short(h)} was changed: {why}")
                for h, why in checker.changed.items()]
-    breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {_short(h)} is not used by any entry: it was added, "
+    breaks += [ChainBreak(seq=0, item="-", problem=f"stored rulebook {short(h)} is not used by any entry: it was added, "
                           "or the entries recorded under it were deleted")
                for h in ledger.rulebook_hashes() if h not in used]  # launchtier stores one only with its decisions
     breaks += [ChainBreak(seq=0, item="-", problem=why) for why in ledger.meta_problems()]
@@ -420,12 +425,12 @@ def _audit(ledger: Ledger, current: Rulebook, *, since: str | None, engine: str,
 
     window = None if since is None else Window(
         since=since, limited=["reproducibility", "drift", "overrides", "distribution"], whole=["integrity"])
-    return AuditReport(ledger=str(ledger.path), since=since, window=window, integrity=integrity,
+    return AuditReport(ledger=ledger.location, since=since, window=window, integrity=integrity,
                        reproducibility=reproducibility, drift=drift, overrides=audited, distribution=distribution,
                        expected_head=expect_head, expected_at=expected_at)
 
 
-def _pipeline_now(ledger: Ledger, current: Rulebook, classifier: Classifier, reader: ItemReader,
+def _pipeline_now(ledger: LedgerStore, current: Rulebook, classifier: Classifier, reader: ItemReader,
                   latest: list[DecisionCheck], final: dict[int, str]) -> tuple[Plan, dict[int, str]]:
     """The pipeline now over the ledger's latest decisions, and each one's final tier now (by
     its seq): its rules' tier (computed per entry: ``now``), the capacity of each quarter over
@@ -453,7 +458,7 @@ def _pipeline_now(ledger: Ledger, current: Rulebook, classifier: Classifier, rea
     return Plan(moves, standing, [], []), tiers
 
 
-def _override_note(ledger: Ledger, d: DecisionCheck, tier: str) -> OverrideNote:
+def _override_note(ledger: LedgerStore, d: DecisionCheck, tier: str) -> OverrideNote:
     """The override of a decision: its last override entry, or the one recorded with it."""
     found = [e for e in ledger.entries(item=d.item) if e.kind == "override" and e.overrides_seq == d.seq]
     if found:
@@ -469,25 +474,22 @@ def _override_note(ledger: Ledger, d: DecisionCheck, tier: str) -> OverrideNote:
 
 
 # ---- several processes ------------------------------------------------------------------------
-# Each worker opens the ledger file itself (read only) and checks ranges of entries; only their
-# RangeChecks travel back. Ranges are handed out in order and come back in order.
+# Each worker opens the ledger itself (read only, by the store's reopen_spec) and checks ranges
+# of entries; only their RangeChecks travel back. Ranges are handed out in order and come back in order.
 RANGE = 2_000
 _worker: dict[str, EntryChecker] = {}
 
 
-def _ranges(ledger: Ledger) -> list[tuple[int, int]]:
+def _ranges(ledger: LedgerStore) -> list[tuple[int, int]]:
     first, last = ledger.seq_bounds()
     return [(start, min(start + RANGE - 1, last)) for start in range(first, last + 1, RANGE)]
 
 
-def _short(hash_: str) -> str:
-    return f"{hash_[:19]}…"
-
-
-def _init(path: str, rulebook_data: dict, engine: str, since: str | None) -> None:
+def _init(spec: str, rulebook_data: dict, engine: str, since: str | None) -> None:
+    from . import open_ledger
     from ..rulebook.model import rulebook_from_data
 
-    ledger = Ledger(path, create=False, readonly=True, audit=True)
+    ledger = open_ledger(spec, readonly=True, audit=True)
     _worker["checker"] = EntryChecker(ledger, rulebook_from_data(rulebook_data, file="rulebook"), engine, since)
 
 
@@ -495,8 +497,8 @@ def _check_range(seq_range: tuple[int, int]) -> RangeCheck:
     return _worker["checker"].check_range(seq_range)
 
 
-def _checks_in_parallel(ledger: Ledger, current: Rulebook, engine: str, since: str | None, jobs: int,
+def _checks_in_parallel(ledger: LedgerStore, current: Rulebook, engine: str, since: str | None, jobs: int,
                         ranges: list[tuple[int, int]]) -> Iterator[RangeCheck]:
     """The checks of each range, in order."""
-    with worker_pool(jobs, _init, (str(ledger.path), current.model_dump(mode="json"), engine, since)) as pool:
+    with worker_pool(jobs, _init, (ledger.reopen_spec(), current.model_dump(mode="json"), engine, since)) as pool:
         yield from pool.imap(_check_range, ranges)

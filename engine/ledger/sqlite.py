@@ -1,40 +1,36 @@
-"""The decision ledger: every tier decision and override, append-only and hash-chained.
+"""The SQLite ledger store: a ledger in one SQLite file (:class:`Ledger`, a
+:class:`~.store.LedgerStore`). This module alone imports sqlite3, knows that a ledger's location
+is a file path, migrates the schema, and turns SQLite's errors into what the user can do.
 
-This module alone owns storage. It speaks SQLite today; its SQL stays plain (standard types,
-``?`` parameters, no SQLite-only syntax outside :func:`_connect`) so that a shared PostgreSQL
-ledger can follow. The schema is versioned in the ``meta`` table and migrated on open.
-
-Tamper evidence: each entry stores the hash of its own content chained to the hash of the entry
-before it, so a changed, inserted, deleted or reordered row breaks the chain at that row. The
-chain is extended inside the writing transaction (``BEGIN IMMEDIATE``), so several processes
-recording at once serialise and never fork it. A stored rulebook is keyed by the hash of its
-content and checked against it before it is used; the meta table holds what launchtier writes
-and nothing else. Whatever does not match was changed outside launchtier: the commands refuse
-the ledger (:class:`LedgerDamaged`) and the audit names every such change.
+The schema is versioned in the ``meta`` table and migrated on open; its SQL stays plain
+(standard types, ``?`` parameters) so that another SQL store can share it. The chain is extended
+inside the writing transaction (``BEGIN IMMEDIATE``), so several processes recording at once
+serialise and never fork it. Whatever does not match what launchtier wrote (:mod:`.chain`: an
+entry's hash, a stored rulebook's; the meta table) was changed outside launchtier: the commands
+refuse the ledger (:class:`LedgerDamaged`) and the audit names every such change.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, NamedTuple, TypeVar
+from typing import Any, Iterable, Iterator
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import ValidationError
 
 from ..decide.decision import Decision, construct
 from ..errors import LedgerDamaged, LedgerError, shown
 from ..runtime import gc_paused
-from ..rulebook.model import Rulebook, rulebook_from_data, rulebook_hash
-from ..files.validation import message_for
+from ..rulebook.model import Rulebook, rulebook_from_data
+from .chain import COLUMNS, GENESIS, canonical, chained, damaged, short, stored_rulebook_problem
+from .policy import add_override, override_approvals, override_request, person
+from .records import (ENTRIES, DecisionRecord, Entry, OverrideRecord, UnreadableEntry, decision_rows,
+                      entry_or_unreadable, entry_problem, now_utc, override_row)
 
 SCHEMA_VERSION = 2
-GENESIS = "sha256:" + "0" * 64
 DEFAULT_PATH = "launchtier.db"
 BUSY_TIMEOUT_MS = 60_000
 
@@ -84,140 +80,7 @@ LATEST = "SELECT MAX(seq) FROM entries WHERE kind = 'decision' GROUP BY item_key
 FINAL_TIER = ("COALESCE((SELECT o.final_tier FROM entries o WHERE o.kind = 'override' AND o.overrides_seq = entries.seq "
               "ORDER BY o.seq DESC LIMIT 1), entries.final_tier)")
 BATCH = 500  # rows read, validated and given their overrides at a time: bounded memory, few queries
-
-# The columns that an entry's hash covers, in this order.
-HASHED = (
-    "seq", "kind", "item_key", "quarter", "computed_tier", "final_tier", "rulebook_hash",
-    "item_json", "decision_json", "recorded_by", "recorded_at", "note", "reason", "approved_by",
-    "overrides_seq",
-)
-COLUMNS = HASHED + ("prev_hash", "entry_hash")
 RULEBOOK_COLUMNS = ("hash", "name", "version", "content", "stored_at")
-
-
-def canonical(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def entry_hash(prev_hash: str, row: dict[str, Any]) -> str:
-    content = canonical([prev_hash] + [row[c] for c in HASHED])
-    return "sha256:" + hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
-def short(hash_: str) -> str:
-    """A hash as messages show it."""
-    return f"{hash_[:19]}…"
-
-
-def damaged(path: Path, problem: str) -> LedgerDamaged:
-    """The refusal of a ledger changed outside launchtier, on one line (the audit says the rest)."""
-    return LedgerDamaged(f"{path} was changed outside launchtier ({problem}); "
-                         "run launchtier audit to see every change")
-
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class OverrideRecord(_Data):
-    seq: int
-    item: str
-    from_tier: str
-    tier: str
-    reason: str
-    by: str
-    approved_by: list[str]
-    at: str
-    required_approvals: int
-
-
-class DecisionRecord(_Data):
-    """One recorded decision, with the overrides that followed it."""
-
-    seq: int
-    item: str
-    title: str
-    quarter: str | None
-    computed_tier: str
-    final_tier: str
-    recorded_by: str
-    recorded_at: str
-    note: str | None
-    rulebook: dict[str, str]
-    overrides: list[OverrideRecord] = Field(default_factory=list)
-    decision: Decision
-
-    @property
-    def set_by(self) -> str:
-        """The stage that set the final tier: an override (recorded with the decision or
-        after it), the roadmap's capacity, or the rules."""
-        return "override" if self.overrides else self.decision.set_by
-
-
-class Entry(_Data):
-    """A raw ledger row, as stored (what the audit checks)."""
-
-    seq: int
-    kind: Literal["decision", "override"]
-    item_key: str
-    quarter: str | None
-    computed_tier: str
-    final_tier: str
-    rulebook_hash: str
-    item_json: str
-    decision_json: str
-    recorded_by: str
-    recorded_at: str
-    note: str | None
-    reason: str | None
-    approved_by: str | None
-    overrides_seq: int | None
-    prev_hash: str
-    entry_hash: str
-
-    @field_validator("approved_by")
-    @classmethod
-    def _approvers(cls, value: str | None) -> str | None:
-        # as launchtier writes it: a JSON list of names (an override's), or nothing
-        if value is not None:
-            try:
-                names = json.loads(value)
-            except (ValueError, RecursionError):
-                raise ValueError("not JSON; expected a JSON list of names") from None
-            if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
-                raise ValueError("not a JSON list of names")
-        return value
-
-    def row(self) -> dict[str, Any]:
-        return dict(self.__dict__)  # the fields as stored: what entry_hash reads (model_dump is slower)
-
-
-_ENTRIES = TypeAdapter(list[Entry])
-
-
-class UnreadableEntry(NamedTuple):
-    """A row of the entries table that does not read as an entry (for the audit, which names
-    it): its seq, and its item key and hashes where those still read."""
-
-    seq: int
-    item_key: str
-    prev_hash: str
-    entry_hash: str
-    problem: str  # what cannot be read, in the audit's words
-
-
-def _entry_problem(err: ValidationError, batch: bool = False) -> str:
-    """The first thing that does not read in a row (of a ``batch`` of rows), as ``column: why``."""
-    first = err.errors(include_url=False)[0]
-    loc = first["loc"][1:] if batch else first["loc"]
-    return f"{'.'.join(map(str, loc))}: {message_for({**first, 'loc': loc}, Entry)}"
-
-
-_HASH = re.compile(r"sha256:[0-9a-f]{64}")
 
 # A schema_version as launchtier writes it: str() of a positive int
 _VERSION = re.compile(r"[1-9][0-9]{0,8}")
@@ -226,28 +89,6 @@ _VERSION = re.compile(r"[1-9][0-9]{0,8}")
 def _version(value: Any) -> int | None:
     """The schema version in a meta value, None if launchtier would never have written it."""
     return int(value) if isinstance(value, str) and _VERSION.fullmatch(value) else None
-
-
-def stored_rulebook_problem(hash_: str, name: Any, version: Any, content: Any) -> tuple[Any, str | None]:
-    """A stored rulebook row read back: its data (JSON types, not yet a Rulebook) and what is
-    wrong with it, None if it is what launchtier stored. Checked before the content is parsed as
-    a rulebook: its content must hash to the row's key, and its name and version columns must
-    be the content's."""
-    if not isinstance(content, str):
-        return None, "its content is not text"
-    try:
-        data = json.loads(content)
-        actual = rulebook_hash(data)
-    except (ValueError, RecursionError):
-        return None, "its content is not JSON"
-    if not isinstance(data, dict):
-        return None, "its content is not a rulebook (a JSON object)"
-    if actual != hash_:
-        return data, f"its content now hashes to {short(actual)}"
-    for column, value, key in (("name", name, "rulebook"), ("version", version, "version")):
-        if value != data.get(key):
-            return data, f"its {column} column says {value!r} and its content {data.get(key)!r}"
-    return data, None
 
 
 def resolve_path(path: str | os.PathLike | None) -> Path:
@@ -266,7 +107,8 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
 
 
 class Ledger:
-    """The decision ledger at ``path`` (created on first write)."""
+    """The decision ledger in the SQLite file at ``path`` (created on first write): a
+    :class:`~.store.LedgerStore`."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, create: bool = True, readonly: bool = False,
                  audit: bool = False):
@@ -300,11 +142,11 @@ class Ledger:
             if problem:
                 # the audit cannot go through entries that are not there: it says so, on one line
                 raise LedgerDamaged(f"{self.path} was changed outside launchtier ({problem})") if audit else damaged(
-                    self.path, problem)
+                    self.location, problem)
             meta = self.meta_problems()
             if meta:
                 if not audit:
-                    raise damaged(self.path, meta[0])
+                    raise damaged(self.location, meta[0])
             elif not readonly:
                 # only now that it is known to be a ledger (or a new file): WAL changes the file
                 self._conn.execute("PRAGMA journal_mode=WAL")
@@ -321,8 +163,8 @@ class Ledger:
                 odd = self._conn.execute("SELECT seq, kind FROM entries WHERE kind NOT IN ('decision', 'override') "
                                          "ORDER BY seq LIMIT 1").fetchone()
                 if odd is not None:
-                    raise damaged(self.path, f"entry #{odd[0]} cannot be read: kind: {odd[1]!r} is not allowed; "
-                                             "expected one of decision, override")
+                    raise damaged(self.location, f"entry #{odd[0]} cannot be read: kind: {odd[1]!r} is not allowed; "
+                                                 "expected one of decision, override")
         except sqlite3.OperationalError as e:
             self._close_quietly()
             raise LedgerError(f"{self.path}: cannot be opened ({e}): {what_to_do(self.path, e)}") from None
@@ -333,6 +175,13 @@ class Ledger:
             self._close_quietly()
             raise
         self._rulebooks: dict[str, Rulebook] = {}
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def reopen_spec(self) -> str:
+        return str(self.path)
 
     def close(self) -> None:
         self._conn.close()
@@ -477,7 +326,7 @@ class Ledger:
             # new decisions recorded under a changed copy could never be replayed
             _, problem = stored_rulebook_problem(book.hash, *exists)
             if problem:
-                raise damaged(self.path, f"stored rulebook {short(book.hash)} was changed: {problem}")
+                raise damaged(self.location, f"stored rulebook {short(book.hash)} was changed: {problem}")
         else:
             self._conn.execute(
                 "INSERT INTO rulebooks (hash, name, version, content, stored_at) VALUES (?, ?, ?, ?, ?)",
@@ -488,15 +337,11 @@ class Ledger:
 
     def _append(self, rows: Iterable[dict[str, Any]]) -> list[int]:
         """Append entries to the chain; the caller holds the write transaction."""
-        seq, prev = self._last()
         seqs = []
         sql = f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
-        for row in rows:
-            seq += 1
-            row = {**row, "seq": seq, "prev_hash": prev}
-            row["entry_hash"] = prev = entry_hash(prev, row)
+        for row in chained(rows, *self._last()):
             self._conn.execute(sql, [row[c] for c in COLUMNS])
-            seqs.append(seq)
+            seqs.append(row["seq"])
         return seqs
 
     def record(
@@ -511,28 +356,7 @@ class Ledger:
         """Append one decision per (item, decision), all or nothing. Returns their sequence numbers."""
         by = person(by, "--by")
         at = at or now_utc()
-        rows = (
-            {
-                "kind": "decision",
-                "item_key": item.key,
-                "quarter": item.quarter,
-                # what launchtier computed (rules, then capacity) and the tier the team commits to
-                "computed_tier": decision.override.from_tier if decision.override is not None else decision.tier,
-                "final_tier": decision.tier,
-                "rulebook_hash": book.hash,
-                # the hash covers these texts as stored, so pydantic's own (stable) field order
-                # serves as well as sorted keys and is several times faster
-                "item_json": item.model_dump_json(),
-                "decision_json": decision.model_dump_json(),
-                "recorded_by": by,
-                "recorded_at": at,
-                "note": note,
-                "reason": None,
-                "approved_by": None,
-                "overrides_seq": None,
-            }
-            for item, decision in pairs
-        )
+        rows = decision_rows(book, pairs, by=by, note=note, at=at)
         try:
             with gc_paused(), self._write():
                 self._store_rulebook(book, at)
@@ -553,19 +377,7 @@ class Ledger:
         """Override the latest decision of ``key`` into ``tier`` ("disagree and commit"). The
         approvers are people: named, each once (case and spacing aside), and not the person
         overriding unless the rulebook's overrides policy allows it."""
-        if not reason or not reason.strip():
-            raise LedgerError("an override needs a reason (--reason)")
-        by = person(by, "--by")
-        approvers = [person(a, "--approved-by") for a in approved_by]
-        named: dict[str, str] = {}  # folded name: as written
-        for a in approvers:
-            first = named.get(fold_name(a))
-            if first == a:
-                raise LedgerError(f"--approved-by: {a!r} is given twice; name each approver once")
-            if first is not None:
-                raise LedgerError(f"--approved-by: {first!r} and {a!r} are the same person (names are compared "
-                                  "ignoring case and spacing); name each approver once")
-            named[fold_name(a)] = a
+        reason, by, approvers = override_request(reason, by, approved_by)
         at = at or now_utc()
         try:
             with self._write():
@@ -573,44 +385,13 @@ class Ledger:
                 if latest is None:
                     raise LedgerError(f"no decision recorded for item {key}; record it first (launchtier record FILE --by NAME)")
                 book = self.rulebook(latest.rulebook_hash)
-                if tier not in book.tier_by_id:
-                    raise LedgerError(f"unknown tier '{tier}' (tiers of rulebook {book.name} {book.version}: {', '.join(book.tier_by_id)})")
                 current = self._final_tier(latest)
-                if tier == current:
-                    raise LedgerError(f"{key} is already {tier}; nothing to override")
-                needed = required_approvals(book, current, tier)
-                own = named.get(fold_name(by))
-                if own is not None and not self_approval_allowed(book, current, tier):
-                    raise LedgerError(
-                        f"--approved-by: {own!r} is the person overriding (--by {by!r}); overriding {key} from {current} "
-                        f"to {tier} needs approvals from other people under rulebook {book.name} {book.version} "
-                        "(its overrides policy allows self-approval only with self_approval: true)"
-                    )
-                if len(approvers) < needed:
-                    raise LedgerError(
-                        f"overriding {key} from {current} to {tier} needs {needed} approvals under rulebook "
-                        f"{book.name} {book.version} (overrides policy); got {len(approvers)}: add --approved-by NAME"
-                    )
-                row = {
-                    "kind": "override",
-                    "item_key": key,
-                    "quarter": latest.quarter,
-                    "computed_tier": latest.computed_tier,
-                    "final_tier": tier,
-                    "rulebook_hash": latest.rulebook_hash,
-                    "item_json": latest.item_json,
-                    "decision_json": latest.decision_json,
-                    "recorded_by": by,
-                    "recorded_at": at,
-                    "note": None,
-                    "reason": reason.strip(),
-                    "approved_by": canonical(approvers),
-                    "overrides_seq": latest.seq,
-                }
-                (seq,) = self._append([row])
+                needed = override_approvals(book, key, current, tier, by, approvers)
+                (seq,) = self._append([override_row(latest, tier, reason=reason, by=by, approved_by=canonical(approvers),
+                                                    at=at)])
         except sqlite3.OperationalError as e:
             raise LedgerError(f"{self.path}: the override was not recorded ({e}): {what_to_do(self.path, e)}") from None
-        return OverrideRecord(seq=seq, item=key, from_tier=current, tier=tier, reason=reason.strip(), by=by,
+        return OverrideRecord(seq=seq, item=key, from_tier=current, tier=tier, reason=reason, by=by,
                               approved_by=approvers, at=at, required_approvals=needed)
 
     # ---- reading ------------------------------------------------------------------------
@@ -623,7 +404,7 @@ class Ledger:
         seq, entry = self._last()
         return entry if seq else None
 
-    def entries(self, since: str | None = None, *, seq_range: tuple[int, int] | None = None,
+    def entries(self, *, seq_range: tuple[int, int] | None = None,
                 item: str | None = None, unreadable: bool = False) -> Iterator[Entry | UnreadableEntry]:
         """The entries in order; ``seq_range`` (first, last): only those; ``item``: only its. A
         row that does not read as an entry is refused (:class:`LedgerDamaged`); with
@@ -633,9 +414,6 @@ class Ledger:
         if item is not None:
             clauses.append("item_key = ?")
             params.append(item)
-        if since:
-            clauses.append("recorded_at >= ?")
-            params.append(since)
         if seq_range:
             clauses.append("seq BETWEEN ? AND ?")
             params.extend(seq_range)
@@ -644,36 +422,20 @@ class Ledger:
         cursor = self._conn.execute(sql + " ORDER BY seq", params)
         while rows := cursor.fetchmany(1000):  # validated a thousand at a time: twice as fast
             try:
-                batch = _ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
+                batch = ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
             except ValidationError as err:
                 if not unreadable:
                     index = err.errors(include_url=False)[0]["loc"][0]
-                    raise damaged(self.path, f"entry #{rows[index][0]} cannot be read: {_entry_problem(err, batch=True)}") from None
-                batch = [self._entry_or_unreadable(row) for row in rows]
+                    raise damaged(self.location, f"entry #{rows[index][0]} cannot be read: {entry_problem(err, batch=True)}") from None
+                batch = [entry_or_unreadable(dict(zip(COLUMNS, row))) for row in rows]
             yield from batch
-
-    @staticmethod
-    def _entry_or_unreadable(row: tuple) -> Entry | UnreadableEntry:
-        fields = dict(zip(COLUMNS, row))
-        try:
-            return Entry.model_validate(fields)
-        except ValidationError as err:
-            def text(column: str) -> str:
-                return fields[column] if isinstance(fields[column], str) else "?"
-
-            def hash_(column: str) -> str:
-                # shown as the chain head: never bytes cut off mid-way or control characters
-                value = fields[column]
-                return value if isinstance(value, str) and _HASH.fullmatch(value) else "(unreadable)"
-            return UnreadableEntry(fields["seq"], text("item_key"), hash_("prev_hash"), hash_("entry_hash"),
-                                   f"it cannot be read ({_entry_problem(err)}): the entry was changed")
 
     def _entry_from_row(self, row: tuple) -> Entry:
         fields = dict(zip(COLUMNS, row))
         try:
             return Entry.model_validate(fields)
         except ValidationError as err:
-            raise damaged(self.path, f"entry #{fields['seq']} cannot be read: {_entry_problem(err)}") from None
+            raise damaged(self.location, f"entry #{fields['seq']} cannot be read: {entry_problem(err)}") from None
 
     def seq_of(self, hash_: str) -> int | None:
         """The sequence number of the entry whose hash is ``hash_``, None if none has it."""
@@ -698,10 +460,10 @@ class Ledger:
         if book is None:
             row = self._conn.execute("SELECT name, version, content FROM rulebooks WHERE hash = ?", (hash_,)).fetchone()
             if row is None:
-                raise damaged(self.path, f"rulebook {short(hash_)}, which entries were recorded under, is not stored")
+                raise damaged(self.location, f"rulebook {short(hash_)}, which entries were recorded under, is not stored")
             data, problem = stored_rulebook_problem(hash_, *row)
             if problem:
-                raise damaged(self.path, f"stored rulebook {short(hash_)} was changed: {problem}")
+                raise damaged(self.location, f"stored rulebook {short(hash_)} was changed: {problem}")
             book = rulebook_from_data(data, file=f"ledger rulebook {hash_[:19]}")
             self._rulebooks[hash_] = book
         return book
@@ -753,10 +515,10 @@ class Ledger:
         width = len(COLUMNS)
         while rows := cursor.fetchmany(BATCH):
             try:
-                batch = _ENTRIES.validate_python([dict(zip(COLUMNS, row[:width])) for row in rows])
+                batch = ENTRIES.validate_python([dict(zip(COLUMNS, row[:width])) for row in rows])
             except ValidationError as err:
                 index = err.errors(include_url=False)[0]["loc"][0]
-                raise damaged(self.path, f"entry #{rows[index][0]} cannot be read: {_entry_problem(err, batch=True)}") from None
+                raise damaged(self.location, f"entry #{rows[index][0]} cannot be read: {entry_problem(err, batch=True)}") from None
             yield [(e, row[width:width + extra]) for e, row in zip(batch, rows)]
 
     def decision(self, e: Entry) -> Decision:
@@ -764,7 +526,7 @@ class Ledger:
         try:
             return Decision.model_validate_json(e.decision_json)
         except ValueError:  # (pydantic's ValidationError is a ValueError)
-            raise damaged(self.path, f"entry #{e.seq} (item {e.item_key}): the recorded decision cannot be read") from None
+            raise damaged(self.location, f"entry #{e.seq} (item {e.item_key}): the recorded decision cannot be read") from None
 
     def _records(self, where: str, params: list[Any], order: str = "seq", item: str | None = None,
                  with_items: bool = False) -> Iterator[Any]:
@@ -874,18 +636,6 @@ class Ledger:
                                   order=f"seq DESC LIMIT {int(limit)}"))
 
 
-R = TypeVar("R")
-
-
-def latest_of(history: Iterable[R]) -> list[R]:
-    """The last decision of each item (its ``item``) in a history, in the order those were recorded."""
-    latest: dict[str, R] = {}
-    for rec in history:
-        latest.pop(rec.item, None)
-        latest[rec.item] = rec
-    return list(latest.values())
-
-
 def what_to_do(path: Path, error: sqlite3.Error) -> str:
     """What the person at the keyboard can do about a write that SQLite refused."""
     text = str(error).lower()
@@ -904,97 +654,16 @@ def what_to_do(path: Path, error: sqlite3.Error) -> str:
     return "run the command again; if it fails again, check the ledger file and its disk"
 
 
-def required_approvals(book: Rulebook, from_tier: str, to_tier: str) -> int:
-    """Approvals needed to override out of ``from_tier`` into ``to_tier`` under the rulebook's policy."""
-    policy = book.overrides
-    return max(
-        policy[from_tier].approvals if from_tier in policy else 0,
-        policy[to_tier].approvals if to_tier in policy else 0,
-    )
+
+# ---- the store's entry points (engine.ledger picks this store for a location that is a path) --
+def open_store(location: str | None, *, create: bool, readonly: bool, audit: bool) -> Ledger:
+    return Ledger(location, create=create, readonly=readonly, audit=audit)
 
 
-def self_approval_allowed(book: Rulebook, from_tier: str, to_tier: str) -> bool:
-    """Whether the person overriding out of ``from_tier`` into ``to_tier`` may approve it too:
-    only when a policy covers the move and every policy that does says so."""
-    policies = [book.overrides[t] for t in (from_tier, to_tier) if t in book.overrides]
-    return bool(policies) and all(p.self_approval for p in policies)
+def open_if_present(location: str | None) -> Ledger | None:
+    path = resolve_path(location)
+    return Ledger(path, create=False, readonly=True) if path.exists() else None
 
 
-def fold_name(name: str) -> str:
-    """A person's name as compared: case and spacing ignored ("Mia  S." is "mia s.")."""
-    return " ".join(name.split()).casefold()
-
-
-def person(name: str, option: str) -> str:
-    """``name`` trimmed; an empty or blank one is refused (``option`` says where it was given)."""
-    trimmed = name.strip()
-    if not trimmed:
-        raise LedgerError(f"{option}: {name!r} is not allowed; expected a person's name (not empty or blank)")
-    return trimmed
-
-
-def approval_problems(by: str, approved_by: list[str], required: int, self_approval: bool) -> list[str]:
-    """Why a recorded override falls short of its approval policy (nothing when it meets it):
-    the rules that Ledger.override enforces, applied to what the ledger holds."""
-    problems = []
-    overrider = fold_name(by)
-    if not overrider:
-        problems.append("the person overriding is not named (blank)")
-    named: dict[str, str] = {}  # folded name: as written
-    for name in approved_by:
-        folded = fold_name(name)
-        if not folded:
-            problems.append(f"an approver's name is blank ({name!r})")
-        elif folded in named:
-            problems.append(f"{named[folded]!r} and {name!r} are the same approver")
-        else:
-            named[folded] = name
-            if folded == overrider and not self_approval:
-                problems.append(f"{name!r} approved their own override (the policy does not allow self-approval)")
-    distinct = len(named) - (overrider in named and not self_approval)
-    if distinct < required:
-        others = "" if self_approval else " other than the person overriding"
-        problems.append(f"{distinct} of {required} approvals from distinct people{others}")
-    return problems
-
-
-def add_override(overrides: dict[int, list[OverrideRecord]], e: Entry, book: Rulebook) -> None:
-    """Add the override entry ``e`` (made under ``book``) to the overrides of its decision."""
-    earlier = overrides.setdefault(e.overrides_seq or 0, [])
-    from_tier = earlier[-1].tier if earlier else e.computed_tier
-    earlier.append(OverrideRecord(
-        seq=e.seq, item=e.item_key, from_tier=from_tier, tier=e.final_tier, reason=e.reason or "",
-        by=e.recorded_by, approved_by=json.loads(e.approved_by or "[]"), at=e.recorded_at,
-        required_approvals=required_approvals(book, from_tier, e.final_tier)))
-
-
-CHANGED = "its content does not match its hash: the entry was changed"
-
-
-def content_problem(e: Entry | UnreadableEntry) -> str | None:
-    """What is wrong with an entry's own content: it does not read, or not hash to its hash."""
-    if isinstance(e, UnreadableEntry):
-        return e.problem
-    return None if entry_hash(e.prev_hash, e.row()) == e.entry_hash else CHANGED
-
-
-def chain_problem(seq: int, prev_hash: str, content: str | None, expected_seq: int, expected_prev: str) -> str | None:
-    """What is wrong with an entry where the chain expects ``expected_seq``, linked to
-    ``expected_prev`` (``content``: what is wrong with its content); None when nothing is."""
-    if seq != expected_seq:
-        return f"sequence jumps from {expected_seq - 1} to {seq}: an entry was deleted or inserted"
-    if prev_hash != expected_prev and content in (None, CHANGED):  # an entry that does not read: that first
-        return "its link to the previous entry does not match: an entry before it was changed, deleted, inserted or reordered"
-    return content
-
-
-def verify_chain(entries: Iterable[Entry | UnreadableEntry]) -> list[tuple[Entry | UnreadableEntry, str]]:
-    """Every entry whose link or content does not verify, with what is wrong."""
-    broken = []
-    prev, expected_seq = GENESIS, 1
-    for e in entries:
-        problem = chain_problem(e.seq, e.prev_hash, content_problem(e), expected_seq, prev)
-        if problem:
-            broken.append((e, problem))
-        prev, expected_seq = e.entry_hash, e.seq + 1
-    return broken
+def where(location: str | None) -> str:
+    return shown(resolve_path(location))

@@ -155,7 +155,7 @@ def review(
     return ReviewReport(
         rulebook=RulebookRef(**book.summary()), quarter=quarter,
         ranking={t: ranking_text(book, t) for t in book.capacity},
-        items=entries, quarters=quarters, ledger=str(ledger.path) if ledger is not None else None,
+        items=entries, quarters=quarters, ledger=ledger.location if ledger is not None else None,
         warnings=made.warnings, also_changed=[d for _, d in made.context], recorded=recorded,
     )
 
