@@ -1,6 +1,6 @@
 """The standalone HTML review report: one file that opens offline, prints, and projects in the meeting.
 
-It shows what the Markdown report shows (render_review.py), plus a bar chart of tiers per quarter in
+It shows what the Markdown report shows (review.py), plus a bar chart of tiers per quarter in
 inline SVG. No scripts, fonts, images or links leave the file; a Content-Security-Policy says so to
 the browser. Every text that comes from items or the rulebook goes through ``_e``, in SVG too.
 """
@@ -12,10 +12,11 @@ from typing import Any
 
 from launchtier.engine import Rulebook
 from launchtier.engine.decide.decision import ArtifactRef
+from launchtier.engine.decide.tally import tier_counts
 from launchtier.engine.roadmap.review import UNSCHEDULED, QuarterSummary, ReviewItem, ReviewReport
 
-from .render import check_line, plural, short, stage_sentence
-from .render_review import _changes, _close
+from .text import check_line, plural, short, stage_sentence
+from .review import close_lines, since_last
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -150,8 +151,8 @@ def review_html(report: ReviewReport, book: Rulebook) -> str:
 def _header(report: ReviewReport, book: Rulebook, title: str) -> str:
     rb = report.rulebook
     scope = f"quarter {report.quarter}" if report.quarter else "all quarters"
-    counts = {t.id: sum(i.decision.tier == t.id for i in report.items) for t in book.tiers}
-    tiers = " ".join(_badge(book, t, f"{t}: {n}") for t, n in counts.items() if n) or "none"
+    counts = tier_counts(book, (i.decision.tier for i in report.items))
+    tiers = " ".join(_badge(book, t, f"{t}: {n}") for t, n in counts.items()) or "none"
     rows = [("Rulebook", f"{_e(rb.name)} {_e(rb.version)} <code>{_e(rb.hash)}</code>")]
     for tier, cap in book.capacity.items():
         rows.append(("Capacity", f"at most {cap.max} {_e(tier)} per {_e(cap.per)}; "
@@ -178,7 +179,7 @@ def _disputed(report: ReviewReport, book: Rulebook) -> str:
             d = item.decision
             out.append(f'<tr><td class="key">{_item_link(d.item)}</td><td>{_e(d.title)}</td>'
                        f"<td>{_e(item.quarter or UNSCHEDULED)}</td><td>{_badge(book, d.tier)}</td>"
-                       f"<td>{_list([_e(c) for c in _close(item)], 'close')}</td></tr>")
+                       f"<td>{_list([_e(c) for c in close_lines(item)], 'close')}</td></tr>")
         out.append("</tbody></table>")
     out.append("</section>")
     return "\n".join(out)
@@ -198,7 +199,7 @@ def _tier_table(report: ReviewReport, book: Rulebook) -> str:
         out.append(f'<tr{row}><td class="key">{_item_link(d.item)}{flag}</td>'
                    f"<td>{_e(d.title)}</td><td>{_e(item.quarter or UNSCHEDULED)}</td><td>{_badge(book, d.tier)}</td>"
                    f"<td>{_e(d.kind)}</td>{cells}<td>{_e(item.pm or '')}</td><td>{_e(item.pmm or '')}</td>"
-                   f"<td>{_e(_changes(item))}</td></tr>")
+                   f"<td>{_e(since_last(item))}</td></tr>")
     legend = "; ".join(f"{short(n)} {n.replace('_', ' ')}" for n in names)
     out += ["</tbody></table>",
             f'<p class="muted"><span class="flag">!</span> disputed. Scores: {_e(legend)}.</p>',
@@ -324,7 +325,7 @@ def _item(item: ReviewItem, book: Rulebook) -> str:
     if item.previous:
         p = item.previous
         out.append(f'<p class="previous">Since last review (decision #{p.seq}, {_e(p.recorded_at[:10])}, '
-                   f"then {_e(p.final_tier)}): {_e(_changes(item))}</p>")
+                   f"then {_e(p.final_tier)}): {_e(since_last(item))}</p>")
     out.append(_checklist(d.artifacts))
     out.append("</section>")
     return "\n".join(out)

@@ -1,4 +1,4 @@
-"""Ledger commands: record, override, decisions, audit."""
+"""The ledger's commands: ``record``, ``override``, ``decisions`` and ``audit``."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import re
 
 import click
 
-from . import render
-from .commands import _read
-from .main import cli
-from .safe import one_line, terminal
-from .options import db_option, engine_option, format_option, load, quarter_option, rules_option, since_option
+from ..options import db_option, engine_option, format_option, load, quarter_option, rules_option, since_option
+from ..output import write_chunks
+from ..render import text as render
+from ..render.safe import one_line, terminal
 
 ledger_option = db_option("The ledger (default: $LAUNCHTIER_DB, else launchtier.db in the current directory).")
 
@@ -22,7 +21,7 @@ def _ledger(db_path: str | None, create: bool = False, audit: bool = False, read
     return open_ledger(db_path, create=create, audit=audit, readonly=readonly)
 
 
-@cli.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--by", required=True, help="Who records the decisions (a name).")
 @click.option("--note", default=None, help="A note stored with every decision of this batch.")
@@ -40,10 +39,11 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
     from launchtier.engine.ledger import where
     from launchtier.engine.ledger.sqlite import person
     from launchtier.engine.decide.pipeline import record_roadmap
+    from launchtier.engine.roadmap.read import read_roadmap
 
     by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
     book = load(rules_path)
-    items = _read(book, files)
+    items = read_roadmap(book, files)
     with _ledger(db_path, create=True) as ledger:
         done = record_roadmap(ledger, book, items, engine=engine, by=by, note=note)
         head = ledger.head()
@@ -62,7 +62,7 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
         click.echo(f"chain head {head}")
 
 
-@cli.command()
+@click.command()
 @click.argument("key")
 @click.option("--tier", required=True, help="The tier the team commits to.")
 @click.option("--reason", required=True, help="Why the team disagrees with the computed tier (mandatory).")
@@ -91,7 +91,7 @@ def override(key, tier, reason, by, approved_by, db_path) -> None:
         click.echo(f"warning: {one_line(warning)}", err=True)
 
 
-@cli.command()
+@click.command()
 @click.option("--item", "item", metavar="KEY", help="Only this item.")
 @quarter_option
 @click.option("--tier", metavar="TIER", help="Only decisions whose final tier is TIER (a tier of the rulebook or of the ledger).")
@@ -112,25 +112,14 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
             _check_tier(tier, load(rules_path), ledger)
         records = ledger.history(item=item, quarter=quarter, tier=tier)
         # written as the history is read: a ledger of any size in little memory
-        from . import render_ledger
+        from ..render import ledger as render_ledger
 
         if fmt == "json":
-            _write(render_ledger.decisions_json_chunks(records))
+            write_chunks(render_ledger.decisions_json_chunks(records))
         elif fmt == "csv":
-            _write(render_ledger.decisions_csv_chunks(records))
+            write_chunks(render_ledger.decisions_csv_chunks(records))
         else:
-            _write(terminal(line) + "\n" for line in render_ledger.decisions_table_lines(records))
-
-
-def _write(chunks) -> None:
-    """Write ``chunks`` of text a few hundred at a time (one echo per line would be slow)."""
-    batch = []
-    for chunk in chunks:
-        batch.append(chunk)
-        if len(batch) >= 500:
-            click.echo("".join(batch), nl=False)
-            batch = []
-    click.echo("".join(batch), nl=False)
+            write_chunks(terminal(line) + "\n" for line in render_ledger.decisions_table_lines(records))
 
 
 def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -140,7 +129,7 @@ def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -
                              "like sha256: and 64 hexadecimal digits")
 
 
-@cli.command()
+@click.command()
 @rules_option
 @engine_option
 @since_option
@@ -168,7 +157,7 @@ def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
     book = load(rules_path)
     with _ledger(db_path, audit=True, readonly=True) as ledger:
         report = run_audit(ledger, book, since=since, engine=engine, jobs=jobs, expect_head=expect_head)
-    from . import render_ledger
+    from ..render import ledger as render_ledger
 
     if fmt == "json":
         click.echo(report.model_dump_json(indent=2))
