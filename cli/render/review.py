@@ -29,8 +29,7 @@ def since_last(item: ReviewItem) -> str:
     if p is None:
         return "new"
     parts = [f"was {p.final_tier}" if p.tier_changed else "unchanged"]
-    if p.stage_moved:
-        parts.append(f"stage {p.stage_moved}")
+    parts += [f"{signal} {move}" for signal, move in p.moved.items()]
     return ", ".join(parts)
 
 
