@@ -80,11 +80,10 @@ def override(key, tier, reason, by, approved_by, db_path) -> None:
       launchtier override PAY-12 --tier tier-1 --reason "Anchor of the pricing campaign" \\
           --by "Tom O." --approved-by "Priya N." --approved-by "Ana L."
     """
-    from launchtier.engine.decide.pipeline import overridden_past_capacity
+    from launchtier.engine.decide.recorded import override_decision
 
     with _ledger(db_path) as ledger:
-        o = ledger.override(key, tier, reason=reason, by=by, approved_by=list(approved_by))
-        warnings = overridden_past_capacity(ledger, key)
+        o, warnings = override_decision(ledger, key, tier, reason=reason, by=by, approved_by=list(approved_by))
     approvers = ", ".join(o.approved_by) or "none"
     click.echo(one_line(f"overridden {o.item}: {o.from_tier} → {o.tier} (#{o.seq}) by {o.by}; approved by {approvers}"))
     for warning in warnings:
@@ -170,11 +169,11 @@ def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
 
 
 def _check_tier(tier: str, book, ledger) -> None:
-    # a tier that is neither the rulebook's nor recorded would match nothing, silently
-    from launchtier.engine.rulebook.conditions import suggest
+    """The engine's refusal of a tier that is neither the rulebook's nor recorded, as a usage error."""
+    from launchtier.engine.decide.recorded import check_recorded_tier
+    from launchtier.engine.errors import InputError
 
-    known = list(book.tier_by_id) + [t for t in ledger.recorded_tiers() if t not in book.tier_by_id]
-    if tier not in known:
-        raise click.BadParameter(
-            f"unknown tier '{tier}'{suggest(tier, known)} (tiers of rulebook {book.name} {book.version} and of the "
-            f"ledger: {', '.join(known)})", param_hint="'--tier'")
+    try:
+        check_recorded_tier(tier, book, ledger)
+    except InputError as e:
+        raise click.BadParameter(str(e), param_hint="'--tier'") from None
