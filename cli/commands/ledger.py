@@ -38,16 +38,12 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
     """
     from launchtier.engine.ledger import where
     from launchtier.engine.ledger.sqlite import person
-    from launchtier.engine.decide.pipeline import record_roadmap
-    from launchtier.engine.roadmap.read import read_roadmap
+    from launchtier.engine.roadmap.record import record_files
 
     by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
     book = load(rules_path)
-    items = read_roadmap(book, files)
-    with _ledger(db_path, create=True) as ledger:
-        done = record_roadmap(ledger, book, items, engine=engine, by=by, note=note)
-        head = ledger.head()
-    seqs = done.seqs
+    done = record_files(book, files, db_path, engine=engine, by=by, note=note)
+    seqs, head = done.seqs, done.head
     click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {where(db_path)}: "
                f"{render.tier_tally(book, done.decisions)}")
     for d in done.decisions:

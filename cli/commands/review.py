@@ -7,7 +7,7 @@ import click
 from launchtier.engine.errors import shown
 
 from ..errors import BadInput
-from ..options import db_option, engine_option, ledger_if_present, load, quarter_option, rules_option
+from ..options import db_option, engine_option, load, no_ledger_notice, quarter_option, rules_option
 from ..render.safe import one_line, terminal
 
 
@@ -58,10 +58,9 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     """
     from pathlib import Path
 
-    from launchtier.engine.ledger import open_ledger, where
+    from launchtier.engine.ledger import where
     from launchtier.engine.ledger.sqlite import person
-    from launchtier.engine.roadmap.read import read_roadmap
-    from launchtier.engine.roadmap.review import review as run_review
+    from launchtier.engine.roadmap.review import review_files
 
     from ..render import review as render_review
 
@@ -73,14 +72,10 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
         fmt = _report_format(Path(report_path), fmt)
     fmt = fmt or "table"
     book = load(rules_path)
-    items = read_roadmap(book, roadmap, mapping)
-    without = "reviewing without the changes since the last recorded decisions"
-    ledger = open_ledger(db_path, create=True) if do_record else ledger_if_present(db_path, without)
-    try:
-        report = run_review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=by if do_record else None)
-    finally:
-        if ledger is not None:
-            ledger.close()
+    report = review_files(book, roadmap, mapping=mapping, engine=engine, quarter=quarter, ledger_location=db_path,
+                          record_by=by if do_record else None)
+    if report.ledger is None:
+        no_ledger_notice(db_path, "reviewing without the changes since the last recorded decisions")
     if fmt == "json":
         text = report.model_dump_json(indent=2)
     elif fmt == "markdown":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ from ..decide.decision import Decision, RulebookRef
 from ..items.model import ItemBase
 from ..decide.pipeline import decide_roadmap, ranking_text, record_decisions
 from ..rulebook.model import EnumSignal, IntSignal, Rulebook
+from .read import read_roadmap
 
 UNSCHEDULED = "unscheduled"
 # `Previous.stage_moved` keeps the move of a signal of this name for the JSON readers written
@@ -176,6 +177,32 @@ def review(
         items=entries, quarters=quarters, ledger=str(ledger.path) if ledger is not None else None,
         warnings=made.warnings, also_changed=[d for _, d in made.context], recorded=recorded,
     )
+
+
+def review_files(
+    book: Rulebook,
+    files: Sequence[str],
+    *,
+    mapping: str | None = None,
+    engine: str = "durable",
+    quarter: str | None = None,
+    ledger_location: str | None = None,
+    record_by: str | None = None,
+) -> ReviewReport:
+    """:func:`review` of the roadmap in ``files`` (item files, and roadmap-tool CSV exports
+    read through ``mapping``), with the ledger at ``ledger_location`` (None: the default
+    place): read when there is one (``report.ledger`` is None when there is none); with
+    ``record_by``, created if absent and the decisions recorded in it. The files are read
+    first: a roadmap with a problem creates no ledger."""
+    from ..ledger import ledger_if_present, open_ledger
+
+    items = read_roadmap(book, files, mapping)
+    ledger = open_ledger(ledger_location, create=True) if record_by is not None else ledger_if_present(ledger_location)
+    try:
+        return review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=record_by)
+    finally:
+        if ledger is not None:
+            ledger.close()
 
 
 def _quarter_key(q: str | None) -> tuple[bool, str]:
