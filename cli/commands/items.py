@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import click
 
-from ..options import engine_option, format_option, ledger_if_present, load, optional_db_option, rules_option
+from ..options import engine_option, format_option, load, no_ledger_notice, optional_db_option, rules_option
 from ..output import echo, output_fd
 from ..render import text as render
 from ..render.safe import one_line, terminal
@@ -52,7 +52,7 @@ def classify(files: tuple[str, ...], rules_path: str | None, engine: str, fmt: s
     # with several processes, JSON Lines to a real file or pipe: the workers write it themselves
     fd = output_fd() if jobs > 1 and fmt == "jsonl" else None
     with classify_batch(book, files, engine=engine, jobs=jobs, as_json=fmt in ("json", "jsonl"),
-                        ledger=ledger_if_present(db_path), fd=fd) as batch:
+                        ledger_location=db_path, fd=fd) as batch:
         for warning in batch.warnings:
             click.echo(f"warning: {one_line(warning)}", err=True)
         if batch.written is not None:
@@ -117,18 +117,13 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: 
       launchtier explain examples/roadmap.yaml --item PAY-12
       launchtier explain examples/roadmap.yaml --item PAY-12 --set positioning=changes
     """
-    from launchtier.engine.decide.pipeline import explain_item
-    from launchtier.engine.roadmap.read import pick_item
+    from launchtier.engine.roadmap.item import explain_in_file
 
     changes = _parse_sets(sets)
     book = load(rules_path)
-    picked = pick_item(book, file, item_key, changes)  # before the ledger: a wrong key says so alone
-    ledger = ledger_if_present(db_path, "explaining without its overrides, recorded items or precedents")
-    try:
-        ex = explain_item(book, picked.items, picked.item, original=picked.original, engine=engine, ledger=ledger)
-    finally:
-        if ledger is not None:
-            ledger.close()
+    ex, ledger = explain_in_file(book, file, item_key, changes, engine=engine, ledger_location=db_path)
+    if ledger is None:
+        no_ledger_notice(db_path, "explaining without its overrides, recorded items or precedents")
     if fmt == "json":
         echo(ex.model_dump_json(by_alias=True, indent=2))
     elif fmt == "markdown":
@@ -155,7 +150,7 @@ def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rul
       launchtier artifacts tier-1
       launchtier artifacts --item examples/roadmap.yaml --item-key PAY-12 --format markdown
     """
-    from launchtier.engine.decide.checklist import item_checklist, tier_checklists
+    from launchtier.engine.decide.checklist import tier_checklists
 
     book = load(rules_path)
     if item_file and tier:
@@ -163,15 +158,9 @@ def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rul
     if item_key and not item_file:
         raise click.UsageError("--item-key goes with --item FILE")
     if item_file:
-        from launchtier.engine.roadmap.read import pick_item
+        from launchtier.engine.roadmap.item import checklist_in_file
 
-        picked = pick_item(book, item_file, item_key)
-        ledger = ledger_if_present(db_path)
-        try:
-            checklists = [item_checklist(book, picked.items, picked.item, engine=engine, ledger=ledger)]
-        finally:
-            if ledger is not None:
-                ledger.close()
+        checklists = [checklist_in_file(book, item_file, item_key, engine=engine, ledger_location=db_path)]
     else:
         checklists = tier_checklists(book, tier)
     sections = [(_title(book, c), render.stage_sentence(c.decision) if c.decision else "", c.rows) for c in checklists]

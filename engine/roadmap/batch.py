@@ -37,17 +37,22 @@ class Batch(NamedTuple):
 
 @contextmanager
 def classify_batch(book: Rulebook, files: Sequence[str], *, engine: str = "durable", jobs: int = 1,
-                   as_json: bool = False, ledger: Any = None, fd: int | None = None) -> Iterator[Batch]:
+                   as_json: bool = False, ledger_location: str | None = None, fd: int | None = None) -> Iterator[Batch]:
     """Classify the items of ``files`` as one roadmap: rules, then the capacity of the quarters
     over the items given (and the ledger's items of the same quarters), then the ledger's
     overrides. Entering checks every file (one ItemError with every problem) and plans; the
     batch's results are read inside the block. ``jobs`` above 1 spreads the work over that many
     processes; with ``fd`` too (and ``as_json``) they write JSON Lines straight to it. The
-    ``ledger`` is only read while planning, and is closed once the plan is made."""
+    ledger at ``ledger_location`` (None: the default place), when there is one, is only read
+    while planning, and is closed once the plan is made."""
+    from ..ledger import ledger_if_present
+
+    ledger = None
     with ExitStack() as stack:
         try:
             reader = ItemReader(book)
             classifier = Classifier(book, engine)
+            ledger = ledger_if_present(ledger_location)
             # the roadmap's capacity and the ledger's overrides: the first pass gives the planner
             # what it needs of each item (the capacity candidates and the items the ledger knows)
             planner = Planner(book, classifier, ledger) if book.capacity or ledger is not None else None
