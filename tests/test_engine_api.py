@@ -129,3 +129,25 @@ def test_a_review_reports_every_moved_signal(book, roadmap, tmp_path):
 
     assert since_last(next(i for i in report.items if i.decision.item == "PAY-41")) == \
         f"was tier-2, customer_reach {reach - 1} → {reach}, stage beta → ga"
+
+
+def test_the_commands_engine_functions_open_the_ledger_by_its_location(book, roadmap, tmp_path):
+    from launchtier.engine.roadmap.item import checklist_in_file, explain_in_file
+    from launchtier.engine.roadmap.record import record_files
+    from launchtier.engine.roadmap.review import review_files
+
+    db = str(tmp_path / "ledger.db")
+    ex, where = explain_in_file(book, str(roadmap), "PAY-12", engine="reference", ledger_location=db)
+    assert where is None and ex.precedents == [] and not (tmp_path / "ledger.db").exists()
+    assert review_files(book, [str(roadmap)], engine="reference", ledger_location=db).ledger is None
+    with pytest.raises(ItemError):
+        record_files(book, [str(tmp_path / "missing.yaml")], db, engine="reference", by="Priya")
+    assert not (tmp_path / "ledger.db").exists()  # a roadmap with a problem creates no ledger
+    done = record_files(book, [str(roadmap)], db, engine="reference", by="Priya")
+    assert len(done.seqs) == len(done.decisions) == 12 and done.head.startswith("sha256:")
+    ex, where = explain_in_file(book, str(roadmap), "PAY-12", engine="reference", ledger_location=db)
+    assert where == db and ex.precedents
+    report = review_files(book, [str(roadmap)], engine="reference", ledger_location=db, quarter="2027-Q1")
+    assert report.ledger == db and all(i.previous is not None for i in report.items)
+    checklist = checklist_in_file(book, str(roadmap), "PAY-38", engine="reference", ledger_location=db)
+    assert checklist.decision.item == "PAY-38"
