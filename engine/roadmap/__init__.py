@@ -1,2 +1,4 @@
-"""The roadmap: items read from files (read.py), a batch classified as one roadmap (batch.py,
-over worker processes in parallel.py), and the review meeting (review.py)."""
+"""The roadmap, a command's work over many items: items read from files (read.py), one item of
+a file explained or checklisted (item.py), a batch classified as one roadmap (batch.py, each
+item by final.py, over worker processes in parallel.py), a batch recorded (record.py), and the
+review meeting (review.py)."""
