@@ -1,61 +1,18 @@
-"""The ``launchtier`` command: a click group; each command parses, calls the engine, renders.
+"""The ``launchtier`` command: the click group, and the commands added to it.
 
-Exit codes: 0 success; 1 a check found problems (a ledger changed outside launchtier among
-them); 2 bad input or usage. The engine's own exceptions are turned into messages here, in one
-place, and never reach the user as a traceback.
+Each command (``commands/``) parses its options, calls one engine function, and renders the
+result (``render/``); ``errors.py`` turns the engine's exceptions into exit codes. The command
+modules do not import this one, so each imports on its own.
 """
 
 from __future__ import annotations
 
-import sys
-
 import click
-
-from launchtier.engine.errors import EngineUnavailable, InputError, LaunchtierError, LedgerDamaged, LedgerError
 
 from launchtier.engine.runtime import freeze_for_exit
 
-from .safe import one_line
-
-
-class BadInput(click.ClickException):
-    """Bad input (a file, a value): every problem on its own line, exit code 2."""
-
-    exit_code = 2
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
-
-    def show(self, file=None) -> None:
-        file = file or sys.stderr
-        for line in self.problems:
-            # one line each, whatever a key, a title or a file name holds
-            click.echo(f"error: {one_line(line)}", err=True)
-        if len(self.problems) > 1:
-            click.echo(f"{len(self.problems)} problems; nothing was done.", err=True)
-
-
-class Damaged(BadInput):
-    """A ledger changed outside launchtier: not the user's input, a check that failed (exit code 1)."""
-
-    exit_code = 1
-
-
-class Group(click.Group):
-    """Maps the engine's exceptions to exit codes, for every command."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except InputError as e:
-            raise BadInput([str(p) for p in e.problems]) from None
-        except LedgerDamaged as e:
-            raise Damaged([str(e)]) from None
-        except (EngineUnavailable, LedgerError) as e:
-            raise BadInput([str(e)]) from None
-        except LaunchtierError as e:
-            raise click.ClickException(one_line(e)) from None
+from .commands import items, ledger, review, rules
+from .errors import Group
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -70,12 +27,14 @@ def cli() -> None:
     """
 
 
+# in the order ``launchtier --help`` has always listed them (click sorts them by name)
+for command in (rules.rules, rules.template, items.classify, items.explain, items.artifacts, review.review,
+                ledger.record, ledger.override, ledger.decisions, ledger.audit):
+    cli.add_command(command)
+
+
 def main() -> None:
     try:
         cli(prog_name="launchtier")
     finally:
         freeze_for_exit()
-
-
-# The commands register themselves on the group when imported (here, so tests get them too).
-from . import commands, ledger_cmds  # noqa: E402,F401

@@ -84,20 +84,10 @@ optional_db_option = db_option("A ledger whose overrides, and recorded items of 
                                "(default: $LAUNCHTIER_DB, else launchtier.db if present).")
 
 
-def ledger_if_present(db_path: str | None, without: str | None = None):
-    """The ledger at ``db_path`` (or the default place) when there is one, else None; with
-    ``without`` (what the command does then), a notice when a named ledger is absent."""
-    from launchtier.engine.ledger import ledger_if_present as present
-
-    ledger = present(db_path)
-    if ledger is None and without is not None:
-        no_ledger_notice(db_path, without)
-    return ledger
-
-
 def no_ledger_notice(db_path: str | None, without: str) -> None:
     """A notice, when the ledger named by --db or $LAUNCHTIER_DB is absent (an optional ledger
-    left at its default says nothing: the command simply has none)."""
+    left at its default says nothing: the command simply has none); ``without``: what the
+    command does then."""
     from launchtier.engine.ledger import where
 
     if db_path is not None:

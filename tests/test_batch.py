@@ -14,6 +14,7 @@ import yaml
 from conftest import make_items
 
 from launchtier.engine.items import stream
+from launchtier.engine.roadmap import parallel
 
 
 def jsonl(tmp_path, roadmap, edit=None, name="roadmap.jsonl"):
@@ -132,7 +133,7 @@ def test_a_reader_that_stops_early_ends_the_workers_quietly(tmp_path):
 def turn(monkeypatch):
     """The writers' shared state, with threads standing in for worker processes."""
     state = {"next": SimpleNamespace(value=0), "failed": SimpleNamespace(value=2**62), "cond": threading.Condition()}
-    monkeypatch.setitem(stream._worker, "turn", state)
+    monkeypatch.setitem(parallel._worker, "turn", state)
     return state
 
 
@@ -141,7 +142,7 @@ def write_all(chunks, fd, order):
 
     def write(seq):
         try:
-            stream._write_in_turn(seq, fd, chunks[seq])
+            parallel._write_in_turn(seq, fd, chunks[seq])
         except Exception as e:  # noqa: BLE001 - collected for the test
             errors[seq] = e
 
@@ -167,7 +168,7 @@ def test_a_failed_chunk_stops_the_chunks_after_it_and_only_those(turn, tmp_path)
     chunks[4] = None  # its worker failed before writing
     with open(tmp_path / "out", "wb") as f:
         errors = write_all(chunks, f.fileno(), [7, 6, 5, 4, 3, 2, 1, 0])
-    assert sorted(errors) == [5, 6, 7] and all(isinstance(e, stream._Aborted) for e in errors.values())
+    assert sorted(errors) == [5, 6, 7] and all(isinstance(e, parallel._Aborted) for e in errors.values())
     assert (tmp_path / "out").read_bytes() == b"".join(chunks[:4])
 
 

@@ -394,7 +394,7 @@ def test_colour_when_asked_for_a_terminal(roadmap):
 
 
 def test_progress_bar_only_for_long_runs_on_a_terminal(monkeypatch):
-    from launchtier.cli import commands
+    from launchtier.cli.commands import items as commands
 
     many = list(range(commands.PROGRESS_THRESHOLD))
     monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)

@@ -26,6 +26,7 @@ decision is its rules' decision unchanged.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, NamedTuple
 
@@ -244,7 +245,8 @@ class Planner:
         seen = set(given)
         keys = [c.key for c in candidates]
         if len(set(keys)) != len(keys):
-            raise _twice(next(k for k in keys if keys.count(k) > 1))
+            counts = Counter(keys)  # counted once: ``keys.count`` per key would be quadratic
+            raise _twice(next(k for k in keys if counts[k] > 1))
         given.update((c.key, c.tier) for c in candidates)
         # the ledger's other items of the same quarters take part in the ranking: read twice
         # (to rank, then to see whose decision the ranking changes), one item at a time

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,8 +14,12 @@ from ..decide.decision import Decision, RulebookRef
 from ..items.model import ItemBase
 from ..decide.pipeline import decide_roadmap, ranking_text, record_decisions
 from ..rulebook.model import EnumSignal, IntSignal, Rulebook
+from .read import read_roadmap
 
 UNSCHEDULED = "unscheduled"
+# `Previous.stage_moved` keeps the move of a signal of this name for the JSON readers written
+# before `Previous.moved` reported every signal's
+STAGE = "stage"
 
 
 class _Data(BaseModel):
@@ -30,7 +34,11 @@ class Previous(_Data):
     computed_tier: str
     final_tier: str
     tier_changed: bool
-    stage_moved: str | None = Field(default=None, description="e.g. 'beta → ga' when the stage moved since")
+    stage_moved: str | None = Field(
+        default=None, description="e.g. 'beta → ga' when a signal named stage moved since (the move is in `moved` too)")
+    moved: dict[str, str] = Field(
+        default_factory=dict, description="every signal whose value changed since, in the rulebook's order: "
+                                          "{'stage': 'beta → ga'}")
 
 
 class ReviewItem(_Data):
@@ -111,6 +119,18 @@ def _one_step(book: Rulebook, signal: str, old: Any, new: Any) -> bool:
     return True
 
 
+def signals_moved(book: Rulebook, before: Mapping[str, Any], now: Mapping[str, Any]) -> dict[str, str]:
+    """``{signal: 'old → new'}`` for every signal of the rulebook whose value differs between
+    the item as recorded (``before``) and as it is now; a signal the recorded item did not
+    have (the rulebook added it since) has not moved."""
+    out = {}
+    for name in book.signals:
+        old, new = before.get(name), now.get(name)
+        if old is not None and old != new:
+            out[name] = f"{_lit(old)} → {_lit(new)}"
+    return out
+
+
 def _lit(v: Any) -> str:
     return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
@@ -142,11 +162,10 @@ def review(
         prev = None
         if item.key in previous:
             rec, raw = previous[item.key]
-            before = raw.get("signals", {}).get("stage")
-            now = item.signal_values().get("stage")
+            moved = signals_moved(book, raw.get("signals", {}), item.signal_values())
             prev = Previous(seq=rec.seq, recorded_at=rec.recorded_at, computed_tier=rec.computed_tier,
                             final_tier=rec.final_tier, tier_changed=rec.final_tier != decision.tier,
-                            stage_moved=f"{before} → {now}" if before is not None and before != now else None)
+                            stage_moved=moved.get(STAGE), moved=moved)
         entries.append(ReviewItem(decision=decision, quarter=item.quarter, pm=item.pm, pmm=item.pmm,
                                   close=close_calls(book, classifier, item, decision), previous=prev))
     order = book.tier_index
@@ -158,6 +177,32 @@ def review(
         items=entries, quarters=quarters, ledger=ledger.location if ledger is not None else None,
         warnings=made.warnings, also_changed=[d for _, d in made.context], recorded=recorded,
     )
+
+
+def review_files(
+    book: Rulebook,
+    files: Sequence[str],
+    *,
+    mapping: str | None = None,
+    engine: str = "durable",
+    quarter: str | None = None,
+    ledger_location: str | None = None,
+    record_by: str | None = None,
+) -> ReviewReport:
+    """:func:`review` of the roadmap in ``files`` (item files, and roadmap-tool CSV exports
+    read through ``mapping``), with the ledger at ``ledger_location`` (None: the default
+    place): read when there is one (``report.ledger`` is None when there is none); with
+    ``record_by``, created if absent and the decisions recorded in it. The files are read
+    first: a roadmap with a problem creates no ledger."""
+    from ..ledger import ledger_if_present, open_ledger
+
+    items = read_roadmap(book, files, mapping)
+    ledger = open_ledger(ledger_location, create=True) if record_by is not None else ledger_if_present(ledger_location)
+    try:
+        return review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=record_by)
+    finally:
+        if ledger is not None:
+            ledger.close()
 
 
 def _quarter_key(q: str | None) -> tuple[bool, str]:

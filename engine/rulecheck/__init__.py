@@ -1,1 +1,1 @@
-"""Checking rulebooks: lint, rule tests."""
+"""Checking rulebooks: lint, rule tests, and two rulebooks compared over a roadmap (diff.py)."""

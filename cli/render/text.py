@@ -72,10 +72,9 @@ def short(name: str) -> str:
 
 def tier_tally(book: Rulebook, decisions: Iterable[Decision]) -> str:
     """``tier-1 2, tier-3 5``: how many decisions of each tier, in the rulebook's order."""
-    counts: dict[str, int] = {}
-    for d in decisions:
-        counts[d.tier] = counts.get(d.tier, 0) + 1
-    return ", ".join(f"{t.id} {counts[t.id]}" for t in book.tiers if t.id in counts)
+    from launchtier.engine.decide.tally import tier_counts
+
+    return ", ".join(f"{t} {n}" for t, n in tier_counts(book, (d.tier for d in decisions)).items())
 
 
 def stage_text(d: Decision) -> str:
@@ -277,16 +276,6 @@ def explain_markdown(ex: Explanation, book: Rulebook) -> str:
 
 
 # ---- artifacts -----------------------------------------------------------------------------
-def checklist_rows(book: Rulebook, tiers: list[str]) -> list[tuple[str, Any, str]]:
-    """(tier, artifact, condition text) for every artifact of the given tiers, in rulebook order."""
-    rows = []
-    for tier in tiers:
-        for art in book.artifacts:
-            if tier in art.tiers:
-                rows.append((tier, art, art.condition.text() if art.when else ""))
-    return rows
-
-
 def checklist_text(title: str, rows: list[tuple[str, Any, str]], note: str = "") -> str:
     out = [style(title, bold=True)] + ([textwrap.fill(note, WIDTH)] if note else [])
     groups: dict[str, list] = {}
@@ -321,6 +310,39 @@ def checklist_csv(rows: list[tuple[str, Any, str]]) -> str:
 
 
 # ---- rulebook ------------------------------------------------------------------------------
+def template_yaml(book: Rulebook) -> str:
+    """A blank item file with every signal's question, for the rulebook."""
+    lines = [
+        f"# A launchtier item for rulebook {book.name} {book.version} ({book.hash[:19]}…).",
+        "# Fill in the blanks, then: launchtier explain THIS-FILE.yaml",
+        'key: ""            # unique, e.g. the roadmap tool\'s issue key: PAY-31',
+        'title: ""',
+        'description: ""    # optional: one sentence',
+        'quarter: ""        # optional: the planned quarter, like 2027-Q1',
+        'pm: ""             # optional: the product manager',
+        'pmm: ""            # optional: the product marketing manager',
+        "signals:",
+    ]
+    for name, sig in book.signals.items():
+        allowed = book.signal_info(name).describe()
+        if sig.default is None:
+            lines.append(f"  # {sig.question} ({allowed}; required)")
+            lines.append(f"  {name}:")
+        else:
+            lines.append(f"  # {sig.question} ({allowed}; default {literal(sig.default)})")
+            lines.append(f"  {name}: {literal(sig.default)}")
+    return "\n".join(lines)
+
+
+def template_csv(book: Rulebook) -> str:
+    """A CSV item file's header and one row of the signals' defaults, for the rulebook."""
+    from launchtier.engine.items.model import CSV_FIELDS
+
+    header = [c for c in CSV_FIELDS if c not in ("description", "links")] + list(book.signals)
+    defaults = ["", "", "", "", ""] + ["" if s.default is None else literal(s.default) for s in book.signals.values()]
+    return to_csv(header, [defaults])
+
+
 def rulebook_text(book: Rulebook) -> str:
     out = [style(f"Rulebook {book.name} {book.version}", bold=True), f"  hash:   {book.hash}"]
     if book.source:

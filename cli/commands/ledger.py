@@ -1,4 +1,4 @@
-"""Ledger commands: record, override, decisions, audit."""
+"""The ledger's commands: ``record``, ``override``, ``decisions`` and ``audit``."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import re
 
 import click
 
-from . import render
-from .commands import _read
-from .main import cli
-from .safe import one_line, terminal
-from .options import db_option, engine_option, format_option, load, quarter_option, rules_option, since_option
+from ..options import db_option, engine_option, format_option, load, quarter_option, rules_option, since_option
+from ..output import write_chunks
+from ..render import text as render
+from ..render.safe import one_line, terminal
 
 ledger_option = db_option("The ledger (default: $LAUNCHTIER_DB, else launchtier.db in the current directory).")
 
@@ -22,7 +21,7 @@ def _ledger(db_path: str | None, create: bool = False, audit: bool = False, read
     return open_ledger(db_path, create=create, audit=audit, readonly=readonly)
 
 
-@cli.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--by", required=True, help="Who records the decisions (a name).")
 @click.option("--note", default=None, help="A note stored with every decision of this batch.")
@@ -39,15 +38,12 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
     """
     from launchtier.engine.ledger import where
     from launchtier.engine.ledger.sqlite import person
-    from launchtier.engine.decide.pipeline import record_roadmap
+    from launchtier.engine.roadmap.record import record_files
 
     by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
     book = load(rules_path)
-    items = _read(book, files)
-    with _ledger(db_path, create=True) as ledger:
-        done = record_roadmap(ledger, book, items, engine=engine, by=by, note=note)
-        head = ledger.head()
-    seqs = done.seqs
+    done = record_files(book, files, db_path, engine=engine, by=by, note=note)
+    seqs, head = done.seqs, done.head
     click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {where(db_path)}: "
                f"{render.tier_tally(book, done.decisions)}")
     for d in done.decisions:
@@ -62,7 +58,7 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
         click.echo(f"chain head {head}")
 
 
-@cli.command()
+@click.command()
 @click.argument("key")
 @click.option("--tier", required=True, help="The tier the team commits to.")
 @click.option("--reason", required=True, help="Why the team disagrees with the computed tier (mandatory).")
@@ -80,18 +76,17 @@ def override(key, tier, reason, by, approved_by, db_path) -> None:
       launchtier override PAY-12 --tier tier-1 --reason "Anchor of the pricing campaign" \\
           --by "Tom O." --approved-by "Priya N." --approved-by "Ana L."
     """
-    from launchtier.engine.decide.pipeline import overridden_past_capacity
+    from launchtier.engine.decide.recorded import override_decision
 
     with _ledger(db_path) as ledger:
-        o = ledger.override(key, tier, reason=reason, by=by, approved_by=list(approved_by))
-        warnings = overridden_past_capacity(ledger, key)
+        o, warnings = override_decision(ledger, key, tier, reason=reason, by=by, approved_by=list(approved_by))
     approvers = ", ".join(o.approved_by) or "none"
     click.echo(one_line(f"overridden {o.item}: {o.from_tier} → {o.tier} (#{o.seq}) by {o.by}; approved by {approvers}"))
     for warning in warnings:
         click.echo(f"warning: {one_line(warning)}", err=True)
 
 
-@cli.command()
+@click.command()
 @click.option("--item", "item", metavar="KEY", help="Only this item.")
 @quarter_option
 @click.option("--tier", metavar="TIER", help="Only decisions whose final tier is TIER (a tier of the rulebook or of the ledger).")
@@ -112,25 +107,14 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
             _check_tier(tier, load(rules_path), ledger)
         records = ledger.history(item=item, quarter=quarter, tier=tier)
         # written as the history is read: a ledger of any size in little memory
-        from . import render_ledger
+        from ..render import ledger as render_ledger
 
         if fmt == "json":
-            _write(render_ledger.decisions_json_chunks(records))
+            write_chunks(render_ledger.decisions_json_chunks(records))
         elif fmt == "csv":
-            _write(render_ledger.decisions_csv_chunks(records))
+            write_chunks(render_ledger.decisions_csv_chunks(records))
         else:
-            _write(terminal(line) + "\n" for line in render_ledger.decisions_table_lines(records))
-
-
-def _write(chunks) -> None:
-    """Write ``chunks`` of text a few hundred at a time (one echo per line would be slow)."""
-    batch = []
-    for chunk in chunks:
-        batch.append(chunk)
-        if len(batch) >= 500:
-            click.echo("".join(batch), nl=False)
-            batch = []
-    click.echo("".join(batch), nl=False)
+            write_chunks(terminal(line) + "\n" for line in render_ledger.decisions_table_lines(records))
 
 
 def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -140,7 +124,7 @@ def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -
                              "like sha256: and 64 hexadecimal digits")
 
 
-@cli.command()
+@click.command()
 @rules_option
 @engine_option
 @since_option
@@ -168,7 +152,7 @@ def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
     book = load(rules_path)
     with _ledger(db_path, audit=True, readonly=True) as ledger:
         report = run_audit(ledger, book, since=since, engine=engine, jobs=jobs, expect_head=expect_head)
-    from . import render_ledger
+    from ..render import ledger as render_ledger
 
     if fmt == "json":
         click.echo(report.model_dump_json(indent=2))
@@ -181,11 +165,11 @@ def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
 
 
 def _check_tier(tier: str, book, ledger) -> None:
-    # a tier that is neither the rulebook's nor recorded would match nothing, silently
-    from launchtier.engine.rulebook.conditions import suggest
+    """The engine's refusal of a tier that is neither the rulebook's nor recorded, as a usage error."""
+    from launchtier.engine.decide.recorded import check_recorded_tier
+    from launchtier.engine.errors import InputError
 
-    known = list(book.tier_by_id) + [t for t in ledger.recorded_tiers() if t not in book.tier_by_id]
-    if tier not in known:
-        raise click.BadParameter(
-            f"unknown tier '{tier}'{suggest(tier, known)} (tiers of rulebook {book.name} {book.version} and of the "
-            f"ledger: {', '.join(known)})", param_hint="'--tier'")
+    try:
+        check_recorded_tier(tier, book, ledger)
+    except InputError as e:
+        raise click.BadParameter(str(e), param_hint="'--tier'") from None

@@ -1,6 +1,6 @@
 """The standalone HTML review report: one file that opens offline, prints, and projects in the meeting.
 
-It shows what the Markdown report shows (render_review.py), plus a bar chart of tiers per quarter in
+It shows what the Markdown report shows (review.py), plus a bar chart of tiers per quarter in
 inline SVG. No scripts, fonts, images or links leave the file; a Content-Security-Policy says so to
 the browser. Every text that comes from items or the rulebook goes through ``_e``, in SVG too.
 """
@@ -12,10 +12,11 @@ from typing import Any
 
 from launchtier.engine import Rulebook
 from launchtier.engine.decide.decision import ArtifactRef
+from launchtier.engine.decide.tally import tier_counts
 from launchtier.engine.roadmap.review import UNSCHEDULED, QuarterSummary, ReviewItem, ReviewReport
 
-from .render import check_line, plural, short, stage_sentence
-from .render_review import _changes, _close
+from .text import check_line, plural, short, stage_sentence
+from .review import close_lines, since_last
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -24,59 +25,13 @@ PALETTE = [("#1d4e89", "#ffffff"), ("#2a7f62", "#ffffff"), ("#f2c14e", "#1f1f1f"
            ("#8e5ea2", "#ffffff"), ("#c05a1f", "#ffffff"), ("#4f9fcf", "#1f1f1f")]
 DEFAULT_TIER = ("#c9ced6", "#1f1f1f")
 
-CSS = """
-:root { --ink: #1f1f1f; --muted: #555; --line: #d0d4da; --soft: #f4f5f7; --warn: #a15c00; }
-* { box-sizing: border-box; }
-body { font: 17px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       color: var(--ink); background: #fff; margin: 0 auto; padding: 1.5rem 2rem 3rem; max-width: 1200px; }
-h1 { font-size: 2rem; margin: 0 0 .25rem; }
-h2 { font-size: 1.45rem; margin: 2.2rem 0 .6rem; padding-bottom: .2rem; border-bottom: 2px solid var(--ink); }
-h3 { font-size: 1.2rem; margin: 1.4rem 0 .4rem; }
-h4 { font-size: 1rem; margin: .9rem 0 .2rem; }
-p, ul { margin: .3rem 0; }
-ul { padding-left: 1.3rem; }
-code { font: .85em ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; overflow-wrap: anywhere; }
-a { color: #1d4e89; }
-nav { margin: .8rem 0; }
-nav a { margin-right: 1rem; font-weight: 600; }
-dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .6rem 0; }
-dl.meta dt { font-weight: 600; }
-dl.meta dd { margin: 0; }
-table { border-collapse: collapse; width: 100%; margin: .4rem 0; font-size: .95em; }
-td .tier { white-space: normal; }
-th, td { border-bottom: 1px solid var(--line); padding: .3rem .45rem; text-align: left; vertical-align: top; }
-th { background: var(--soft); font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.key { white-space: nowrap; font-weight: 600; }
-tr.disputed td:first-child { box-shadow: inset 4px 0 0 var(--warn); }
-.flag { color: var(--warn); font-weight: 700; }
-.tier { display: inline-block; padding: .05rem .5rem; border-radius: .3rem; font-weight: 600; white-space: nowrap; }
-.muted { color: var(--muted); }
-.quarters { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
-.quarter { border: 1px solid var(--line); border-radius: .4rem; padding: .2rem 1rem .8rem; }
-figure { margin: 1rem 0; }
-figcaption { color: var(--muted); font-size: .9rem; }
-svg.chart { max-width: 100%; height: auto; font: 13px system-ui, sans-serif; }
-section.item { border-top: 1px solid var(--line); padding-top: .3rem; }
-section.item h3 .key { color: var(--muted); margin-right: .4rem; }
-.capacity-note { background: #fff4e0; border-left: 4px solid var(--warn); padding: .3rem .6rem; }
-.owners { display: grid; grid-template-columns: repeat(auto-fit, minmax(330px, 1fr)); gap: .6rem 1.2rem; }
-fieldset { border: 1px solid var(--line); border-radius: .4rem; margin: 0; padding: .3rem .8rem .5rem; }
-legend { font-weight: 600; padding: 0 .3rem; }
-fieldset label { display: block; }
-.category { color: var(--muted); font-size: .9em; }
-footer { margin-top: 2.5rem; color: var(--muted); font-size: .9rem; }
-@page { margin: 14mm; }
-@media print {
-  body { font-size: 11pt; padding: 0; max-width: none; }
-  nav { display: none; }
-  a { color: inherit; text-decoration: none; }
-  thead { display: table-header-group; }
-  tr, fieldset, .quarter, figure { break-inside: avoid; }
-  section.item { break-inside: avoid-page; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-"""
+
+
+def stylesheet() -> str:
+    """The page's style sheet (review.css, shipped with the package), inlined into the page."""
+    from importlib.resources import files
+
+    return "\n" + files(__package__).joinpath("review.css").read_text(encoding="utf-8")
 
 
 # ---- small helpers -------------------------------------------------------------------------
@@ -138,7 +93,7 @@ def review_html(report: ReviewReport, book: Rulebook) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title>",
-        f"<style>{CSS}{_tier_css(book)}\n</style>",
+        f"<style>{stylesheet()}{_tier_css(book)}\n</style>",
         "</head>",
         "<body>",
         *body,
@@ -150,8 +105,8 @@ def review_html(report: ReviewReport, book: Rulebook) -> str:
 def _header(report: ReviewReport, book: Rulebook, title: str) -> str:
     rb = report.rulebook
     scope = f"quarter {report.quarter}" if report.quarter else "all quarters"
-    counts = {t.id: sum(i.decision.tier == t.id for i in report.items) for t in book.tiers}
-    tiers = " ".join(_badge(book, t, f"{t}: {n}") for t, n in counts.items() if n) or "none"
+    counts = tier_counts(book, (i.decision.tier for i in report.items))
+    tiers = " ".join(_badge(book, t, f"{t}: {n}") for t, n in counts.items()) or "none"
     rows = [("Rulebook", f"{_e(rb.name)} {_e(rb.version)} <code>{_e(rb.hash)}</code>")]
     for tier, cap in book.capacity.items():
         rows.append(("Capacity", f"at most {cap.max} {_e(tier)} per {_e(cap.per)}; "
@@ -178,7 +133,7 @@ def _disputed(report: ReviewReport, book: Rulebook) -> str:
             d = item.decision
             out.append(f'<tr><td class="key">{_item_link(d.item)}</td><td>{_e(d.title)}</td>'
                        f"<td>{_e(item.quarter or UNSCHEDULED)}</td><td>{_badge(book, d.tier)}</td>"
-                       f"<td>{_list([_e(c) for c in _close(item)], 'close')}</td></tr>")
+                       f"<td>{_list([_e(c) for c in close_lines(item)], 'close')}</td></tr>")
         out.append("</tbody></table>")
     out.append("</section>")
     return "\n".join(out)
@@ -198,7 +153,7 @@ def _tier_table(report: ReviewReport, book: Rulebook) -> str:
         out.append(f'<tr{row}><td class="key">{_item_link(d.item)}{flag}</td>'
                    f"<td>{_e(d.title)}</td><td>{_e(item.quarter or UNSCHEDULED)}</td><td>{_badge(book, d.tier)}</td>"
                    f"<td>{_e(d.kind)}</td>{cells}<td>{_e(item.pm or '')}</td><td>{_e(item.pmm or '')}</td>"
-                   f"<td>{_e(_changes(item))}</td></tr>")
+                   f"<td>{_e(since_last(item))}</td></tr>")
     legend = "; ".join(f"{short(n)} {n.replace('_', ' ')}" for n in names)
     out += ["</tbody></table>",
             f'<p class="muted"><span class="flag">!</span> disputed. Scores: {_e(legend)}.</p>',
@@ -324,7 +279,7 @@ def _item(item: ReviewItem, book: Rulebook) -> str:
     if item.previous:
         p = item.previous
         out.append(f'<p class="previous">Since last review (decision #{p.seq}, {_e(p.recorded_at[:10])}, '
-                   f"then {_e(p.final_tier)}): {_e(_changes(item))}</p>")
+                   f"then {_e(p.final_tier)}): {_e(since_last(item))}</p>")
     out.append(_checklist(d.artifacts))
     out.append("</section>")
     return "\n".join(out)

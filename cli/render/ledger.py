@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from launchtier.engine.ledger.audit import AuditReport
     from launchtier.engine.ledger.sqlite import DecisionRecord
 
-from .render import WIDTH, md, to_csv
+from .text import WIDTH, md, to_csv
 from .safe import one_line, style
 
 

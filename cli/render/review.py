@@ -1,5 +1,5 @@
 """Reporters for the roadmap review: a table for the terminal and Markdown for meeting notes.
-(The standalone HTML page is in render_html.py.)"""
+(The standalone HTML page is in html.py.)"""
 
 from __future__ import annotations
 
@@ -9,26 +9,27 @@ import textwrap
 from launchtier.engine import Rulebook
 from launchtier.engine.roadmap.review import ReviewItem, ReviewReport
 
-from .render import WIDTH, check_line, md, plural, short, stage_sentence, stage_text, tier_style
+from .text import WIDTH, check_line, md, plural, short, stage_sentence, stage_text, tier_style
 from .safe import style
 
 MAX_CLOSE = 3
 
 
-def _close(item: ReviewItem, limit: int = MAX_CLOSE) -> list[str]:
+def close_lines(item: ReviewItem, limit: int = MAX_CLOSE) -> list[str]:
+    """The item's close calls, the first ``limit`` of them and how many more."""
     shown = item.close[:limit]
     if len(item.close) > limit:
         shown.append(f"and {len(item.close) - limit} more")
     return shown
 
 
-def _changes(item: ReviewItem) -> str:
+def since_last(item: ReviewItem) -> str:
+    """What changed since the item's last recorded decision, in a few words."""
     p = item.previous
     if p is None:
         return "new"
     parts = [f"was {p.final_tier}" if p.tier_changed else "unchanged"]
-    if p.stage_moved:
-        parts.append(f"stage {p.stage_moved}")
+    parts += [f"{signal} {move}" for signal, move in p.moved.items()]
     return ", ".join(parts)
 
 
@@ -53,11 +54,11 @@ def review_table(report: ReviewReport, book: Rulebook) -> str:
         tier = tier_style(d.kind, f"{d.tier} {d.label}"[:24].ljust(24))
         scores = " ".join(f"{d.scores[n]:>3}" for n in names)
         flag = style("!", fg="yellow", bold=True) if item.disputed else " "
-        out.append(f"{d.item:<{key_w}}{flag} {item.quarter or '-':<11} {tier} {scores}  {_changes(item)}")
+        out.append(f"{d.item:<{key_w}}{flag} {item.quarter or '-':<11} {tier} {scores}  {since_last(item)}")
         out.append(indent + textwrap.shorten(d.title, WIDTH - len(indent), placeholder="…"))
         if d.override is not None:
             out.append(textwrap.fill(stage_text(d), WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
-        for line in _close(item):
+        for line in close_lines(item):
             out.append(textwrap.fill(f"close: {line}", WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
                                      break_on_hyphens=False))
     out.append("")
@@ -88,7 +89,7 @@ def review_markdown(report: ReviewReport, book: Rulebook) -> str:
         for item in disputed:
             d = item.decision
             out.append(f"| {md(d.item)} | {md(d.title)} | {item.quarter or 'unscheduled'} | {d.tier} {md(d.label)} | "
-                       f"{'<br>'.join(md(c) for c in _close(item))} |")
+                       f"{'<br>'.join(md(c) for c in close_lines(item))} |")
     else:
         out.append("None: no item is one step from another tier.")
     names = list(book.score_names)
@@ -99,7 +100,7 @@ def review_markdown(report: ReviewReport, book: Rulebook) -> str:
         d = item.decision
         out.append(f"| {md(d.item)} | {md(d.title)} | {item.quarter or 'unscheduled'} | {d.tier} {md(d.label)} | {d.kind} | "
                    + " | ".join(str(d.scores[n]) for n in names)
-                   + f" | {md(item.pm or '')} | {md(item.pmm or '')} | {md(_changes(item))} |")
+                   + f" | {md(item.pm or '')} | {md(item.pmm or '')} | {md(since_last(item))} |")
     out += ["", "## Quarters", ""]
     for q in report.quarters:
         out += [f"### {q.quarter}", "", "- Tiers: " + ", ".join(f"{t}: {n}" for t, n in q.tiers.items())]
@@ -126,10 +127,10 @@ def review_markdown(report: ReviewReport, book: Rulebook) -> str:
         for h in d.higher_tiers[-1:]:
             if h.failed:
                 out.append(f"- Not {h.tier}: " + "; ".join(md(check_line(c)) for c in h.failed))
-        for c in _close(item, limit=len(item.close)):
+        for c in close_lines(item, limit=len(item.close)):
             out.append(f"- Close: {md(c)}")
         if item.previous:
-            out.append(f"- Since last review (decision #{item.previous.seq}, {item.previous.recorded_at[:10]}): {md(_changes(item))}")
+            out.append(f"- Since last review (decision #{item.previous.seq}, {item.previous.recorded_at[:10]}): {md(since_last(item))}")
         owners: dict[str, list[str]] = {}
         for a in d.artifacts:
             owners.setdefault(a.owner, []).append(f"  - [ ] {md(a.name)} ({md(a.category)})")

@@ -1,0 +1,144 @@
+"""The rulebook's commands: ``rules show|schema|test|lint|diff`` and ``template``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..options import engine_option, format_option, load, rules_option
+from ..output import echo
+from ..render import text as render
+
+
+@click.group()
+def rules() -> None:
+    """Show the rulebook, or the JSON Schema of its item files.
+
+    \b
+    Example:
+      launchtier rules show
+      launchtier rules schema > item.schema.json
+    """
+
+
+@rules.command("show")
+@rules_option
+@format_option("text", "json")
+def rules_show(rules_path: str | None, fmt: str) -> None:
+    """Show the rulebook: signals and their questions, dimensions, totals, rules, tiers,
+    artifacts, capacity, and its content hash.
+
+    \b
+    Example:
+      launchtier rules show --rules my-rules/ --format json
+    """
+    book = load(rules_path)
+    echo(render.rulebook_json(book) if fmt == "json" else render.rulebook_text(book))
+
+
+@rules.command("schema")
+@rules_option
+def rules_schema(rules_path: str | None) -> None:
+    """Print the JSON Schema of an item file for the rulebook (editors validate item files with it).
+
+    \b
+    Example:
+      launchtier rules schema > roadmap.schema.json
+    """
+    from launchtier.engine import item_file_schema
+
+    echo(json.dumps(item_file_schema(load(rules_path)), indent=2, ensure_ascii=False))
+
+
+@click.command()
+@rules_option
+@format_option("yaml", "csv")
+def template(rules_path: str | None, fmt: str) -> None:
+    """Print a blank item with every signal's question, ready to fill in before the meeting.
+
+    \b
+    Example:
+      launchtier template > PAY-31.yaml
+      launchtier template --format csv > roadmap.csv
+    """
+    book = load(rules_path)
+    if fmt == "csv":
+        click.echo(render.template_csv(book), nl=False)
+    else:
+        echo(render.template_yaml(book))
+
+
+@rules.command("test")
+@click.argument("cases", nargs=-1, type=click.Path())
+@rules_option
+@engine_option
+@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              help="Fail when fewer than PCT percent of the rules fire in some case.")
+@format_option("text", "json")
+def rules_test(cases: tuple[str, ...], rules_path: str | None, engine: str, min_coverage: float | None, fmt: str) -> None:
+    """Run rule tests: each case is an item with the tier, kind, fired rules and artifacts it
+    must get. CASES default to tests/*.yaml beside the rulebook. Reports failing cases, then
+    coverage: rules fired, tiers reached, artifacts produced. Exit 1 on a failing case or
+    coverage below --min-coverage.
+
+    \b
+    Example:
+      launchtier rules test --min-coverage 100
+      launchtier rules test my-cases.yaml --rules my-rules.yaml --format json
+    """
+    from pathlib import Path
+
+    from launchtier.engine.rulecheck.ruletests import default_case_files, run_tests
+
+    book = load(rules_path)
+    paths = [Path(c) for c in cases] or default_case_files(rules_path, book)
+    report = run_tests(book, paths, engine=engine, min_coverage=min_coverage)
+    echo(report.model_dump_json(indent=2) if fmt == "json" else render.test_report_text(report))
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@rules.command("lint")
+@rules_option
+@format_option("text", "json")
+def rules_lint(rules_path: str | None, fmt: str) -> None:
+    """Check the rulebook for conditions that can never hold, tiers no item can reach, gaps
+    between tier conditions, artifacts no item gets, unused signals and dimensions, and rules
+    whose points can never change a tier. One finding a line, with the fix; exit 1 on any
+    error or warning (notes do not fail).
+
+    \b
+    Example:
+      launchtier rules lint --rules my-rules.yaml
+    """
+    from launchtier.engine.rulecheck.lint import lint
+
+    report = lint(load(rules_path))
+    if fmt == "json":
+        echo(json.dumps({**report.model_dump(mode="json"), "ok": report.ok}, indent=2, ensure_ascii=False))
+    else:
+        echo(render.lint_text(report))
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@rules.command("diff")
+@click.argument("old", type=click.Path())
+@click.argument("new", type=click.Path())
+@click.option("--items", "item_files", multiple=True, type=click.Path(allow_dash=True), help="Item file: list the items whose tier changes (repeatable).")
+@engine_option
+@format_option("text", "json")
+def rules_diff(old: str, new: str, item_files: tuple[str, ...], engine: str, fmt: str) -> None:
+    """What changed between two rulebooks, in the domain's words: rules added, removed,
+    re-pointed or re-weighted, tier conditions changed, artifacts moved between tiers; with
+    --items, which items change tier and why.
+
+    \b
+    Example:
+      launchtier rules diff rules-2026.yaml rules-2027.yaml --items examples/roadmap.yaml
+    """
+    from launchtier.engine.rulecheck.diff import diff_roadmap
+
+    result = diff_roadmap(load(old), load(new), item_files, engine=engine)
+    echo(result.model_dump_json(indent=2) if fmt == "json" else render.diff_text(result, bool(item_files)))

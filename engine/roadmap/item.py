@@ -1,0 +1,50 @@
+"""One item of a roadmap file, decided with the rest of the file (and the ledger's overrides
+and items): its explanation, or its artifact checklist. What ``explain`` and ``artifacts
+--item`` do."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping, NamedTuple
+
+from ..decide.checklist import Checklist, item_checklist
+from ..decide.decision import Explanation
+from ..rulebook.model import Rulebook
+from .read import pick_item
+
+
+class Explained(NamedTuple):
+    explanation: Explanation
+    ledger: str | None  # where the ledger read was; None: there was none
+
+
+def explain_in_file(book: Rulebook, file: str, key: str | None = None, changes: Mapping[str, str] | None = None, *,
+                    engine: str = "durable", ledger_location: str | None = None) -> Explained:
+    """Item ``key`` of ``file`` explained in full (with ``changes``: a what-if), with the ledger
+    at ``ledger_location`` when there is one (its overrides, items and precedents)."""
+    from ..decide.pipeline import explain_item
+
+    picked = pick_item(book, file, key, changes)  # before the ledger: a wrong key is the only message
+    with _ledger(ledger_location) as ledger:
+        ex = explain_item(book, picked.items, picked.item, original=picked.original, engine=engine, ledger=ledger)
+        return Explained(ex, str(ledger.path) if ledger is not None else None)
+
+
+def checklist_in_file(book: Rulebook, file: str, key: str | None = None, *, engine: str = "durable",
+                      ledger_location: str | None = None) -> Checklist:
+    """The artifact checklist of item ``key`` of ``file``: its final decision's artifacts."""
+    picked = pick_item(book, file, key)
+    with _ledger(ledger_location) as ledger:
+        return item_checklist(book, picked.items, picked.item, engine=engine, ledger=ledger)
+
+
+@contextmanager
+def _ledger(location: str | None) -> Iterator[Any]:
+    from ..ledger import ledger_if_present
+
+    ledger = ledger_if_present(location)
+    try:
+        yield ledger
+    finally:
+        if ledger is not None:
+            ledger.close()
