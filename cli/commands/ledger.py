@@ -37,7 +37,7 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
       launchtier record examples/roadmap.yaml --by "Priya N." --note "2027-Q1 review"
     """
     from launchtier.engine.ledger import where
-    from launchtier.engine.ledger.sqlite import person
+    from launchtier.engine.ledger.policy import person
     from launchtier.engine.roadmap.record import record_files
 
     by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger

@@ -59,7 +59,7 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     from pathlib import Path
 
     from launchtier.engine.ledger import where
-    from launchtier.engine.ledger.sqlite import person
+    from launchtier.engine.ledger.policy import person
     from launchtier.engine.roadmap.review import review_files
 
     from ..render import review as render_review

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 if TYPE_CHECKING:
     from launchtier.engine.ledger.audit import AuditReport
-    from launchtier.engine.ledger.sqlite import DecisionRecord
+    from launchtier.engine.ledger.records import DecisionRecord
 
 from .text import WIDTH, md, to_csv
 from .safe import one_line, style

@@ -27,7 +27,7 @@ def explain_in_file(book: Rulebook, file: str, key: str | None = None, changes: 
     picked = pick_item(book, file, key, changes)  # before the ledger: a wrong key is the only message
     with _ledger(ledger_location) as ledger:
         ex = explain_item(book, picked.items, picked.item, original=picked.original, engine=engine, ledger=ledger)
-        return Explained(ex, str(ledger.path) if ledger is not None else None)
+        return Explained(ex, ledger.location if ledger is not None else None)
 
 
 def checklist_in_file(book: Rulebook, file: str, key: str | None = None, *, engine: str = "durable",
