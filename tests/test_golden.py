@@ -1,16 +1,13 @@
 """Golden files: the reporters' output for the example roadmap, byte for byte.
 
 When an output changes on purpose, regenerate them with
-``LAUNCHTIER_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py`` and review the diff.
+``python -m pytest tests/test_golden.py --update-golden`` and review the diff (the ``golden``
+fixture of conftest.py: one switch for every golden file).
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
-
-from conftest import GOLDEN
 
 CASES = {
     "classify.txt": ["classify", "{roadmap}"],
@@ -27,12 +24,9 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_output_matches_golden_file(runner, roadmap, name, monkeypatch):
+def test_output_matches_golden_file(runner, roadmap, golden, name, monkeypatch):
     args = [a.format(roadmap="examples/roadmap.yaml") for a in CASES[name]]
     monkeypatch.chdir(roadmap.parent.parent)  # paths in the output are the ones typed
     result = runner(*args)
     assert result.exit_code == 0, result.output
-    golden = GOLDEN / name
-    if os.environ.get("LAUNCHTIER_UPDATE_GOLDEN"):
-        golden.write_text(result.stdout)
-    assert result.stdout == golden.read_text()
+    golden(name, result.stdout)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import GOLDEN
 from launchtier.engine import ItemReader, load_rulebook, rulebook_from_data
 from launchtier.engine.ledger.sqlite import Ledger
 from launchtier.engine.roadmap.review import review
@@ -131,14 +129,11 @@ def test_review_record_records_the_meetings_decisions(runner, roadmap):
     assert usage.exit_code == 2 and "--record needs --by NAME" in usage.stderr
 
 
-def test_review_markdown_matches_the_golden_file(runner, roadmap, monkeypatch):
+def test_review_markdown_matches_the_golden_file(runner, roadmap, golden, monkeypatch):
     monkeypatch.chdir(roadmap.parent.parent)
     result = runner("review", "examples/roadmap.yaml", "--format", "markdown")
     assert result.exit_code == 0, result.output
-    golden = GOLDEN / "review.md"
-    if os.environ.get("LAUNCHTIER_UPDATE_GOLDEN"):
-        golden.write_text(result.stdout)
-    assert result.stdout == golden.read_text()
+    golden("review.md", result.stdout)
 
 
 def test_review_report_file_takes_its_format_from_the_extension(runner, roadmap, tmp_path):
