@@ -41,6 +41,7 @@ def many(tmp_path, n=3000):
     return path
 
 
+@pytest.mark.slow  # 2,500 items, worker processes
 def test_jobs_keep_the_input_order(runner, tmp_path):
     path = many(tmp_path, 2500)
     one = runner("classify", path, "--format", "jsonl")
@@ -69,6 +70,7 @@ def test_every_problem_of_a_jsonl_file_with_its_line(runner, roadmap, tmp_path, 
     assert "3 problems; nothing was done." in err
 
 
+@pytest.mark.slow  # 3,000 items, worker processes
 def test_a_jsonl_file_with_more_problems_than_are_listed_counts_the_rest_with_jobs_too(runner, tmp_path):
     items = make_items(3000, prefix="K")  # over 512 KB: several byte ranges for the workers
     for i in items:
@@ -92,6 +94,7 @@ def run_cli(args, tmp_path, stdout):
     return subprocess.run([*CLI, *map(str, args)], stdout=stdout, stderr=subprocess.PIPE, env=env, cwd=tmp_path, timeout=120)
 
 
+@pytest.mark.slow  # child processes
 def test_jobs_writing_to_a_file_and_to_a_pipe_give_the_single_process_output(tmp_path):
     path = many(tmp_path)
     one = run_cli(["classify", path, "--format", "jsonl"], tmp_path, subprocess.PIPE)
@@ -104,6 +107,7 @@ def test_jobs_writing_to_a_file_and_to_a_pipe_give_the_single_process_output(tmp
     assert [json.loads(line)["item"] for line in written.splitlines()] == [f"K-{i}" for i in range(3000)]
 
 
+@pytest.mark.slow  # child processes
 def test_jobs_output_of_several_files_and_a_json_file_stays_in_order(tmp_path):
     path = many(tmp_path, 1500)
     batch = tmp_path / "batch.json"
@@ -115,6 +119,7 @@ def test_jobs_output_of_several_files_and_a_json_file_stays_in_order(tmp_path):
     assert two.stdout == one.stdout and len(two.stdout.splitlines()) == 3000
 
 
+@pytest.mark.slow  # a child process over 20,000 items
 def test_a_reader_that_stops_early_ends_the_workers_quietly(tmp_path):
     path = many(tmp_path, 20_000)
     proc = subprocess.Popen([*CLI, "classify", str(path), "--format", "jsonl", "--jobs", "2"], stdout=subprocess.PIPE,
@@ -171,6 +176,7 @@ def test_a_failed_chunk_stops_the_chunks_after_it_and_only_those(turn, tmp_path)
     assert (tmp_path / "out").read_bytes() == b"".join(chunks[:4])
 
 
+@pytest.mark.slow  # 1,200 items per format, worker processes
 @pytest.mark.parametrize("fmt", ["json", "csv", "markdown"])
 def test_jobs_give_every_format_the_single_process_output(runner, tmp_path, fmt):
     path = many(tmp_path, 1200)

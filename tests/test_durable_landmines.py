@@ -233,6 +233,7 @@ def test_a_fact_durable_refuses_is_an_error_and_its_session_is_not_deleted():
 # ---- more than 1,024 live sessions: MemoryError ------------------------------------------------
 
 
+@pytest.mark.slow  # 100,000 items
 def test_100000_items_through_one_classifier():
     result = run_isolated(
         """
@@ -285,6 +286,7 @@ def test_100000_items_through_one_classifier():
 # ---- many facts in one session collide on their content hash ----------------------------------
 
 
+@pytest.mark.slow  # thousands of items through durable
 def test_many_distinct_but_similar_items_all_fire_the_right_rules():
     data = {
         "rulebook": "landmine-collision",

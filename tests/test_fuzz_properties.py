@@ -264,6 +264,7 @@ def scratch(tmp_path_factory) -> Path:
 item_lists = st.lists(st.sampled_from(ROADMAP), min_size=1, max_size=3, unique_by=lambda i: i["key"])
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.data())
 def test_mutated_items_are_read_or_refused_with_an_input_error(data):
@@ -339,6 +340,7 @@ def test_byte_flips_of_valid_item_files_are_read_or_refused(name, data):
 bases = st.sampled_from([DEFAULT_DATA, SMALL])
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.data())
 def test_mutated_rulebooks_load_or_are_refused_with_an_input_error(data):
@@ -353,6 +355,7 @@ def test_mutated_rulebooks_load_or_are_refused_with_an_input_error(data):
         assert Classifier(book, "reference").decide(item).tier in book.tier_by_id
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.data())
 def test_mutated_rulebook_files_load_or_are_refused(scratch, data):
@@ -431,6 +434,7 @@ def _loads_as_other_than(data: dict, base_hash: str) -> bool:
 
 
 # No shrinking: each attempt would start a child process, and the batch file names the input.
+@pytest.mark.slow  # many hypothesis examples, each a durable ruleset
 @settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())

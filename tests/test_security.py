@@ -228,6 +228,7 @@ def test_names_and_values_cannot_reach_durable_rules_syntax():
     assert info.value.problems[0].message == "'$ex' is not allowed; expected letters, digits, _ . and -, starting with a letter or digit"
 
 
+@pytest.mark.slow  # child processes
 def test_code_in_texts_stays_text(tmp_path):
     """Questions, reasons and titles are shown as written, never run or interpreted."""
     data = json.loads(json.dumps(SMALL))
@@ -246,6 +247,7 @@ def test_code_in_texts_stays_text(tmp_path):
     assert not (tmp_path / MARKER).exists()
 
 
+@pytest.mark.slow  # child processes
 def test_code_as_a_signal_value_in_an_item_or_on_the_command_line_is_refused(tmp_path):
     reader = ItemReader(load_rulebook())
     with pytest.raises(ItemError) as info:
@@ -283,6 +285,7 @@ def recorded(runner, roadmap, tmp_path):
     return runner, head, load_rulebook(other).hash
 
 
+@pytest.mark.slow  # ledgers recorded and audited per case
 @pytest.mark.parametrize("sql, expected", [
     ("DELETE FROM entries WHERE seq = 1", "BROKEN at #2 (item PAY-31): sequence jumps from 0 to 2"),
     ("UPDATE entries SET item_json = replace(item_json, '\"title\":\"', '\"title\":\"Forged ') WHERE seq = 7",
