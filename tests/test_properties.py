@@ -15,6 +15,7 @@ import json
 import re
 import warnings
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
