@@ -299,6 +299,7 @@ def text_mutations(draw, text: str) -> str:
     return text
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.data())
 def test_mutated_item_text_is_read_or_refused_with_an_input_error(data):
@@ -329,6 +330,7 @@ def byte_flips(draw, data: bytes) -> bytes:
     return bytes(buf)
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.sampled_from(sorted(SAMPLE_FILES)), st.data())
 def test_byte_flips_of_valid_item_files_are_read_or_refused(name, data):
@@ -367,6 +369,7 @@ def test_mutated_rulebook_files_load_or_are_refused(scratch, data):
     load_rulebook_file(scratch, raw)
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.data())
 def test_byte_flips_of_the_default_rulebook_load_or_are_refused(scratch, data):

@@ -1,9 +1,9 @@
 """rules lint and rules diff: findings that point at the line to fix.
 
-Linting the default rulebook enumerates its 46,080 distinct items (about a second): the report of
+Linting the default rulebook enumerates its 46,080 distinct items (a second or more): the report of
 the default rulebook is made once per session (``default_report``), each edited rulebook is linted
-once, and the tests that enumerate a rulebook of that size through the CLI are marked slow. The
-quick loop lints a small rulebook through the CLI instead.
+once, and every test that enumerates a rulebook of that size is marked slow. The quick loop lints a
+small rulebook through the CLI instead, in each format, with and without a finding.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def default_report():
     return lint(load_rulebook())
 
 
+@pytest.mark.slow  # the session's one enumeration of the default rulebook's 46,080 items
 def test_the_default_rulebook_passes_lint(default_report):
     assert default_report.ok and default_report.item_space == 46_080
     assert [(f.level, f.code, f.where) for f in default_report.findings] == [NOTE]
@@ -52,11 +53,12 @@ def test_rules_lint_of_the_default_rulebook(runner):
                              "0 errors, 0 warnings, 1 notes (exact checks over 46,080 distinct items); ok\n")
 
 
-def _slow(*args):
+def _slow(*args):  # a full enumeration of an edited default rulebook
     return pytest.param(*args, marks=pytest.mark.slow)
 
 
-# each edit and the whole list of findings it gives, in order; one case runs in the quick loop
+# each edit and the whole list of findings it gives, in order; each is a full enumeration, so the quick
+# loop leaves them to CI and lints the default rulebook (default_report) and a small one instead
 @pytest.mark.parametrize("edit,expected", [
     _slow(lambda d: d["rules"][11].update(when={"customer_reach": {"gte": 101}}),
           [("error", "never-holds", "rule reach-majority"), NOTE]),
@@ -87,8 +89,8 @@ def _slow(*args):
                      d["tiers"][2].update(when={"customer_impact": {"gte": 1}, "launch": {"lte": 2}})),
           [("warning", "unused-signal", "signal stage"), ("warning", "tier-gap", "total launch")]),
     # tier-2 takes every item with launch >= 3, so no tier-3 item has it
-    (lambda d: d["artifacts"][13].update(when={"launch": {"gte": 3}}),
-     [("warning", "dead-artifact", "artifact in-app-notification"), NOTE]),
+    _slow(lambda d: d["artifacts"][13].update(when={"launch": {"gte": 3}}),
+          [("warning", "dead-artifact", "artifact in-app-notification"), NOTE]),
     _slow(lambda d: d["signals"].update(colour={"type": "enum", "values": ["red", "blue"], "default": "red", "question": "Which colour?"}),
           [("warning", "unused-signal", "signal colour"), NOTE]),
     _slow(lambda d: d["dimensions"].update(delight={"label": "Delight", "min": 0, "max": 3}),
