@@ -28,8 +28,6 @@ from launchtier.engine.ledger import sqlite as ledger_module
 from launchtier.engine.errors import LedgerError
 from launchtier.engine.ledger.sqlite import SCHEMA_VERSION, Ledger, verify_chain
 
-pytestmark = pytest.mark.slow  # every test here runs child processes or writes large files
-
 CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
 
 
@@ -72,6 +70,7 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 # ---- SIGKILL in the middle of a 10,000-item batch ------------------------------------------
 
 
+@pytest.mark.slow  # child processes killed in a 10,000-item batch; the disk faults below are simulated in process
 def test_record_killed_at_random_points_of_a_10000_item_batch_is_all_or_nothing(tmp_path):
     db = tmp_path / "ledger.db"
     wal = Path(f"{db}-wal")
