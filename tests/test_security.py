@@ -293,13 +293,16 @@ def recorded(runner, roadmap, tmp_path):
     ("UPDATE entries SET prev_hash = entry_hash WHERE seq = 5", "BROKEN at #5 (item PAY-44): its link to the previous entry does not match"),
     ("UPDATE entries SET entry_hash = 'sha256:' || substr(entry_hash, 8, 60) || 'abcd' WHERE seq = 13",
      "BROKEN at #13 (item X-1): its content does not match its hash"),
-])
-def test_more_tampering_is_detected_and_named(recorded, sql, expected):
+], ids=["entry-deleted", "title-forged", "link-broken", "hash-forged"])
+def test_more_tampering_is_detected_and_named(recorded, golden, request, sql, expected):
     runner, _, _ = recorded
     tamper(runner.ledger, sql)
     result = runner("audit")
     assert result.exit_code == 1
-    assert expected in result.output and "integrity: FAILED" in result.output
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "integrity: FAILED"
+    assert next(line for line in lines if "BROKEN" in line).startswith(f"  {expected}")  # the first break found
+    golden(f"audit-{request.node.callspec.id}.txt", audit_text(runner, result))
 
 
 def audit_text(runner, result) -> str:
