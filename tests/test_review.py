@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import DEFAULT_RULEBOOK as DEFAULT
 from conftest import ROOT, normalise
 from launchtier.engine import ItemReader, load_rulebook, rulebook_from_data
 from launchtier.engine.ledger.sqlite import Ledger
 from launchtier.engine.roadmap.review import review
 
-DEFAULT = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
 
 TIER1 = {"revenue_motion": "new_logo", "differentiation": "first", "customer_reach": 20, "audience": "buyer",
          "new_market": True}
