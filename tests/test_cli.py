@@ -335,6 +335,8 @@ def test_a_reserved_signal_name_is_refused_with_each_problem_it_causes(runner, e
     result = runner("classify", pay12, "--rules", path)
     assert (result.exit_code, result.stdout) == (2, "")
     names = SIGNAL_NAMES.replace("exec_priority, ", "").replace("revenue_motion, ", "revenue_motion, sid, ")
+    # the signal is named at the line where its definition starts (the line after "sid:"); the rule
+    # that reads exec_priority now names a signal that does not exist
     assert result.stderr == (
         f"error: {path}:{line_of(path, '  sid:') + 1}: signals.sid: 'sid' is a reserved name (durable-rules uses 'sid' for "
         "its sessions and hangs on rules that read it); rename it\n"
