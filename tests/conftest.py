@@ -52,22 +52,24 @@ def updating_golden(config: pytest.Config) -> bool:
     return bool(config.getoption("--update-golden") or os.environ.get("LAUNCHTIER_UPDATE_GOLDEN"))
 
 
+def check_golden(name: str, text: str, *, update: bool, folder: Path = GOLDEN) -> None:
+    """Assert ``text`` equals the golden file ``folder/name``, byte for byte; with ``update``,
+    write ``text`` there first. A missing golden file fails, it is never created silently."""
+    path = folder / name
+    if update:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if not path.exists():
+        pytest.fail(f"no golden file {path}; create it with `python -m pytest --update-golden` and review it")
+    assert text == path.read_text(encoding="utf-8"), f"output differs from {path} (--update-golden rewrites it)"
+
+
 @pytest.fixture
 def golden(request: pytest.FixtureRequest):
     """``golden(name, text)``: assert ``text`` equals tests/golden/<name>, byte for byte; with
     ``--update-golden`` (or LAUNCHTIER_UPDATE_GOLDEN=1) write ``text`` there first."""
     update = updating_golden(request.config)
-
-    def check(name: str, text: str) -> None:
-        path = GOLDEN / name
-        if update:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        if not path.exists():
-            pytest.fail(f"no golden file {path}; create it with `python -m pytest --update-golden` and review it")
-        assert text == path.read_text(encoding="utf-8"), f"output differs from {path} (--update-golden rewrites it)"
-
-    return check
+    return lambda name, text: check_golden(name, text, update=update)
 
 
 _TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
