@@ -421,6 +421,7 @@ CHILD_TIMEOUT = 60
 BATCH = 40  # distinct rulebooks per child: durable-rules leaks about 0.6 MB for each
 
 
+@pytest.mark.slow  # a hypothesis search of up to 500 examples: from a tenth of a second to seconds
 def test_the_mutations_reach_rulebooks_that_load_and_differ_from_their_base():
     # the test below is only as good as the accepted rulebooks it gets: some must load
     base_hash = rulebook_from_data(copy.deepcopy(SMALL)).hash
