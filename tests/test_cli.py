@@ -186,9 +186,8 @@ def test_template_rejects_an_unknown_format(runner):
 
 
 # ---- classify ------------------------------------------------------------------------------
-def test_classify_table(runner, golden, roadmap, monkeypatch):
-    monkeypatch.chdir(roadmap.parent.parent)  # the table names the file as typed
-    result = runner("classify", "examples/roadmap.yaml")
+def test_classify_table(runner, golden, roadmap):
+    result = runner("classify", roadmap)
     assert (result.exit_code, result.stderr) == (0, "")
     golden("classify.txt", result.stdout)
     assert all(len(line) <= 100 for line in result.stdout.splitlines())  # COLUMNS=100
