@@ -359,8 +359,10 @@ def test_explain_what_if_changes_the_tier_and_says_what_changed(runner, golden, 
     ex = Explanation.model_validate_json(result.stdout)
     assert ex.decision.tier == "tier-1"
     assert [(c.signal, c.from_, c.to) for c in ex.changed] == [("positioning", "strengthens", "changes")]
+    assert result.stderr == NO_LEDGER.format(ledger=runner.ledger)
     text = runner("explain", pay12, "--set", "pricing_change=no")
-    assert text.exit_code == 0
+    assert (text.exit_code, text.stderr) == (0, NO_LEDGER.format(ledger=runner.ledger))
+    # "What if: pricing_change true → false (changed with --set, not in the file)", and no pricing artifact
     golden("explain-PAY-12-pricing_change-no.txt", text.stdout)
 
 
