@@ -1,7 +1,34 @@
+"""Shared fixtures and helpers of the test suite.
+
+Whole outputs, not substrings: a CLI test compares a command's whole stdout and stderr, either with
+the exact text inline (short outputs) or with a golden file under tests/golden/ (long ones) through
+the ``golden`` fixture::
+
+    def test_something(runner, golden):
+        result = runner("classify", "examples/roadmap.yaml")
+        golden("classify.txt", result.stdout)
+
+Parts of an output that differ from run to run (the test's temporary folder, the ledger's path,
+recording times, chain hashes of a temporary ledger) are replaced by ``normalise`` before the
+comparison, never left unchecked.
+
+When an output changes on purpose, rewrite the golden files and review the diff::
+
+    python -m pytest --update-golden            # or LAUNCHTIER_UPDATE_GOLDEN=1 python -m pytest
+
+That is the one switch for every golden file of the suite.
+
+Quick loop: ``python -m pytest -m "not slow"`` runs in under 30 s; tests that take seconds (child
+processes, large files, a wheel build, long property runs, full enumerations) are marked
+``@pytest.mark.slow``. CI runs everything with plain ``python -m pytest``.
+"""
+
 from __future__ import annotations
 
 import json
+import os
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +39,57 @@ from launchtier.cli.main import cli
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+DEFAULT_RULEBOOK = ROOT / "rules" / "default.yaml"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite the golden files under tests/golden/ with the outputs of this run "
+                          "(same as LAUNCHTIER_UPDATE_GOLDEN=1); review the diff before committing")
+
+
+def updating_golden(config: pytest.Config) -> bool:
+    return bool(config.getoption("--update-golden") or os.environ.get("LAUNCHTIER_UPDATE_GOLDEN"))
+
+
+def check_golden(name: str, text: str, *, update: bool, folder: Path = GOLDEN) -> None:
+    """Assert ``text`` equals the golden file ``folder/name``, byte for byte; with ``update``,
+    write ``text`` there first. A missing golden file fails, it is never created silently."""
+    path = folder / name
+    if update:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if not path.exists():
+        pytest.fail(f"no golden file {path}; create it with `python -m pytest --update-golden` and review it")
+    assert text == path.read_text(encoding="utf-8"), f"output differs from {path} (--update-golden rewrites it)"
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """``golden(name, text)``: assert ``text`` equals tests/golden/<name>, byte for byte; with
+    ``--update-golden`` (or LAUNCHTIER_UPDATE_GOLDEN=1) write ``text`` there first."""
+    update = updating_golden(request.config)
+    return lambda name, text: check_golden(name, text, update=update)
+
+
+_TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
+_SHA256 = re.compile(r"\bsha256:[0-9a-f]{64}\b")
+
+
+def normalise(text: str, *, paths: dict[str, Path | str] | None = None, times: bool = False,
+              hashes: bool = False) -> str:
+    """``text`` with the parts that vary between runs replaced by a placeholder, so the rest can be
+    compared whole: each of ``paths`` (placeholder -> path, longest first, so a file inside the
+    temporary folder is named before the folder) becomes ``<placeholder>``; with ``times`` every ISO
+    timestamp becomes ``<time>``; with ``hashes`` every ``sha256:`` digest becomes ``sha256:<hash>``
+    (chain hashes of a temporary ledger depend on its recording times)."""
+    for name, path in sorted((paths or {}).items(), key=lambda kv: -len(str(kv[1]))):
+        text = text.replace(str(path), f"<{name}>")
+    if times:
+        text = _TIMESTAMP.sub("<time>", text)
+    if hashes:
+        text = _SHA256.sub("sha256:<hash>", text)
+    return text
 
 
 class Runner:
@@ -38,6 +116,44 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Runner:
 @pytest.fixture
 def roadmap() -> Path:
     return EXAMPLES / "roadmap.yaml"
+
+
+@pytest.fixture(scope="module")
+def book():
+    """The default rulebook, loaded once per test module (rulebooks are frozen models)."""
+    from launchtier.engine import load_rulebook
+
+    return load_rulebook()
+
+
+@pytest.fixture(scope="module")
+def reader(book):
+    """An item reader for the default rulebook."""
+    from launchtier.engine import ItemReader
+
+    return ItemReader(book)
+
+
+def default_rulebook_text() -> str:
+    return DEFAULT_RULEBOOK.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def edited_rulebook(tmp_path: Path):
+    """``edited_rulebook((old, new), ..., name="rules.yaml")``: the default rulebook written to the
+    test's folder with every ``old`` replaced by ``new``; each ``old`` must be in it, so an edit
+    that no longer applies fails instead of testing the default rulebook."""
+
+    def write(*edits: tuple[str, str], name: str = "rules.yaml") -> Path:
+        text = default_rulebook_text()
+        for old, new in edits:
+            assert old in text, f"{old!r} is not in the default rulebook"
+            text = text.replace(old, new)
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
 
 
 def make_items(n: int, seed: int = 7, prefix: str = "GEN") -> list[dict]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from launchtier.engine import Classifier, Decision, ItemReader, default_rulebook_path, load_rulebook
+from launchtier.engine import Classifier, Decision, default_rulebook_path, load_rulebook
 from launchtier.engine.decide.decision import ConditionCheck, HigherTier
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -80,16 +80,6 @@ PAY_12 = dict(
 
 # innovative + attracts new customers (the 2x2's tier 1)
 INNOVATIVE_NEW = dict(revenue_motion="new_logo", differentiation="first", customer_reach=10, audience="buyer")
-
-
-@pytest.fixture(scope="module")
-def book():
-    return load_rulebook()
-
-
-@pytest.fixture(scope="module")
-def reader(book):
-    return ItemReader(book)
 
 
 @pytest.fixture(scope="module", params=["durable", "reference"])

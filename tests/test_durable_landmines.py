@@ -134,6 +134,7 @@ def test_an_item_cannot_carry_an_id_or_sid_signal():
             reader.validate({"key": "K", "title": "T", "signals": {"e": "a", "f": True, "n": 1, name: 1}})
 
 
+@pytest.mark.slow  # a child process
 def test_items_keyed_id_or_sid_classify_normally():
     result = run_isolated(
         """
@@ -187,6 +188,7 @@ def test_the_compiled_ruleset_always_has_the_sentinel_rule():
     assert compiled[durable_adapter.SENTINEL] == {"all": [{"m": {"$ex": {"_item": 1}}}]}
 
 
+@pytest.mark.slow  # a child process
 def test_an_item_matching_no_rule_classifies_and_the_process_survives():
     result = run_isolated(
         """
@@ -233,6 +235,7 @@ def test_a_fact_durable_refuses_is_an_error_and_its_session_is_not_deleted():
 # ---- more than 1,024 live sessions: MemoryError ------------------------------------------------
 
 
+@pytest.mark.slow  # 100,000 items
 def test_100000_items_through_one_classifier():
     result = run_isolated(
         """
@@ -285,6 +288,7 @@ def test_100000_items_through_one_classifier():
 # ---- many facts in one session collide on their content hash ----------------------------------
 
 
+@pytest.mark.slow  # thousands of items through durable
 def test_many_distinct_but_similar_items_all_fire_the_right_rules():
     data = {
         "rulebook": "landmine-collision",
@@ -321,6 +325,7 @@ def test_many_distinct_but_similar_items_all_fire_the_right_rules():
 # ---- several Hosts or a reused ruleset name segfault; rulesets leak; timer threads ---------------
 
 
+@pytest.mark.slow  # a child process
 def test_one_ruleset_per_rulebook_content_with_distinct_names():
     other = small("landmine-other")
     result = run_isolated(
@@ -428,6 +433,7 @@ def test_a_rulebook_with_more_signals_than_a_durable_fact_holds_is_a_clear_error
 # ---- loading the C module on every supported Python --------------------------------------------
 
 
+@pytest.mark.slow  # a child process
 def test_the_c_module_loads_and_matches_on_this_python():
     """Python 3.13 removed PyEval_CallObject, which the module's message-store callbacks name:
     loaded with lazy binding, the functions the adapter calls work (run in a fresh interpreter,
@@ -463,6 +469,7 @@ def test_a_module_that_cannot_be_loaded_is_one_line_naming_the_reference_engine(
     )
 
 
+@pytest.mark.slow  # a child process
 def test_the_cli_says_so_and_exits_2_when_durable_rules_cannot_be_loaded(roadmap):
     """A fresh interpreter in which the module cannot be imported: one line, exit 2, no traceback."""
     code = textwrap.dedent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +31,7 @@ signals = st.fixed_dictionaries({
 texts = st.text(min_size=1, max_size=40)  # any unicode: quotes, backslashes, control characters
 
 
+@pytest.mark.slow  # many hypothesis examples
 @settings(max_examples=600, deadline=None)
 @given(signals=signals, key=texts, title=texts, engine=st.sampled_from(["durable", "reference"]))
 def test_memoised_decision_equals_the_plain_one_and_its_json_equals_pydantics(signals, key, title, engine):

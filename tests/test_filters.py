@@ -11,9 +11,6 @@ import pytest
 
 from conftest import write_items
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT / "rules" / "default.yaml"
-
 
 def usage_error(usage: str, option: str, message: str) -> str:
     """click's report of a bad option value (exit code 2), as the runner shows it."""
@@ -49,15 +46,9 @@ def test_the_allowed_quarters_pass(runner, roadmap):
     assert (later.exit_code, later.stdout) == (0, "no decisions recorded (that match)\n")
 
 
-def team_rules(tmp_path: Path) -> Path:
-    """The default rulebook with its last tier called 'quiet'."""
-    path = tmp_path / "team.yaml"
-    path.write_text(DEFAULT.read_text().replace("rulebook: default", "rulebook: team").replace("tier-4", "quiet"))
-    return path
-
-
-def test_decisions_refuses_a_tier_neither_the_rulebook_nor_the_ledger_knows(runner, roadmap, tmp_path):
-    team = team_rules(tmp_path)
+def test_decisions_refuses_a_tier_neither_the_rulebook_nor_the_ledger_knows(runner, roadmap, edited_rulebook):
+    # the default rulebook with its last tier called 'quiet'
+    team = edited_rulebook(("rulebook: default", "rulebook: team"), ("tier-4", "quiet"), name="team.yaml")
     assert runner("record", roadmap, "--by", "Priya", "--rules", team).exit_code == 0
     result = runner("decisions", "--tier", "tier-9")
     assert result.exit_code == 2

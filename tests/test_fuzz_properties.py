@@ -264,6 +264,7 @@ def scratch(tmp_path_factory) -> Path:
 item_lists = st.lists(st.sampled_from(ROADMAP), min_size=1, max_size=3, unique_by=lambda i: i["key"])
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.data())
 def test_mutated_items_are_read_or_refused_with_an_input_error(data):
@@ -298,6 +299,7 @@ def text_mutations(draw, text: str) -> str:
     return text
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.data())
 def test_mutated_item_text_is_read_or_refused_with_an_input_error(data):
@@ -328,6 +330,7 @@ def byte_flips(draw, data: bytes) -> bytes:
     return bytes(buf)
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.sampled_from(sorted(SAMPLE_FILES)), st.data())
 def test_byte_flips_of_valid_item_files_are_read_or_refused(name, data):
@@ -339,6 +342,7 @@ def test_byte_flips_of_valid_item_files_are_read_or_refused(name, data):
 bases = st.sampled_from([DEFAULT_DATA, SMALL])
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.data())
 def test_mutated_rulebooks_load_or_are_refused_with_an_input_error(data):
@@ -353,6 +357,7 @@ def test_mutated_rulebooks_load_or_are_refused_with_an_input_error(data):
         assert Classifier(book, "reference").decide(item).tier in book.tier_by_id
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.data())
 def test_mutated_rulebook_files_load_or_are_refused(scratch, data):
@@ -364,6 +369,7 @@ def test_mutated_rulebook_files_load_or_are_refused(scratch, data):
     load_rulebook_file(scratch, raw)
 
 
+@pytest.mark.slow  # many hypothesis examples
 @FUZZ
 @given(st.data())
 def test_byte_flips_of_the_default_rulebook_load_or_are_refused(scratch, data):
@@ -415,6 +421,7 @@ CHILD_TIMEOUT = 60
 BATCH = 40  # distinct rulebooks per child: durable-rules leaks about 0.6 MB for each
 
 
+@pytest.mark.slow  # a hypothesis search of up to 500 examples: from a tenth of a second to seconds
 def test_the_mutations_reach_rulebooks_that_load_and_differ_from_their_base():
     # the test below is only as good as the accepted rulebooks it gets: some must load
     base_hash = rulebook_from_data(copy.deepcopy(SMALL)).hash
@@ -431,6 +438,7 @@ def _loads_as_other_than(data: dict, base_hash: str) -> bool:
 
 
 # No shrinking: each attempt would start a child process, and the batch file names the input.
+@pytest.mark.slow  # many hypothesis examples, each a durable ruleset
 @settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())

@@ -30,6 +30,7 @@ def fifo(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # a child process per case
 @pytest.mark.parametrize("name, args", [
     ("pipe", ["classify", EXAMPLES / "roadmap.yaml", "--rules", "{fifo}"]),
     ("pipe.yaml", ["classify", "{fifo}"]),
@@ -52,6 +53,7 @@ def test_a_device_is_refused_as_an_item_file(runner):
         2, "", "error: /dev/null: is a device, expected a regular file\n")
 
 
+@pytest.mark.slow  # a child process per case
 @pytest.mark.parametrize("db", ["/dev/null", "{fifo}"])
 @pytest.mark.parametrize("command", [["record", EXAMPLES / "roadmap.yaml", "--by", "Priya N."], ["audit"], ["decisions"],
                                      ["classify", EXAMPLES / "roadmap.yaml"]])
@@ -233,6 +235,7 @@ def test_a_newline_in_a_path_is_shown_escaped(runner, tmp_path, monkeypatch):
         "3 problems; nothing was done.\n"))
 
 
+@pytest.mark.slow  # a child process
 def test_a_newline_in_the_ledger_path_is_shown_escaped(tmp_path):
     ledger = tmp_path / "new\nledger"
     os.mkfifo(ledger)

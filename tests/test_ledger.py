@@ -292,6 +292,7 @@ def _record_cmd(files, db, by):
     return [sys.executable, "-c", "from launchtier.cli.main import main; main()", "record", *map(str, files), "--by", by, "--db", str(db)]
 
 
+@pytest.mark.slow  # four child processes
 def test_four_processes_recording_at_once_lose_nothing(tmp_path):
     db = tmp_path / "shared.db"
     files = [write_items(tmp_path / f"w{i}.json", make_items(50, seed=i, prefix=f"W{i}")) for i in range(4)]
@@ -318,6 +319,7 @@ def test_four_processes_recording_at_once_lose_nothing(tmp_path):
     assert latest == {d.item: (d.tier, d.capacity) for d in decisions}
 
 
+@pytest.mark.slow  # a child process killed mid-record
 def test_a_killed_record_leaves_the_ledger_as_it_was(tmp_path):
     db = tmp_path / "killed.db"
     first = write_items(tmp_path / "first.json", make_items(20, seed=1, prefix="A"))
@@ -347,6 +349,7 @@ def test_a_killed_record_leaves_the_ledger_as_it_was(tmp_path):
     assert "integrity: ok" in audit.stdout
 
 
+@pytest.mark.slow  # worker processes
 @pytest.mark.parametrize("jobs", ["2", "3"])
 def test_audit_over_several_processes_gives_the_single_process_report(runner, roadmap, tmp_path, monkeypatch, jobs):
     from launchtier.engine.ledger import audit as audit_module
@@ -400,6 +403,7 @@ def _busy_ledger(path: Path, tmp_path: Path) -> Ledger:
     return ledger
 
 
+@pytest.mark.slow  # 8 ledgers audited, some in several processes
 @pytest.mark.parametrize("jobs", [1, 2])
 @pytest.mark.parametrize("size", [3, 1000])  # ranges of 3 entries (many, overrides across them) or one
 @pytest.mark.parametrize("since", [None, "2027-01-11T00:00:00Z"])
@@ -445,6 +449,7 @@ def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monk
 
 
 
+@pytest.mark.slow  # 14 ledgers checked in one and in several processes
 @pytest.mark.parametrize("jobs", [1, 2])
 @pytest.mark.parametrize("tampering", [
     ["DELETE FROM entries WHERE seq = 13"],  # the first entry of a range of 4
@@ -472,6 +477,7 @@ def test_the_chain_checked_a_range_at_a_time_finds_what_the_whole_chain_check_fi
         assert report.integrity.head == list(ledger.entries())[-1].entry_hash
 
 
+@pytest.mark.slow  # four child processes
 def test_the_audit_lists_changed_rulebooks_in_the_order_they_were_stored_whatever_the_process(tmp_path):
     db = tmp_path / "busy.db"
     _busy_ledger(db, tmp_path).close()  # two rulebooks, stored a month apart
@@ -508,6 +514,7 @@ def test_an_entry_that_no_longer_reads_as_text_is_a_broken_entry_not_a_traceback
                                 "binary data is not allowed; expected UTF-8 text); run launchtier audit to see every change\n")
 
 
+@pytest.mark.slow  # six ledgers recorded and audited, some with worker processes
 @pytest.mark.parametrize("jobs", ["1", "2"])
 @pytest.mark.parametrize("decision", ["{not json", '{"tier": "tier-1"}', "[]"])
 def test_a_recorded_decision_that_no_longer_reads_is_a_mismatch_not_a_crash(runner, roadmap, tmp_path, jobs, decision):

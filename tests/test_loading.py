@@ -9,7 +9,7 @@ import time
 import pytest
 import yaml
 
-from launchtier.engine import ItemError, ItemReader, Problem, RulebookError, default_rulebook_path, load_rulebook, rulebook_from_data
+from launchtier.engine import ItemError, Problem, RulebookError, default_rulebook_path, load_rulebook, rulebook_from_data
 
 SIGNAL_LIST = (
     "new_market, positioning, revenue_motion, differentiation, customer_reach, demand_votes, "
@@ -28,16 +28,6 @@ GOOD = """\
 # lines:  1 key, 2 title, 3 signals, 4 revenue_motion, 5 differentiation, 6 customer_reach, 7 audience
 
 CSV_HEADER = "key,title,revenue_motion,differentiation,customer_reach,audience"
-
-
-@pytest.fixture(scope="module")
-def book():
-    return load_rulebook()
-
-
-@pytest.fixture(scope="module")
-def reader(book):
-    return ItemReader(book)
 
 
 @pytest.fixture

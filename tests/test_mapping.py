@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from launchtier.engine import Classifier, ItemError, Problem, load_rulebook
+from launchtier.engine import Classifier, ItemError, Problem
 from launchtier.engine.items.mapping import ExportMapping, load_mapping, quarter_from_date, quarter_from_version, read_mapped
 
 EXPORTS = Path(__file__).resolve().parent.parent / "examples" / "exports"
@@ -87,11 +87,6 @@ PRODUCTBOARD = [
      (True, "none", "new_logo", "better", 4, 57, False, False, "end_user", "ga", False),
      "tier-1"),  # MI 3, LG 3, P 0, GA
 ]
-
-
-@pytest.fixture(scope="module")
-def book():
-    return load_rulebook()
 
 
 @pytest.fixture

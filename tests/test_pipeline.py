@@ -11,6 +11,7 @@ import csv
 import io
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,7 @@ def tiers_everywhere(runner, roadmap) -> dict[str, dict[str, str]]:
     return found
 
 
+@pytest.mark.slow  # every command over a recorded ledger
 def test_every_command_names_the_same_final_tier_as_the_ledger(runner, roadmap):
     before = tiers_everywhere(runner, roadmap)  # no ledger yet: rules and capacity
     expected = {k: "tier-2" if k == "PAY-38" else before["classify"][k] for k in KEYS}
@@ -135,6 +137,7 @@ def flows(draw):
     return steps
 
 
+@pytest.mark.slow  # many hypothesis examples, each a ledger
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=flows())
 def test_random_roadmaps_recorded_in_batches_audit_clean_under_the_same_rulebook(tmp_path_factory, steps):

@@ -15,6 +15,7 @@ import json
 import re
 import warnings
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -259,6 +260,7 @@ def books_with_items(draw):
     return book, items
 
 
+@pytest.mark.slow  # many hypothesis examples
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(rulebooks())
 def test_generated_rulebooks_are_valid_with_the_names_drawn(data):
@@ -272,6 +274,7 @@ def test_generated_rulebooks_are_valid_with_the_names_drawn(data):
     assert [r.id for r in book.rules] == [r["id"] for r in data["rules"]]
 
 
+@pytest.mark.slow  # many hypothesis examples, each a durable ruleset
 @BOOKS
 @given(books_with_items())
 def test_durable_and_reference_give_identical_decisions_and_what_would_change(case):
@@ -350,6 +353,7 @@ def default_items():
     return st.fixed_dictionaries(fields)
 
 
+@pytest.mark.slow  # many hypothesis examples through durable
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(default_items(), min_size=50, max_size=50))
 def test_default_rulebook_durable_matches_reference(items):
@@ -359,6 +363,7 @@ def test_default_rulebook_durable_matches_reference(items):
         assert DEFAULT_DURABLE.decide(item).model_dump() == DEFAULT_REFERENCE.decide(item).model_dump(), signals
 
 
+@pytest.mark.slow  # many hypothesis examples through durable
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(default_items(), min_size=5, max_size=5))
 def test_default_rulebook_what_would_change_matches_reference(items):

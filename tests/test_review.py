@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import GOLDEN
+from conftest import DEFAULT_RULEBOOK as DEFAULT
+from conftest import ROOT, normalise
 from launchtier.engine import ItemReader, load_rulebook, rulebook_from_data
 from launchtier.engine.ledger.sqlite import Ledger
 from launchtier.engine.roadmap.review import review
 
-DEFAULT = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
 
 TIER1 = {"revenue_motion": "new_logo", "differentiation": "first", "customer_reach": 20, "audience": "buyer",
          "new_market": True}
@@ -96,7 +94,7 @@ def test_workload_sums_the_artifacts_of_each_owner_per_quarter():
     assert {d.tier for d in decisions} == {"tier-1", "tier-4"}
 
 
-def test_changes_since_the_last_recorded_decisions(runner, roadmap, tmp_path):
+def test_changes_since_the_last_recorded_decisions(runner, golden, roadmap, tmp_path):
     runner("record", roadmap, "--by", "Priya")
     data = yaml.safe_load(roadmap.read_text())
     pay41 = next(i for i in data["items"] if i["key"] == "PAY-41")
@@ -112,14 +110,15 @@ def test_changes_since_the_last_recorded_decisions(runner, roadmap, tmp_path):
     assert (prev["final_tier"], prev["tier_changed"], prev["stage_moved"]) == ("tier-2", True, "beta → ga")
     assert items["PAY-41"]["decision"]["tier"] == "tier-1"
     assert items["PAY-12"]["previous"]["tier_changed"] is False
-    table = runner("review", path, "--quarter", "2027-Q1").output
-    assert "was tier-2, stage beta → ga" in table
+    table = runner("review", path, "--quarter", "2027-Q1")
+    assert (table.exit_code, table.stderr) == (0, "")
+    golden("review-since-last-2027-Q1.txt", table.stdout)  # PAY-41: "was tier-2, stage beta → ga"
 
 
 def test_review_record_records_the_meetings_decisions(runner, roadmap):
     result = runner("review", roadmap, "--record", "--by", "Priya", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert "recorded 12 decisions" in result.stderr
+    assert result.stderr == f"recorded 12 decisions in {runner.ledger}\n"
     with Ledger(runner.ledger) as ledger:
         latest = {r.item: r for r in ledger.latest()}
     assert latest["PAY-38"].final_tier == "tier-2"
@@ -128,17 +127,15 @@ def test_review_record_records_the_meetings_decisions(runner, roadmap):
     assert audit.exit_code == 0
     assert json.loads(audit.output)["reproducibility"]["ok"]  # a capacity move replays as such
     usage = runner("review", roadmap, "--record")
-    assert usage.exit_code == 2 and "--record needs --by NAME" in usage.stderr
+    assert (usage.exit_code, usage.stdout, usage.stderr) == (
+        2, "", "Usage: cli review [OPTIONS] ROADMAP...\nTry 'cli review --help' for help.\n\nError: --record needs --by NAME\n")
 
 
-def test_review_markdown_matches_the_golden_file(runner, roadmap, monkeypatch):
+def test_review_markdown_matches_the_golden_file(runner, roadmap, golden, monkeypatch):
     monkeypatch.chdir(roadmap.parent.parent)
     result = runner("review", "examples/roadmap.yaml", "--format", "markdown")
     assert result.exit_code == 0, result.output
-    golden = GOLDEN / "review.md"
-    if os.environ.get("LAUNCHTIER_UPDATE_GOLDEN"):
-        golden.write_text(result.stdout)
-    assert result.stdout == golden.read_text()
+    golden("review.md", result.stdout)
 
 
 def test_review_report_file_takes_its_format_from_the_extension(runner, roadmap, tmp_path):
@@ -146,7 +143,9 @@ def test_review_report_file_takes_its_format_from_the_extension(runner, roadmap,
     result = runner("review", roadmap, "--report", path)
     assert result.exit_code == 0
     assert result.stdout == ""
-    assert f"wrote markdown report of 12 items (9 disputed) to {path}" in result.stderr
+    assert result.stderr == (
+        f"notice: no ledger at {runner.ledger} (from $LAUNCHTIER_DB); reviewing without the changes since the last "
+        f"recorded decisions\nwrote markdown report of 12 items (9 disputed) to {path}\n")
     assert path.read_text().startswith("# Roadmap review\n")
 
 
@@ -154,8 +153,15 @@ def test_review_bad_input(runner, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("key: X\ntitle: y\nquarter: Q1\nsignals: {}\n")
     result = runner("review", bad)
-    assert result.exit_code == 2
-    assert "item X: quarter: 'Q1' is not allowed; expected a quarter like 2027-Q1" in result.stderr
+    assert (result.exit_code, result.stdout) == (2, "")
+    missing = [("revenue_motion", "Which revenue does it drive?", "one of none, retention, deal_acceleration, expansion, new_logo"),
+               ("differentiation", "Against competitors, is it parity, better, or first in market?", "one of none, parity, better, first"),
+               ("customer_reach", "What percent of customers does it touch?", "a whole number from 0 to 100"),
+               ("audience", "Who notices it first?", "one of admin, end_user, buyer")]
+    assert result.stderr == "".join([
+        f"error: {bad}:3: item X: quarter: 'Q1' is not allowed; expected a quarter like 2027-Q1\n",
+        *[f'error: {bad}:4: item X: signals.{name}: missing; answer "{question}" ({allowed})\n' for name, question, allowed in missing],
+        "5 problems; nothing was done.\n"])
 
 
 @pytest.mark.parametrize("export,mapping,keys", [
@@ -173,7 +179,8 @@ def test_review_reads_roadmap_tool_exports_through_a_mapping(runner, roadmap, ex
         assert sum(i["decision"]["tier"] == "tier-1" for i in report["items"] if i["quarter"] == quarter) <= 1
 
 
-def test_review_of_an_export_without_its_mapping_says_what_is_wrong(runner, roadmap):
+def test_review_of_an_export_without_its_mapping_says_what_is_wrong(runner, golden, roadmap):
     result = runner("review", roadmap.parent / "exports" / "jira.csv")
-    assert result.exit_code == 2
-    assert "unknown column 'Summary'" in result.stderr
+    assert (result.exit_code, result.stdout) == (2, "")
+    # every column of the export that is not an item field or signal, each on its line
+    golden("review-jira-without-mapping.stderr", normalise(result.stderr, paths={"repo": ROOT}))

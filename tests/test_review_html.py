@@ -253,6 +253,7 @@ def test_skips_when_no_browser_is_installed(monkeypatch):
         find_browser()
 
 
+@pytest.mark.slow  # a headless browser
 def test_browser_shows_the_review(browser, runner, roadmap, review_json, tmp_path):
     doc = dump_dom(browser, tmp_path, write_report(runner, tmp_path, roadmap))
     assert doc.one("head").one("title").text() == "Roadmap review"
@@ -271,6 +272,7 @@ def test_browser_shows_the_review(browser, runner, roadmap, review_json, tmp_pat
     assert _rects_per_quarter(svg) == {"2027-Q1": 3, "2027-Q2": 4, "unscheduled": 2}
 
 
+@pytest.mark.slow  # a headless browser
 def test_browser_runs_inline_scripts_in_a_page_without_policy(browser, tmp_path):
     """The control for the next test: this browser does run an inline script under --dump-dom, so a
     title that stayed 'Roadmap review' means the script never ran, not that scripts are off."""
@@ -279,6 +281,7 @@ def test_browser_runs_inline_scripts_in_a_page_without_policy(browser, tmp_path)
     assert dump_dom(browser, tmp_path, control).one("title").text() == "pwned"
 
 
+@pytest.mark.slow  # a headless browser per case
 @pytest.mark.parametrize("keep_policy", [True, False], ids=["as-written", "without-csp"])
 def test_browser_shows_script_title_as_text(browser, runner, roadmap, tmp_path, keep_policy):
     """Escaping, not only the Content-Security-Policy, keeps the title text: the page stays safe without it."""
@@ -300,6 +303,7 @@ def test_browser_shows_script_title_as_text(browser, runner, roadmap, tmp_path, 
     assert f"PMM {EVIL_PMM}" in section.one("p", cls="facts").text()
 
 
+@pytest.mark.slow  # a headless browser
 def test_browser_screenshot(browser, runner, roadmap, tmp_path):
     shot = tmp_path / "review.png"
     path = write_report(runner, tmp_path, roadmap)

@@ -186,6 +186,7 @@ def section(output: str, title: str) -> list[str]:
     return lines[start:end]
 
 
+@pytest.mark.slow  # 33 ledgers recorded and audited
 @pytest.mark.parametrize("name", TAMPERING)
 def test_the_audit_names_each_tampering_and_fails(recorded, name):
     runner = recorded
@@ -210,6 +211,7 @@ def test_the_audit_names_each_tampering_and_fails(recorded, name):
     assert json.loads(report.output)["integrity"] == integrity
 
 
+@pytest.mark.slow  # worker processes
 @pytest.mark.parametrize("name", ["rulebook-content-that-no-longer-loads", "rulebook-added", "meta-value", "entry-not-text"])
 def test_the_audit_over_several_processes_names_the_same_tampering(recorded, name):
     runner = recorded
@@ -252,6 +254,7 @@ REFUSED = {  # tampering: what the refusal says is wrong (the first thing found)
 }
 
 
+@pytest.mark.slow  # 39 ledgers recorded and read
 @pytest.mark.parametrize("command, name", [
     (command, name) for name in REFUSED for command in COMMANDS
     # record stores the rulebook it records under when it is not stored, and reads no other
