@@ -33,6 +33,7 @@ def test_the_layout_is_what_the_tests_walk():
             "launchtier.engine.roadmap.batch", "launchtier.engine.decide.pipeline"} <= names
 
 
+@pytest.mark.slow
 def test_every_module_imports_alone_in_one_process():
     """Each module imported with no launchtier module loaded before it (the quick check)."""
     script = (
