@@ -341,7 +341,7 @@ def default_items():
         if isinstance(sig, EnumSignal):
             fields[name] = st.sampled_from(sig.values)
         elif isinstance(sig, IntSignal):
-            thresholds = sorted({v + d for c in DEFAULT_DURABLE._comparisons_of(name)
+            thresholds = sorted({v + d for c in DEFAULT_DURABLE.whatif.comparisons_of(name)
                                  for v in (c.value if isinstance(c.value, tuple) else (c.value,))
                                  for d in (-1, 0, 1) if sig.allows(v + d)} | {sig.min, sig.max})
             fields[name] = st.one_of(st.integers(sig.min, sig.max), st.sampled_from(thresholds))
