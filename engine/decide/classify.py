@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from ..items.model import ItemBase
 from ..match import ENGINES, Matcher, make_matcher
-from ..match.memo import CACHE_LIMIT, MemoMatcher, independent_groups, keyer, remember
+from ..match.memo import MemoMatcher, independent_groups, keyer, remember
 from ..rulebook.model import Rulebook
 from .decision import (
     CapacityNote,
@@ -35,10 +35,9 @@ from .encode import Encoder
 from .explain import Explained, Explainer, check
 from .whatif import WhatIf
 
-# the names this module held before the split, for the modules and tests that import them here
-__all__ = ["CACHE_LIMIT", "ENGINES", "Classifier", "check", "independent_groups", "make_matcher"]
-_keyer = keyer
-_remember = remember
+# ENGINES, make_matcher, independent_groups and check lived here before matching and
+# explaining had modules of their own: re-exported for the modules that import them from here
+__all__ = ["ENGINES", "Classifier", "check", "independent_groups", "make_matcher"]
 
 
 class Classifier:
