@@ -210,3 +210,20 @@ def test_the_memo_layer_wraps_any_matcher():
     assert list(memo.fired({**base, "new_market": True})) == [0] and fake.calls == 2
     memo.clear()
     assert list(memo.fired(base)) == [] and fake.calls == 3
+
+
+@pytest.mark.parametrize("memo", [True, False])
+def test_a_dropped_classifier_goes_at_once_with_its_caches(memo, some_items):
+    """No reference cycle through the classifier's parts: a classifier no longer referenced is
+    freed at once, not when the cyclic collector next runs (its caches can be large)."""
+    import weakref
+
+    c = Classifier(BOOK, "durable", memo=memo)
+    exercise(c, some_items[:5])
+    gone = weakref.ref(c)
+    gc.disable()
+    try:
+        del c
+        assert gone() is None
+    finally:
+        gc.enable()

@@ -9,6 +9,7 @@ with pydantic's own output.
 from __future__ import annotations
 
 import json
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..match.memo import remember
@@ -33,7 +34,9 @@ class Encoder:
     asks for the tier right after the JSON)."""
 
     def __init__(self, classifier: Classifier, tiers: dict[Any, int] | None, *, memo: bool = True, by_line: bool = True):
-        self._classifier = classifier
+        # weak: the classifier owns its encoder, and a cycle would keep a dropped classifier and
+        # all its caches alive until the cyclic collector runs
+        self._classifier = weakref.proxy(classifier)
         self._line_key = classifier.line_key
         self._tiers = tiers
         self._fired_models = classifier.fired_models

@@ -15,11 +15,10 @@ from .decision import SignalChange
 
 
 class WhatIf:
-    """The what-if search for one rulebook, over a function giving the tier of some signals."""
+    """The what-if search for one rulebook."""
 
-    def __init__(self, rulebook: Rulebook, tier_index: Callable[[Mapping[str, Any]], int]):
+    def __init__(self, rulebook: Rulebook):
         self.rulebook = rulebook
-        self._tier_index = tier_index
 
     def candidates(self, signal: str, current: Any) -> list[Any]:
         """Values worth trying for one signal: every other enum or bool value; for an int, the
@@ -45,11 +44,11 @@ class WhatIf:
                 if c.name == signal:
                     yield c
 
-    def what_would_change(self, signals: Mapping[str, Any]) -> list[SignalChange]:
+    def what_would_change(self, signals: Mapping[str, Any], tier_index: Callable[[Mapping[str, Any]], int]) -> list[SignalChange]:
         """The smallest single-signal changes that move the item to another tier, each with the
-        tier it gives: higher tiers first, then signals in rulebook order."""
+        tier it gives (``tier_index`` gives the tier of some signals): higher tiers first, then
+        signals in rulebook order."""
         book = self.rulebook
-        tier_index = self._tier_index
         base = tier_index(signals)
         changes: list[tuple[int, int, int, SignalChange]] = []
         for order, name in enumerate(book.signals):
