@@ -130,16 +130,15 @@ class Classifier:
         """The parts of an item's decision: fired rules, scores, the tier with its reasons,
         the artifacts; shared with other decisions when memoised, so never to be changed."""
         fired, scores, score_key = self._match(signals)
-        explainer = self.explainer
-        explained = explainer.explained(signals, scores, score_key)
-        return fired, scores, explained, explainer.artifacts(explained[0], signals, scores)
+        explained, artifacts = self.explainer.tier_and_artifacts(signals, scores, score_key)
+        return fired, scores, explained, artifacts
 
     def decide(self, item: ItemBase) -> Decision:
         return self.decide_signals(item.key, item.title, item.signal_values())
 
     def decide_signals(self, key: str, title: str, signals: Mapping[str, Any]) -> Decision:
-        fired, scores, explained, artifacts = self.parts(signals)
-        chosen, reason, higher = explained
+        fired, scores, score_key = self._match(signals)  # parts(), inline: it runs per item
+        (chosen, reason, higher), artifacts = self.explainer.tier_and_artifacts(signals, scores, score_key)
         tier = self.rulebook.tiers[chosen]
         fired_models = self.fired_models
         # every part is already a validated model: skip validating them again

@@ -61,31 +61,28 @@ class Explainer:
         # condition, and the condition reads only those scores and signals (see keyer).
         self._artifacts: dict[tuple, list[ArtifactRef]] | None = {} if memo else None
 
-    def explained(self, signals: Mapping[str, Any], scores: Mapping[str, int], score_key: tuple) -> Explained:
-        """The tier of an item and its reasons; ``score_key`` is ``tuple(scores.values())``."""
-        cache = self._explained
-        if cache is None:
+    def tier_and_artifacts(self, signals: Mapping[str, Any], scores: Mapping[str, int],
+                           score_key: tuple) -> tuple[Explained, list[ArtifactRef]]:
+        """The tier of an item with its reasons, and its artifacts; ``score_key`` is
+        ``tuple(scores.values())``. (One call for both: it runs for every item.)"""
+        explained_cache, artifacts_cache = self._explained, self._artifacts
+        if explained_cache is None or artifacts_cache is None:
             values = {**signals, **scores}
-            return self.explain(values, self._matcher.tier(values))
+            explained = self.explain(values, self._matcher.tier(values))
+            return explained, self.artifacts_of(explained[0], values)
         tier_key = (score_key, *[signals[n] for n in self.tier_signals])
-        explained = cache.get(tier_key)
+        explained = explained_cache.get(tier_key)
         if explained is None:
             values = {**signals, **scores}
             explained = self.explain(values, self._matcher.tier(values))
-            remember(cache, tier_key, explained)
-        return explained
-
-    def artifacts(self, chosen: int, signals: Mapping[str, Any], scores: Mapping[str, int]) -> list[ArtifactRef]:
-        """The artifacts of an item in tier ``chosen``."""
-        cache = self._artifacts
-        if cache is None:
-            return self.artifacts_of(chosen, {**signals, **scores})
-        key = (chosen, *[scores[n] for n in self._artifact_scores], self._artifact_key(signals))
-        artifacts = cache.get(key)
+            remember(explained_cache, tier_key, explained)
+        chosen = explained[0]
+        art_key = (chosen, *[scores[n] for n in self._artifact_scores], self._artifact_key(signals))
+        artifacts = artifacts_cache.get(art_key)
         if artifacts is None:
             artifacts = self.artifacts_of(chosen, {**signals, **scores})
-            remember(cache, key, artifacts)
-        return artifacts
+            remember(artifacts_cache, art_key, artifacts)
+        return explained, artifacts
 
     def explain(self, values: Mapping[str, Any], chosen: int) -> Explained:
         """Why tier ``chosen`` (its conditions, checked) and why not each tier above it (the
