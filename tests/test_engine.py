@@ -72,9 +72,10 @@ def engine(request):
     return request.param
 
 
-@pytest.fixture
-def classifier(book, engine):
-    return Classifier(book, engine)
+@pytest.fixture(params=[True, False], ids=["memo", "plain"])
+def classifier(book, engine, request):
+    """Each engine, memoised and plain (memo=False: no cache at all)."""
+    return Classifier(book, engine, memo=request.param)
 
 
 def make_item(book, key="A-1", **signals):

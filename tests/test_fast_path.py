@@ -95,7 +95,7 @@ def counting(classifier):
 
 
 def test_rules_that_share_no_signal_fall_into_separate_groups():
-    from launchtier.engine.decide.classify import independent_groups
+    from launchtier.engine.match.memo import independent_groups
     from launchtier.engine.rulebook.model import rulebook_from_data
 
     data = BOOK.model_dump(mode="json")
@@ -152,9 +152,9 @@ def test_kept_decisions_share_their_encoded_pieces():
             assert c.decide_json("K", "t", signals) == UNCACHED.decide_signals("K", "t", signals).model_dump_json().encode()
         else:
             c.decide_json("K", "t", signals)
-    cached = [c._rulebook_tail]
-    for _, piece in c._pieces.values():
+    cached = [c.encoder._rulebook_tail]
+    for _, piece in c.encoder._pieces.values():
         cached.extend(piece if isinstance(piece, tuple) else (piece,))
     shared = {id(p) for p in cached}
-    assert len(c._tails) > 1000
-    assert all(id(p) in shared for tail in c._tails.values() for p in tail)  # no tail holds a copy
+    assert len(c.encoder._tails) > 1000
+    assert all(id(p) in shared for tail in c.encoder._tails.values() for p in tail)  # no tail holds a copy

@@ -55,6 +55,10 @@ MAX_BRANCHES = 64 - 1
 MAX_COMPARISONS = 10_000
 
 _lock = threading.Lock()
+# The compiled ruleset of each rulebook, for the life of the process: rulebook hash -> the C
+# module's handle. Sound: the hash covers the rulebook's whole content, so one hash is one
+# ruleset. It is not a memo: creating a ruleset twice under one name crashes durable-rules and
+# every creation leaks, so ``Classifier(..., memo=False)`` does not bypass it.
 _rulesets: dict[str, int] = {}
 
 
@@ -202,7 +206,8 @@ class DurableError(LaunchtierError):
 
 
 class DurableMatcher:
-    """Which scoring rules fire, by durable-rules; tiers are a separate step over the scores."""
+    """A :class:`~launchtier.engine.match.Matcher`: which scoring rules fire, by durable-rules;
+    tiers are a separate step over the scores, in Python."""
 
     name = "durable"
 

@@ -36,7 +36,8 @@ def holds(when: Mapping[str, Any] | None, values: Mapping[str, Any]) -> bool:
 
 
 class ReferenceMatcher:
-    """Which scoring rules fire, and which tier the scores select: by direct interpretation."""
+    """A :class:`~launchtier.engine.match.Matcher`: which scoring rules fire, and which tier the
+    scores select, by direct interpretation of the conditions as written."""
 
     name = "reference"
 

@@ -1,0 +1,229 @@
+"""The memo layer and the one switch: memo=False turns every cache off, and the memoised path
+gives exactly what the plain path gives (decisions, their JSON, explanations, what-if).
+
+test_properties.py runs the same comparison on generated rulebooks; this file runs it on the
+default rulebook with many items, and checks the caches' own invariants."""
+
+from __future__ import annotations
+
+import gc
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from launchtier.engine import Classifier, ItemReader, item_model, load_rulebook
+from launchtier.engine.decide.decision import OverrideNote
+from launchtier.engine.match import ENGINES, Matcher, make_matcher
+from launchtier.engine.match import memo as memo_layer
+from launchtier.engine.match.memo import MemoMatcher
+from launchtier.engine.rulebook.model import EnumSignal, IntSignal
+
+BOOK = load_rulebook()
+MODEL = item_model(BOOK)
+PLAIN = {e: Classifier(BOOK, e, memo=False) for e in ENGINES}
+MEMOISED = {e: Classifier(BOOK, e) for e in ENGINES}
+MANY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def default_signals():
+    """Signal values for the default rulebook, ints often right at a threshold."""
+    fields = {}
+    for name, sig in BOOK.signals.items():
+        if isinstance(sig, EnumSignal):
+            fields[name] = st.sampled_from(sig.values)
+        elif isinstance(sig, IntSignal):
+            near = sorted({x for c in PLAIN["reference"].whatif.comparisons_of(name)
+                           for v in (c.value if isinstance(c.value, tuple) else (c.value,))
+                           for x in (v - 1, v, v + 1) if sig.allows(x)} | {sig.min})
+            fields[name] = st.one_of(st.sampled_from(near), st.integers(sig.min, sig.max if sig.max is not None else 10**6))
+        else:
+            fields[name] = st.booleans()
+    return st.fixed_dictionaries(fields)
+
+
+def caches(c: Classifier) -> dict[str, dict | None]:
+    """Every cache of a classifier and of the parts it is made of, by where it lives: each
+    attribute that holds a dict, or None where a cache is switched off. (The matcher's own
+    tables, built once from the rulebook, are not caches, and the memo layer's are listed
+    apart since memo=False drops the layer itself.)"""
+    found = {}
+    for where, obj in [("classifier", c), ("explainer", c.explainer), ("encoder", c.encoder), ("whatif", c.whatif)]:
+        for name, value in vars(obj).items():
+            if name.startswith("_") and (value is None or isinstance(value, dict)):
+                found[f"{where}.{name}"] = value
+    return found
+
+
+def exercise(c: Classifier, items: list[dict]) -> None:
+    for i, signals in enumerate(items):
+        item = MODEL.model_validate({"key": f"K-{i}", "title": "t", "signals": signals})
+        c.decide(item)
+        c.decide_json(item.key, item.title, signals)
+        c.moved_json(item.key, item.title, signals, BOOK.tiers[-1].id, "capacity")
+        c.explain(item)
+
+
+@pytest.fixture(scope="module")
+def some_items():
+    reader = ItemReader(BOOK)
+    rng = random.Random(5)
+    out = []
+    for _ in range(40):
+        s = {}
+        for name, sig in BOOK.signals.items():
+            if isinstance(sig, EnumSignal):
+                s[name] = rng.choice(sig.values)
+            elif isinstance(sig, IntSignal):
+                s[name] = rng.randint(sig.min, sig.max if sig.max is not None else 200)
+            else:
+                s[name] = rng.random() < 0.3
+        out.append(reader.validate({"key": "X", "title": "t", "signals": s}).signal_values())
+    return out
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_memo_false_turns_every_cache_off_and_the_matcher_is_not_wrapped(engine, some_items):
+    on, off = Classifier(BOOK, engine), Classifier(BOOK, engine, memo=False)
+    exercise(on, some_items)
+    exercise(off, some_items)
+    assert isinstance(on.matching, MemoMatcher) and on.matching.inner is on.matcher
+    assert off.matching is off.matcher
+    cached = caches(on)
+    assert cached and all(isinstance(v, dict) for v in cached.values())
+    assert [name for name, v in cached.items() if not v] == []  # every cache serves these items
+    # the same caches, all off: a cache added without honouring the switch fails here
+    assert caches(off) == dict.fromkeys(cached)
+
+
+def test_match_cache_false_makes_the_matcher_see_every_item(some_items):
+    c = Classifier(BOOK, "durable", match_cache=False)
+    assert c.matching is c.matcher
+    calls = []
+    fired = c.matcher.fired
+    c.matcher.fired = lambda signals: calls.append(1) or fired(signals)
+    for s in some_items * 2:
+        c.decide_json("K", "t", s)
+        c.tier_index(s)
+    assert len(calls) == 4 * len(some_items)
+
+
+@MANY
+@given(st.lists(default_signals(), min_size=1, max_size=12), st.sampled_from(ENGINES))
+def test_memoised_and_plain_paths_agree_on_the_default_rulebook(items, engine):
+    plain, memoised = PLAIN[engine], MEMOISED[engine]
+    for i, signals in enumerate(items * 2):  # twice: the second time the caches answer
+        item = MODEL.model_validate({"key": f"D-{i}", "title": "Default \"quoted\" ü", "signals": signals})
+        expected = plain.decide(item)
+        assert memoised.decide(item).model_dump() == expected.model_dump(), signals
+        assert memoised.decide_json(item.key, item.title, signals) == plain.decide_json(item.key, item.title, signals)
+        assert plain.decide_json(item.key, item.title, signals) == expected.model_dump_json().encode()
+        assert memoised.fired(signals) == plain.fired(signals)
+        assert memoised.tier_index(signals) == plain.tier_index(signals)
+        for tier in BOOK.tiers[::2]:
+            assert (memoised.moved_json(item.key, item.title, signals, tier.id, "over capacity")
+                    == plain.moved_json(item.key, item.title, signals, tier.id, "over capacity"))
+        note = OverrideNote(tier=BOOK.tiers[0].id, from_tier=expected.tier, reason="exec call", by="vp",
+                            approved_by=["cpo"], seq=1, at="2026-11-28T12:00:00Z")
+        assert (memoised.overridden(signals, memoised.decide(item), note).model_dump()
+                == plain.overridden(signals, expected, note).model_dump())
+        if i < 3:
+            assert memoised.explain(item).model_dump() == plain.explain(item).model_dump(), signals
+
+
+def test_every_cache_stays_exact_when_it_is_emptied_at_a_tiny_limit(monkeypatch, some_items):
+    """Caches that fill up are emptied (CACHE_LIMIT); with a limit of 2 they are emptied all the
+    time, and parts are built again as new objects: the encoder's pieces, keyed on id() of the
+    parts, must never hand out the encoding of another part."""
+    monkeypatch.setattr(memo_layer, "CACHE_LIMIT", 2)
+    c, plain = Classifier(BOOK, "durable"), PLAIN["durable"]
+    for rounds in range(2):
+        for i, s in enumerate(some_items):
+            assert c.decide_json(f"K{i}", "t", s) == plain.decide_json(f"K{i}", "t", s)
+            assert c.tier_index(s) == plain.tier_index(s)
+        gc.collect()  # dropped parts go: their ids may be taken by new ones
+    assert all(len(cache) <= 2 for cache in caches(c).values())
+
+
+def test_the_encoders_id_keyed_caches_hold_what_they_are_keyed_on(some_items):
+    """The pieces and fragments are keyed on id(): sound only while each entry holds its object
+    (then no other object can have that id)."""
+    c = Classifier(BOOK, "reference")
+    for s in some_items:
+        c.decide_json("K", "t", s)
+    for cache in (c.encoder._pieces, c.encoder._fragments):
+        assert cache
+        assert all(key == id(held) for key, (held, _) in cache.items())
+
+
+def test_a_part_rebuilt_after_its_cache_was_emptied_is_encoded_afresh(some_items):
+    c, plain = Classifier(BOOK, "durable"), PLAIN["durable"]
+    for s in some_items:
+        c.decide_json("K", "t", s)
+    # the pipeline's caches forget their parts; the encoder's pieces still hold the old ones
+    c._by_fired.clear()
+    c.explainer._explained.clear()
+    c.explainer._artifacts.clear()
+    c.encoder._tails.clear()
+    gc.collect()
+    for s in some_items:
+        assert c.decide_json("K", "t", s) == plain.decide_json("K", "t", s)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_each_matcher_and_the_memo_layer_are_matchers(engine, some_items):
+    plain = make_matcher(BOOK, engine)
+    wrapped = MemoMatcher(plain)
+    assert isinstance(plain, Matcher) and isinstance(wrapped, Matcher)
+    assert wrapped.name == plain.name == engine and wrapped.rulebook is BOOK
+    for s in some_items * 2:
+        assert list(wrapped.fired(s)) == list(plain.fired(s))
+        scores = PLAIN[engine].scores(plain.fired(s))
+        assert wrapped.tier({**s, **scores}) == plain.tier({**s, **scores})
+
+
+def test_the_memo_layer_wraps_any_matcher():
+    """A matcher that is neither engine (here: fires rule 0 for a new market): the memo layer
+    asks it once per case of each rule group, and forgets on clear()."""
+
+    class Fake:
+        name = "fake"
+        rulebook = BOOK
+
+        def __init__(self):
+            self.calls = 0
+
+        def fired(self, signals):
+            self.calls += 1
+            return [0] if signals["new_market"] else []
+
+        def tier(self, values):
+            return len(BOOK.tiers) - 1
+
+    fake = Fake()
+    memo = MemoMatcher(fake)
+    base = {name: (sig.values[0] if isinstance(sig, EnumSignal) else 0 if isinstance(sig, IntSignal) else False)
+            for name, sig in BOOK.signals.items()}
+    assert list(memo.fired(base)) == [] and fake.calls == 1
+    assert list(memo.fired(base)) == [] and fake.calls == 1
+    assert list(memo.fired({**base, "new_market": True})) == [0] and fake.calls == 2
+    memo.clear()
+    assert list(memo.fired(base)) == [] and fake.calls == 3
+
+
+@pytest.mark.parametrize("memo", [True, False])
+def test_a_dropped_classifier_goes_at_once_with_its_caches(memo, some_items):
+    """No reference cycle through the classifier's parts: a classifier no longer referenced is
+    freed at once, not when the cyclic collector next runs (its caches can be large)."""
+    import weakref
+
+    c = Classifier(BOOK, "durable", memo=memo)
+    exercise(c, some_items[:5])
+    gone = weakref.ref(c)
+    gc.disable()
+    try:
+        del c
+        assert gone() is None
+    finally:
+        gc.enable()
