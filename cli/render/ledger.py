@@ -104,8 +104,11 @@ def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
         if m.problem:
             repro.append(f"#{m.seq} {m.item}: cannot be replayed: {m.problem}")
         else:
+            # the same tier and rules: the line says what else differs
+            same = m.recorded_tier == m.replayed_tier and m.recorded_fired == m.replayed_fired
+            differs = f"; differs in {', '.join(m.differs_in)}" if same and m.differs_in else ""
             repro.append(f"#{m.seq} {m.item}: recorded {m.recorded_tier} ({', '.join(m.recorded_fired) or 'no rules'}), "
-                         f"replays as {m.replayed_tier} ({', '.join(m.replayed_fired) or 'no rules'})")
+                         f"replays as {m.replayed_tier} ({', '.join(m.replayed_fired) or 'no rules'}){differs}")
     if r.mismatches:
         repro.append(NO_REPLAY)
 

@@ -48,6 +48,7 @@ class Mismatch(_Data):
     replayed_tier: str | None
     recorded_fired: list[str]
     replayed_fired: list[str]
+    differs_in: list[str] = Field(default_factory=list, description="the decision's fields whose recorded and replayed values differ")
     problem: str | None = None
 
 
@@ -266,8 +267,10 @@ class EntryChecker:
         computed = rebuilt.override.from_tier if rebuilt.override is not None else rebuilt.tier
         if rebuilt.model_dump_json() == e.decision_json and computed == e.computed_tier:
             return None
+        replayed, kept = rebuilt.model_dump(mode="json"), recorded.model_dump(mode="json")
         return Mismatch(seq=e.seq, item=e.item_key, recorded_tier=e.computed_tier, replayed_tier=computed,
-                        recorded_fired=[f.rule for f in recorded.fired], replayed_fired=fired)
+                        recorded_fired=[f.rule for f in recorded.fired], replayed_fired=fired,
+                        differs_in=[name for name in replayed if replayed[name] != kept.get(name)])
 
 
 def _recorded(e: Entry) -> tuple[str, str, list[str]] | str:
