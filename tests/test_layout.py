@@ -1,6 +1,6 @@
 """The layout: every module of engine/ and cli/ imports on its own (no import cycle hides behind
-the order a command happens to import them in), no module borrows another's private names, and
-engine/ knows nothing of click."""
+the order a command happens to import them in), no two modules import each other, even inside a
+function, no module borrows another's private names, and engine/ knows nothing of click."""
 
 from __future__ import annotations
 
@@ -110,3 +110,54 @@ def test_no_command_module_imports_the_group():
     for name, path in modules():
         if name.startswith("launchtier.cli.commands"):
             assert all(module != "launchtier.cli.main" for module, _, _ in _imports(path, name)), name
+
+
+def _runtime_imports(path: Path, name: str, known: set[str]) -> set[str]:
+    """The launchtier modules ``path`` imports when it runs: at the top or inside a function,
+    but not under ``if TYPE_CHECKING:`` (annotations only)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            for alias in node.names:  # ``from package import module`` imports the module
+                found.add(f"{module}.{alias.name}" if f"{module}.{alias.name}" in known else module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return {m for m in found if m in known and m != name}
+
+
+def test_no_import_cycle_even_through_imports_inside_functions():
+    paths = dict(modules())
+    graph = {name: _runtime_imports(path, name, set(paths)) for name, path in paths.items()}
+    cycles, done, stack = [], set(), []
+
+    def walk(name: str) -> None:
+        if name in stack:
+            cycles.append(" -> ".join(stack[stack.index(name):] + [name]))
+            return
+        if name in done:
+            return
+        stack.append(name)
+        for other in sorted(graph[name]):
+            walk(other)
+        stack.pop()
+        done.add(name)
+
+    for name in sorted(graph):
+        walk(name)
+    assert cycles == []

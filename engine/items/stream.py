@@ -1,10 +1,10 @@
-"""JSON Lines item files, read one item at a time.
+"""JSON Lines item files, validated as items and read one item at a time.
 
 A ``.jsonl`` file (one item per line) is read twice: a first pass validates every line and
 reports every problem at once, holding nothing but 8 bytes per key (to find duplicate keys); the
 second pass gives the items as it reads. Memory stays flat however many items go through. The
-pieces are public so that the parallel runs (``engine/roadmap/parallel.py``) can hand byte ranges
-of a file to worker processes.
+pieces are public so that the parallel runs (``engine/roadmap/parallel.py``) can validate byte
+ranges of a file (:mod:`.lines`) in worker processes.
 """
 
 from __future__ import annotations
@@ -12,65 +12,18 @@ from __future__ import annotations
 from array import array
 from dataclasses import replace
 from itertools import islice
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..errors import ItemError, Problem
-from .model import BatchKeys, ItemBase, ItemReader, key_hash
-from ..files.yamlio import FileProblem, not_a_file, parse_json
+from .keys import BatchKeys, key_hash
+from ..files.yamlio import FileProblem, parse_json
+from .lines import keys_of, numbered_lines
+
+if TYPE_CHECKING:
+    from .model import ItemBase, ItemReader
 
 MAX_PROBLEMS = 200  # listed; the rest are counted
 CHUNK = 1000
-
-
-def is_stream(path: str) -> bool:
-    return path.lower().endswith((".jsonl", ".ndjson"))
-
-
-def numbered_lines(path: str, start: int = 0, length: int | None = None, first: int = 1) -> Iterator[tuple[int, str]]:
-    """(line number, text) of the non-blank lines of a file, or of the byte range of it that
-    starts at ``start`` (a line start) with line number ``first``."""
-    refused = not_a_file(path)
-    if refused is not None:
-        raise ItemError([refused])
-    try:
-        with open(path, "rb") as f:
-            f.seek(start)
-            # split on \n only, as iterating the file does (bytes.splitlines would also split on \r)
-            raws = iter(f) if length is None else iter(f.read(length).split(b"\n"))
-            for number, raw in enumerate(raws, first):
-                try:
-                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-                except UnicodeDecodeError as e:
-                    raise ItemError([Problem(f"is not UTF-8 text (byte {e.start} of the line); save it as UTF-8", file=path, line=number)]) from None
-                if line.strip():
-                    yield number, line
-    except FileNotFoundError:
-        raise ItemError([Problem("no such file", file=path)]) from None
-    except IsADirectoryError:
-        raise ItemError([Problem("is a directory, expected a file", file=path)]) from None
-
-
-def byte_ranges(path: str, size: int = 1 << 19) -> Iterator[tuple[int, int, int]]:
-    """(start, length, first line number) of blocks of whole lines, about ``size`` bytes each:
-    the parent hands out byte ranges and the workers read, decode and split them."""
-    refused = not_a_file(path)
-    if refused is not None:
-        raise ItemError([refused])
-    try:
-        with open(path, "rb") as f:
-            start, line = 0, 1
-            while True:
-                block = f.read(size)
-                if not block:
-                    return
-                block += f.readline()  # end on a line boundary
-                yield start, len(block), line
-                start += len(block)
-                line += block.count(b"\n")
-    except FileNotFoundError:
-        raise ItemError([Problem("no such file", file=path)]) from None
-    except IsADirectoryError:
-        raise ItemError([Problem("is a directory, expected a file", file=path)]) from None
 
 
 def validated(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]]) -> Iterator[ItemBase | list[Problem]]:
@@ -171,18 +124,6 @@ def _duplicates(reader: ItemReader, path: str, hashes: array) -> list[Problem]:
             else:
                 seen[key] = number
     return problems
-
-
-def keys_of(path: str) -> Iterator[tuple[int, str]]:
-    """(line number, key) of the lines of a JSON Lines file that have a key (problems aside:
-    the first pass reports them)."""
-    for number, line in numbered_lines(path):
-        try:
-            raw = parse_json(line, path)
-        except FileProblem:
-            continue
-        if isinstance(raw, dict) and raw.get("key") is not None:
-            yield number, str(raw["key"])
 
 
 def items(reader: ItemReader, path: str) -> Iterator[ItemBase]:

@@ -17,7 +17,9 @@ from ..decide.classify import Classifier
 from ..decide.pipeline import Plan, Planner
 from ..errors import ItemError
 from ..items import stream
-from ..items.model import BatchKeys, ItemBase, ItemReader
+from ..items.keys import BatchKeys
+from ..items.lines import is_stream
+from ..items.model import ItemBase, ItemReader
 from ..rulebook.model import Rulebook
 from ..runtime import gc_paused
 from .final import final
@@ -86,7 +88,7 @@ def _check(reader: ItemReader, files: Sequence[str], planner: Planner | None,
     batch = BatchKeys()  # a key is unique across the files
     for f in files:
         try:
-            if stream.is_stream(f):
+            if is_stream(f):
                 count += pool.check(f, planner, batch) if pool else stream.check(reader, f, planner, batch)
             else:
                 loaded[f] = reader.read(f)

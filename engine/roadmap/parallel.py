@@ -17,8 +17,10 @@ from itertools import chain
 from typing import Any, Iterable, Iterator
 
 from ..errors import Problem
-from ..items.model import BatchKeys, ItemReader
-from ..items.stream import byte_ranges, checked, chunks, first_pass, numbered_lines, tally
+from ..items.keys import BatchKeys
+from ..items.lines import byte_ranges, numbered_lines
+from ..items.model import ItemReader
+from ..items.stream import checked, chunks, first_pass, tally
 from ..rulebook.model import Rulebook
 from ..runtime import worker_context, worker_pool
 from .final import final
