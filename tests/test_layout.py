@@ -61,20 +61,22 @@ def test_every_module_imports_alone_in_a_fresh_process(name):
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+def _source(node: ast.ImportFrom, path: Path, name: str) -> str:
+    """The absolute name of the module a ``from X import ...`` of module ``name`` reads."""
+    if not node.level:
+        return node.module or ""
+    package = (name if path.name == "__init__.py" else name.rpartition(".")[0]).split(".")
+    return ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+
+
 def _imports(path: Path, name: str) -> list[tuple[str, list[str], int]]:
     """(module, names, line) of each ``from X import names`` of a launchtier module."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.ImportFrom):
             continue
-        if node.level:
-            base = package.split(".")
-            base = base[: len(base) - node.level + 1]
-            module = ".".join(base + ([node.module] if node.module else []))
-        else:
-            module = node.module or ""
+        module = _source(node, path, name)
         if module == "launchtier" or module.startswith("launchtier."):
             out.append((module, [a.name for a in node.names], node.lineno))
     return out
@@ -115,7 +117,6 @@ def test_no_command_module_imports_the_group():
 def _runtime_imports(path: Path, name: str, known: set[str]) -> set[str]:
     """The launchtier modules ``path`` imports when it runs: at the top or inside a function,
     but not under ``if TYPE_CHECKING:`` (annotations only)."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
@@ -124,12 +125,7 @@ def _runtime_imports(path: Path, name: str, known: set[str]) -> set[str]:
                 visit(child)
             return
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
+            module = _source(node, path, name)
             for alias in node.names:  # ``from package import module`` imports the module
                 found.add(f"{module}.{alias.name}" if f"{module}.{alias.name}" in known else module)
         elif isinstance(node, ast.Import):

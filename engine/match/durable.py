@@ -13,7 +13,7 @@ how each is made unreachable here:
 - many facts in one session collide on their content hash: one fact per session, with an
   explicit ``id``.
 - several ``Host`` objects, or a ruleset name used twice, segfault; creating rulesets leaks:
-  no ``Host`` at all (the C module is driven directly, which is also 4 to 5 times faster), and
+  no ``Host`` at all (the C module is driven directly, which is also several times faster: benchmarks/bench.py), and
   one ruleset per rulebook hash per process, cached under a name made from the hash.
 - ``any`` across two aliases misfires: "any" is ``$or`` inside one ``m`` expression.
 - actions that raise are swallowed, background timer threads call in concurrently: there are
@@ -50,8 +50,8 @@ MAX_SIGNALS = 254 - 3
 # fail, and 31 rules of two alternatives work, 32 fail. Refusing at 64 branches also keeps
 # every node well under the 512 branches below it that make durable-rules loop forever.
 MAX_BRANCHES = 64 - 1
-# Compiling takes time and memory in proportion to the comparisons in all branches (63,000
-# took 2 s and 290 MB); 10,000 stay well under a second.
+# Compiling takes time and memory in proportion to the comparisons in all branches: tens of
+# thousands take seconds and hundreds of megabytes; this bound keeps it well under a second.
 MAX_COMPARISONS = 10_000
 
 _lock = threading.Lock()
