@@ -109,6 +109,7 @@ def test_match_cache_false_makes_the_matcher_see_every_item(some_items):
     assert len(calls) == 4 * len(some_items)
 
 
+@pytest.mark.slow
 @MANY
 @given(st.lists(default_signals(), min_size=1, max_size=12), st.sampled_from(ENGINES))
 def test_memoised_and_plain_paths_agree_on_the_default_rulebook(items, engine):
