@@ -11,6 +11,7 @@ import jiter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..decide.classify import Classifier
+from ..decide.tally import tier_counts
 from ..decide.decision import Decision, OverrideNote
 from ..errors import InputError, Problem
 from ..items.model import ItemBase, ItemReader
@@ -406,25 +407,22 @@ def _audit(ledger: LedgerStore, current: Rulebook, *, since: str | None, engine:
                 audited.append(OverrideAudit(**o.model_dump(), below_policy=bool(problems), problems=problems))
 
     # 5. final tiers per quarter against the current rulebook's capacity
-    per_quarter: dict[str, dict[str, int]] = {}
+    per_quarter: dict[str, list[str]] = {}  # the final tier of each item, per quarter
     overridden: dict[tuple[str, str], list[str]] = {}  # (quarter, tier): the items overrides put there
     for d in latest:
         tier = final.get(d.seq, d.final_tier)
-        counts = per_quarter.setdefault(d.quarter or "unscheduled", {})
-        counts[tier] = counts.get(tier, 0) + 1
+        per_quarter.setdefault(d.quarter or "unscheduled", []).append(tier)
         if tier != d.computed_tier:
             overridden.setdefault((d.quarter or "unscheduled", tier), []).append(d.item)
     distribution = []
     for quarter in sorted(per_quarter, key=lambda q: (q == "unscheduled", q)):
-        counts = per_quarter[quarter]
+        counts = tier_counts(current, per_quarter[quarter])
         over = [] if quarter == "unscheduled" else [
             f"{t}: {counts[t]} of at most {c.max}"
             + (f" (by override: {', '.join(overridden[quarter, t])})" if (quarter, t) in overridden else "")
             for t, c in current.capacity.items() if counts.get(t, 0) > c.max
         ]
-        ordered = {t: counts[t] for t in current.tier_by_id if t in counts}
-        ordered.update({t: n for t, n in counts.items() if t not in ordered})
-        distribution.append(QuarterTiers(quarter=quarter, tiers=ordered, over_capacity=over))
+        distribution.append(QuarterTiers(quarter=quarter, tiers=counts, over_capacity=over))
 
     window = None if since is None else Window(
         since=since, limited=["reproducibility", "drift", "overrides", "distribution"], whole=["integrity"])
