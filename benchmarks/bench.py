@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -29,9 +28,14 @@ import time
 from datetime import date
 from pathlib import Path
 
-from launchtier.engine import Classifier, ItemReader, load_rulebook
-from launchtier.engine.rulebook import conditions as cond
-from launchtier.engine.match.durable import compile_rulebook
+import yaml
+
+from launchtier.engine import Classifier, ItemReader, load_rulebook, rulebook_from_data
+from launchtier.engine.match.durable import limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from family import family, generate  # noqa: E402  (generate: compare.py imports it from here)
+from peers import floor_loop, host_api_loop, zen_loop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHTIER = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
@@ -48,32 +52,6 @@ def readme_install(venv: Path = VENV) -> list[str]:
     return [str(venv / "bin" / "launchtier")]
 
 
-def generate(n: int, seed: int = 2026, first: int = 0) -> list[dict]:
-    """n items for the default rulebook, from a fixed seed, with the variety of a real backlog."""
-    rng = random.Random(seed)
-    items = []
-    for i in range(first, first + n):
-        items.append({
-            "key": f"BENCH-{i}",
-            "title": f"Roadmap item {i}",
-            "quarter": rng.choice(["2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"]),
-            "signals": {
-                "new_market": rng.random() < 0.08,
-                "positioning": rng.choice(["none", "none", "strengthens", "changes"]),
-                "revenue_motion": rng.choice(["none", "retention", "deal_acceleration", "expansion", "new_logo"]),
-                "differentiation": rng.choice(["none", "parity", "better", "first"]),
-                "customer_reach": rng.randint(0, 100),
-                "demand_votes": rng.choice([0, 0, rng.randint(0, 200)]),
-                "user_action_required": rng.random() < 0.2,
-                "pricing_change": rng.random() < 0.15,
-                "audience": rng.choice(["admin", "end_user", "buyer"]),
-                "stage": rng.choice(["beta", "ga", "ga"]),
-                "exec_priority": rng.random() < 0.1,
-            },
-        })
-    return items
-
-
 def best_rate(n: int, fn, repeats: int = 3) -> float:
     return n / alternating(fn, rounds=repeats)[0]
 
@@ -87,79 +65,10 @@ def engine_rate(book, items, engine: str, cache: bool) -> float:
     return best_rate(len(items), run)
 
 
-def host_api_loop(book, signals: list[dict]):
-    """The documented durable-rules API: a Host, the same compiled rules, Python action callbacks;
-    a function that runs ``signals`` through it."""
-    from durable.engine import Host
-
-    fired: list[str] = []
-    definition = compile_rulebook(book)
-    for name, rule in definition.items():
-        rule["run"] = (lambda rule_name: lambda c: fired.append(rule_name))(name)
-    host = Host()
-    ruleset = "bench_host_" + book.hash[7:23]
-    host.register_rulesets({ruleset: definition})
-
-    def run():
-        for s in signals:
-            fact = dict(s, _item=1, id="item", sid="1")
-            host.assert_fact(ruleset, fact)
-            host.delete_state(ruleset, "1")
-    return run
-
-
 def zen_rate(book, signals: list[dict]) -> float | None:
-    """zen-engine with the same scoring rules as one decision table (collect hit policy)."""
-    try:
-        import zen
-    except ImportError:
-        return None
-    names = list(book.signals)
-    inputs = [{"id": f"i{k}", "name": n, "field": n} for k, n in enumerate(names)]
-    rows = []
-    for r, rule in enumerate(book.rules):
-        row = {"_id": f"r{r}", "o0": json.dumps(rule.id)}
-        for k, n in enumerate(names):
-            parts = [c for c in cond.comparisons(rule.condition) if c.name == n]
-            row[f"i{k}"] = " and ".join(_zen_test(c) for c in parts)
-        rows.append(row)
-    content = {
-        "contentType": "application/vnd.gorules.decision",
-        "nodes": [
-            {"id": "in", "type": "inputNode", "name": "in", "position": {"x": 0, "y": 0}},
-            {"id": "table", "type": "decisionTableNode", "name": "scoring", "position": {"x": 1, "y": 0},
-             "content": {"hitPolicy": "collect", "inputs": inputs,
-                         "outputs": [{"id": "o0", "name": "rule", "field": "rule"}], "rules": rows}},
-            {"id": "out", "type": "outputNode", "name": "out", "position": {"x": 2, "y": 0}},
-        ],
-        "edges": [{"id": "e0", "sourceId": "in", "targetId": "table", "type": "edge"},
-                  {"id": "e1", "sourceId": "table", "targetId": "out", "type": "edge"}],
-    }
-    decision = zen.ZenEngine().create_decision(json.dumps(content))
-    # check it agrees with the engine before timing it
-    reference = Classifier(book, "reference", match_cache=False)
-    for s in signals[:200]:
-        got = sorted(r["rule"] for r in decision.evaluate(s)["result"])
-        want = sorted(book.rules[i].id for i in reference.matcher.fired(s))
-        assert got == want, (s, got, want)
-
-    def run():
-        for s in signals:
-            decision.evaluate(s)
-    return best_rate(len(signals), run)
-
-
-def _zen_test(c) -> str:
-    v = c.value
-    lit = (lambda x: json.dumps(x) if isinstance(x, str) else ("true" if x is True else "false" if x is False else str(x)))
-    if c.op == "eq":
-        return lit(v)
-    if c.op == "ne":
-        return f"$ != {lit(v)}"
-    if c.op in ("in", "not_in"):
-        joined = ", ".join(lit(x) for x in v)
-        return joined if c.op == "in" else f"not({joined})"
-    return f"$ {dict(lt='<', lte='<=', gt='>', gte='>=')[c.op]} {lit(v)}"
+    """zen-engine on the same scoring rules (peers.zen_loop), items per second."""
+    run = zen_loop(book, signals)
+    return best_rate(len(signals), run) if run else None
 
 
 def what_if_ms(book, item) -> tuple[float, float]:
@@ -294,10 +203,65 @@ def interleaved(args: list[str], runs: int = 5) -> tuple[float, float]:
     return one, two
 
 
-def write_jsonl(path: Path, n: int) -> None:
+def write_jsonl(path: Path, n: int, items=generate) -> None:
+    """n items of ``items`` (an item generator of the family) as JSON Lines, written in chunks."""
     with path.open("w") as f:
         for start in range(0, n, 10_000):
-            f.write("".join(json.dumps(i) + "\n" for i in generate(min(10_000, n - start), seed=start, first=start)))
+            f.write("".join(json.dumps(i) + "\n" for i in items(min(10_000, n - start), seed=start, first=start)))
+
+
+def family_figures(n: int, stream: int, workdir: Path) -> dict[str, dict]:
+    """Per rulebook of the family (benchmarks/family.py), in turns on the same n items:
+    launchtier's full decisions (``decide_json``, and the Decision models of ``classify``), the
+    durable Host API, zen-engine and the plain-Python floor (benchmarks/peers.py); then the peak
+    memory of ``classify --format jsonl`` on ``stream`` items streamed from a file.
+
+    A rulebook past the durable adapter's load-time limits is refused by durable-rules, so
+    launchtier runs it with its reference engine (--engine reference), and the Host API, which
+    would fail or never return on it, is not run."""
+    out: dict[str, dict] = {}
+    for member in family():
+        probe()
+        print(f"  {member.name} ({member.note}) ...", file=sys.stderr, flush=True)
+        book = rulebook_from_data(member.data, file=f"<{member.name}>")
+        reader = ItemReader(book)
+        items = [reader.validate(r) for r in member.items(n)]
+        signals = [i.signal_values() for i in items]
+        triples = [(i.key, i.title, s) for i, s in zip(items, signals)]
+        refused = limits(book)
+        engine = "reference" if refused else "durable"
+
+        def decisions_json():
+            classifier = Classifier(book, engine)  # a fresh one each round: caches start cold
+            decide = classifier.decide_json  # (its encoder holds the classifier weakly: keep it)
+            for t in triples:
+                decide(*t)
+
+        def decisions_models():
+            for _ in Classifier(book, engine).classify(items):
+                pass
+
+        runs = {"launchtier_json": decisions_json, "launchtier_models": decisions_models,
+                "floor": floor_loop(book, signals)}
+        if refused is None:
+            runs["host_api"] = host_api_loop(book, signals)
+        zen = zen_loop(book, signals)
+        if zen is not None:
+            runs["zen"] = zen
+        fig: dict = {"rules": len(book.rules), "signals": len(book.signals), "launchtier_engine": engine,
+                     "durable_refused": refused}
+        fig.update({f"{k}_items_per_s": n / t for k, t in zip(runs, alternating(*runs.values()))})
+
+        rules = workdir / f"{member.name}.yaml"
+        rules.write_text(yaml.safe_dump(member.data, sort_keys=False))
+        path = workdir / f"{member.name}.jsonl"
+        write_jsonl(path, stream, member.items)
+        args = ["classify", str(path), "--format", "jsonl", "--rules", str(rules)] + (["--engine", engine] if refused else [])
+        fig["streamed_items"] = stream
+        fig["stream_s"], fig["stream_peak_kb"] = run_cli(args, memory=True)
+        path.unlink()
+        out[member.name] = fig
+    return out
 
 
 def main() -> None:
@@ -305,6 +269,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--audit", type=int, default=100_000)
     parser.add_argument("--stream", type=int, default=1_000_000)
+    parser.add_argument("--family-stream", type=int, default=None,
+                        help="items streamed per rulebook of the family (default: --stream)")
     parser.add_argument("--history", type=int, default=1_000_000, help="entries of the ledger the history commands read")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test, not figures")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
@@ -376,10 +342,44 @@ def main() -> None:
         db = str(workdir / "bench.db")
         fig["audit_jobs1_s"], fig["audit_jobs2_s"] = interleaved(["audit", "--db", db])
 
-    report(fig, args)
+        stream = args.family_stream or args.stream
+        log(f"the family of rulebooks: {args.items:,} items each in turns, {stream:,} streamed ...")
+        fam = family_figures(args.items, stream, workdir)
+
+    report(fig, args, fam)
 
 
-def report(fig: dict, args) -> None:
+REFUSED = "refused by the durable adapter's limits"
+
+
+def family_rows(fam: dict[str, dict]) -> tuple[list[tuple[str, str]], list[tuple]]:
+    """The family's lines of the table, and its targets: full decisions (``decide_json``) at
+    least 3 times the Host API and 2 times zen-engine on every rulebook, the default rulebook
+    within 3 times of the plain-Python floor, a streamed peak under 150 MB on every rulebook."""
+    rows: list[tuple[str, str]] = []
+    targets: list[tuple] = []
+    for name, f in fam.items():
+        rate = f["launchtier_json_items_per_s"]
+        host, zen, floor = f.get("host_api_items_per_s"), f.get("zen_items_per_s"), f["floor_items_per_s"]
+        engine = "" if f["launchtier_engine"] == "durable" else f", --engine {f['launchtier_engine']}"
+        rows += [
+            (f"{name}: {f['rules']} rules, {f['signals']} signals{engine}",
+             f"decisions {rate:,.0f} items/s (Decision models {f['launchtier_models_items_per_s']:,.0f})"),
+            ("  Host API / zen-engine / plain-Python floor",
+             f"{f'{host:,.0f}' if host else REFUSED} / {f'{zen:,.0f}' if zen else 'not installed'} / {floor:,.0f} items/s"),
+            ("  decisions vs Host API / vs zen / floor vs decisions",
+             f"{f'{rate / host:.2f}x' if host else '-'} / {f'{rate / zen:.2f}x' if zen else '-'} / {floor / rate:.2f}x"),
+            (f"  classify --format jsonl, {f['streamed_items']:,} items streamed", f"{f['stream_s']:.1f} s, peak {f['stream_peak_kb'] / 1024:.0f} MB"),
+        ]
+        targets.append((f"{name}: decisions vs Host API", rate / host if host else (REFUSED if f["durable_refused"] else None), 3.0, "x"))
+        targets.append((f"{name}: decisions vs zen-engine", rate / zen if zen else None, 2.0, "x"))
+        if name == "default":
+            targets.append((f"{name}: floor / decisions", floor / rate, 3.0, "max"))
+        targets.append((f"{name}: streamed peak (MB)", f["stream_peak_kb"] / 1024, 150.0, "max"))
+    return rows, targets
+
+
+def report(fig: dict, args, fam: dict[str, dict]) -> None:
     host, zen = fig["host_api_items_per_s"], fig["zen_items_per_s"]
     targets = [
         ("classify path vs Host API", fig["engine_items_per_s"] / host, 3.0, "x"),
@@ -393,12 +393,14 @@ def report(fig: dict, args) -> None:
          max(fig[f"history_{c}_peak_kb"] for c in HISTORY_COMMANDS) / 1024, 300.0, "max"),
         (f"audit of {args.audit:,} (s)", fig["audit_s"], 30.0 * args.audit / 100_000, "max"),
     ]
+    family_lines, family_targets = family_rows(fam)
+    targets += family_targets
     rows = [
         ("engine classify path, full decisions (match cache on)", f"{fig['engine_items_per_s']:,.0f} items/s"),
         ("  the same, match cache off (durable on every item)", f"{fig['engine_no_cache_items_per_s']:,.0f} items/s"),
         ("durable Host API + Python callbacks (baseline, matching only)", f"{host:,.0f} items/s"),
         ("reference evaluator, full decisions", f"{fig['reference_items_per_s']:,.0f} items/s"),
-        ("zen-engine decision table (matching only)", f"{zen:,.0f} items/s" if zen else "not installed"),
+        ("zen-engine decision table, ZenEngine.evaluate (matching only)", f"{zen:,.0f} items/s" if zen else "not installed"),
         ("what-if search of one explain (cold / warm)", f"{fig['what_if_cold_ms']:.1f} / {fig['what_if_warm_ms']:.2f} ms"),
         (f"record / audit of {args.audit:,} decisions", f"{fig['record_s']:.1f} s / {fig['audit_s']:.1f} s"),
         (f"classify --format jsonl, {args.stream:,} items streamed", f"{fig['stream_s']:.0f} s, peak {fig['stream_peak_kb'] / 1024:.0f} MB"),
@@ -409,6 +411,8 @@ def report(fig: dict, args) -> None:
         (f"--jobs 1 / --jobs 2, {args.items * 5:,} items", f"{fig['jobs1_s']:.2f} s / {fig['jobs2_s']:.2f} s"),
         (f"launchtier audit, --jobs 1 / --jobs 2, {args.audit:,} decisions",
          f"{fig['audit_jobs1_s']:.2f} s / {fig['audit_jobs2_s']:.2f} s"),
+        ("the family of rulebooks (benchmarks/family.py), in turns per rulebook:", ""),
+        *family_lines,
     ]
     print(f"launchtier benchmark, {date.today()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     width = max(len(r[0]) for r in rows)
@@ -421,8 +425,10 @@ def report(fig: dict, args) -> None:
     print("targets:")
     results = []
     for name, value, target, kind in targets:
-        if value is None:
-            print(f"  {name:<32} not measured")
+        if value is None or isinstance(value, str):
+            print(f"  {name:<32} {value or 'not measured'}")
+            results.append({"target": name, "value": None, "goal": f"≥ {target:g}x" if kind == "x" else f"≤ {target:g}",
+                            "met": None, "note": value or "not measured"})
             continue
         met = value >= target if kind == "x" else value <= target
         miss = "" if met else (f" (short by {target / value:.2f}x)" if kind == "x" else f" (over by {value / target:.2f}x)")
@@ -436,6 +442,8 @@ def report(fig: dict, args) -> None:
            "figures": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in fig.items()},
            "probe_ms": {"fastest": round(fast * 1000, 1), "median": round(middle * 1000, 1),
                         "slowest": round(slow * 1000, 1), "count": len(PROBES)},
+           "family": {name: {k: (round(v, 3) if isinstance(v, float) else v) for k, v in f.items()}
+                      for name, f in fam.items()},
            "targets": results}
     Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
     print(f"figures written to {args.json}")
