@@ -79,6 +79,25 @@ class Encoder:
             remember(self._tiers, line_key, chosen)  # the tier comes with it (the audit asks next)
         return b"".join((start, *tail))
 
+    def decide_json_tier(self, key: str, title: str, signals: Mapping[str, Any]) -> tuple[bytes, int]:
+        """:meth:`decide_json` and the index of the decision's tier (what ``record`` stores
+        beside it), from the same lookup."""
+        start = head(key, title)
+        tails = self._tails
+        if tails is None:
+            tail, chosen = self._tail(signals)
+            return b"".join((start, *tail)), chosen
+        line_key = self._line_key(signals)
+        tail = tails.get(line_key)
+        tiers = self._tiers
+        chosen = tiers.get(line_key) if tiers is not None else None
+        if tail is None or chosen is None:
+            tail, chosen = self._tail(signals)
+            remember(tails, line_key, tail)
+            if tiers is not None:
+                remember(tiers, line_key, chosen)
+        return b"".join((start, *tail)), chosen
+
     def moved_json(self, key: str, title: str, signals: Mapping[str, Any], tier_id: str, reason: str) -> bytes:
         """``moved_signals(...).model_dump_json()`` as UTF-8 bytes (a quarter's overflow shares
         one reason, so its tails repeat)."""
