@@ -151,6 +151,11 @@ class EncodedDecision(NamedTuple):
     final_tier: str  # the tier the team commits to
     item_json: str
     decision_json: str
+    # decision_json as JSON writes it inside a string (json.encoder.encode_basestring without its
+    # quotes), when the encoder has it at hand (engine.decide.encode.Encoder.decide_text): the
+    # entry's hash covers it, and a decision's 2-4 KB need not be escaped again. None: the
+    # store escapes it.
+    decision_escaped: str | None = None
 
 
 def encoded(item: Any, decision: Decision) -> EncodedDecision:

@@ -366,7 +366,7 @@ class Ledger:
                 # the HASHED columns, in their order
                 hashed = (seq, "decision", r.item_key, r.quarter, r.computed_tier, r.final_tier, rulebook_hash,
                           r.item_json, r.decision_json, by, at, note, None, None, None)
-                h = entry_hash_of(prev, hashed)
+                h = entry_hash_of(prev, hashed, r.decision_escaped)
                 values.append((*hashed, prev, h))
                 prev = h
             self._conn.executemany(sql, values)

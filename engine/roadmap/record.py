@@ -78,27 +78,28 @@ def record_files(book: Rulebook, files: Sequence[str], ledger_location: str | No
 
         def rows(made: Plan) -> Iterator[Any]:
             tiers = [t.id for t in book.tiers]
-            decide_json_tier = classifier.encoder.decide_json_tier
+            decide_text = classifier.encoder.decide_text
             for item in items():
                 key, title, signals = item.key, item.title, item.signal_values()
+                escaped = None
                 if not made.changes(key):  # the rules' decision: most items
-                    text, index = decide_json_tier(key, title, signals)
+                    text, escaped, index = decide_text(key, title, signals)
                     tier = computed = tiers[index]
                 elif key not in made.overrides:  # moved by capacity only: a quarter's overflow, often many
                     move = made.moves[key]
-                    text = classifier.moved_json(key, title, signals, move.tier, move.reason)
+                    text = classifier.moved_json(key, title, signals, move.tier, move.reason).decode()
                     tier = computed = move.tier
                     rules = tiers[classifier.tier_index(signals)]
                     staged.append(Staged(key, tier, rules, CapacityNote(computed_tier=rules, reason=move.reason), None))
                 else:
                     d = made.finish_signals(classifier, signals, classifier.decide_signals(key, title, signals))
-                    text = d.model_dump_json().encode()
+                    text = d.model_dump_json()
                     tier = d.tier
                     computed = d.override.from_tier if d.override is not None else d.tier
                     if d.set_by != "rules":
                         staged.append(Staged.of(d))
                 counts[tier] = counts.get(tier, 0) + 1
-                yield EncodedDecision(key, item.quarter, computed, tier, item.model_dump_json(), text.decode())
+                yield EncodedDecision(key, item.quarter, computed, tier, item.model_dump_json(), text, escaped)
             for item, d in made.context:  # the earlier items whose decision this batch changes
                 yield encoded(item, d)
 
