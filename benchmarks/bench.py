@@ -91,6 +91,7 @@ def what_if_ms(book, item) -> tuple[float, float]:
 
 def audit_seconds(book, raw_items: list[dict], workdir: Path) -> tuple[float, float]:
     from launchtier.engine.ledger.audit import audit
+    from launchtier.engine.ledger.records import encode_pairs
     from launchtier.engine.ledger.sqlite import Ledger
 
     reader = ItemReader(book)
@@ -98,7 +99,7 @@ def audit_seconds(book, raw_items: list[dict], workdir: Path) -> tuple[float, fl
     items = [reader.validate(r) for r in raw_items]
     with Ledger(workdir / "bench.db") as ledger:
         start = time.perf_counter()
-        ledger.record(book, ((i, classifier.decide(i)) for i in items), by="bench")
+        ledger.record(book, encode_pairs((i, classifier.decide(i)) for i in items), by="bench")
         recorded = time.perf_counter() - start
         start = time.perf_counter()
         report = audit(ledger, book)
@@ -111,6 +112,7 @@ def fill_ledger(book, path: Path, entries: int, batch: int = 20_000) -> None:
     """A ledger of ``entries`` decisions, written through Ledger.record in large batches (a
     thousand distinct decisions copied under new keys): items HIST-0... each decided twice,
     most in past quarters, one in a hundred in 2027-Q1 with the example roadmap."""
+    from launchtier.engine.ledger.records import encode_pairs
     from launchtier.engine.ledger.sqlite import Ledger
 
     reader, classifier = ItemReader(book), Classifier(book)
@@ -125,7 +127,7 @@ def fill_ledger(book, path: Path, entries: int, batch: int = 20_000) -> None:
                 key, quarter = f"HIST-{k}", "2027-Q1" if k % 100 == 0 else f"2026-Q{k % 4 + 1}"
                 pairs.append((item.model_copy(update={"key": key, "quarter": quarter}),
                               decision.model_copy(update={"item": key})))
-            ledger.record(book, pairs, by="bench")
+            ledger.record(book, encode_pairs(pairs), by="bench")
 
 
 HISTORY_COMMANDS = ("explain", "decisions", "review", "classify")

@@ -154,6 +154,11 @@ class FailingConnection:
             raise sqlite3.OperationalError(self._error)
         return self._conn.execute(sql, *args)
 
+    def executemany(self, sql: str, rows):
+        # row by row, so that a statement can fail part-way through a batch, as SQLite's does
+        for row in rows:
+            self.execute(sql, row)
+
     def __getattr__(self, name):
         return getattr(self._conn, name)
 

@@ -17,7 +17,7 @@ from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.ledger import sqlite as ledger_module
 from launchtier.engine.decide.decision import Decision
 from launchtier.engine.ledger.policy import add_override
-from launchtier.engine.ledger.records import latest_of
+from launchtier.engine.ledger.records import encode_pairs, latest_of
 from launchtier.engine.ledger.sqlite import Ledger
 
 DEFAULT = ROOT / "rules" / "default.yaml"
@@ -40,7 +40,7 @@ def fill_ledger(path: Path, entries: int, batch: int = 10_000) -> None:
                 key, quarter = f"OLD-{k}", "2027-Q1" if k % 100 == 0 else f"2026-Q{k % 4 + 1}"
                 pairs.append((item.model_copy(update={"key": key, "quarter": quarter}),
                               decision.model_copy(update={"item": key})))
-            ledger.record(book, pairs, by="Gen", at=f"2026-{1 + start * 11 // entries:02d}-01T09:00:00Z")
+            ledger.record(book, encode_pairs(pairs), by="Gen", at=f"2026-{1 + start * 11 // entries:02d}-01T09:00:00Z")
         for key in ["OLD-0", "OLD-1", f"OLD-{keys - 1}"]:
             (rec, _), = ledger.latest_of_items([key])
             tier = "tier-4" if rec.final_tier == "tier-1" else "tier-1"

@@ -174,3 +174,48 @@ def test_the_audit_names_a_capacity_change_not_the_rules_as_the_cause(runner, ro
     report = json.loads(runner("audit", "--rules", wider, "--format", "json").stdout)
     assert [(d["item"], d["final_tier"], d["new_tier"], [(c["part"], c["id"], c["change"]) for c in d["causes"]])
             for d in report["drift"]["changed"]] == [("PAY-38", "tier-2", "tier-1", [("capacity", "tier-1", "changed")])]
+
+
+# ---- record streams the pipeline's decisions ------------------------------------------------
+
+def test_record_writes_the_pipelines_decisions_entry_for_entry(tmp_path):
+    """``record`` streams its decisions into the ledger, encoded by the fast paths: the entries
+    are those of the pipeline's decisions, byte for byte (capacity moves, a standing override and
+    the earlier items decided again with the batch), chained as ever."""
+    import shutil
+
+    from launchtier.engine.decide.tally import tier_counts
+    from launchtier.engine.ledger.chain import verify_chain
+    from launchtier.engine.ledger.records import encode_pairs
+    from launchtier.engine.roadmap.record import Staged, record_files
+
+    db = str(tmp_path / "ledger.db")
+    raw = make_items(90, seed=11)
+    record_files(BOOK, [str(write_items(tmp_path / "first.json", raw[:60]))], db, by="Priya")
+    with Ledger(db) as ledger:  # a standing override on an item recorded again below
+        target = next(r for r in ledger.iter_latest() if r.item in {i["key"] for i in raw[20:60]})
+        tier = "tier-4" if target.final_tier != "tier-4" else "tier-3"
+        ledger.override(target.item, tier, reason="committed", by="Tom", approved_by=["Ana", "Lee"])
+    # the second batch: items 20-89 over a JSON Lines file and a JSON file; items 0-19 stay recorded
+    lines = tmp_path / "second.jsonl"
+    lines.write_text("".join(json.dumps(i) + "\n" for i in raw[20:70]), encoding="utf-8")
+    files = [str(lines), str(write_items(tmp_path / "third.json", raw[70:]))]
+    items = [READER.validate(i) for i in raw[20:]]
+    shutil.copy(db, tmp_path / "before.db")  # (closed: no WAL left beside it)
+    with Ledger(tmp_path / "before.db") as before:
+        decisions, made = decide_roadmap(BOOK, items, ledger=before)
+    expected = list(encode_pairs([*zip(items, decisions), *made.context]))
+    assert any(d.set_by == "capacity" for d in decisions) and any(d.set_by == "override" for d in decisions)
+
+    done = record_files(BOOK, files, db, by="Priya", note="second")
+    with Ledger(db, readonly=True) as ledger:
+        first, last = ledger.seq_bounds()
+        assert list(done.seqs) == list(range(first + 60 + 1, last + 1)) and done.head == ledger.head()
+        entries = list(ledger.entries(seq_range=(done.seqs[0], done.seqs[-1])))
+        assert verify_chain(ledger.entries()) == []
+    assert [(e.item_key, e.quarter, e.computed_tier, e.final_tier, e.item_json, e.decision_json) for e in entries] \
+        == [tuple(r)[:6] for r in expected]
+    assert {(e.kind, e.recorded_by, e.note, e.rulebook_hash) for e in entries} == {("decision", "Priya", "second", BOOK.hash)}
+    assert done.counts == tier_counts(BOOK, (d.tier for d in decisions))
+    assert done.staged == [Staged.of(d) for d in decisions if d.set_by != "rules"]
+    assert [(i.key, d) for i, d in done.plan.context] == [(i.key, d) for i, d in made.context]

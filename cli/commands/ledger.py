@@ -45,10 +45,9 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
     done = record_files(book, files, db_path, engine=engine, by=by, note=note)
     seqs, head = done.seqs, done.head
     click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {where(db_path)}: "
-               f"{render.tier_tally(book, done.decisions)}")
-    for d in done.decisions:
-        if d.set_by != "rules":
-            click.echo(one_line(f"  {d.item}: {render.stage_text(d)}"))
+               f"{render.counts_tally(book, done.counts)}")
+    for d in done.staged:  # the decisions that capacity or an override set
+        click.echo(one_line(f"  {d.item}: {render.stage_text(d)}"))
     for _, d in done.plan.context:
         click.echo(one_line(f"  {d.item} (recorded earlier, decided again with this batch): {d.tier}; {render.stage_text(d)}"))
     for warning in done.plan.warnings:

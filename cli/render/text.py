@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import textwrap
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 
 from typing import TYPE_CHECKING
@@ -75,6 +75,13 @@ def tier_tally(book: Rulebook, decisions: Iterable[Decision]) -> str:
     from launchtier.engine.decide.tally import tier_counts
 
     return ", ".join(f"{t} {n}" for t, n in tier_counts(book, (d.tier for d in decisions)).items())
+
+
+def counts_tally(book: Rulebook, counts: Mapping[str, int]) -> str:
+    """:func:`tier_tally` of decisions already counted (``{tier: count}``, in first-seen order)."""
+    from launchtier.engine.decide.tally import ordered_counts
+
+    return ", ".join(f"{t} {n}" for t, n in ordered_counts(book, counts).items())
 
 
 def stage_text(d: Decision) -> str:

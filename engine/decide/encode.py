@@ -62,6 +62,10 @@ class Encoder:
         # artifact), as JSON: id(model) -> (model, its JSON). Sound for the same reason: the
         # entry holds the model, and shared models are frozen (pydantic, never changed).
         self._fragments: dict[int, tuple[Any, str]] | None = {} if memo else None
+        # A piece of a decision's JSON (bytes shared between decisions: see _tail) as text and
+        # as escaped text (decide_text): id(piece) -> (piece, text, escaped). Sound for the same
+        # reason; only with the tails cache, which keeps the pieces shared.
+        self._texts: dict[int, tuple[bytes, str, str]] | None = {} if (memo and by_line) else None
 
     def decide_json(self, key: str, title: str, signals: Mapping[str, Any]) -> bytes:
         """``decide_signals(...).model_dump_json()`` as UTF-8 bytes, without building the
@@ -78,6 +82,58 @@ class Encoder:
             remember(tails, line_key, tail)
             remember(self._tiers, line_key, chosen)  # the tier comes with it (the audit asks next)
         return b"".join((start, *tail))
+
+    def decide_json_tier(self, key: str, title: str, signals: Mapping[str, Any]) -> tuple[bytes, int]:
+        """:meth:`decide_json` and the index of the decision's tier (what ``record`` stores
+        beside it), from the same lookup."""
+        start = head(key, title)
+        tails = self._tails
+        if tails is None:
+            tail, chosen = self._tail(signals)
+            return b"".join((start, *tail)), chosen
+        line_key = self._line_key(signals)
+        tail = tails.get(line_key)
+        tiers = self._tiers
+        chosen = tiers.get(line_key) if tiers is not None else None
+        if tail is None or chosen is None:
+            tail, chosen = self._tail(signals)
+            remember(tails, line_key, tail)
+            if tiers is not None:
+                remember(tiers, line_key, chosen)
+        return b"".join((start, *tail)), chosen
+
+    def decide_text(self, key: str, title: str, signals: Mapping[str, Any]) -> tuple[str, str, int]:
+        """:meth:`decide_json` as text; the same text as JSON writes it inside a string
+        (``json.encoder.encode_basestring`` without its quotes: what the ledger's entry hash
+        covers); and the index of the decision's tier. Escaping is per character, so the
+        escaped text is put together from the pieces of the decision, each decoded and escaped
+        once (a decision's 2-4 KB are not escaped again for every entry)."""
+        start = '{"item":' + _string(key) + ',"title":' + _string(title)
+        whole, chosen = self.decide_json_tier(key, title, signals) if self._texts is None else (None, 0)
+        if whole is not None:  # no caches: every piece is new
+            text = whole.decode()
+            return text, _string(text)[1:-1], chosen
+        line_key = self._line_key(signals)
+        tail = self._tails.get(line_key)
+        tiers = self._tiers
+        chosen = tiers.get(line_key) if tiers is not None else None
+        if tail is None or chosen is None:
+            tail, chosen = self._tail(signals)
+            remember(self._tails, line_key, tail)
+            if tiers is not None:
+                remember(tiers, line_key, chosen)
+        texts, escaped = [start], [_string(start)[1:-1]]
+        known_texts = self._texts
+        for piece in tail:
+            # id-keyed, sound as the other id caches: the entry holds the piece
+            known = known_texts.get(id(piece))
+            if known is None or known[0] is not piece:
+                text = piece.decode()
+                known = (piece, text, _string(text)[1:-1])
+                remember(known_texts, id(piece), known)
+            texts.append(known[1])
+            escaped.append(known[2])
+        return "".join(texts), "".join(escaped), chosen
 
     def moved_json(self, key: str, title: str, signals: Mapping[str, Any], tier_id: str, reason: str) -> bytes:
         """``moved_signals(...).model_dump_json()`` as UTF-8 bytes (a quarter's overflow shares
@@ -137,6 +193,6 @@ class Encoder:
         return known[1]
 
     def clear(self) -> None:
-        for cache in (self._tails, self._moved_tails, self._pieces, self._fragments):
+        for cache in (self._tails, self._moved_tails, self._pieces, self._fragments, self._texts):
             if cache is not None:
                 cache.clear()

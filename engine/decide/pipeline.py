@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .classify import Classifier
 from .decision import Decision, Explanation, OverrideNote, Precedent
@@ -368,14 +368,17 @@ def decide_roadmap(book: Rulebook, items: list[ItemBase], *, classifier: Classif
 
 
 def record_decisions(ledger: LedgerStore, book: Rulebook, pairs: list[tuple[ItemBase, Decision]], made: Plan, *,
-                     by: str, note: str | None = None) -> list[int]:
+                     by: str, note: str | None = None) -> Sequence[int]:
     """Record a roadmap's final decisions and, in the same batch, the earlier items whose
-    decision it changes (:attr:`Plan.context`): all or nothing. Returns their entries' numbers."""
-    return ledger.record(book, [*pairs, *made.context], by=by, note=note)
+    decision it changes (:attr:`Plan.context`): all or nothing. Returns their entries' numbers.
+    (``record``'s large batches take the streaming path: :mod:`engine.roadmap.record`.)"""
+    from ..ledger.records import encode_pairs
+
+    return ledger.record(book, encode_pairs([*pairs, *made.context]), by=by, note=note)
 
 
 class Recorded(NamedTuple):
-    seqs: list[int]
+    seqs: Sequence[int]
     decisions: list[Decision]  # of the items given, in order
     plan: Plan
 

@@ -3,7 +3,7 @@ Reporters format them; the counting is done here, once."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from ..rulebook.model import Rulebook
 
@@ -15,6 +15,13 @@ def tier_counts(book: Rulebook, tiers: Iterable[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for tier in tiers:
         counts[tier] = counts.get(tier, 0) + 1
+    return ordered_counts(book, counts)
+
+
+def ordered_counts(book: Rulebook, counts: Mapping[str, int]) -> dict[str, int]:
+    """Counts already made (``{tier: count}``, in the order first seen) in :func:`tier_counts`'
+    order; a tier with none is left out."""
+    counts = {t: n for t, n in counts.items() if n}
     ordered = {t.id: counts[t.id] for t in book.tiers if t.id in counts}
     ordered.update((t, n) for t, n in counts.items() if t not in ordered)
     return ordered

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any, Iterable, Literal, NamedTuple, TypeVar
+from typing import Any, Iterable, Iterator, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from ..decide.decision import Decision
 from ..files.validation import message_for
-from ..rulebook.model import Rulebook
 
 
 def now_utc() -> str:
@@ -138,32 +137,38 @@ def entry_or_unreadable(fields: dict[str, Any]) -> Entry | UnreadableEntry:
                                f"it cannot be read ({entry_problem(err)}): the entry was changed")
 
 
-def decision_rows(book: Rulebook, pairs: Iterable[tuple[Any, Decision]], *, by: str, note: str | None,
-                  at: str) -> Iterable[dict[str, Any]]:
-    """The entries (all but seq and the chain's hashes) that record one decision per (item,
-    decision), made under ``book``."""
-    return (
-        {
-            "kind": "decision",
-            "item_key": item.key,
-            "quarter": item.quarter,
-            # what launchtier computed (rules, then capacity) and the tier the team commits to
-            "computed_tier": decision.override.from_tier if decision.override is not None else decision.tier,
-            "final_tier": decision.tier,
-            "rulebook_hash": book.hash,
-            # the hash covers these texts as stored, so pydantic's own (stable) field order
-            # serves as well as sorted keys and is several times faster
-            "item_json": item.model_dump_json(),
-            "decision_json": decision.model_dump_json(),
-            "recorded_by": by,
-            "recorded_at": at,
-            "note": note,
-            "reason": None,
-            "approved_by": None,
-            "overrides_seq": None,
-        }
-        for item, decision in pairs
-    )
+class EncodedDecision(NamedTuple):
+    """A decision ready to be recorded: the columns of its entry that come from the item and the
+    decision, already encoded (what a store's ``record`` takes, one per entry). ``item_json``
+    and ``decision_json`` are byte for byte ``item.model_dump_json()`` and
+    ``decision.model_dump_json()`` (the hash covers these texts as stored, so pydantic's own
+    stable field order serves as well as sorted keys); the batch paths give the decision's
+    JSON straight from the encoder (:mod:`engine.decide.encode`), without building it."""
+
+    item_key: str
+    quarter: str | None
+    computed_tier: str  # what launchtier computed (rules, then capacity)
+    final_tier: str  # the tier the team commits to
+    item_json: str
+    decision_json: str
+    # decision_json as JSON writes it inside a string (json.encoder.encode_basestring without its
+    # quotes), when the encoder has it at hand (engine.decide.encode.Encoder.decide_text): the
+    # entry's hash covers it, and a decision's 2-4 KB need not be escaped again. None: the
+    # store escapes it.
+    decision_escaped: str | None = None
+
+
+def encoded(item: Any, decision: Decision) -> EncodedDecision:
+    """The entry's columns of one (item, decision)."""
+    return EncodedDecision(
+        item.key, item.quarter,
+        decision.override.from_tier if decision.override is not None else decision.tier, decision.tier,
+        item.model_dump_json(), decision.model_dump_json())
+
+
+def encode_pairs(pairs: Iterable[tuple[Any, Decision]]) -> Iterator[EncodedDecision]:
+    """:func:`encoded` of each (item, decision), as they are consumed."""
+    return (encoded(item, decision) for item, decision in pairs)
 
 
 def override_row(latest: Entry, tier: str, *, reason: str, by: str, approved_by: str, at: str) -> dict[str, Any]:

@@ -17,7 +17,8 @@ import re
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from itertools import islice
+from typing import Any, Iterable, Iterator, Sequence
 
 from pydantic import ValidationError
 
@@ -25,9 +26,9 @@ from ..decide.decision import Decision, construct
 from ..errors import LedgerDamaged, LedgerError, shown
 from ..runtime import gc_paused
 from ..rulebook.model import Rulebook, rulebook_from_data
-from .chain import COLUMNS, GENESIS, canonical, chained, damaged, short, stored_rulebook_problem
+from .chain import COLUMNS, GENESIS, canonical, chained, damaged, entry_hash_of, short, stored_rulebook_problem
 from .policy import add_override, override_approvals, override_request, person
-from .records import (ENTRIES, DecisionRecord, Entry, OverrideRecord, UnreadableEntry, decision_rows,
+from .records import (ENTRIES, DecisionRecord, Entry, OverrideRecord, UnreadableEntry, EncodedDecision,
                       entry_or_unreadable, entry_problem, now_utc, override_row)
 
 SCHEMA_VERSION = 2
@@ -80,6 +81,7 @@ LATEST = "SELECT MAX(seq) FROM entries WHERE kind = 'decision' GROUP BY item_key
 FINAL_TIER = ("COALESCE((SELECT o.final_tier FROM entries o WHERE o.kind = 'override' AND o.overrides_seq = entries.seq "
               "ORDER BY o.seq DESC LIMIT 1), entries.final_tier)")
 BATCH = 500  # rows read, validated and given their overrides at a time: bounded memory, few queries
+WRITE_BATCH = 1000  # decisions appended per executemany: bounded memory, few calls into SQLite
 RULEBOOK_COLUMNS = ("hash", "name", "version", "content", "stored_at")
 
 # A schema_version as launchtier writes it: str() of a positive int
@@ -344,23 +346,49 @@ class Ledger:
             seqs.append(row["seq"])
         return seqs
 
+    def _append_decisions(self, rows: Iterable[EncodedDecision], book: Rulebook, *, by: str, note: str | None,
+                          at: str) -> range:
+        """Append one decision entry per row to the chain, :data:`WRITE_BATCH` rows per
+        executemany, holding no more than one batch; the caller holds the write transaction.
+        Each entry is hashed as :func:`.chain.entry_hash` hashes it (the same columns, in order)."""
+        seq, prev = self._last()
+        first = seq + 1
+        sql = f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+        it = iter(rows)
+        rulebook_hash = book.hash
+        while True:
+            block = list(islice(it, WRITE_BATCH))
+            if not block:
+                break
+            values = []
+            for r in block:
+                seq += 1
+                # the HASHED columns, in their order
+                hashed = (seq, "decision", r.item_key, r.quarter, r.computed_tier, r.final_tier, rulebook_hash,
+                          r.item_json, r.decision_json, by, at, note, None, None, None)
+                h = entry_hash_of(prev, hashed, r.decision_escaped)
+                values.append((*hashed, prev, h))
+                prev = h
+            self._conn.executemany(sql, values)
+        return range(first, seq + 1)
+
     def record(
         self,
         book: Rulebook,
-        pairs: Iterable[tuple[Any, Decision]],
+        rows: Iterable[EncodedDecision],
         *,
         by: str,
         note: str | None = None,
         at: str | None = None,
-    ) -> list[int]:
-        """Append one decision per (item, decision), all or nothing. Returns their sequence numbers."""
+    ) -> Sequence[int]:
+        """Append one decision per row (:class:`~.records.EncodedDecision`), all or nothing,
+        streamed in batches. Returns their sequence numbers (a range)."""
         by = person(by, "--by")
         at = at or now_utc()
-        rows = decision_rows(book, pairs, by=by, note=note, at=at)
         try:
             with gc_paused(), self._write():
                 self._store_rulebook(book, at)
-                return self._append(rows)
+                return self._append_decisions(rows, book, by=by, note=note, at=at)
         except sqlite3.OperationalError as e:
             raise LedgerError(f"{self.path}: nothing was recorded ({e}): {what_to_do(self.path, e)}") from None
 

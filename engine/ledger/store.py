@@ -19,11 +19,11 @@ bookkeeping (a schema version). What every store promises:
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
+from typing import Any, Iterable, Iterator, Protocol, Sequence, runtime_checkable
 
 from ..decide.decision import Decision
 from ..rulebook.model import Rulebook
-from .records import DecisionRecord, Entry, OverrideRecord, UnreadableEntry
+from .records import DecisionRecord, EncodedDecision, Entry, OverrideRecord, UnreadableEntry
 
 
 @runtime_checkable
@@ -57,10 +57,17 @@ class LedgerStore(Protocol):
         transaction, that one): another writer's batch is wholly before it or after it."""
 
     # ---- writing --------------------------------------------------------------------------
-    def record(self, book: Rulebook, pairs: Iterable[tuple[Any, Decision]], *, by: str, note: str | None = None,
-               at: str | None = None) -> list[int]:
-        """Append one decision per (item, decision), made under ``book`` (stored with them), all
-        or nothing. Returns their sequence numbers."""
+    def record(self, book: Rulebook, rows: Iterable[EncodedDecision], *, by: str, note: str | None = None,
+               at: str | None = None) -> Sequence[int]:
+        """Append one decision per row, made under ``book`` (stored with them), all or nothing.
+        Returns their sequence numbers (consecutive: a range).
+
+        A row is a decision already encoded (:class:`~.records.EncodedDecision`: its item's
+        and its own JSON, and the columns taken from them), so that a batch is encoded once, by
+        the fastest path that gives its bytes, and recorded as it is made: ``rows`` is read
+        once, as it is consumed, and the store holds no more than a bounded batch of it at a
+        time (a batch of any size is recorded in flat memory). From (item, Decision) pairs:
+        :func:`~.records.encode_pairs`."""
 
     def override(self, key: str, tier: str, *, reason: str, by: str, approved_by: list[str],
                  at: str | None = None) -> OverrideRecord:

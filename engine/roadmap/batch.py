@@ -64,7 +64,7 @@ def classify_batch(book: Rulebook, files: Sequence[str], *, engine: str = "durab
                 from .parallel import Pool
 
                 pool = stack.enter_context(Pool(book, engine, jobs, as_json=as_json))
-            loaded, count = _check(reader, files, planner, pool)
+            loaded, count = check_files(reader, files, planner, pool)
             made = planner.plan() if planner is not None else None
         finally:
             if ledger is not None:
@@ -79,8 +79,8 @@ def classify_batch(book: Rulebook, files: Sequence[str], *, engine: str = "durab
             yield Batch(warnings, count, _decided(reader, classifier, made, as_json, files, loaded))
 
 
-def _check(reader: ItemReader, files: Sequence[str], planner: Planner | None,
-           pool: Any) -> tuple[dict[str, list[ItemBase]], int]:
+def check_files(reader: ItemReader, files: Sequence[str], planner: Planner | None,
+                pool: Any) -> tuple[dict[str, list[ItemBase]], int]:
     """The first pass: the items of the files that are not JSON Lines, and the count of all."""
     loaded: dict[str, list[ItemBase]] = {}
     problems = []

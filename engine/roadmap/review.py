@@ -148,7 +148,7 @@ def review(
     override); with ``record_by``, its decisions recorded in the ledger (all or nothing)."""
     items = list(items)
     classifier = Classifier(book, engine)
-    recorded: list[int] = []
+    recorded: Sequence[int] = []
     with ledger.writing() if record_by is not None else nullcontext():  # decided and recorded as one
         previous = _previous(ledger, items) if ledger is not None else {}
         decisions, made = decide_roadmap(book, items, classifier=classifier, ledger=ledger)
@@ -175,7 +175,7 @@ def review(
         rulebook=RulebookRef(**book.summary()), quarter=quarter,
         ranking={t: ranking_text(book, t) for t in book.capacity},
         items=entries, quarters=quarters, ledger=ledger.location if ledger is not None else None,
-        warnings=made.warnings, also_changed=[d for _, d in made.context], recorded=recorded,
+        warnings=made.warnings, also_changed=[d for _, d in made.context], recorded=list(recorded),
     )
 
 
