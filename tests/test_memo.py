@@ -7,6 +7,7 @@ default rulebook with many items, and checks the caches' own invariants."""
 from __future__ import annotations
 
 import gc
+import json.encoder
 import random
 
 import pytest
@@ -61,6 +62,7 @@ def exercise(c: Classifier, items: list[dict]) -> None:
         item = MODEL.model_validate({"key": f"K-{i}", "title": "t", "signals": signals})
         c.decide(item)
         c.decide_json(item.key, item.title, signals)
+        c.encoder.decide_text(item.key, item.title, signals)
         c.moved_json(item.key, item.title, signals, BOOK.tiers[-1].id, "capacity")
         c.explain(item)
 
@@ -120,6 +122,9 @@ def test_memoised_and_plain_paths_agree_on_the_default_rulebook(items, engine):
         assert memoised.decide(item).model_dump() == expected.model_dump(), signals
         assert memoised.decide_json(item.key, item.title, signals) == plain.decide_json(item.key, item.title, signals)
         assert plain.decide_json(item.key, item.title, signals) == expected.model_dump_json().encode()
+        text = expected.model_dump_json()
+        assert memoised.encoder.decide_text(item.key, item.title, signals) == plain.encoder.decide_text(
+            item.key, item.title, signals) == (text, json.encoder.encode_basestring(text)[1:-1], memoised.tier_index(signals))
         assert memoised.fired(signals) == plain.fired(signals)
         assert memoised.tier_index(signals) == plain.tier_index(signals)
         for tier in BOOK.tiers[::2]:
@@ -142,6 +147,7 @@ def test_every_cache_stays_exact_when_it_is_emptied_at_a_tiny_limit(monkeypatch,
     for rounds in range(2):
         for i, s in enumerate(some_items):
             assert c.decide_json(f"K{i}", "t", s) == plain.decide_json(f"K{i}", "t", s)
+            assert c.encoder.decide_text(f"K{i}", "t", s) == plain.encoder.decide_text(f"K{i}", "t", s)
             assert c.tier_index(s) == plain.tier_index(s)
         gc.collect()  # dropped parts go: their ids may be taken by new ones
     assert all(len(cache) <= 2 for cache in caches(c).values())
@@ -153,9 +159,10 @@ def test_the_encoders_id_keyed_caches_hold_what_they_are_keyed_on(some_items):
     c = Classifier(BOOK, "reference")
     for s in some_items:
         c.decide_json("K", "t", s)
-    for cache in (c.encoder._pieces, c.encoder._fragments):
+        c.encoder.decide_text("K", "t", s)
+    for cache in (c.encoder._pieces, c.encoder._fragments, c.encoder._texts):
         assert cache
-        assert all(key == id(held) for key, (held, _) in cache.items())
+        assert all(key == id(entry[0]) for key, entry in cache.items())
 
 
 def test_a_part_rebuilt_after_its_cache_was_emptied_is_encoded_afresh(some_items):
