@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import importlib
 import os
+from contextlib import contextmanager
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:
     from .store import LedgerStore
@@ -45,6 +46,17 @@ def open_ledger(location: str | None, *, create: bool = False, readonly: bool = 
 def ledger_if_present(location: str | None) -> LedgerStore | None:
     """The ledger at ``location``, read only, when there is one; else None."""
     return _store(location).open_if_present(location)
+
+
+@contextmanager
+def reading_if_present(location: str | None) -> Iterator[LedgerStore | None]:
+    """For the block, :func:`ledger_if_present` (None when there is no ledger), closed after it."""
+    ledger = ledger_if_present(location)
+    try:
+        yield ledger
+    finally:
+        if ledger is not None:
+            ledger.close()
 
 
 def where(location: str | None) -> str:

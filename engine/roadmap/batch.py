@@ -47,14 +47,12 @@ def classify_batch(book: Rulebook, files: Sequence[str], *, engine: str = "durab
     processes; with ``fd`` too (and ``as_json``) they write JSON Lines straight to it. The
     ledger at ``ledger_location`` (None: the default place), when there is one, is only read
     while planning, and is closed once the plan is made."""
-    from ..ledger import ledger_if_present
+    from ..ledger import reading_if_present
 
-    ledger = None
     with ExitStack() as stack:
-        try:
-            reader = ItemReader(book)
-            classifier = Classifier(book, engine)
-            ledger = ledger_if_present(ledger_location)
+        reader = ItemReader(book)
+        classifier = Classifier(book, engine)
+        with reading_if_present(ledger_location) as ledger:
             # the roadmap's capacity and the ledger's overrides: the first pass gives the planner
             # what it needs of each item (the capacity candidates and the items the ledger knows)
             planner = Planner(book, classifier, ledger) if book.capacity or ledger is not None else None
@@ -66,9 +64,6 @@ def classify_batch(book: Rulebook, files: Sequence[str], *, engine: str = "durab
                 pool = stack.enter_context(Pool(book, engine, jobs, as_json=as_json))
             loaded, count = check_files(reader, files, planner, pool)
             made = planner.plan() if planner is not None else None
-        finally:
-            if ledger is not None:
-                ledger.close()
         sources = [("items", loaded[f]) if f in loaded else ("lines", f) for f in files]
         warnings = made.warnings if made else []
         if pool is not None and fd is not None and as_json:

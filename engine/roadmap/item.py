@@ -4,11 +4,11 @@ and items): its explanation, or its artifact checklist. What ``explain`` and ``a
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, NamedTuple
+from typing import Mapping, NamedTuple
 
 from ..decide.checklist import Checklist, item_checklist
 from ..decide.decision import Explanation
+from ..ledger import reading_if_present
 from ..rulebook.model import Rulebook
 from .read import pick_item
 
@@ -25,7 +25,7 @@ def explain_in_file(book: Rulebook, file: str, key: str | None = None, changes: 
     from ..decide.pipeline import explain_item
 
     picked = pick_item(book, file, key, changes)  # before the ledger: a wrong key is the only message
-    with _ledger(ledger_location) as ledger:
+    with reading_if_present(ledger_location) as ledger:
         ex = explain_item(book, picked.items, picked.item, original=picked.original, engine=engine, ledger=ledger)
         return Explained(ex, ledger.location if ledger is not None else None)
 
@@ -34,17 +34,5 @@ def checklist_in_file(book: Rulebook, file: str, key: str | None = None, *, engi
                       ledger_location: str | None = None) -> Checklist:
     """The artifact checklist of item ``key`` of ``file``: its final decision's artifacts."""
     picked = pick_item(book, file, key)
-    with _ledger(ledger_location) as ledger:
+    with reading_if_present(ledger_location) as ledger:
         return item_checklist(book, picked.items, picked.item, engine=engine, ledger=ledger)
-
-
-@contextmanager
-def _ledger(location: str | None) -> Iterator[Any]:
-    from ..ledger import ledger_if_present
-
-    ledger = ledger_if_present(location)
-    try:
-        yield ledger
-    finally:
-        if ledger is not None:
-            ledger.close()

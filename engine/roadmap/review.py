@@ -194,15 +194,12 @@ def review_files(
     place): read when there is one (``report.ledger`` is None when there is none); with
     ``record_by``, created if absent and the decisions recorded in it. The files are read
     first: a roadmap with a problem creates no ledger."""
-    from ..ledger import ledger_if_present, open_ledger
+    from ..ledger import open_ledger, reading_if_present
 
     items = read_roadmap(book, files, mapping)
-    ledger = open_ledger(ledger_location, create=True) if record_by is not None else ledger_if_present(ledger_location)
-    try:
+    opened = open_ledger(ledger_location, create=True) if record_by is not None else reading_if_present(ledger_location)
+    with opened as ledger:
         return review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=record_by)
-    finally:
-        if ledger is not None:
-            ledger.close()
 
 
 def _quarter_key(q: str | None) -> tuple[bool, str]:
