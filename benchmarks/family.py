@@ -112,6 +112,16 @@ def _tiers(conditions: list[dict]) -> list[dict]:
     return out
 
 
+def _uniform(ints: list[str], enums: list[str], bools: list[str]) -> Callable[[random.Random], dict]:
+    """Signals drawn uniformly: ints 0..100, any enum value, bools even."""
+    def sample(r: random.Random) -> dict:
+        s: dict = {n: r.randint(0, 100) for n in ints}
+        s.update({n: r.choice(ENUM_VALUES) for n in enums})
+        s.update({n: r.random() < 0.5 for n in bools})
+        return s
+    return sample
+
+
 def _item_maker(prefix: str, sample: Callable[[random.Random], dict]) -> Callable[..., list[dict]]:
     def items(n: int, seed: int = SEED, first: int = 0) -> list[dict]:
         rng = random.Random(f"{prefix}-{seed}")
@@ -153,13 +163,7 @@ def wide() -> Member:
     ])
     book = _book("wide", _signals(ints, enums, bools, 100), _dimensions(dims, 6), {"reach": {"d0": 1, "d1": 1, "d3": 1, "d4": -1}},
                  rules, tiers, _artifacts([t["id"] for t in tiers], {"e0": {"in": ["a", "b"]}}))
-
-    def sample(r: random.Random) -> dict:
-        s: dict = {n: r.randint(0, 100) for n in ints}
-        s.update({n: r.choice(ENUM_VALUES) for n in enums})
-        s.update({n: r.random() < 0.5 for n in bools})
-        return s
-    return Member("wide", book, _item_maker("wide", sample), "48 rules, about half firing per item")
+    return Member("wide", book, _item_maker("wide", _uniform(ints, enums, bools)), "48 rules, about half firing per item")
 
 
 def rare_wide() -> Member:
@@ -213,13 +217,7 @@ def large() -> Member:
     book = _book("large", _signals(ints, enums, bools, 100), _dimensions(dims, 8),
                  {"lift": {"g0": 1, "g1": 1, "g4": 1, "g5": -1}, "care": {"g2": 1, "g3": 1}},
                  rules, tiers, _artifacts([t["id"] for t in tiers], {"n0": {"in": ["a", "c"]}}))
-
-    def sample(r: random.Random) -> dict:
-        s: dict = {n: r.randint(0, 100) for n in ints}
-        s.update({n: r.choice(ENUM_VALUES) for n in enums})
-        s.update({n: r.random() < 0.5 for n in bools})
-        return s
-    return Member("large", book, _item_maker("large", sample), "200 rules over 40 signals")
+    return Member("large", book, _item_maker("large", _uniform(ints, enums, bools)), "200 rules over 40 signals")
 
 
 def family() -> list[Member]:
