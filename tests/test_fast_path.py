@@ -108,53 +108,65 @@ def test_rules_that_share_no_signal_fall_into_separate_groups():
     ]
     book = rulebook_from_data(data)
     assert independent_groups(book) == [[0, 2, 3], [1], [4]]
+    assert independent_groups(book, [1, 3, 4]) == [[1], [3], [4]]
 
 
-def test_the_matcher_runs_only_for_a_case_of_a_rule_group_not_seen_before():
-    c = Classifier(BOOK, "durable")
+def mixed_book():
+    """The default rulebook with two rules that are not a test per signal: an ``any`` across two
+    signals, and a ``not`` of a conjunction."""
+    from launchtier.engine.rulebook.model import rulebook_from_data
+
+    data = BOOK.model_dump(mode="json")
+    data["rules"] += [
+        {"id": "either", "because": "either", "when": {"any": [{"new_market": True}, {"exec_priority": True}]},
+         "score": {"market_impact": 1}},
+        {"id": "not-both", "because": "not both", "when": {"not": {"stage": "beta", "audience": "admin"}},
+         "score": {"parity": 1}},
+    ]
+    return rulebook_from_data(data)
+
+
+def test_the_engine_is_asked_only_about_the_rules_the_tables_cannot_separate_once_per_case():
+    book = mixed_book()
+    c = Classifier(book, "durable")
+    assert c.matching.others == [len(book.rules) - 2, len(book.rules) - 1]
     calls = counting(c)
     base = {"new_market": False, "positioning": "none", "revenue_motion": "none", "differentiation": "none",
             "customer_reach": 10, "demand_votes": 0, "user_action_required": False, "pricing_change": False,
             "audience": "buyer", "stage": "ga", "exec_priority": False}
-    c.decide_json("A", "t", base)
-    assert len(calls) == 1
-    # another value in the same interval of every threshold, a signal no rule reads: no new case
-    c.decide_json("B", "t", {**base, "customer_reach": 11, "demand_votes": 3, "stage": "beta"})
-    assert len(calls) == 1
-    # one group's new case: the matcher runs once, and that case is then known
-    c.decide_json("C", "t", {**base, "new_market": True})
-    c.decide_json("D", "t", {**base, "new_market": True, "customer_reach": 12})
-    assert len(calls) == 2
-    d = c.decide_signals("E", "t", {**base, "new_market": True, "audience": "admin"})
-    assert len(calls) == 3  # audience=admin is new
-    # every group's case already seen, in different items: nothing new to match
-    again = c.decide_signals("F", "t", {**base, "audience": "admin", "new_market": True, "customer_reach": 13})
-    assert len(calls) == 3
-    assert [f.rule for f in d.fired] == [f.rule for f in again.fired] == [f.rule for f in UNCACHED.decide_signals(
-        "E", "t", {**base, "new_market": True, "audience": "admin"}).fired]
+    plain = Classifier(book, "reference", memo=False)
+    changes = [{}, {"customer_reach": 90, "demand_votes": 500, "positioning": "changes"},  # only separable rules read these
+               {"new_market": True}, {"new_market": True, "customer_reach": 12},  # a new case of "either", then the same
+               {"audience": "admin"}, {"audience": "admin", "stage": "beta"}, {"stage": "beta"}]
+    for i, change in enumerate(changes):
+        signals = {**base, **change}
+        assert c.decide_json(f"K{i}", "t", signals) == plain.decide_json(f"K{i}", "t", signals)
+    # the cases of the two rules' groups (either: 2, not-both: 4), each asked about once
+    assert [{k: s[k] for k in ("new_market", "exec_priority", "stage", "audience")} for s in calls] == [
+        {"new_market": False, "exec_priority": False, "stage": "ga", "audience": "buyer"},
+        {"new_market": True, "exec_priority": False, "stage": "ga", "audience": "buyer"},
+        {"new_market": False, "exec_priority": False, "stage": "ga", "audience": "admin"},
+        {"new_market": False, "exec_priority": False, "stage": "beta", "audience": "admin"},
+        {"new_market": False, "exec_priority": False, "stage": "beta", "audience": "buyer"},
+    ]
 
 
-def test_kept_decisions_share_their_encoded_pieces():
-    """A kept decision is a tuple of pieces shared with every decision that has the same part,
-    so memory grows with the distinct parts, not with the distinct items (line keys)."""
-    import random
+def test_a_case_is_explained_once_and_its_template_filled_per_item():
+    """A tier that reads an int directly: every item shows its own value, yet items of the same
+    interval and scores share one template; the decisions equal the plain ones."""
+    from launchtier.engine.rulebook.model import rulebook_from_data
 
-    rng = random.Random(3)
-    c = Classifier(BOOK, "durable")
-    for i in range(3000):
-        signals = {"new_market": rng.random() < 0.1, "positioning": rng.choice(["none", "strengthens", "changes"]),
-                   "revenue_motion": rng.choice(["none", "retention", "deal_acceleration", "expansion", "new_logo"]),
-                   "differentiation": rng.choice(["none", "parity", "better", "first"]), "customer_reach": rng.randint(0, 100),
-                   "demand_votes": rng.randint(0, 100), "user_action_required": rng.random() < 0.2,
-                   "pricing_change": rng.random() < 0.2, "audience": rng.choice(["admin", "end_user", "buyer"]),
-                   "stage": rng.choice(["beta", "ga"]), "exec_priority": rng.random() < 0.1}
-        if i % 100 == 0:
-            assert c.decide_json("K", "t", signals) == UNCACHED.decide_signals("K", "t", signals).model_dump_json().encode()
-        else:
-            c.decide_json("K", "t", signals)
-    cached = [c.encoder._rulebook_tail]
-    for _, piece in c.encoder._pieces.values():
-        cached.extend(piece if isinstance(piece, tuple) else (piece,))
-    shared = {id(p) for p in cached}
-    assert len(c.encoder._tails) > 1000
-    assert all(id(p) in shared for tail in c.encoder._tails.values() for p in tail)  # no tail holds a copy
+    data = BOOK.model_dump(mode="json")
+    data["tiers"][1]["when"] = {"all": [data["tiers"][1]["when"], {"customer_reach": {"gte": 40}}]}
+    book = rulebook_from_data(data)
+    c, plain = Classifier(book, "durable"), Classifier(book, "reference", memo=False)
+    base = {"new_market": False, "positioning": "none", "revenue_motion": "none", "differentiation": "parity",
+            "customer_reach": 0, "demand_votes": 0, "user_action_required": False, "pricing_change": False,
+            "audience": "buyer", "stage": "ga", "exec_priority": False}
+    for reach in range(0, 10):  # one interval of every threshold: one case, below tier 2's reach
+        signals = {**base, "customer_reach": reach}
+        assert c.decide_json("K", "t", signals) == plain.decide_json("K", "t", signals)
+    rests = c.encoder._rests.data
+    assert len(rests) == 1
+    (_, _, template), = rests.values()
+    assert [name for name, _ in template.holes] == ["customer_reach"] * len(template.holes) and template.holes

@@ -166,12 +166,13 @@ def test_lint_gives_up_on_the_truth_tables_of_rules_over_many_signals(tmp_path):
 
 
 def test_an_error_of_durable_rules_while_matching_is_one_line(runner, tmp_path, monkeypatch):
-    # with the limit lifted, the C engine meets its stack limit (error 303) on the item
+    # with the limit lifted, the C engine meets its stack limit (error 303) on the item; the
+    # rules read two signals each, so the alpha tables leave them to the engine
     monkeypatch.setattr(durable_adapter, "MAX_BRANCHES", 10_000)
-    rules, items = write(tmp_path, thresholds(64))
+    rules, items = write(tmp_path, alternatives(64))
     result = runner("classify", tmp_path / items, "--rules", tmp_path / rules)
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", (
-        "Error: durable-rules failed on an item of rulebook thresholds-64 (Could not assert fact, error code: 303); "
+        "Error: durable-rules failed on an item of rulebook alternatives-64 (Could not assert fact, error code: 303); "
         "use --engine reference\n"))
 
 

@@ -18,7 +18,8 @@ from launchtier.engine import Classifier, ItemReader, item_model, load_rulebook
 from launchtier.engine.decide.decision import OverrideNote
 from launchtier.engine.match import ENGINES, Matcher, make_matcher
 from launchtier.engine.match import memo as memo_layer
-from launchtier.engine.match.memo import MemoMatcher
+from launchtier.engine.match.memo import ByteCache, MemoMatcher
+from launchtier.engine.match.tables import AlphaTables
 from launchtier.engine.rulebook.model import EnumSignal, IntSignal
 
 BOOK = load_rulebook()
@@ -50,9 +51,10 @@ def caches(c: Classifier) -> dict[str, dict | None]:
     tables, built once from the rulebook, are not caches, and the memo layer's are listed
     apart since memo=False drops the layer itself.)"""
     found = {}
-    for where, obj in [("classifier", c), ("explainer", c.explainer), ("encoder", c.encoder), ("whatif", c.whatif)]:
+    for where, obj in [("classifier", c), ("scorer", c.scorer), ("explainer", c.explainer), ("encoder", c.encoder),
+                       ("whatif", c.whatif)]:
         for name, value in vars(obj).items():
-            if name.startswith("_") and (value is None or isinstance(value, dict)):
+            if name.startswith("_") and (value is None or isinstance(value, (dict, ByteCache))):
                 found[f"{where}.{name}"] = value
     return found
 
@@ -90,10 +92,12 @@ def test_memo_false_turns_every_cache_off_and_the_matcher_is_not_wrapped(engine,
     on, off = Classifier(BOOK, engine), Classifier(BOOK, engine, memo=False)
     exercise(on, some_items)
     exercise(off, some_items)
-    assert isinstance(on.matching, MemoMatcher) and on.matching.inner is on.matcher
+    assert isinstance(on.matching, AlphaTables) and on.matching.inner is on.matcher
     assert off.matching is off.matcher
     cached = caches(on)
-    assert cached and all(isinstance(v, dict) for v in cached.values())
+    assert sorted(cached) == ["classifier._tiers", "encoder._artifact_lists", "encoder._moved", "encoder._rests",
+                              "explainer._artifacts", "explainer._check_texts", "explainer._explained", "scorer._by_mask"]
+    assert all(isinstance(v, ByteCache) for v in cached.values())
     assert [name for name, v in cached.items() if not v] == []  # every cache serves these items
     # the same caches, all off: a cache added without honouring the switch fails here
     assert caches(off) == dict.fromkeys(cached)
@@ -138,43 +142,85 @@ def test_memoised_and_plain_paths_agree_on_the_default_rulebook(items, engine):
             assert memoised.explain(item).model_dump() == plain.explain(item).model_dump(), signals
 
 
-def test_every_cache_stays_exact_when_it_is_emptied_at_a_tiny_limit(monkeypatch, some_items):
-    """Caches that fill up are emptied (CACHE_LIMIT); with a limit of 2 they are emptied all the
-    time, and parts are built again as new objects: the encoder's pieces, keyed on id() of the
-    parts, must never hand out the encoding of another part."""
-    monkeypatch.setattr(memo_layer, "CACHE_LIMIT", 2)
+def test_every_cache_stays_exact_when_it_holds_one_entry_at_a_time(monkeypatch, some_items):
+    """With a budget of one byte every cache evicts all it holds before it stores an entry: the
+    parts are built again and again, and the answers stay exact."""
+    monkeypatch.setattr(memo_layer, "CACHE_BYTES", 1)
     c, plain = Classifier(BOOK, "durable"), PLAIN["durable"]
     for rounds in range(2):
         for i, s in enumerate(some_items):
             assert c.decide_json(f"K{i}", "t", s) == plain.decide_json(f"K{i}", "t", s)
             assert c.encoder.decide_text(f"K{i}", "t", s) == plain.encoder.decide_text(f"K{i}", "t", s)
             assert c.tier_index(s) == plain.tier_index(s)
-        gc.collect()  # dropped parts go: their ids may be taken by new ones
-    assert all(len(cache) <= 2 for cache in caches(c).values())
+    assert {name: len(cache) for name, cache in caches(c).items()} == {
+        name: 1 for name in ["classifier._tiers", "encoder._artifact_lists", "encoder._rests", "explainer._check_texts",
+                             "scorer._by_mask"]} | {"encoder._moved": 0, "explainer._artifacts": 0, "explainer._explained": 0}
 
 
-def test_the_encoders_id_keyed_caches_hold_what_they_are_keyed_on(some_items):
-    """The pieces and fragments are keyed on id(): sound only while each entry holds its object
-    (then no other object can have that id)."""
-    c = Classifier(BOOK, "reference")
-    for s in some_items:
-        c.decide_json("K", "t", s)
-        c.encoder.decide_text("K", "t", s)
-    for cache in (c.encoder._pieces, c.encoder._fragments, c.encoder._texts):
-        assert cache
-        assert all(key == id(entry[0]) for key, entry in cache.items())
+def test_a_byte_cache_evicts_its_oldest_entries_to_stay_within_its_budget(monkeypatch):
+    monkeypatch.setattr(memo_layer, "CACHE_BYTES", 3 * memo_layer.ENTRY + 30)
+    cache = ByteCache()
+    for key, size in [("a", 10), ("b", 10), ("c", 10)]:
+        cache.put(key, key.upper(), size)
+    assert (cache.data, cache.used) == ({"a": "A", "b": "B", "c": "C"}, 3 * memo_layer.ENTRY + 30)
+    cache.put("d", "D", 15)  # with "a" gone still 5 bytes over: the two oldest go
+    assert (cache.data, cache.used) == ({"c": "C", "d": "D"}, 2 * memo_layer.ENTRY + 25)
+    cache.put("e", "E", 2 * memo_layer.ENTRY + 20)  # needs the room of three
+    assert (cache.data, cache.used) == ({"e": "E"}, 3 * memo_layer.ENTRY + 20)
+    cache.put("e", "E2", 0)  # stored again: its old size is given back first
+    assert (cache.data, cache.used) == ({"e": "E2"}, memo_layer.ENTRY)
+
+
+def test_a_cache_that_does_not_pay_stops_storing_and_tries_again_later():
+    cache = ByteCache()
+    for i in range(100):  # 100 lookups, 97 misses: under 5 % hits
+        cache.put(i, i)
+    cache.review(100)
+    assert (cache.on, len(cache), cache.used) == (False, 0, 0)
+    for review in range(memo_layer.PAUSE):
+        cache.put("x", 1)
+        assert len(cache) == 0  # off: nothing is stored
+        cache.review(100)
+    assert cache.on  # after PAUSE reviews it tries again
+    cache.put("x", 1)
+    assert cache.data == {"x": 1}
+    for i in range(90):  # 10 % hits: it pays
+        cache.put(i, i)
+    cache.review(100)
+    assert cache.on and len(cache) == 91
+
+
+def test_the_encoder_stops_storing_the_cases_of_a_rulebook_whose_items_never_repeat(monkeypatch):
+    """Every item a new set of fired rules: after a review the by-mask cache stores nothing, and
+    the decisions stay exact."""
+    from launchtier.engine.decide import encode
+
+    monkeypatch.setattr(encode, "REVIEW", 50)
+    c, plain = Classifier(BOOK, "durable"), PLAIN["durable"]
+    by_mask = caches(c)["scorer._by_mask"]
+    seen = set()
+    rng = random.Random(11)
+    items = []
+    while len(items) < 120:  # items whose sets of fired rules are all different
+        s = {n: (rng.choice(sig.values) if isinstance(sig, EnumSignal) else rng.randint(0, 100) if isinstance(sig, IntSignal)
+                 else rng.random() < 0.5) for n, sig in BOOK.signals.items()}
+        fired = tuple(plain.fired(s))
+        if fired not in seen:
+            seen.add(fired)
+            items.append(s)
+    for i, s in enumerate(items):
+        assert c.decide_json(f"K{i}", "t", s) == plain.decide_json(f"K{i}", "t", s)
+        if i == 49:
+            assert (by_mask.on, len(by_mask)) == (False, 0)
+    assert len(by_mask) == 0
 
 
 def test_a_part_rebuilt_after_its_cache_was_emptied_is_encoded_afresh(some_items):
     c, plain = Classifier(BOOK, "durable"), PLAIN["durable"]
     for s in some_items:
         c.decide_json("K", "t", s)
-    # the pipeline's caches forget their parts; the encoder's pieces still hold the old ones
-    c._by_fired.clear()
-    c.explainer._explained.clear()
-    c.explainer._artifacts.clear()
-    c.encoder._tails.clear()
-    gc.collect()
+    for cache in caches(c).values():
+        cache.clear()
     for s in some_items:
         assert c.decide_json("K", "t", s) == plain.decide_json("K", "t", s)
 

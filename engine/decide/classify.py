@@ -14,11 +14,14 @@ so the property tests can compare the memoised path with the plain one.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Iterable, Iterator, Mapping
 
 from ..items.model import ItemBase
 from ..match import ENGINES, Matcher, make_matcher
-from ..match.memo import MemoMatcher, independent_groups, keyer, remember
+from ..match.memo import ByteCache, independent_groups, keyer
+from ..match.tables import AlphaTables, indices, mask_of
+from ..rulebook import conditions as cond
 from ..rulebook.model import Rulebook
 from .decision import (
     CapacityNote,
@@ -40,6 +43,100 @@ from .whatif import WhatIf
 __all__ = ["ENGINES", "Classifier", "check", "independent_groups", "make_matcher"]
 
 
+# an item's matched rules: the fired rules (indices), the scores, the scores as a key
+# (``tuple(scores.values())``), the JSON of the scores and fired rules, and the scores that
+# tier conditions read (a key: a tier and its explanation depend on no other score)
+Matched = tuple[list[int], dict[str, int], tuple, bytes, tuple]
+
+
+class Scorer:
+    """The fired rules and scores of an item, from the fired rules as bits (the alpha tables'
+    mask), and kept per set of fired rules in a bounded cache (the scores are a function of
+    that set alone; one shared tuple per set, so that what is built from it is shared too).
+
+    A set not seen before is read a byte at a time: per byte of the mask, a table gives the
+    rules of its bits, their points on every dimension packed into one int (each dimension a
+    field wide enough for any sum, offset to stay positive), and their JSON; so a set of 30
+    rules costs a few additions, not 30 dictionary updates."""
+
+    def __init__(self, rulebook: Rulebook, mask: Any, fired_json: list[str], *, memo: bool = True):
+        self._mask = mask  # signals -> the fired rules as bits
+        dims = list(rulebook.dimensions)
+        self._dims = [(name, d.min, d.max) for name, d in rulebook.dimensions.items()]
+        self._totals = [(name, list(w.items())) for name, w in rulebook.totals.items()]
+        self._rule_scores = [list(r.score.items()) for r in rulebook.rules]
+        biggest = max([sum(abs(r.score.get(d, 0)) for r in rulebook.rules) for d in dims], default=0)
+        width = biggest.bit_length() + 2
+        self._fields = [(name, lo, hi, k * width) for k, (name, lo, hi) in enumerate(self._dims)]
+        self._field, self._half = (1 << width) - 1, 1 << (width - 1)
+        self._offset = sum(1 << (width - 1) << (k * width) for k in range(len(dims)))
+        packed = [sum(points << (dims.index(d) * width) for d, points in r.score.items()) for r in rulebook.rules]
+        self._bytes = [
+            [(tuple(i for i in range(at, min(at + 8, len(packed))) if b >> (i - at) & 1),) for b in range(256)]
+            for at in range(0, len(packed), 8)
+        ]
+        self._bytes = [[(rules, sum(packed[i] for i in rules), ",".join([fired_json[i] for i in rules]))
+                        for (rules,) in table] for table in self._bytes]
+        # the scores' JSON: {"name":value,...} with the names encoded once
+        self._scores_json = "{{" + ",".join(json.dumps(n, ensure_ascii=False).replace("{", "{{").replace("}", "}}") + ":{}"
+                                            for n in (*dims, *rulebook.totals)) + "}}"
+        read = {n for t in rulebook.tiers for n in cond.names(t.condition)}
+        self._tier_scores = [n for n in (*dims, *rulebook.totals) if n in read]
+        self._by_mask: ByteCache | None = ByteCache() if memo else None
+
+    def scores(self, fired: Iterable[int]) -> dict[str, int]:
+        """The scores of a set of fired rules, added rule by rule (the plain construction)."""
+        sums = {name: 0 for name, _, _ in self._dims}
+        for i in fired:
+            for dim, points in self._rule_scores[i]:
+                sums[dim] += points
+        return self._clamped(sums)
+
+    def _clamped(self, sums: dict[str, int]) -> dict[str, int]:
+        scores = {name: min(hi, max(lo, sums[name])) for name, lo, hi in self._dims}
+        for name, weights in self._totals:
+            scores[name] = sum(scores[d] * w for d, w in weights)
+        return scores
+
+    def matched(self, signals: Mapping[str, Any]) -> Matched:
+        mask = self._mask(signals)
+        cache = self._by_mask
+        if cache is None:
+            return self.of_mask(mask)
+        found = cache.data.get(mask)
+        if found is None:
+            found = self.of_mask(mask)
+            cache.put(mask, found, len(found[3]) + 16 * len(found[0]))
+        return found
+
+    def review(self, lookups: int) -> None:
+        if self._by_mask is not None:
+            self._by_mask.review(lookups)
+
+    def of_mask(self, mask: int) -> Matched:
+        """The matched rules of a mask, a byte at a time."""
+        fired: list[int] = []
+        parts = []
+        packed = self._offset
+        for table in self._bytes:
+            if not mask:
+                break
+            rules, points, text = table[mask & 255]
+            mask >>= 8
+            if rules:
+                fired += rules
+                packed += points
+                parts.append(text)
+        field, half = self._field, self._half
+        scores = {name: min(hi, max(lo, ((packed >> shift) & field) - half)) for name, lo, hi, shift in self._fields}
+        for name, weights in self._totals:
+            scores[name] = sum(scores[d] * w for d, w in weights)
+        score_key = tuple(scores.values())
+        return (fired, scores, score_key,
+                (',"scores":' + self._scores_json.format(*score_key) + ',"fired":[' + ",".join(parts) + "]").encode(),
+                tuple([scores[n] for n in self._tier_scores]))
+
+
 class Classifier:
     """Classifies items under one rulebook. Build one per rulebook and reuse it.
 
@@ -55,31 +152,30 @@ class Classifier:
         self.memo = memo
         # the engine's own matcher, unwrapped (its callers ask it for tiers, tests for its handle)
         self.matcher: Matcher = make_matcher(rulebook, engine)
-        # what the pipeline asks which rules fire: the memo layer around the matcher, or the
-        # matcher itself
-        self.matching: Matcher = MemoMatcher(self.matcher) if match_cache else self.matcher
+        # what the pipeline asks which rules fire: the alpha tables (separable rules by table
+        # lookups, the others through the memo layer around the matcher), or the matcher itself
+        self.matching: Matcher = AlphaTables(self.matcher) if match_cache else self.matcher
         self.ref = RulebookRef(name=rulebook.name, version=rulebook.version, hash=rulebook.hash)
-        self._dims = [(name, d.min, d.max) for name, d in rulebook.dimensions.items()]
-        self._totals = [(name, list(w.items())) for name, w in rulebook.totals.items()]
-        self._rule_scores = [list(r.score.items()) for r in rulebook.rules]
         self.fired_models = [FiredRule(rule=r.id, because=r.because, score=dict(r.score)) for r in rulebook.rules]
+        self.fired_json = [m.model_dump_json() for m in self.fired_models]
+        if isinstance(self.matching, AlphaTables):
+            mask = self.matching.mask
+        else:
+            matcher = self.matcher  # (a closure over the matcher, not over self: no cycle)
+            mask = lambda signals: mask_of(matcher.fired(signals))  # noqa: E731
+        self.scorer = Scorer(rulebook, mask, self.fired_json, memo=memo)
         self.explainer = Explainer(rulebook, self.matcher, memo=memo)
         # The line key of an item: the interval classes of the signals that rules, tiers and
-        # artifacts read, and the exact values of those tier conditions read (see
-        # encode.Encoder for why a decision after its item and title is a function of it).
+        # artifacts read, and the exact values of those tier conditions read: a decision after
+        # its item and title is a function of it (what a moved decision is kept under).
         self.line_key = keyer(rulebook, [o.condition for o in (*rulebook.rules, *rulebook.tiers, *rulebook.artifacts)],
                               exact=self.explainer.tier_signals)
-        # The tier, keyed on the line key. Sound: the fired rules (so the scores) are a
-        # function of the interval classes of the signals rules read, and the tier of the
-        # scores and the signals tier conditions read. Off with the match cache: a hit skips
-        # the matcher.
-        self._tiers: dict[Any, int] | None = {} if match_cache else None
-        # Fired rules, scores and the scores as a key, keyed on the fired rules (a tuple of
-        # indices). Sound: the scores are a function of the fired set alone. One shared object
-        # per set, so that the parts built from it downstream are shared too (and the
-        # encoder's id()-keyed pieces find them).
-        self._by_fired: dict[tuple[int, ...], tuple[list[int], dict[str, int], tuple]] | None = {} if memo else None
-        self.encoder = Encoder(self, self._tiers, memo=memo, by_line=match_cache)
+        # The interval classes of the signals that tier conditions read (see encode.Encoder).
+        self.tier_key = keyer(rulebook, [t.condition for t in rulebook.tiers])
+        # The tier, keyed on (the scores, the tier key). Sound: the tier is a function of the
+        # scores and the interval classes of the signals tier conditions read.
+        self._tiers: ByteCache | None = ByteCache() if memo else None
+        self.encoder = Encoder(self, memo=memo)
         # a batch's inner loop: the method below, bound straight to the encoder's (a kept
         # decision costs a few microseconds, and a call in between is a measurable part of it)
         self.decide_json = self.encoder.decide_json
@@ -87,49 +183,33 @@ class Classifier:
 
     # ---- the steps ----------------------------------------------------------------------
     def scores(self, fired: Iterable[int]) -> dict[str, int]:
-        sums = dict.fromkeys(self.rulebook.dimensions, 0)
-        for i in fired:
-            for dim, points in self._rule_scores[i]:
-                sums[dim] += points
-        scores = {name: min(hi, max(lo, sums[name])) for name, lo, hi in self._dims}
-        for name, weights in self._totals:
-            scores[name] = sum(scores[d] * w for d, w in weights)
-        return scores
+        return self.scorer.scores(fired)
 
     def fired(self, signals: Mapping[str, Any]) -> list[int]:
         """The indices of the scoring rules that fire, in rulebook order."""
-        return self._match(signals)[0]
-
-    def _match(self, signals: Mapping[str, Any]) -> tuple[list[int], dict[str, int], tuple]:
-        """Fired rules, scores and the scores as a key (``tuple(scores.values())``)."""
-        fired = tuple(self.matching.fired(signals))
-        cache = self._by_fired
-        if cache is None:
-            scores = self.scores(fired)
-            return list(fired), scores, tuple(scores.values())
-        found = cache.get(fired)
-        if found is None:
-            scores = self.scores(fired)
-            found = (list(fired), scores, tuple(scores.values()))
-            remember(cache, fired, found)
-        return found
+        return self.scorer.matched(signals)[0]
 
     def tier_index(self, signals: Mapping[str, Any]) -> int:
         """Only the tier (no explanation): the inner loop of the what-if search and the audit."""
+        matched = self.scorer.matched(signals)
         tiers = self._tiers
         if tiers is None:
-            return self.matcher.tier({**signals, **self._match(signals)[1]})
-        line_key = self.line_key(signals)
-        tier = tiers.get(line_key)
+            return self.matcher.tier({**signals, **matched[1]})
+        key = (matched[4], self.tier_key(signals))
+        tier = tiers.data.get(key)
         if tier is None:
-            tier = self.matcher.tier({**signals, **self._match(signals)[1]})
-            remember(tiers, line_key, tier)
+            tier = self.matcher.tier({**signals, **matched[1]})
+            tiers.put(key, tier)
         return tier
+
+    def review(self, lookups: int) -> None:
+        """Whether the caches looked up once per item pay (the encoder asks, see ByteCache)."""
+        self.scorer.review(lookups)
 
     def parts(self, signals: Mapping[str, Any]) -> tuple[list[int], dict[str, int], Explained, list]:
         """The parts of an item's decision: fired rules, scores, the tier with its reasons,
         the artifacts; shared with other decisions when memoised, so never to be changed."""
-        fired, scores, score_key = self._match(signals)
+        fired, scores, score_key, _, _ = self.scorer.matched(signals)
         explained, artifacts = self.explainer.tier_and_artifacts(signals, scores, score_key)
         return fired, scores, explained, artifacts
 
@@ -137,7 +217,7 @@ class Classifier:
         return self.decide_signals(item.key, item.title, item.signal_values())
 
     def decide_signals(self, key: str, title: str, signals: Mapping[str, Any]) -> Decision:
-        fired, scores, score_key = self._match(signals)  # parts(), inline: it runs per item
+        fired, scores, score_key, _, _ = self.scorer.matched(signals)  # parts(), inline: it runs per item
         (chosen, reason, higher), artifacts = self.explainer.tier_and_artifacts(signals, scores, score_key)
         tier = self.rulebook.tiers[chosen]
         fired_models = self.fired_models

@@ -1,18 +1,33 @@
 """A decision's JSON, byte for byte what ``Decision.model_dump_json()`` gives, without the model.
 
-Writing a batch as JSON Lines is most of the work of ``classify``; the text of a decision after
-its item and title is kept per line key, as a tuple of encoded pieces that decisions with the
-same part share (a tail costs a tuple, not kilobytes of text). The tests compare every byte
-with pydantic's own output.
+Writing a batch as JSON Lines is most of the work of ``classify``. A decision's text after its
+item and title is put together from four pieces, each kept in a bounded cache
+(:class:`~launchtier.engine.match.memo.ByteCache`) under the smallest key it depends on:
+
+- the scores and the fired rules: per set of fired rules (the alpha tables' mask);
+- the tier with its reasons and the artifacts: per (scores, the interval class of each signal
+  that a tier or artifact condition reads). The reasons show each signal's actual value, which
+  the class does not fix: they are kept as a *template*, the JSON with a hole where a signal's
+  value goes, filled per item (``"actual":734`` costs a ``str(int)``, not a new explanation);
+- the rulebook reference, one for the classifier.
+
+So a rulebook whose items rarely repeat (an int read by a tier, many thresholds) still builds
+an explanation once per case, not once per item; a cache that does not pay stops storing (see
+``ByteCache.review``). The tests compare every byte with pydantic's own output, on random
+rulebooks too.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import weakref
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from ..match.memo import remember
+from ..match.memo import ByteCache
+from ..rulebook import conditions as cond
+from ..rulebook.model import BoolSignal, EnumSignal, IntSignal
 from .explain import Explained
 
 if TYPE_CHECKING:
@@ -21,178 +36,216 @@ if TYPE_CHECKING:
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _string = json.encoder.encode_basestring  # what _encode does with a str, without its checks
 
+# the encoder looks at its caches every REVIEW items (ByteCache.review)
+REVIEW = 4096
+# a template's hole: a signal's name between NUL characters, which no value of a signal holds
+_HOLE = re.compile(rb'"\\u0000([^"\\]+)\\u0000"')
+
 
 def head(key: str, title: str) -> bytes:
     """The start of a decision's JSON: its item and title."""
     return ('{"item":' + _string(key) + ',"title":' + _string(title)).encode()
 
 
+def scores_and_fired(scores: Mapping[str, int], fired_json: list[str], fired: list[int]) -> bytes:
+    """The JSON of a decision's scores and fired rules (each rule's JSON given)."""
+    return (',"scores":' + _encode(scores) + ',"fired":[' + ",".join([fired_json[i] for i in fired]) + "]").encode()
+
+
+class Template:
+    """A piece of JSON with holes where signal values go: ``fill(signals)`` gives the bytes."""
+
+    __slots__ = ("pieces", "holes", "size")
+
+    def __init__(self, text: bytes, encoders: Mapping[str, Callable[[Any], bytes]]):
+        parts = _HOLE.split(text)
+        self.pieces = parts[0::2]
+        self.holes = [(name.decode(), encoders[name.decode()]) for name in parts[1::2]]
+        self.size = len(text)
+
+    def fill(self, signals: Mapping[str, Any]) -> bytes:
+        pieces = self.pieces
+        out = [pieces[0]]
+        for (name, encode), after in zip(self.holes, pieces[1:]):
+            out.append(encode(signals[name]))
+            out.append(after)
+        return b"".join(out)
+
+
+def value_encoders(classifier: Classifier) -> dict[str, Callable[[Any], bytes]]:
+    """Per signal, its value as pydantic writes it in JSON."""
+    out: dict[str, Callable[[Any], bytes]] = {}
+    for name, sig in classifier.rulebook.signals.items():
+        if isinstance(sig, EnumSignal):
+            out[name] = {v: _encode(v).encode() for v in sig.values}.__getitem__
+        elif isinstance(sig, BoolSignal):
+            out[name] = (b"false", b"true").__getitem__
+        else:
+            out[name] = lambda v: str(v).encode()
+    return out
+
+
 class Encoder:
-    """The JSON of the decisions of one classifier.
+    """The JSON of the decisions of one classifier."""
 
-    ``tiers`` is the classifier's tier per line key, filled here as a by-product (the audit
-    asks for the tier right after the JSON)."""
-
-    def __init__(self, classifier: Classifier, tiers: dict[Any, int] | None, *, memo: bool = True, by_line: bool = True):
+    def __init__(self, classifier: Classifier, *, memo: bool = True):
         # weak: the classifier owns its encoder, and a cycle would keep a dropped classifier and
         # all its caches alive until the cyclic collector runs
         self._classifier = weakref.proxy(classifier)
+        self._memo = memo
         self._line_key = classifier.line_key
-        self._tiers = tiers
-        self._fired_models = classifier.fired_models
-        self._book_tiers = classifier.rulebook.tiers
+        self._matched = classifier.scorer.matched
+        self._tier_key = classifier.tier_key
+        self._artifact_key = classifier.explainer.artifact_key
+        book = classifier.rulebook
+        self._book_tiers = book.tiers
+        self._fired_json = classifier.fired_json
         self._rulebook_tail = (',"rulebook":' + classifier.ref.model_dump_json() + "}").encode()
-        # A decision's JSON after its item and title, keyed on its line key. Sound: the line
-        # key is the interval class of every signal that a rule, tier or artifact condition
-        # reads, and the exact value of those a tier condition reads (its explanation shows
-        # them); the fired rules, the scores, the tier, its explanation and the artifacts are
-        # functions of exactly that, and the rulebook is the classifier's own.
-        self._tails: dict[Any, tuple[bytes, ...]] | None = {} if by_line else None
+        self._tops = [f',"tier":{_encode(t.id)},"label":{_encode(t.label)},"kind":{_encode(t.kind)}'.encode()
+                      for t in book.tiers]
+        self._values = MappingProxyType(value_encoders(classifier))
+        # where a template's holes are: the int signals that tier conditions read, shown by
+        # value (an enum's or bool's value is its own class)
+        self._placeholders = MappingProxyType({n: f"\0{n}\0" for n in classifier.explainer.tier_signals
+                                               if isinstance(book.signals[n], IntSignal)})
+        # The tier and its reasons (a template), keyed on (the scores, the interval classes of
+        # the signals tier conditions read). Sound: the tier and every check of a tier condition
+        # read only scores and those signals, and hold alike within a class; the checks show
+        # the ints' values, which the template leaves as holes.
+        self._rests: ByteCache | None = ByteCache() if memo else None
+        # The artifacts' JSON, keyed on (the tier, Explainer.artifact_key). Sound: an artifact
+        # is chosen by its tiers and its condition, which reads only what that key covers.
+        self._artifact_lists: ByteCache | None = ByteCache() if memo else None
         # A decision that capacity moved: its JSON after the item and title, keyed on (line
-        # key, the tier it lands in, the reason). Sound for the same reason, the landing tier's
-        # explanation and artifacts reading only what the line key covers.
-        self._moved_tails: dict[Any, bytes] | None = {} if by_line else None
-        # A part shared between decisions (the fired rules, the explanation, the artifacts),
-        # encoded: id(part) -> (part, its encoding). Sound: the entry holds the part, so while
-        # the entry exists no other object can have that id; the parts come from the
-        # pipeline's caches and are never changed. With memoisation off the parts are built
-        # afresh for every item, so this cache is bypassed rather than filled with them.
-        self._pieces: dict[int, tuple[Any, Any]] | None = {} if memo else None
-        # A model shared between decisions (a fired rule, a tier reason, a higher tier, an
-        # artifact), as JSON: id(model) -> (model, its JSON). Sound for the same reason: the
-        # entry holds the model, and shared models are frozen (pydantic, never changed).
-        self._fragments: dict[int, tuple[Any, str]] | None = {} if memo else None
-        # A piece of a decision's JSON (bytes shared between decisions: see _tail) as text and
-        # as escaped text (decide_text): id(piece) -> (piece, text, escaped). Sound for the same
-        # reason; only with the tails cache, which keeps the pieces shared.
-        self._texts: dict[int, tuple[bytes, str, str]] | None = {} if (memo and by_line) else None
+        # key, the tier it lands in, the reason). Sound: the line key is the interval class of
+        # every signal a condition reads and the value of those a tier condition reads, and
+        # the landing tier's explanation and artifacts read only what the line key covers.
+        self._moved: ByteCache | None = ByteCache() if memo else None
+        # Each artifact's JSON, by id() of the explainer's ArtifactRef (made once, alive as long
+        # as the explainer): a table built here, not a cache
+        self._artifact_texts = MappingProxyType({id(ref): ref.model_dump_json() for ref in classifier.explainer.artifact_refs})
+        self._count = 0
 
+    # ---- the decision's JSON -----------------------------------------------------------------
     def decide_json(self, key: str, title: str, signals: Mapping[str, Any]) -> bytes:
         """``decide_signals(...).model_dump_json()`` as UTF-8 bytes, without building the
-        decision. On a line key not seen before the text is put together from pieces encoded
-        once per shared part (the explanation, the fired rules with their scores, the artifacts)."""
+        decision: the item's pieces from the caches, a template's holes filled."""
         start = ('{"item":' + _string(key) + ',"title":' + _string(title)).encode()  # head(), inline: it runs per item
-        tails = self._tails
-        if tails is None:
-            return b"".join((start, *self._tail(signals)[0]))
-        line_key = self._line_key(signals)
-        tail = tails.get(line_key)
-        if tail is None:
-            tail, chosen = self._tail(signals)
-            remember(tails, line_key, tail)
-            remember(self._tiers, line_key, chosen)  # the tier comes with it (the audit asks next)
-        return b"".join((start, *tail))
+        rests = self._rests
+        if rests is None:
+            return b"".join((start, *self._plain_tail(signals)[0]))
+        matched = self._matched(signals)
+        rest_key = (matched[4], self._tier_key(signals))
+        rest = rests.data.get(rest_key)
+        if rest is None:
+            rest = self._rest(rest_key, signals, matched)
+        art_key = (rest[0], self._artifact_key(signals, matched[1]))
+        artifacts = self._artifact_lists.data.get(art_key)
+        if artifacts is None:
+            artifacts = self._artifacts(art_key, signals, matched)
+        self._count += 1
+        if self._count >= REVIEW:
+            self._review()
+        reasons = rest[2]
+        if reasons.__class__ is not bytes:
+            reasons = reasons.fill(signals)
+        return b"".join((start, rest[1], matched[3], reasons, artifacts, self._rulebook_tail))
 
     def decide_json_tier(self, key: str, title: str, signals: Mapping[str, Any]) -> tuple[bytes, int]:
         """:meth:`decide_json` and the index of the decision's tier (what ``record`` stores
-        beside it), from the same lookup."""
-        start = head(key, title)
-        tails = self._tails
-        if tails is None:
-            tail, chosen = self._tail(signals)
-            return b"".join((start, *tail)), chosen
-        line_key = self._line_key(signals)
-        tail = tails.get(line_key)
-        tiers = self._tiers
-        chosen = tiers.get(line_key) if tiers is not None else None
-        if tail is None or chosen is None:
-            tail, chosen = self._tail(signals)
-            remember(tails, line_key, tail)
-            if tiers is not None:
-                remember(tiers, line_key, chosen)
-        return b"".join((start, *tail)), chosen
+        beside it), from the same pieces."""
+        if self._rests is None:
+            tail, chosen = self._plain_tail(signals)
+            return b"".join((head(key, title), *tail)), chosen
+        matched, rest, artifacts = self._case(signals)
+        reasons = rest[2]
+        if reasons.__class__ is not bytes:
+            reasons = reasons.fill(signals)
+        return b"".join((head(key, title), rest[1], matched[3], reasons, artifacts, self._rulebook_tail)), rest[0]
+
+    def _case(self, signals: Mapping[str, Any]) -> tuple[tuple, tuple, bytes]:
+        """The item's matched rules, its tier with the reasons (:meth:`_rest`) and its
+        artifacts, from the caches (:meth:`decide_json` does the same inline)."""
+        matched = self._matched(signals)
+        rest_key = (matched[4], self._tier_key(signals))
+        rest = self._rests.data.get(rest_key)
+        if rest is None:
+            rest = self._rest(rest_key, signals, matched)
+        art_key = (rest[0], self._artifact_key(signals, matched[1]))
+        artifacts = self._artifact_lists.data.get(art_key)
+        if artifacts is None:
+            artifacts = self._artifacts(art_key, signals, matched)
+        self._count += 1
+        if self._count >= REVIEW:
+            self._review()
+        return matched, rest, artifacts
 
     def decide_text(self, key: str, title: str, signals: Mapping[str, Any]) -> tuple[str, str, int]:
         """:meth:`decide_json` as text; the same text as JSON writes it inside a string
         (``json.encoder.encode_basestring`` without its quotes: what the ledger's entry hash
-        covers); and the index of the decision's tier. Escaping is per character, so the
-        escaped text is put together from the pieces of the decision, each decoded and escaped
-        once (a decision's 2-4 KB are not escaped again for every entry)."""
-        start = '{"item":' + _string(key) + ',"title":' + _string(title)
-        whole, chosen = self.decide_json_tier(key, title, signals) if self._texts is None else (None, 0)
-        if whole is not None:  # no caches: every piece is new
-            text = whole.decode()
-            return text, _string(text)[1:-1], chosen
-        line_key = self._line_key(signals)
-        tail = self._tails.get(line_key)
-        tiers = self._tiers
-        chosen = tiers.get(line_key) if tiers is not None else None
-        if tail is None or chosen is None:
-            tail, chosen = self._tail(signals)
-            remember(self._tails, line_key, tail)
-            if tiers is not None:
-                remember(tiers, line_key, chosen)
-        texts, escaped = [start], [_string(start)[1:-1]]
-        known_texts = self._texts
-        for piece in tail:
-            # id-keyed, sound as the other id caches: the entry holds the piece
-            known = known_texts.get(id(piece))
-            if known is None or known[0] is not piece:
-                text = piece.decode()
-                known = (piece, text, _string(text)[1:-1])
-                remember(known_texts, id(piece), known)
-            texts.append(known[1])
-            escaped.append(known[2])
-        return "".join(texts), "".join(escaped), chosen
+        covers); and the index of the decision's tier."""
+        whole, chosen = self.decide_json_tier(key, title, signals)
+        text = whole.decode()
+        return text, _string(text)[1:-1], chosen
 
     def moved_json(self, key: str, title: str, signals: Mapping[str, Any], tier_id: str, reason: str) -> bytes:
         """``moved_signals(...).model_dump_json()`` as UTF-8 bytes (a quarter's overflow shares
         one reason, so its tails repeat)."""
         start = head(key, title)
-        cache = self._moved_tails
+        cache = self._moved
         line = (self._line_key(signals), tier_id, reason) if cache is not None else None
-        tail = cache.get(line) if cache is not None else None
+        tail = cache.data.get(line) if cache is not None else None
         if tail is None:
             c = self._classifier
             decision = c.moved_signals(signals, c.decide_signals(key, title, signals), tier_id, reason)
             whole = decision.model_dump_json().encode()
             tail = whole[len(start):]
             if cache is not None:
-                remember(cache, line, tail)
+                cache.put(line, tail, len(tail))
         return start + tail
 
-    def _tail(self, signals: Mapping[str, Any]) -> tuple[tuple[bytes, ...], int]:
-        """The rest of a decision's JSON as encoded pieces, and the index of the tier."""
+    # ---- the pieces ------------------------------------------------------------------------------
+    def _rest(self, rest_key: tuple, signals: Mapping[str, Any], matched: tuple) -> tuple:
+        """(tier, its JSON, the reasons' template or bytes, the artifacts' JSON) of a case."""
+        c = self._classifier
+        values = {**signals, **matched[1]}
+        chosen = c.matcher.tier(values)
+        text = c.explainer.explained_json(values, chosen, {**values, **self._placeholders}).encode()
+        template = Template(text, self._values)
+        rest = (chosen, self._tops[chosen], text if not template.holes else template)
+        self._rests.put(rest_key, rest, len(text))
+        return rest
+
+    def _artifacts(self, art_key: tuple, signals: Mapping[str, Any], matched: tuple) -> bytes:
+        """The JSON of an item's artifacts (its tier is the key's first part)."""
+        texts = self._artifact_texts
+        refs = self._classifier.explainer.artifacts_of(art_key[0], {**signals, **matched[1]})
+        encoded = (',"artifacts":[' + ",".join([texts[id(ref)] for ref in refs]) + "]").encode()
+        self._artifact_lists.put(art_key, encoded, len(encoded))
+        return encoded
+
+    def _plain_tail(self, signals: Mapping[str, Any]) -> tuple[tuple[bytes, ...], int]:
+        """The rest of a decision's JSON as pieces, and the index of the tier, built from the
+        decision's parts with no cache (the plain path, memo=False)."""
         fired, scores, explained, artifacts = self._classifier.parts(signals)
-        top, reasons = self._piece(explained, self._explained_json)
-        return (
-            top,
-            self._piece(fired, lambda f: (',"scores":' + _encode(scores) + ',"fired":['
-                                          + ",".join(self._fragment(self._fired_models[i]) for i in f) + "]").encode()),
-            reasons,
-            self._piece(artifacts, lambda a: (',"artifacts":[' + ",".join(self._fragment(x) for x in a) + "]").encode()),
-            self._rulebook_tail,
-        ), explained[0]
-
-    def _piece(self, part: Any, build: Callable[[Any], Any]) -> Any:
-        pieces = self._pieces
-        if pieces is None:
-            return build(part)
-        known = pieces.get(id(part))
-        if known is None or known[0] is not part:
-            known = (part, build(part))
-            remember(pieces, id(part), known)
-        return known[1]
-
-    def _explained_json(self, explained: Explained) -> tuple[bytes, bytes]:
         chosen, reason, higher = explained
-        tier = self._book_tiers[chosen]
-        top = f',"tier":{_encode(tier.id)},"label":{_encode(tier.label)},"kind":{_encode(tier.kind)}'
-        reasons = (f',"tier_reason":{self._fragment(reason)},"higher_tiers":['
-                   + ",".join(self._fragment(h) for h in higher) + "]")
-        return top.encode(), reasons.encode()
+        return (
+            self._tops[chosen],
+            scores_and_fired(scores, self._fired_json, fired),
+            (',"tier_reason":' + reason.model_dump_json() + ',"higher_tiers":['
+             + ",".join([h.model_dump_json() for h in higher]) + "]").encode(),
+            (',"artifacts":[' + ",".join([a.model_dump_json() for a in artifacts]) + "]").encode(),
+            self._rulebook_tail,
+        ), chosen
 
-    def _fragment(self, model: Any) -> str:
-        fragments = self._fragments
-        if fragments is None:
-            return model.model_dump_json()
-        known = fragments.get(id(model))
-        if known is None or known[0] is not model:
-            known = (model, model.model_dump_json())
-            remember(fragments, id(model), known)
-        return known[1]
+    def _review(self) -> None:
+        """Every REVIEW items: each cache looked up once per item says whether it pays."""
+        self._count, lookups = 0, self._count
+        self._rests.review(lookups)
+        self._artifact_lists.review(lookups)
+        self._classifier.review(lookups)
 
     def clear(self) -> None:
-        for cache in (self._tails, self._moved_tails, self._pieces, self._fragments, self._texts):
+        for cache in (self._rests, self._artifact_lists, self._moved):
             if cache is not None:
                 cache.clear()

@@ -9,24 +9,67 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import json
+
 from ..match import Matcher
-from ..match.memo import keyer, remember
+from ..match.memo import ByteCache, keyer
 from ..rulebook import conditions as cond
 from ..rulebook.model import Rulebook
 from .decision import ArtifactRef, ConditionCheck, HigherTier, TierReason
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
 # the tier (index), why it holds, and why each higher one does not
 Explained = tuple[int, TierReason, list[HigherTier]]
+# the memory of one condition check (a frozen model with its dict, values and list), measured
+# with tracemalloc by tests/test_memo.py
+CHECK_BYTES = 700
 
 
-def check(c: cond.Condition, values: Mapping[str, Any]) -> ConditionCheck:
-    """A condition checked against the values, with the actual value beside the expected one."""
+def check(c: cond.Condition, values: Mapping[str, Any], shown: Mapping[str, Any] | None = None) -> ConditionCheck:
+    """A condition checked against the values, with the actual value beside the expected one
+    (the value in ``shown`` where given: the encoder's templates put a placeholder there)."""
     if isinstance(c, cond.Compare):
         expected = list(c.value) if isinstance(c.value, tuple) else c.value
-        return ConditionCheck(name=c.name, op=c.op, expected=expected, actual=values[c.name], holds=c.holds(values))
+        actual = (shown or values)[c.name]
+        return ConditionCheck(name=c.name, op=c.op, expected=expected, actual=actual, holds=c.holds(values))
     parts = (c.part,) if isinstance(c, cond.Not) else c.parts
     op = "not" if isinstance(c, cond.Not) else "all" if isinstance(c, cond.All) else "any"
-    return ConditionCheck(name=c.text(), op=op, holds=c.holds(values), of=[check(p, values) for p in parts])
+    return ConditionCheck(name=c.text(), op=op, holds=c.holds(values), of=[check(p, values, shown) for p in parts])
+
+
+def check_json(c: cond.Condition, values: Mapping[str, Any], shown: Mapping[str, Any],
+               known: ByteCache | None = None) -> tuple[str, bool]:
+    """``check(c, values, shown).model_dump_json()`` written directly, and whether it holds
+    (what the encoder builds a case's template from: the models are not needed there). A
+    comparison's text is kept in ``known`` per (comparison, value shown): it holds or not by
+    that value alone, which is a placeholder only for an int that a template fills."""
+    if isinstance(c, cond.Compare):
+        actual = shown[c.name]
+        key = (id(c), actual, values[c.name])  # (the rulebook holds c as long as the cache lives)
+        found = known.data.get(key) if known is not None else None
+        if found is None:
+            holds = c.holds(values)
+            expected = list(c.value) if isinstance(c.value, tuple) else c.value
+            found = ('{"name":' + _encode(c.name) + ',"op":' + _encode(c.op) + ',"expected":' + _encode(expected)
+                     + ',"actual":' + _encode(actual) + (',"holds":true}' if holds else ',"holds":false}')), holds
+            if known is not None:
+                known.put(key, found, len(found[0]))
+        return found
+    holds = c.holds(values)
+    parts = (c.part,) if isinstance(c, cond.Not) else c.parts
+    op = "not" if isinstance(c, cond.Not) else "all" if isinstance(c, cond.All) else "any"
+    return ('{"name":' + _encode(c.text()) + ',"op":"' + op + '","expected":null,"actual":null,"holds":'
+            + ("true" if holds else "false") + ',"of":[' + ",".join([check_json(p, values, shown, known)[0] for p in parts])
+            + "]}"), holds
+
+
+def checks_in(explained: Explained) -> int:
+    """How many condition checks an explanation holds (what its memory grows with)."""
+    def count(c: ConditionCheck) -> int:
+        return 1 + sum(count(p) for p in c.of)
+    _, reason, higher = explained
+    return sum(count(c) for c in reason.conditions) + sum(count(c) for h in higher for c in h.failed) + len(higher)
 
 
 class Explainer:
@@ -43,6 +86,7 @@ class Explainer:
             (set(a.tiers), a.condition, ArtifactRef(id=a.id, name=a.name, owner=a.owner, category=a.category, effort=a.effort))
             for a in rulebook.artifacts
         ]
+        self.artifact_refs = [ref for _, _, ref in self._artifact_checks]
         # the signals that tier conditions read (the rest of what they read are scores)
         self.tier_signals = [n for n in dict.fromkeys(
             name for t in rulebook.tiers for name in cond.names(t.condition)) if n in rulebook.signals]
@@ -55,11 +99,14 @@ class Explainer:
         # that tier conditions read). Sound: the tier and every check of the tier conditions
         # read only scores and those signals, and the checks show the actual values, so the
         # signals are keyed by value, not by interval class.
-        self._explained: dict[tuple, Explained] | None = {} if memo else None
+        self._explained: ByteCache | None = ByteCache() if memo else None
         # The artifacts, keyed on (the tier, the scores artifact conditions read, the interval
         # classes of the signals they read). Sound: an artifact is chosen by its tiers and its
         # condition, and the condition reads only those scores and signals (see keyer).
-        self._artifacts: dict[tuple, list[ArtifactRef]] | None = {} if memo else None
+        self._artifacts: ByteCache | None = ByteCache() if memo else None
+        # The JSON of a comparison checked, keyed on (the comparison, the value shown, the
+        # value): see check_json.
+        self._check_texts: ByteCache | None = ByteCache() if memo else None
 
     def tier_and_artifacts(self, signals: Mapping[str, Any], scores: Mapping[str, int],
                            score_key: tuple) -> tuple[Explained, list[ArtifactRef]]:
@@ -71,33 +118,53 @@ class Explainer:
             explained = self.explain(values, self._matcher.tier(values))
             return explained, self.artifacts_of(explained[0], values)
         tier_key = (score_key, *[signals[n] for n in self.tier_signals])
-        explained = explained_cache.get(tier_key)
+        explained = explained_cache.data.get(tier_key)
         if explained is None:
             values = {**signals, **scores}
             explained = self.explain(values, self._matcher.tier(values))
-            remember(explained_cache, tier_key, explained)
+            explained_cache.put(tier_key, explained, CHECK_BYTES * checks_in(explained))
         chosen = explained[0]
-        art_key = (chosen, *[scores[n] for n in self._artifact_scores], self._artifact_key(signals))
-        artifacts = artifacts_cache.get(art_key)
+        art_key = (chosen, self.artifact_key(signals, scores))
+        artifacts = artifacts_cache.data.get(art_key)
         if artifacts is None:
             artifacts = self.artifacts_of(chosen, {**signals, **scores})
-            remember(artifacts_cache, art_key, artifacts)
+            artifacts_cache.put(art_key, artifacts, 8 * len(artifacts))
         return explained, artifacts
 
-    def explain(self, values: Mapping[str, Any], chosen: int) -> Explained:
+    def artifact_key(self, signals: Mapping[str, Any], scores: Mapping[str, int]) -> tuple:
+        """What an item's artifacts depend on beside its tier: the scores that artifact
+        conditions read, and the interval classes of the signals they read."""
+        return (*[scores[n] for n in self._artifact_scores], self._artifact_key(signals))
+
+    def explain(self, values: Mapping[str, Any], chosen: int, shown: Mapping[str, Any] | None = None) -> Explained:
         """Why tier ``chosen`` (its conditions, checked) and why not each tier above it (the
-        conditions that fail), for the signals and scores in ``values``; never cached."""
+        conditions that fail), for the signals and scores in ``values`` (each check showing its
+        value in ``shown`` where given); never cached."""
         book = self.rulebook
         tier = book.tiers[chosen]
         higher = []
         for above in book.tiers[:chosen]:
-            checks = [check(c, values) for c in cond.conjuncts(above.condition)]
+            checks = [check(c, values, shown) for c in cond.conjuncts(above.condition)]
             higher.append(HigherTier(tier=above.id, failed=[c for c in checks if not c.holds]))
         reason = TierReason(
             tier=tier.id,
-            conditions=[check(c, values) for c in cond.conjuncts(tier.condition)] if tier.when else [],
+            conditions=[check(c, values, shown) for c in cond.conjuncts(tier.condition)] if tier.when else [],
         )
         return chosen, reason, higher
+
+    def explained_json(self, values: Mapping[str, Any], chosen: int, shown: Mapping[str, Any]) -> str:
+        """The JSON of :meth:`explain`'s tier reason and higher tiers, as a decision holds them
+        (``,"tier_reason":{...},"higher_tiers":[...]``), written directly."""
+        book, known = self.rulebook, self._check_texts
+        higher = []
+        for above in book.tiers[:chosen]:
+            failed = [text for text, holds in (check_json(c, values, shown, known) for c in cond.conjuncts(above.condition))
+                      if not holds]
+            higher.append('{"tier":' + _encode(above.id) + ',"failed":[' + ",".join(failed) + "]}")
+        tier = book.tiers[chosen]
+        conditions = [check_json(c, values, shown, known)[0] for c in cond.conjuncts(tier.condition)] if tier.when else []
+        return (',"tier_reason":{"tier":' + _encode(tier.id) + ',"conditions":[' + ",".join(conditions)
+                + ']},"higher_tiers":[' + ",".join(higher) + "]")
 
     def artifacts_of(self, chosen: int, values: Mapping[str, Any]) -> list[ArtifactRef]:
         """The artifacts of tier ``chosen`` whose conditions hold for ``values``; never cached."""

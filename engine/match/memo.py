@@ -5,8 +5,9 @@ same case for a set of conditions (:func:`keyer`), and the per-group caches. It 
 :class:`~launchtier.engine.match.Matcher`, so the pipeline cannot tell it from the matcher it
 wraps, except by speed; with memoisation off the pipeline is handed the plain matcher instead.
 
-``CACHE_LIMIT`` and :func:`remember` bound every cache of the engine (here and in
-``engine/decide``): a cache that reaches the limit is emptied and fills again.
+Every cache of the engine (here and in ``engine/decide``) is a :class:`ByteCache`: bounded by
+the bytes its entries hold (``CACHE_BYTES``), oldest entries evicted first, and switched off for
+a while when its owner finds that it does not pay (its hits are too rare to be worth storing).
 """
 
 from __future__ import annotations
@@ -19,15 +20,69 @@ from ..rulebook import conditions as cond
 from ..rulebook.model import IntSignal, Rulebook
 from . import Matcher
 
-# entries per cache: the spaces are small for real rulebooks, this only bounds pathological ones
-CACHE_LIMIT = 100_000
+# bytes per cache: the spaces of real rulebooks are small, this bounds pathological ones
+CACHE_BYTES = 8 << 20
+# a cache found to answer fewer than this share of its lookups stops storing for a while ...
+PAYS = 0.05
+# ... for this many reviews of its owner, then tries again
+PAUSE = 8
+# what an entry costs beside the sizes its owner counts (the dict slot, the key, the tuple)
+ENTRY = 160
 
 
-def remember(cache: dict, key: Any, value: Any) -> None:
-    """``cache[key] = value``, emptying the cache first when it is full."""
-    if len(cache) >= CACHE_LIMIT:
-        cache.clear()
-    cache[key] = value
+class ByteCache:
+    """A memo bounded by bytes: ``data`` is read directly on the hot path (``data.get(key)``); a
+    miss is stored with :meth:`put`, which evicts the oldest entries (first in, first out)
+    while the entries' sizes (as their owner estimates them) exceed ``CACHE_BYTES``.
+
+    Its owner calls :meth:`review` every so many lookups: a cache that answered fewer than
+    ``PAYS`` of them stops storing (and empties) for ``PAUSE`` reviews, then tries again; a
+    rulebook whose cases never repeat then costs no memory and no stores."""
+
+    __slots__ = ("data", "_sizes", "used", "misses", "on", "_rest")
+
+    def __init__(self) -> None:
+        self.data: dict[Any, Any] = {}
+        self._sizes: dict[Any, int] = {}
+        self.used = 0
+        self.misses = 0
+        self.on = True
+        self._rest = 0
+
+    def put(self, key: Any, value: Any, size: int = 0) -> None:
+        self.misses += 1
+        if not self.on:
+            return
+        size += ENTRY
+        data, sizes = self.data, self._sizes
+        if key in sizes:
+            self.used -= sizes[key]
+        while self.used + size > CACHE_BYTES and sizes:
+            oldest = next(iter(sizes))
+            self.used -= sizes.pop(oldest)
+            del data[oldest]
+        data[key] = value
+        sizes[key] = size
+        self.used += size
+
+    def review(self, lookups: int) -> None:
+        """The owner's verdict after ``lookups`` lookups since the last review."""
+        if self.on and lookups and self.misses > lookups * (1 - PAYS):
+            self.on = False
+            self._rest = PAUSE
+            self.clear()
+        elif not self.on:
+            self._rest -= 1
+            self.on = self._rest <= 0
+        self.misses = 0
+
+    def clear(self) -> None:
+        self.data.clear()
+        self._sizes.clear()
+        self.used = 0
+
+    def __len__(self) -> int:
+        return len(self.data)
 
 
 def keyer(rulebook: Rulebook, conditions: list[cond.Condition], exact: Iterable[str] = ()) -> Callable[[Mapping[str, Any]], Any]:
@@ -62,11 +117,12 @@ def keyer(rulebook: Rulebook, conditions: list[cond.Condition], exact: Iterable[
     return lambda signals: (get(signals), *[bisect_right(cuts, signals[n]) for n, cuts in ints])
 
 
-def independent_groups(rulebook: Rulebook) -> list[list[int]]:
-    """The scoring rules (indices) in groups such that no two groups read a common signal,
-    each group as small as that allows, in rulebook order."""
+def independent_groups(rulebook: Rulebook, rules: Iterable[int] | None = None) -> list[list[int]]:
+    """The scoring rules (indices; all of them, or ``rules``) in groups such that no two groups
+    read a common signal, each group as small as that allows, in rulebook order."""
+    chosen = list(range(len(rulebook.rules))) if rules is None else sorted(rules)
     owner: dict[str, int] = {}  # signal -> the first rule read it (union-find over rules)
-    parent = list(range(len(rulebook.rules)))
+    parent = {i: i for i in chosen}
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -74,14 +130,14 @@ def independent_groups(rulebook: Rulebook) -> list[list[int]]:
             i = parent[i]
         return i
 
-    for i, rule in enumerate(rulebook.rules):
-        for name in cond.names(rule.condition):
+    for i in chosen:
+        for name in cond.names(rulebook.rules[i].condition):
             if name in owner:
                 parent[root(i)] = root(owner[name])
             else:
                 owner[name] = i
     groups: dict[int, list[int]] = {}
-    for i in range(len(rulebook.rules)):
+    for i in chosen:
         groups.setdefault(root(i), []).append(i)
     return list(groups.values())
 
@@ -96,7 +152,7 @@ class MemoMatcher:
     the matching.
     """
 
-    def __init__(self, matcher: Matcher):
+    def __init__(self, matcher: Matcher, rules: Iterable[int] | None = None):
         self.inner = matcher
         self.name = matcher.name
         self.rulebook = rulebook = matcher.rulebook
@@ -109,23 +165,26 @@ class MemoMatcher:
         #   signals, and the fired rules of an item are the union of its groups' answers;
         # - the wrapped matcher is a pure function of the signals (the Matcher protocol).
         # The rulebook is immutable and the memo is built for it, so nothing goes stale.
-        self._groups: list[tuple[list[int], Callable[[Mapping[str, Any]], Any], dict[Any, tuple[int, ...]]]] = [
-            (members, keyer(rulebook, [rulebook.rules[i].condition for i in members]), {})
-            for members in independent_groups(rulebook)
+        # ``rules``: only these rules are asked about (the alpha tables answer the others)
+        self._groups: list[tuple[list[int], Callable[[Mapping[str, Any]], Any], ByteCache]] = [
+            (members, keyer(rulebook, [rulebook.rules[i].condition for i in members]), ByteCache())
+            for members in independent_groups(rulebook, rules)
         ]
 
     def fired(self, signals: Mapping[str, Any]) -> Sequence[int]:
         groups = self._groups
         keys = [key(signals) for _, key, _ in groups]
-        known = [memo.get(k) for (_, _, memo), k in zip(groups, keys)]
+        known = [memo.data.get(k) for (_, _, memo), k in zip(groups, keys)]
         if None not in known:
             return sorted(i for part in known for i in part) if len(known) > 1 else known[0]
-        fired = self.inner.fired(signals)
-        did = set(fired)
+        did = set(self.inner.fired(signals))
+        fired = []
         for (members, _, memo), k, part in zip(groups, keys, known):
             if part is None:
-                remember(memo, k, tuple(i for i in members if i in did))
-        return fired
+                part = tuple(i for i in members if i in did)
+                memo.put(k, part, 8 * len(part))
+            fired.extend(part)
+        return sorted(fired)
 
     def tier(self, values: Mapping[str, Any]) -> int:
         return self.inner.tier(values)
