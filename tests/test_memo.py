@@ -95,7 +95,7 @@ def test_memo_false_turns_every_cache_off_and_the_matcher_is_not_wrapped(engine,
     assert isinstance(on.matching, AlphaTables) and on.matching.inner is on.matcher
     assert off.matching is off.matcher
     cached = caches(on)
-    assert sorted(cached) == ["classifier._tiers", "encoder._artifact_lists", "encoder._moved", "encoder._rests",
+    assert sorted(cached) == ["classifier._tiers", "encoder._artifact_lists", "encoder._rests",
                               "explainer._artifacts", "explainer._check_texts", "explainer._explained", "scorer._by_mask"]
     assert all(isinstance(v, ByteCache) for v in cached.values())
     assert [name for name, v in cached.items() if not v] == []  # every cache serves these items
@@ -154,7 +154,7 @@ def test_every_cache_stays_exact_when_it_holds_one_entry_at_a_time(monkeypatch, 
             assert c.tier_index(s) == plain.tier_index(s)
     assert {name: len(cache) for name, cache in caches(c).items()} == {
         name: 1 for name in ["classifier._tiers", "encoder._artifact_lists", "encoder._rests", "explainer._check_texts",
-                             "scorer._by_mask"]} | {"encoder._moved": 0, "explainer._artifacts": 0, "explainer._explained": 0}
+                             "scorer._by_mask"]} | {"explainer._artifacts": 0, "explainer._explained": 0}
 
 
 def test_a_byte_cache_evicts_its_oldest_entries_to_stay_within_its_budget(monkeypatch):

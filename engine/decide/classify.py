@@ -165,11 +165,6 @@ class Classifier:
             mask = lambda signals: mask_of(matcher.fired(signals))  # noqa: E731
         self.scorer = Scorer(rulebook, mask, self.fired_json, memo=memo)
         self.explainer = Explainer(rulebook, self.matcher, memo=memo)
-        # The line key of an item: the interval classes of the signals that rules, tiers and
-        # artifacts read, and the exact values of those tier conditions read: a decision after
-        # its item and title is a function of it (what a moved decision is kept under).
-        self.line_key = keyer(rulebook, [o.condition for o in (*rulebook.rules, *rulebook.tiers, *rulebook.artifacts)],
-                              exact=self.explainer.tier_signals)
         # The interval classes of the signals that tier conditions read (see encode.Encoder).
         self.tier_key = keyer(rulebook, [t.condition for t in rulebook.tiers])
         # The tier, keyed on (the scores, the tier key). Sound: the tier is a function of the

@@ -93,7 +93,6 @@ class Encoder:
         # all its caches alive until the cyclic collector runs
         self._classifier = weakref.proxy(classifier)
         self._memo = memo
-        self._line_key = classifier.line_key
         self._matched = classifier.scorer.matched
         self._tier_key = classifier.tier_key
         self._artifact_key = classifier.explainer.artifact_key
@@ -101,6 +100,7 @@ class Encoder:
         self._book_tiers = book.tiers
         self._fired_json = classifier.fired_json
         self._rulebook_tail = (',"rulebook":' + classifier.ref.model_dump_json() + "}").encode()
+        self._tier_index = MappingProxyType(book.tier_index)
         self._tops = [f',"tier":{_encode(t.id)},"label":{_encode(t.label)},"kind":{_encode(t.kind)}'.encode()
                       for t in book.tiers]
         self._values = MappingProxyType(value_encoders(classifier))
@@ -116,11 +116,6 @@ class Encoder:
         # The artifacts' JSON, keyed on (the tier, Explainer.artifact_key). Sound: an artifact
         # is chosen by its tiers and its condition, which reads only what that key covers.
         self._artifact_lists: ByteCache | None = ByteCache() if memo else None
-        # A decision that capacity moved: its JSON after the item and title, keyed on (line
-        # key, the tier it lands in, the reason). Sound: the line key is the interval class of
-        # every signal a condition reads and the value of those a tier condition reads, and
-        # the landing tier's explanation and artifacts read only what the line key covers.
-        self._moved: ByteCache | None = ByteCache() if memo else None
         # Each artifact's JSON, by id() of the explainer's ArtifactRef (made once, alive as long
         # as the explainer): a table built here, not a cache
         self._artifact_texts = MappingProxyType({id(ref): ref.model_dump_json() for ref in classifier.explainer.artifact_refs})
@@ -189,27 +184,33 @@ class Encoder:
         return text, _string(text)[1:-1], chosen
 
     def moved_json(self, key: str, title: str, signals: Mapping[str, Any], tier_id: str, reason: str) -> bytes:
-        """``moved_signals(...).model_dump_json()`` as UTF-8 bytes (a quarter's overflow shares
-        one reason, so its tails repeat)."""
-        start = head(key, title)
-        cache = self._moved
-        line = (self._line_key(signals), tier_id, reason) if cache is not None else None
-        tail = cache.data.get(line) if cache is not None else None
-        if tail is None:
+        """``moved_signals(...).model_dump_json()`` as UTF-8 bytes: the decision of the tier it
+        lands in (its reasons and artifacts, from the caches as any decision's), and the
+        capacity note naming the tier its rules gave."""
+        if self._rests is None:
             c = self._classifier
-            decision = c.moved_signals(signals, c.decide_signals(key, title, signals), tier_id, reason)
-            whole = decision.model_dump_json().encode()
-            tail = whole[len(start):]
-            if cache is not None:
-                cache.put(line, tail, len(tail))
-        return start + tail
+            return c.moved_signals(signals, c.decide_signals(key, title, signals), tier_id, reason).model_dump_json().encode()
+        matched, rest, _ = self._case(signals)
+        landing = self._tier_index[tier_id]
+        rest_key = (matched[4], self._tier_key(signals), landing)
+        moved = self._rests.data.get(rest_key) or self._rest(rest_key, signals, matched, landing)
+        art_key = (landing, self._artifact_key(signals, matched[1]))
+        artifacts = self._artifact_lists.data.get(art_key) or self._artifacts(art_key, signals, matched)
+        reasons = moved[2]
+        if reasons.__class__ is not bytes:
+            reasons = reasons.fill(signals)
+        note = (',"capacity":{"computed_tier":' + _encode(self._book_tiers[rest[0]].id) + ',"reason":' + _string(reason)
+                + "}}").encode()
+        return b"".join((head(key, title), moved[1], matched[3], reasons, artifacts, self._rulebook_tail[:-1], note))
 
     # ---- the pieces ------------------------------------------------------------------------------
-    def _rest(self, rest_key: tuple, signals: Mapping[str, Any], matched: tuple) -> tuple:
-        """(tier, its JSON, the reasons' template or bytes, the artifacts' JSON) of a case."""
+    def _rest(self, rest_key: tuple, signals: Mapping[str, Any], matched: tuple, chosen: int | None = None) -> tuple:
+        """(tier, its JSON, the reasons' template or bytes) of a case: of the tier its scores
+        select, or of tier ``chosen`` (where capacity moved it)."""
         c = self._classifier
         values = {**signals, **matched[1]}
-        chosen = c.matcher.tier(values)
+        if chosen is None:
+            chosen = c.matcher.tier(values)
         text = c.explainer.explained_json(values, chosen, {**values, **self._placeholders}).encode()
         template = Template(text, self._values)
         rest = (chosen, self._tops[chosen], text if not template.holes else template)
@@ -246,6 +247,6 @@ class Encoder:
         self._classifier.review(lookups)
 
     def clear(self) -> None:
-        for cache in (self._rests, self._artifact_lists, self._moved):
+        for cache in (self._rests, self._artifact_lists):
             if cache is not None:
                 cache.clear()
