@@ -37,6 +37,7 @@ import yaml
 
 from launchtier.engine import Classifier, ItemReader, load_rulebook, rulebook_from_data
 from launchtier.engine.match.durable import limits
+from launchtier.engine.runtime import gc_paused
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from family import family, generate  # noqa: E402  (generate: compare.py imports it from here)
@@ -65,8 +66,9 @@ def best_rate(n: int, fn, repeats: int = 3) -> float:
 def engine_rate(book, items, engine: str, cache: bool) -> float:
     def run():
         classifier = Classifier(book, engine, match_cache=cache)  # a fresh one: caches start cold
-        for _ in classifier.classify(items):
-            pass
+        with gc_paused():  # as the batches run (see family_figures)
+            for _ in classifier.classify(items):
+                pass
     return best_rate(len(items), run)
 
 
@@ -238,15 +240,20 @@ def family_figures(n: int, stream: int, workdir: Path) -> dict[str, dict]:
         refused = limits(book)
         engine = "reference" if refused else "durable"
 
+        # launchtier's decisions as its batches make them (engine/roadmap/batch.py): with the
+        # cyclic collector paused (engine/runtime.py: decisions hold no reference cycles); the
+        # peers as they document themselves
         def decisions_json():
             classifier = Classifier(book, engine)  # a fresh one each round: caches start cold
             decide = classifier.decide_json  # (its encoder holds the classifier weakly: keep it)
-            for t in triples:
-                decide(*t)
+            with gc_paused():
+                for t in triples:
+                    decide(*t)
 
         def decisions_models():
-            for _ in Classifier(book, engine).classify(items):
-                pass
+            with gc_paused():
+                for _ in Classifier(book, engine).classify(items):
+                    pass
 
         runs = {"launchtier_json": decisions_json, "launchtier_models": decisions_models,
                 "floor": floor_loop(book, signals)}

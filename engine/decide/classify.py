@@ -22,7 +22,7 @@ from ..match import ENGINES, Matcher, make_matcher
 from ..match.memo import ByteCache, independent_groups, keyer
 from ..match.tables import AlphaTables, indices, mask_of
 from ..rulebook import conditions as cond
-from ..rulebook.model import Rulebook
+from ..rulebook.model import IntSignal, Rulebook
 from .decision import (
     CapacityNote,
     Decision,
@@ -70,13 +70,10 @@ class Scorer:
         self._fields = [(name, lo, hi, k * width) for k, (name, lo, hi) in enumerate(self._dims)]
         self._field, self._half = (1 << width) - 1, 1 << (width - 1)
         self._offset = sum(1 << (width - 1) << (k * width) for k in range(len(dims)))
-        packed = [sum(points << (dims.index(d) * width) for d, points in r.score.items()) for r in rulebook.rules]
-        self._bytes = [
-            [(tuple(i for i in range(at, min(at + 8, len(packed))) if b >> (i - at) & 1),) for b in range(256)]
-            for at in range(0, len(packed), 8)
-        ]
-        self._bytes = [[(rules, sum(packed[i] for i in rules), ",".join([fired_json[i] for i in rules]))
-                        for (rules,) in table] for table in self._bytes]
+        self._packed = [sum(points << (dims.index(d) * width) for d, points in r.score.items()) for r in rulebook.rules]
+        self._fired_json = fired_json
+        # per byte of the mask, its 256 values, each filled when first met (see _byte)
+        self._bytes: list[list[tuple | None]] = [[None] * 256 for _ in range(0, len(rulebook.rules), 8)]
         # the scores' JSON: {"name":value,...} with the names encoded once
         self._scores_json = "{{" + ",".join(json.dumps(n, ensure_ascii=False).replace("{", "{{").replace("}", "}}") + ":{}"
                                             for n in (*dims, *rulebook.totals)) + "}}"
@@ -109,6 +106,13 @@ class Scorer:
             cache.put(mask, found, len(found[3]) + 16 * len(found[0]))
         return found
 
+    def _byte(self, at: int, value: int) -> tuple:
+        """The rules of one byte of a mask (byte ``at``), their packed points and their JSON."""
+        rules = tuple(8 * at + bit for bit in range(8) if value >> bit & 1)
+        entry = (rules, sum(self._packed[i] for i in rules), ",".join([self._fired_json[i] for i in rules]))
+        self._bytes[at][value] = entry
+        return entry
+
     def review(self, lookups: int) -> None:
         if self._by_mask is not None:
             self._by_mask.review(lookups)
@@ -118,10 +122,10 @@ class Scorer:
         fired: list[int] = []
         parts = []
         packed = self._offset
-        for table in self._bytes:
+        for at, table in enumerate(self._bytes):
             if not mask:
                 break
-            rules, points, text = table[mask & 255]
+            rules, points, text = table[mask & 255] or self._byte(at, mask & 255)
             mask >>= 8
             if rules:
                 fired += rules
@@ -165,6 +169,10 @@ class Classifier:
             mask = lambda signals: mask_of(matcher.fired(signals))  # noqa: E731
         self.scorer = Scorer(rulebook, mask, self.fired_json, memo=memo)
         self.explainer = Explainer(rulebook, self.matcher, memo=memo)
+        # The line key of an item (see encode.Encoder): the interval classes of the signals that
+        # rules, tiers and artifacts read, and the values of the ints that tier conditions read.
+        self.line_key = keyer(rulebook, [o.condition for o in (*rulebook.rules, *rulebook.tiers, *rulebook.artifacts)],
+                              exact=[n for n in self.explainer.tier_signals if isinstance(rulebook.signals[n], IntSignal)])
         # The interval classes of the signals that tier conditions read (see encode.Encoder).
         self.tier_key = keyer(rulebook, [t.condition for t in rulebook.tiers])
         # The tier, keyed on (the scores, the tier key). Sound: the tier is a function of the

@@ -7,7 +7,8 @@ both per key when memoisation is on; the pipeline (``classify.py``) asks it once
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from operator import itemgetter
+from typing import Any, Callable, Mapping
 
 import json
 
@@ -94,7 +95,16 @@ class Explainer:
         # depend on a few signals only), and the interval classes of the signals they read
         read_by_artifacts = dict.fromkeys(n for a in rulebook.artifacts for n in cond.names(a.condition))
         self._artifact_scores = [n for n in (*rulebook.dimensions, *rulebook.totals) if n in read_by_artifacts]
-        self._artifact_key = keyer(rulebook, [a.condition for a in rulebook.artifacts])
+        self._artifact_key = by_signals = keyer(rulebook, [a.condition for a in rulebook.artifacts])
+        # What an item's artifacts depend on beside its tier: the scores that artifact conditions
+        # read, and the interval classes of the signals they read (runs per item: no scores read,
+        # the common case, costs one call)
+        self.artifact_key: Callable[[Mapping[str, Any], Mapping[str, int]], Any]
+        if self._artifact_scores:
+            read = itemgetter(*self._artifact_scores)
+            self.artifact_key = lambda signals, scores: (read(scores), by_signals(signals))
+        else:
+            self.artifact_key = lambda signals, scores: by_signals(signals)
         # The explanation, keyed on (the scores in rulebook order, the values of the signals
         # that tier conditions read). Sound: the tier and every check of the tier conditions
         # read only scores and those signals, and the checks show the actual values, so the
@@ -130,11 +140,6 @@ class Explainer:
             artifacts = self.artifacts_of(chosen, {**signals, **scores})
             artifacts_cache.put(art_key, artifacts, 8 * len(artifacts))
         return explained, artifacts
-
-    def artifact_key(self, signals: Mapping[str, Any], scores: Mapping[str, int]) -> tuple:
-        """What an item's artifacts depend on beside its tier: the scores that artifact
-        conditions read, and the interval classes of the signals they read."""
-        return (*[scores[n] for n in self._artifact_scores], self._artifact_key(signals))
 
     def explain(self, values: Mapping[str, Any], chosen: int, shown: Mapping[str, Any] | None = None) -> Explained:
         """Why tier ``chosen`` (its conditions, checked) and why not each tier above it (the
