@@ -154,6 +154,7 @@ class Classifier:
         self.rulebook = rulebook
         self.engine = engine
         self.memo = memo
+        self.match_cache = match_cache
         # the engine's own matcher, unwrapped (its callers ask it for tiers, tests for its handle)
         self.matcher: Matcher = make_matcher(rulebook, engine)
         # what the pipeline asks which rules fire: the alpha tables (separable rules by table

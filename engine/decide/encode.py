@@ -119,7 +119,8 @@ class Encoder:
         # function of that. It pays where whole items repeat (the default rulebook: 3 in 5),
         # not on a rulebook whose tiers read an int: there a review switches it off.
         self._line_key = classifier.line_key
-        self._lines = ByteCache()
+        # (off with the match cache: a hit skips the matcher)
+        self._lines: ByteCache | None = ByteCache() if memo and classifier.match_cache else None
         # The artifacts' JSON, keyed on (the tier, Explainer.artifact_key). Sound: an artifact
         # is chosen by its tiers and its condition, which reads only what that key covers.
         self._artifact_lists: ByteCache | None = ByteCache() if memo else None
@@ -140,7 +141,7 @@ class Encoder:
         if self._count >= REVIEW:
             self._review()
         lines = self._lines
-        if lines.on:  # while the whole-line cache pays: one key, one lookup
+        if lines is not None and lines.on:  # while the whole-line cache pays: one key, one lookup
             line_key = self._line_key(signals)
             tail = lines.data.get(line_key)
             if tail is not None:
@@ -158,7 +159,7 @@ class Encoder:
         if reasons.__class__ is not bytes:
             reasons = reasons.fill(signals)
         tail = (rest[1], matched[3], reasons, artifacts, self._rulebook_tail)
-        if lines.on:
+        if lines is not None and lines.on:
             lines.put(line_key, tail, 48 if reasons is rest[2] else 48 + len(reasons))
         return b"".join((start, *tail))
 
@@ -258,7 +259,8 @@ class Encoder:
     def _review(self) -> None:
         """Every REVIEW items: each cache looked up once per item says whether it pays."""
         self._count, lookups = 0, self._count
-        self._lines.review(lookups)
+        if self._lines is not None:
+            self._lines.review(lookups)
         self._classifier.review(lookups)
 
     def clear(self) -> None:
