@@ -24,32 +24,80 @@ def key_hash(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
 
 
+RUN = 65_536  # the hashes sorted at a time: one run's Python ints are all a sort holds
+
+
+class KeyHashes:
+    """The hashes of a file's keys in a bounded space however many there are: 8 bytes a key, as
+    sorted runs of :data:`RUN` hashes (``array('q')``), merged when they are looked through in
+    order. (Sorting them all at once would make a Python int of each, some 40 bytes a key.)"""
+
+    def __init__(self, hashes: Iterable[int] = ()) -> None:
+        self._runs: list[array] = []
+        self._open = array("q")
+        for h in hashes:
+            self.append(h)
+
+    def append(self, h: int) -> None:
+        self._open.append(h)
+        if len(self._open) >= RUN:
+            self._close()
+
+    def __len__(self) -> int:
+        return sum(map(len, self._runs)) + len(self._open)
+
+    def ordered(self) -> Iterator[int]:
+        """Every hash, in order (a repeated one as often as it was added)."""
+        self._close()
+        return heapq.merge(*self._runs)
+
+    def repeated(self) -> set[int]:
+        """The hashes added more than once."""
+        return _repeats(self.ordered())
+
+    def _close(self) -> None:
+        if self._open:
+            self._runs.append(array("q", sorted(self._open)))
+            self._open = array("q")
+
+
+def _repeats(ordered: Iterable[int]) -> set[int]:
+    """The values found more than once in ``ordered`` (sorted)."""
+    twice: set[int] = set()
+    previous = None
+    for h in ordered:
+        if h == previous:
+            twice.add(h)
+        previous = h
+    return twice
+
+
 class BatchKeys:
     """The keys of the files of one batch (one command's files), to refuse a key repeated
-    across them. Of each file only its keys' hashes are kept, sorted (a streamed file's items are
-    never all in memory); the keys, and their lines, are looked for again only when a hash is in
-    two files. (A repeat within a file is the file's own problem, found as it is read.)"""
+    across them. Of each file only its keys' hashes are kept, in sorted runs (a streamed file's
+    items are never all in memory); the keys, and their lines, are looked for again only when a
+    hash is in two files. (A repeat within a file is the file's own problem, found as it is read.)"""
 
     def __init__(self) -> None:
         self._files: list[tuple[str, list[ItemBase] | None]] = []
-        self._hashes: list[array | None] = []
+        self._hashes: list[KeyHashes | None] = []
 
-    def add(self, path: str, items: list[ItemBase] | None = None, hashes: Iterable[int] | None = None) -> None:
+    def add(self, path: str, items: list[ItemBase] | None = None, hashes: KeyHashes | None = None) -> None:
         """A file read whole (its ``items``) or streamed (the ``hashes`` of its keys)."""
         self._files.append(("<stdin>" if path == "-" else str(path), items))
-        self._hashes.append(None if hashes is None else array("q", sorted(hashes)))
+        self._hashes.append(hashes)
 
     def problems(self) -> list[Problem]:
         """One problem per key found in a file after an earlier one, in file order."""
         if len(self._files) < 2:
             return []  # a single file's keys are hashed by no one
         repeated: set[int] = set()
-        earlier = array("q")
+        earlier = array("q")  # the hashes of the files before, in order
         for (_, items), hashes in zip(self._files, self._hashes):
             if hashes is None:
-                hashes = array("q", sorted(key_hash(i.key) for i in items or []))
-            repeated.update(h for h in hashes if _sorted_has(earlier, h))
-            earlier = array("q", heapq.merge(earlier, hashes))
+                hashes = KeyHashes(key_hash(i.key) for i in items or [])
+            repeated.update(h for h in hashes.ordered() if _sorted_has(earlier, h))
+            earlier = array("q", heapq.merge(earlier, hashes.ordered()))
         if not repeated:
             return []
         first: dict[str, tuple[str, int | None]] = {}

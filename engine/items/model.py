@@ -109,6 +109,11 @@ class ItemReader:
         self.rulebook = rulebook
         self.model = item_model(rulebook)
         self._file_adapter: TypeAdapter | None = None
+        # what validation keeps of a signal's value as it is: the signals in the model's order,
+        # the type of a value kept as it is, the defaults of those that have one
+        self._signals = tuple(rulebook.signals)
+        self._kept = [bool if s.type == "bool" else int if s.type == "int" else str for s in rulebook.signals.values()]
+        self._defaults = {n: s.default for n, s in rulebook.signals.items() if s.default is not None}
 
     # ---- public -------------------------------------------------------------------------
     def read(self, path: str, data: bytes | None = None) -> list[ItemBase]:
@@ -163,6 +168,23 @@ class ItemReader:
         if not items or len({i.key for i in items}) != len(items):
             return None  # empty, or a duplicate key: worded by the item-by-item path
         return items
+
+    def trusted(self, raw: dict) -> tuple[str, str, dict[str, Any]] | None:
+        """(key, title, signal values) of an item validated before, exactly as
+        :meth:`validate` would give them, from its parsed JSON without validating it again (the
+        second pass over a JSON Lines block whose bytes the first pass accepted). None when
+        validation would change a value (a whole number written 3.0, a yes/no written as text):
+        then validate it."""
+        given = raw["signals"]
+        names = self._signals
+        if len(given) == len(names):  # every signal given (there are no others: validated)
+            signals = {n: given[n] for n in names}
+        else:
+            defaults = self._defaults
+            signals = {n: given[n] if n in given else defaults[n] for n in names}
+        if list(map(type, signals.values())) != self._kept:
+            return None
+        return raw["key"], raw["title"], signals
 
     def read_many(self, paths: Iterable[str], read: Callable[[str], list[ItemBase]] | None = None) -> list[ItemBase]:
         """Items of several files (each read by ``read``, by default :meth:`read`); problems of

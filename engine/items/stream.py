@@ -1,23 +1,28 @@
 """JSON Lines item files, validated as items and read one item at a time.
 
-A ``.jsonl`` file (one item per line) is read twice: a first pass validates every line and
-reports every problem at once, holding nothing but 8 bytes per key (to find duplicate keys); the
-second pass gives the items as it reads. Memory stays flat however many items go through. The
-pieces are public so that the parallel runs (``engine/roadmap/parallel.py``) can validate byte
-ranges of a file (:mod:`.lines`) in worker processes.
+A ``.jsonl`` file (one item per line) is read twice, a block of whole lines at a time
+(:func:`.lines.blocks`). The first pass validates every line and reports every problem at once,
+holding nothing but 8 bytes per key (to find duplicate keys) and a digest per block. The second
+pass gives the items as it reads, validating nothing again: a block whose bytes are the ones the
+first pass accepted (same place, same line numbers, same digest) is only parsed, and each item
+taken as it is (:meth:`ItemReader.trusted`); a block that changed since is validated again in
+full, and fails as the first pass would. Memory stays flat however many items go through. The
+pieces are public so that the parallel runs (``engine/roadmap/parallel.py``) can validate and
+read byte ranges of a file in worker processes.
 """
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import replace
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+
+import jiter
 
 from ..errors import ItemError, Problem
-from .keys import BatchKeys, key_hash
+from .keys import BatchKeys, KeyHashes, key_hash
 from ..files.yamlio import FileProblem, parse_json
-from .lines import keys_of, numbered_lines
+from .lines import Block, blocks, item_lines, keys_of, numbered, numbered_lines
 
 if TYPE_CHECKING:
     from .model import ItemBase, ItemReader
@@ -61,12 +66,14 @@ def checked(reader: ItemReader, path: str, numbered: Iterable[tuple[int, str]]) 
         yield found
 
 
-def check(reader: ItemReader, path: str, planner: Any = None, batch: BatchKeys | None = None) -> int:
+def check(reader: ItemReader, path: str, planner: Any = None, batch: BatchKeys | None = None,
+          kept: list[Block] | None = None) -> int:
     """Validate every line of a JSON Lines file; raise one ItemError with every problem. Returns
     the count. A roadmap ``planner`` (pipeline.Planner) takes what it needs of each item; the
-    ``batch`` of the command's files, the hashes of the file's keys."""
+    ``batch`` of the command's files, the hashes of the file's keys; ``kept``, the blocks read
+    (with their digests), for the second pass (:func:`values`)."""
     builder = planner.builder() if planner is not None else None
-    count = tally(reader, path, first_pass(reader, path, numbered_lines(path), builder), batch)
+    count = tally(reader, path, first_pass(reader, path, numbered_lines(path, kept), builder), batch)
     if builder is not None:
         planner.parts.append(builder.part())
     return count
@@ -90,7 +97,7 @@ def tally(reader: ItemReader, path: str, found: Iterable[list[Problem] | int], b
     process's or the workers'): the count of items, or one ItemError with every problem."""
     problems: list[Problem] = []
     extra = 0
-    hashes = array("q")
+    hashes = KeyHashes()
     for f in found:
         if not isinstance(f, list):
             hashes.append(f)
@@ -110,9 +117,8 @@ def tally(reader: ItemReader, path: str, found: Iterable[list[Problem] | int], b
     return len(hashes)
 
 
-def _duplicates(reader: ItemReader, path: str, hashes: array) -> list[Problem]:
-    ordered = sorted(hashes)
-    twice = {a for a, b in zip(ordered, ordered[1:]) if a == b}
+def _duplicates(reader: ItemReader, path: str, hashes: KeyHashes) -> list[Problem]:
+    twice = hashes.repeated()
     if not twice:
         return []
     seen: dict[str, int] = {}
@@ -127,8 +133,36 @@ def _duplicates(reader: ItemReader, path: str, hashes: array) -> list[Problem]:
 
 
 def items(reader: ItemReader, path: str) -> Iterator[ItemBase]:
-    """The items of a JSON Lines file that :func:`check` accepted, a block at a time."""
+    """The items of a JSON Lines file that :func:`check` accepted, a block at a time, as models
+    (validated again: for the callers that keep or dump the items; a batch takes :func:`values`)."""
     return checked(reader, path, numbered_lines(path))
+
+
+def values(reader: ItemReader, path: str, accepted: Sequence[Block]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(key, title, signal values) of each item of a JSON Lines file that :func:`check` accepted,
+    reading the ``accepted`` blocks (what it kept) without validating them again."""
+    for i, (block, data) in enumerate(blocks(path)):
+        yield from block_values(reader, path, block, data, accepted[i] if i < len(accepted) else None, ends=True)
+
+
+def block_values(reader: ItemReader, path: str, block: Block, data: bytes, accepted: Block | None,
+                 ends: bool = False) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(key, title, signal values) of the items of the block ``data`` of a file, read now as
+    ``block``: taken as they are when the first pass accepted this very block (``accepted``: its
+    place, first line and digest), else validated in full (an ItemError, as the first pass would
+    raise; ``ends``, as :func:`.lines.numbered`)."""
+    if block != accepted:  # the file changed since the first pass (or the block is new)
+        for item in checked(reader, path, numbered(data, path, block.first, ends)):
+            yield item.key, item.title, item.signal_values()
+        return
+    trusted = reader.trusted
+    for line in item_lines(data, block.first):
+        raw = jiter.from_json(line)  # valid JSON, without a repeated key: the first pass saw to it
+        found = trusted(raw)
+        if found is None:  # a value validation changes (3.0 for 3): the one case validated again
+            item = reader.validate(raw, file=path)
+            found = item.key, item.title, item.signal_values()
+        yield found
 
 
 def chunks(iterable: Iterable, size: int = CHUNK) -> Iterator[list]:

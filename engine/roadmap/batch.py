@@ -1,7 +1,8 @@
 """A batch classified as one roadmap: what ``classify`` does with its files, for any caller.
 
 Two passes. The first checks every file, so that every problem is reported before any output
-(JSON Lines files are only validated then, and read again, one item at a time, in the second),
+(JSON Lines files are only validated then, and read again, one item at a time, in the second,
+which validates only a block of lines that changed since: see ``engine/items/stream.py``),
 checks that a key is unique across the files, and gives the roadmap's planner what it needs of
 each item (the capacity candidates, the items the ledger knows). The plan made, the second pass
 gives each item's final decision in input order, in this process or spread over worker
@@ -18,7 +19,7 @@ from ..decide.pipeline import Plan, Planner
 from ..errors import ItemError
 from ..items import stream
 from ..items.keys import BatchKeys
-from ..items.lines import is_stream
+from ..items.lines import Block, is_stream
 from ..items.model import ItemBase, ItemReader
 from ..rulebook.model import Rulebook
 from ..runtime import gc_paused
@@ -62,21 +63,23 @@ def classify_batch(book: Rulebook, files: Sequence[str], *, engine: str = "durab
                 from .parallel import Pool
 
                 pool = stack.enter_context(Pool(book, engine, jobs, as_json=as_json))
-            loaded, count = check_files(reader, files, planner, pool)
+            accepted: dict[str, list[Block]] = {}
+            loaded, count = check_files(reader, files, planner, pool, accepted)
             made = planner.plan() if planner is not None else None
         sources = [("items", loaded[f]) if f in loaded else ("lines", f) for f in files]
         warnings = made.warnings if made else []
         if pool is not None and fd is not None and as_json:
-            yield Batch(warnings, count, iter(()), pool.write_lines(sources, fd, made))
+            yield Batch(warnings, count, iter(()), pool.write_lines(sources, fd, made, accepted))
         elif pool is not None:
-            yield Batch(warnings, count, pool.classify(sources, made))
+            yield Batch(warnings, count, pool.classify(sources, made, accepted))
         else:
-            yield Batch(warnings, count, _decided(reader, classifier, made, as_json, files, loaded))
+            yield Batch(warnings, count, _decided(reader, classifier, made, as_json, files, loaded, accepted))
 
 
-def check_files(reader: ItemReader, files: Sequence[str], planner: Planner | None,
-                pool: Any) -> tuple[dict[str, list[ItemBase]], int]:
-    """The first pass: the items of the files that are not JSON Lines, and the count of all."""
+def check_files(reader: ItemReader, files: Sequence[str], planner: Planner | None, pool: Any,
+                accepted: dict[str, list[Block]] | None = None) -> tuple[dict[str, list[ItemBase]], int]:
+    """The first pass: the items of the files that are not JSON Lines, and the count of all;
+    the blocks of each JSON Lines file it accepted go in ``accepted`` (for the second pass)."""
     loaded: dict[str, list[ItemBase]] = {}
     problems = []
     count = 0
@@ -84,7 +87,8 @@ def check_files(reader: ItemReader, files: Sequence[str], planner: Planner | Non
     for f in files:
         try:
             if is_stream(f):
-                count += pool.check(f, planner, batch) if pool else stream.check(reader, f, planner, batch)
+                kept = accepted.setdefault(f, []) if accepted is not None else None
+                count += pool.check(f, planner, batch, kept) if pool else stream.check(reader, f, planner, batch, kept)
             else:
                 loaded[f] = reader.read(f)
                 count += len(loaded[f])
@@ -100,6 +104,7 @@ def check_files(reader: ItemReader, files: Sequence[str], planner: Planner | Non
 
 
 def _decided(reader: ItemReader, classifier: Classifier, made: Plan | None, as_json: bool, files: Sequence[str],
-             loaded: dict[str, list[ItemBase]]) -> Iterator[Any]:
-    items = (i for f in files for i in (loaded[f] if f in loaded else stream.items(reader, f)))
-    return (final(classifier, made, as_json, i.key, i.title, i.signal_values()) for i in items)
+             loaded: dict[str, list[ItemBase]], accepted: dict[str, list[Block]]) -> Iterator[Any]:
+    values = (v for f in files for v in (((i.key, i.title, i.signal_values()) for i in loaded[f]) if f in loaded
+                                         else stream.values(reader, f, accepted[f])))
+    return (final(classifier, made, as_json, key, title, signals) for key, title, signals in values)

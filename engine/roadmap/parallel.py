@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from itertools import chain
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import Problem
 from ..items.keys import BatchKeys
-from ..items.lines import byte_ranges, numbered_lines
+from ..items.lines import Block, byte_ranges, digest, numbered, read_range
 from ..items.model import ItemReader
-from ..items.stream import checked, chunks, first_pass, tally
+from ..items.stream import block_values, chunks, first_pass, tally
 from ..rulebook.model import Rulebook
 from ..runtime import worker_context, worker_pool
 from .final import final
@@ -71,19 +70,22 @@ def _plan_at(path: str | None) -> Any:
 
 def _results(kind: str, path: str | None, payload: Any, plan: Any = None) -> Any:
     reader, classifier = _worker["reader"], _worker["classifier"]
-    if isinstance(payload, tuple):  # a byte range of a JSON Lines file
-        payload = numbered_lines(path, *payload)
+    if path is not None:  # a byte range of a JSON Lines file, and the block the first pass accepted there
+        start, length, first, accepted = payload
+        data = read_range(path, start, length)
+        block = Block(start, length, first, digest(data))
     if kind == "check":
-        if plan is None:
-            return list(first_pass(reader, path, payload))
-        from ..decide.pipeline import PartBuilder  # ``plan`` is the keys a roadmap's plan needs the tier of
+        builder = None
+        if plan is not None:  # ``plan`` is the keys a roadmap's plan needs the tier of
+            from ..decide.pipeline import PartBuilder
 
-        builder = PartBuilder(classifier.rulebook, classifier, plan)
-        return list(first_pass(reader, path, payload, builder)), builder.part()
-    if path is not None:  # lines of a file, else triples of items already read
-        payload = [(i.key, i.title, i.signal_values()) for i in checked(reader, path, payload)]
+            builder = PartBuilder(classifier.rulebook, classifier, plan)
+        found = list(first_pass(reader, path, numbered(data, path, first), builder))
+        return found, builder.part() if builder is not None else None, block
+    # lines of a file, else triples of items already read
+    triples = block_values(reader, path, block, data, accepted) if path is not None else payload
     plan = _plan_at(plan)
-    return [final(classifier, plan, _worker["json"], key, title, signals) for key, title, signals in payload]
+    return [final(classifier, plan, _worker["json"], key, title, signals) for key, title, signals in triples]
 
 
 def _write_in_turn(seq: int, fd: int, data: bytes | None) -> None:
@@ -130,31 +132,37 @@ class Pool:
         for path in self._files:
             os.unlink(path)
 
-    def check(self, path: str, planner: Any = None, batch: BatchKeys | None = None) -> int:
-        """:func:`check`, spread over the workers (each gives the ``planner`` its part)."""
-        if planner is None:
-            tasks = (("check", path, block) for block in byte_ranges(path))
-            return tally(self.reader, path, chain.from_iterable(self._pool.imap(_work, tasks)), batch)
-        tasks = (("check", path, block, planner.known_keys) for block in byte_ranges(path))
+    def check(self, path: str, planner: Any = None, batch: BatchKeys | None = None,
+              kept: list[Block] | None = None) -> int:
+        """:func:`check`, spread over the workers (each gives the ``planner`` its part, and
+        ``kept`` the block it read)."""
+        known = planner.known_keys if planner is not None else None
+        tasks = (("check", path, (*block, None), known) for block in byte_ranges(path))
 
         def found() -> Iterator[list[Problem] | int]:
-            for lines, part in self._pool.imap(_work, tasks):
-                planner.parts.append(part)
+            for lines, part, block in self._pool.imap(_work, tasks):
+                if planner is not None:
+                    planner.parts.append(part)
+                if kept is not None:
+                    kept.append(block)
                 yield from lines
 
         return tally(self.reader, path, found(), batch)
 
-    def classify(self, sources: Iterable[tuple[str, Any]], plan: Any = None) -> Iterator[Any]:
+    def classify(self, sources: Iterable[tuple[str, Any]], plan: Any = None,
+                 accepted: Mapping[str, Sequence[Block]] | None = None) -> Iterator[Any]:
         """Final decisions (or their JSON) for ``("lines", path)`` and ``("items", [ItemBase,
-        ...])`` sources, in order, under a roadmap ``plan`` (see :func:`final`)."""
-        for result in self._pool.imap(_work, self._tasks("classify", sources, plan)):
+        ...])`` sources, in order, under a roadmap ``plan`` (see :func:`final`); the blocks of a
+        file the first pass ``accepted`` are not validated again."""
+        for result in self._pool.imap(_work, self._tasks("classify", sources, plan, accepted)):
             yield from result
 
-    def write_lines(self, sources: Iterable[tuple[str, Any]], fd: int, plan: Any = None) -> Iterator[int]:
+    def write_lines(self, sources: Iterable[tuple[str, Any]], fd: int, plan: Any = None,
+                    accepted: Mapping[str, Sequence[Block]] | None = None) -> Iterator[int]:
         """The decisions' JSON, one per line, written by the workers to the file descriptor
         ``fd`` in input order; yields the number of items of each chunk as it is written."""
         self._turn["next"].value, self._turn["failed"].value = 0, 2**62
-        tasks = (task + (seq, fd) for seq, task in enumerate(self._tasks("write", sources, plan)))
+        tasks = (task + (seq, fd) for seq, task in enumerate(self._tasks("write", sources, plan, accepted)))
         # the chunk that failed raises first: imap gives results, and errors, in input order
         yield from self._pool.imap(_work, tasks)
 
@@ -170,12 +178,16 @@ class Pool:
         self._files.append(path)
         return path
 
-    def _tasks(self, kind: str, sources: Iterable[tuple[str, Any]], plan: Any) -> Iterator[tuple]:
+    def _tasks(self, kind: str, sources: Iterable[tuple[str, Any]], plan: Any,
+               accepted: Mapping[str, Sequence[Block]] | None) -> Iterator[tuple]:
         plan = self._plan_file(plan)
         for source_kind, source in sources:
             if source_kind == "lines":
-                for block in byte_ranges(source):
-                    yield (kind, source, block, plan)
+                before = (accepted or {}).get(source, ())
+                for i, block in enumerate(byte_ranges(source)):
+                    # the block the first pass accepted here, if it read one at this place
+                    known = before[i] if i < len(before) and before[i][:3] == block else None
+                    yield (kind, source, (*block, known), plan)
             else:
                 triples = ((i.key, i.title, i.signal_values()) for i in source)
                 for chunk in chunks(triples):
