@@ -37,7 +37,10 @@ Int = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT, strict=True)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Each model is built when first used, not on import: the rulebook's validator (built on the
+    # first load) holds the sections' schemas itself, and what a command never validates or
+    # dumps on its own (a Rule, a Tier, ...) is never built.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class BoolSignal(_Model):
