@@ -46,7 +46,10 @@ def pay12(tmp_path):
 
 
 def all_commands(group: click.Group, prefix=()):
-    for name, command in group.commands.items():
+    # by click's lookup, as --help lists them: the group imports a command's module when asked for it
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         yield prefix + (name,), command
         if isinstance(command, click.Group):
             yield from all_commands(command, prefix + (name,))

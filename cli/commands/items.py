@@ -11,7 +11,6 @@ import click
 
 from ..options import engine_option, format_option, load, no_ledger_notice, optional_db_option, rules_option
 from ..output import echo, output_fd
-from ..render import text as render
 from ..render.safe import one_line, terminal
 
 PROGRESS_THRESHOLD = 2000
@@ -74,12 +73,17 @@ def _write_decisions(results, fmt: str, book) -> None:
                 lines.clear()
         if lines:
             click.echo(b"\n".join(lines))
-    elif fmt == "json":
+        return
+    if fmt == "json":
         click.echo(b"[", nl=False)
         for i, text in enumerate(results):
             click.echo((b",\n  " if i else b"\n  ") + text, nl=False)
         click.echo(b"\n]")
-    elif fmt == "csv":
+        return
+    # the reporters of text, Markdown and CSV: the JSON formats (a script's) need none of them
+    from ..render import text as render
+
+    if fmt == "csv":
         for chunk in render.decisions_csv(results, book):
             click.echo(chunk, nl=False)
     elif fmt == "markdown":
@@ -119,6 +123,8 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: 
     """
     from launchtier.engine.roadmap.item import explain_in_file
 
+    from ..render import text as render
+
     changes = _parse_sets(sets)
     book = load(rules_path)
     ex, ledger = explain_in_file(book, file, item_key, changes, engine=engine, ledger_location=db_path)
@@ -151,6 +157,8 @@ def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rul
       launchtier artifacts --item examples/roadmap.yaml --item-key PAY-12 --format markdown
     """
     from launchtier.engine.decide.checklist import tier_checklists
+
+    from ..render import text as render
 
     book = load(rules_path)
     if item_file and tier:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from itertools import islice
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from pydantic import ValidationError
 
@@ -26,10 +25,53 @@ from ..decide.decision import Decision, construct
 from ..errors import LedgerDamaged, LedgerError, shown
 from ..runtime import gc_paused
 from ..rulebook.model import Rulebook, rulebook_from_data
-from .chain import COLUMNS, GENESIS, canonical, chained, damaged, entry_hash_of, short, stored_rulebook_problem
-from .policy import add_override, override_approvals, override_request, person
-from .records import (ENTRIES, DecisionRecord, Entry, OverrideRecord, UnreadableEntry, EncodedDecision,
-                      entry_or_unreadable, entry_problem, now_utc, override_row)
+
+if TYPE_CHECKING:  # bound by _load(), when a ledger is first opened
+    import sqlite3
+
+    from .chain import COLUMNS, GENESIS, canonical, chained, damaged, entry_hash_of, short, stored_rulebook_problem
+    from .policy import add_override, override_approvals, override_request, person
+    from .records import (ENTRIES, DecisionRecord, Entry, OverrideRecord, UnreadableEntry, EncodedDecision,
+                          entry_or_unreadable, entry_problem, now_utc, override_row)
+
+# The store's own imports: sqlite3, the records (pydantic models), the chain and the approval
+# policy. They are made when a ledger is first opened (Ledger() calls _load), not with this module:
+# a command that merely may use a ledger asks open_if_present, and where there is none (a one-off
+# classify) it never pays for them. Read from outside before that (a test's monkeypatch, say), a
+# name loads them too (__getattr__). Its methods read them as this module's globals, as before.
+_LAZY = frozenset({
+    "sqlite3",
+    "COLUMNS", "GENESIS", "canonical", "chained", "damaged", "entry_hash_of", "short", "stored_rulebook_problem",
+    "add_override", "override_approvals", "override_request", "person",
+    "ENTRIES", "DecisionRecord", "Entry", "OverrideRecord", "UnreadableEntry", "EncodedDecision",
+    "entry_or_unreadable", "entry_problem", "now_utc", "override_row",
+})
+_loaded = False
+
+
+def _load() -> None:
+    """Bind the store's own imports (see ``_LAZY``) as globals of this module, once."""
+    global _loaded, sqlite3
+    global COLUMNS, GENESIS, canonical, chained, damaged, entry_hash_of, short, stored_rulebook_problem
+    global add_override, override_approvals, override_request, person
+    global ENTRIES, DecisionRecord, Entry, OverrideRecord, UnreadableEntry, EncodedDecision
+    global entry_or_unreadable, entry_problem, now_utc, override_row
+    if _loaded:
+        return
+    import sqlite3
+
+    from .chain import COLUMNS, GENESIS, canonical, chained, damaged, entry_hash_of, short, stored_rulebook_problem
+    from .policy import add_override, override_approvals, override_request, person
+    from .records import (ENTRIES, DecisionRecord, Entry, OverrideRecord, UnreadableEntry, EncodedDecision,
+                          entry_or_unreadable, entry_problem, now_utc, override_row)
+    _loaded = True
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY and not _loaded:
+        _load()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SCHEMA_VERSION = 2
 DEFAULT_PATH = "launchtier.db"
@@ -119,6 +161,7 @@ class Ledger:
         without launchtier's tables) is refused (:class:`LedgerDamaged`). ``audit``: a meta table that launchtier
         did not write (:meth:`meta_problems`) is left as it is, for the audit to report, instead
         of refusing the ledger."""
+        _load()
         self.path = resolve_path(path)
         if not self.path.exists() and (not create or readonly):
             raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME), "

@@ -8,7 +8,6 @@ every value against what the name is, so a typo is a load error, never a silent 
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping, Union
 
@@ -180,6 +179,8 @@ def push_not(c: Condition, negate: bool = False) -> Condition:
 
 
 def suggest(name: str, candidates: list[str] | tuple[str, ...]) -> str:
+    import difflib  # for a mistake's message only: a run without one never imports it
+
     close = difflib.get_close_matches(str(name), list(candidates), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 

@@ -10,7 +10,9 @@ from .model import Rulebook
 
 
 class RuleChange(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # built on first use, not on import: every classify imports this module (the pipeline explains
+    # changed decisions with it), and only a diff or a ledger's changed decision makes one
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     part: str  # rule | tier | artifact | signal | dimension | total | capacity
     id: str
@@ -137,7 +139,7 @@ def causes(changes: list[RuleChange], before: Any, after: Any) -> list[RuleChang
 
 
 class TierChange(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     item: str
     title: str
@@ -147,7 +149,7 @@ class TierChange(BaseModel):
 
 
 class RulebookDiff(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     old: dict[str, str]
     new: dict[str, str]

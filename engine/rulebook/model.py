@@ -37,7 +37,10 @@ Int = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT, strict=True)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Each model is built when first used, not on import: the rulebook's validator (built on the
+    # first load) holds the sections' schemas itself, and what a command never validates or
+    # dumps on its own (a Rule, a Tier, ...) is never built.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class BoolSignal(_Model):
@@ -178,7 +181,10 @@ class Rulebook(_Model):
     totals: dict[str, dict[str, Int]] = Field(default_factory=dict)
     rules: list[Rule] = Field(min_length=1)
     tiers: list[Tier] = Field(min_length=1)
-    artifacts: list[Artifact] = Field(default_factory=list)
+    # a Python function, not the builtin list: pydantic reads each factory's signature, and the
+    # builtin's is parsed from text by tokenize, whose patterns compile on first use (a cold
+    # start's ~2%, once every model of the process avoids it)
+    artifacts: list[Artifact] = Field(default_factory=lambda: [])
     capacity: dict[str, Capacity] = Field(default_factory=dict)
     overrides: dict[str, OverridePolicy] = Field(default_factory=dict)
 
