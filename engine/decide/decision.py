@@ -8,7 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: a model's validator and serializer are built when first used, not at import
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+
+def _new_list() -> list:
+    """An empty list (a factory of our own: for the builtin ``list`` pydantic inspects a
+    signature, which imports and compiles tokenize's patterns at start-up)."""
+    return []
 
 
 def _empty(v: Any) -> bool:
@@ -31,7 +38,7 @@ class ConditionCheck(_Data):
     expected: Any = None
     actual: Any = None
     holds: bool
-    of: list["ConditionCheck"] = Field(default_factory=list, exclude_if=_empty)
+    of: list["ConditionCheck"] = Field(default_factory=_new_list, exclude_if=_empty)
 
 
 class FiredRule(_Data):
@@ -172,6 +179,6 @@ class Explanation(_Data):
     """One item in full: its decision, the what-if changes applied, and what would change it."""
 
     decision: Decision
-    changed: list[ValueChange] = Field(default_factory=list)
-    what_would_change: list[SignalChange] = Field(default_factory=list)
-    precedents: list[Precedent] = Field(default_factory=list)
+    changed: list[ValueChange] = Field(default_factory=_new_list)
+    what_would_change: list[SignalChange] = Field(default_factory=_new_list)
+    precedents: list[Precedent] = Field(default_factory=_new_list)

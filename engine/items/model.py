@@ -41,7 +41,7 @@ class ItemBase(BaseModel):
     pm: str | None = Field(default=None, max_length=200, description="The product manager")
     pmm: str | None = Field(default=None, max_length=200, description="The product marketing manager")
     quarter: str | None = Field(default=None, pattern=QUARTER, description="Planned quarter, like 2027-Q1")
-    links: list[str] | dict[str, str] = Field(default_factory=list)
+    links: list[str] | dict[str, str] = Field(default_factory=lambda: [])  # (not the builtin: see decide/decision.py)
 
     @field_validator("description", "pm", "pmm", "quarter", mode="before")
     @classmethod
