@@ -189,6 +189,11 @@ class Classifier:
     def scores(self, fired: Iterable[int]) -> dict[str, int]:
         return self.scorer.scores(fired)
 
+    def scores_of(self, signals: Mapping[str, Any]) -> Mapping[str, int]:
+        """An item's scores (dimensions and totals): shared with every item of the same fired
+        rules when memoised, so never to be changed."""
+        return self.scorer.matched(signals)[1]
+
     def fired(self, signals: Mapping[str, Any]) -> list[int]:
         """The indices of the scoring rules that fire, in rulebook order."""
         return self.scorer.matched(signals)[0]

@@ -26,6 +26,7 @@ decision is its rules' decision unchanged.
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
@@ -88,10 +89,11 @@ def capacity_moves(book: Rulebook, candidates: Iterable[Candidate]) -> dict[str,
             kept = [c.key for c in ranked[: cap.max]]
             taken = ", ".join(kept) if kept else "no item (capacity 0)"
             below = book.tiers[index + 1].id
+            # one Move for the quarter's whole overflow: a streamed roadmap may move many items
+            move = Move(below, f"{tier.id} capacity of {cap.max} for {quarter} taken by {taken}; moved to {below}")
             for c in ranked[cap.max:]:
                 tier_of[c.key] = below
-                reason = f"{tier.id} capacity of {cap.max} for {quarter} taken by {taken}; moved to {below}"
-                moves[c.key] = Move(below, reason)
+                moves[c.key] = move
     return moves
 
 
@@ -266,6 +268,7 @@ class Planner:
                 if final.tier != final_tier or final.capacity != self.ledger.decision(e).capacity:
                     context.append((item, final))
         warnings = _overridden_past_capacity(book, candidates, moves, self.standing, given)
+        self.parts = []  # planned: the candidates are not needed any more
         return Plan(moves, self.standing, context, warnings)
 
     def _others(self, seen: set[str], quarters: set[str]) -> Iterator[tuple[ItemBase, Any, str]]:
@@ -303,7 +306,9 @@ def _candidate(book: Rulebook, classifier: Classifier, key: str, quarter: str | 
     tier = _tier(book, classifier, signals)
     if tier not in book.capacity:
         return None
-    return Candidate(key, quarter, tier, classifier.scores(classifier.fired(signals)))
+    # the scores are the classifier's shared dict (never changed), the quarter one string per
+    # quarter: a streamed roadmap may hold many candidates
+    return Candidate(key, sys.intern(quarter), tier, classifier.scores_of(signals))
 
 
 def _overridden_past_capacity(book: Rulebook, candidates: list[Candidate], moves: dict[str, Move],
