@@ -170,3 +170,20 @@ def test_a_case_is_explained_once_and_its_template_filled_per_item():
     assert len(rests) == 1
     (_, _, template), = rests.values()
     assert [name for name, _ in template.holes] == ["customer_reach"] * len(template.holes) and template.holes
+
+
+def test_a_combination_with_no_parts_is_written_without_its_empty_list():
+    """``all: [{}]`` (a tier that always holds, written as a combination): pydantic leaves out
+    the empty ``of``, and the directly written JSON must too."""
+    from launchtier.engine.rulebook.model import rulebook_from_data
+
+    data = BOOK.model_dump(mode="json")
+    data["tiers"][0]["when"] = {"all": [{}]}
+    book = rulebook_from_data(data)
+    signals = {"new_market": False, "positioning": "none", "revenue_motion": "none", "differentiation": "none",
+               "customer_reach": 0, "demand_votes": 0, "user_action_required": False, "pricing_change": False,
+               "audience": "buyer", "stage": "ga", "exec_priority": False}
+    expected = Classifier(book, "reference", memo=False).decide_signals("K", "t", signals)
+    assert expected.tier_reason.model_dump(mode="json") == {"tier": "tier-1", "conditions": [
+        {"name": "always", "op": "all", "expected": None, "actual": None, "holds": True}]}
+    assert Classifier(book, "reference").decide_json("K", "t", signals) == expected.model_dump_json().encode()

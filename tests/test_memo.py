@@ -95,8 +95,9 @@ def test_memo_false_turns_every_cache_off_and_the_matcher_is_not_wrapped(engine,
     assert isinstance(on.matching, AlphaTables) and on.matching.inner is on.matcher
     assert off.matching is off.matcher
     cached = caches(on)
-    assert sorted(cached) == ["classifier._tiers", "encoder._artifact_lists", "encoder._lines", "encoder._rests",
-                              "explainer._artifacts", "explainer._check_texts", "explainer._explained", "scorer._by_mask"]
+    assert sorted(cached) == ["classifier._tiers", "encoder._artifact_lists", "encoder._rests",
+                              "explainer._artifacts", "explainer._check_texts", "explainer._explained", "scorer._by_mask",
+                              "scorer._by_sums"]
     assert all(isinstance(v, ByteCache) for v in cached.values())
     assert [name for name, v in cached.items() if not v] == []  # every cache serves these items
     # the same caches, all off: a cache added without honouring the switch fails here
@@ -153,8 +154,8 @@ def test_every_cache_stays_exact_when_it_holds_one_entry_at_a_time(monkeypatch, 
             assert c.encoder.decide_text(f"K{i}", "t", s) == plain.encoder.decide_text(f"K{i}", "t", s)
             assert c.tier_index(s) == plain.tier_index(s)
     assert {name: len(cache) for name, cache in caches(c).items()} == {
-        name: 1 for name in ["classifier._tiers", "encoder._artifact_lists", "encoder._lines", "encoder._rests", "explainer._check_texts",
-                             "scorer._by_mask"]} | {"explainer._artifacts": 0, "explainer._explained": 0}
+        name: 1 for name in ["classifier._tiers", "encoder._artifact_lists", "encoder._rests", "explainer._check_texts",
+                             "scorer._by_mask", "scorer._by_sums"]} | {"explainer._artifacts": 0, "explainer._explained": 0}
 
 
 def test_a_byte_cache_evicts_its_oldest_entries_to_stay_within_its_budget(monkeypatch):
@@ -191,13 +192,13 @@ def test_a_cache_that_does_not_pay_stops_storing_and_tries_again_later():
 
 
 def test_the_encoder_stops_storing_the_cases_of_a_rulebook_whose_items_never_repeat(monkeypatch):
-    """Every item a new set of fired rules: after a review the by-mask and whole-line caches
-    store nothing, and the decisions stay exact."""
+    """Every item a new set of fired rules: after a review the by-mask cache stores nothing,
+    and the decisions stay exact."""
     from launchtier.engine.decide import encode
 
     monkeypatch.setattr(encode, "REVIEW", 50)
     c, plain = Classifier(BOOK, "durable"), PLAIN["durable"]
-    by_mask, lines = caches(c)["scorer._by_mask"], caches(c)["encoder._lines"]
+    by_mask = caches(c)["scorer._by_mask"]
     seen = set()
     rng = random.Random(11)
     items = []
@@ -211,8 +212,8 @@ def test_the_encoder_stops_storing_the_cases_of_a_rulebook_whose_items_never_rep
     for i, s in enumerate(items):
         assert c.decide_json(f"K{i}", "t", s) == plain.decide_json(f"K{i}", "t", s)
         if i == 49:
-            assert (by_mask.on, len(by_mask), lines.on, len(lines)) == (False, 0, False, 0)
-    assert len(by_mask) == len(lines) == 0
+            assert (by_mask.on, len(by_mask)) == (False, 0)
+    assert len(by_mask) == 0
 
 
 def test_a_part_rebuilt_after_its_cache_was_emptied_is_encoded_afresh(some_items):

@@ -15,6 +15,7 @@ so the property tests can compare the memoised path with the plain one.
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, Mapping
 
 from ..items.model import ItemBase
@@ -22,7 +23,7 @@ from ..match import ENGINES, Matcher, make_matcher
 from ..match.memo import ByteCache, independent_groups, keyer
 from ..match.tables import AlphaTables, indices, mask_of
 from ..rulebook import conditions as cond
-from ..rulebook.model import IntSignal, Rulebook
+from ..rulebook.model import Rulebook
 from .decision import (
     CapacityNote,
     Decision,
@@ -78,8 +79,14 @@ class Scorer:
         self._scores_json = "{{" + ",".join(json.dumps(n, ensure_ascii=False).replace("{", "{{").replace("}", "}}") + ":{}"
                                             for n in (*dims, *rulebook.totals)) + "}}"
         read = {n for t in rulebook.tiers for n in cond.names(t.condition)}
-        self._tier_scores = [n for n in (*dims, *rulebook.totals) if n in read]
+        tier_scores = [n for n in (*dims, *rulebook.totals) if n in read]
+        self._tier_scores = (lambda scores: ()) if not tier_scores else (  # a tuple, whatever their number
+            itemgetter(*tier_scores) if len(tier_scores) > 1 else lambda scores: (scores[tier_scores[0]],))
         self._by_mask: ByteCache | None = ByteCache() if memo else None
+        # The scores, keyed on the packed points of the fired rules. Sound: the scores are a
+        # function of the points summed per dimension (clamped, then totalled), and many sets of
+        # rules sum alike.
+        self._by_sums: ByteCache | None = ByteCache() if memo else None
 
     def scores(self, fired: Iterable[int]) -> dict[str, int]:
         """The scores of a set of fired rules, added rule by rule (the plain construction)."""
@@ -115,6 +122,7 @@ class Scorer:
 
     def review(self, lookups: int) -> None:
         if self._by_mask is not None:
+            self._by_sums.review(self._by_mask.misses)  # looked up once per miss of the masks
             self._by_mask.review(lookups)
 
     def of_mask(self, mask: int) -> Matched:
@@ -122,23 +130,34 @@ class Scorer:
         fired: list[int] = []
         parts = []
         packed = self._offset
-        for at, table in enumerate(self._bytes):
-            if not mask:
-                break
-            rules, points, text = table[mask & 255] or self._byte(at, mask & 255)
-            mask >>= 8
-            if rules:
+        tables, at = self._bytes, 0
+        while mask:
+            value = mask & 255
+            if value:
+                rules, points, text = tables[at][value] or self._byte(at, value)
                 fired += rules
                 packed += points
                 parts.append(text)
+            mask >>= 8
+            at += 1
+        sums = self._by_sums
+        found = sums.data.get(packed) if sums is not None else None
+        if found is None:
+            found = self._scores_of(packed)
+            if sums is not None:
+                sums.put(packed, found, 2 * len(found[2]))
+        scores, score_key, scores_json, tier_scores = found
+        return fired, scores, score_key, (scores_json + ",".join(parts) + "]").encode(), tier_scores
+
+    def _scores_of(self, packed: int) -> tuple[dict[str, int], tuple, str, tuple]:
+        """The scores of packed points: clamped, with the totals; as a key, as JSON (up to the
+        fired rules' list), and the scores tier conditions read."""
         field, half = self._field, self._half
         scores = {name: min(hi, max(lo, ((packed >> shift) & field) - half)) for name, lo, hi, shift in self._fields}
         for name, weights in self._totals:
-            scores[name] = sum(scores[d] * w for d, w in weights)
+            scores[name] = sum([scores[d] * w for d, w in weights])
         score_key = tuple(scores.values())
-        return (fired, scores, score_key,
-                (',"scores":' + self._scores_json.format(*score_key) + ',"fired":[' + ",".join(parts) + "]").encode(),
-                tuple([scores[n] for n in self._tier_scores]))
+        return scores, score_key, ',"scores":' + self._scores_json.format(*score_key) + ',"fired":[', self._tier_scores(scores)
 
 
 class Classifier:
@@ -170,10 +189,6 @@ class Classifier:
             mask = lambda signals: mask_of(matcher.fired(signals))  # noqa: E731
         self.scorer = Scorer(rulebook, mask, self.fired_json, memo=memo)
         self.explainer = Explainer(rulebook, self.matcher, memo=memo)
-        # The line key of an item (see encode.Encoder): the interval classes of the signals that
-        # rules, tiers and artifacts read, and the values of the ints that tier conditions read.
-        self.line_key = keyer(rulebook, [o.condition for o in (*rulebook.rules, *rulebook.tiers, *rulebook.artifacts)],
-                              exact=[n for n in self.explainer.tier_signals if isinstance(rulebook.signals[n], IntSignal)])
         # The interval classes of the signals that tier conditions read (see encode.Encoder).
         self.tier_key = keyer(rulebook, [t.condition for t in rulebook.tiers])
         # The tier, keyed on (the scores, the tier key). Sound: the tier is a function of the
@@ -207,7 +222,7 @@ class Classifier:
         key = (matched[4], self.tier_key(signals))
         tier = tiers.data.get(key)
         if tier is None:
-            tier = self.matcher.tier({**signals, **matched[1]})
+            tier = self.explainer.tier_of({**signals, **matched[1]})
             tiers.put(key, tier)
         return tier
 

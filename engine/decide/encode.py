@@ -113,14 +113,6 @@ class Encoder:
         # read only scores and those signals, and hold alike within a class; the checks show
         # the ints' values, which the template leaves as holes.
         self._rests: ByteCache | None = ByteCache() if memo else None
-        # A decision's JSON after its item and title (its pieces), keyed on its line key: the
-        # interval classes of the signals that rules, tiers and artifacts read, and the values of
-        # the ints that tier conditions read (a template's holes). Sound: every piece above is a
-        # function of that. It pays where whole items repeat (the default rulebook: 3 in 5),
-        # not on a rulebook whose tiers read an int: there a review switches it off.
-        self._line_key = classifier.line_key
-        # (off with the match cache: a hit skips the matcher)
-        self._lines: ByteCache | None = ByteCache() if memo and classifier.match_cache else None
         # The artifacts' JSON, keyed on (the tier, Explainer.artifact_key). Sound: an artifact
         # is chosen by its tiers and its condition, which reads only what that key covers.
         self._artifact_lists: ByteCache | None = ByteCache() if memo else None
@@ -140,12 +132,6 @@ class Encoder:
         self._count += 1
         if self._count >= REVIEW:
             self._review()
-        lines = self._lines
-        if lines is not None and lines.on:  # while the whole-line cache pays: one key, one lookup
-            line_key = self._line_key(signals)
-            tail = lines.data.get(line_key)
-            if tail is not None:
-                return b"".join((start, *tail))
         matched = self._matched(signals)
         rest_key = (matched[4], self._tier_key(signals))
         rest = rests.data.get(rest_key)
@@ -158,10 +144,7 @@ class Encoder:
         reasons = rest[2]
         if reasons.__class__ is not bytes:
             reasons = reasons.fill(signals)
-        tail = (rest[1], matched[3], reasons, artifacts, self._rulebook_tail)
-        if lines is not None and lines.on:
-            lines.put(line_key, tail, 48 if reasons is rest[2] else 48 + len(reasons))
-        return b"".join((start, *tail))
+        return b"".join((start, rest[1], matched[3], reasons, artifacts, self._rulebook_tail))
 
     def decide_json_tier(self, key: str, title: str, signals: Mapping[str, Any]) -> tuple[bytes, int]:
         """:meth:`decide_json` and the index of the decision's tier (what ``record`` stores
@@ -227,7 +210,7 @@ class Encoder:
         c = self._classifier
         values = {**signals, **matched[1]}
         if chosen is None:
-            chosen = c.matcher.tier(values)
+            chosen = c.explainer.tier_of(values)
         text = c.explainer.explained_json(values, chosen, {**values, **self._placeholders}).encode()
         template = Template(text, self._values)
         rest = (chosen, self._tops[chosen], text if not template.holes else template)
@@ -259,11 +242,11 @@ class Encoder:
     def _review(self) -> None:
         """Every REVIEW items: each cache looked up once per item says whether it pays."""
         self._count, lookups = 0, self._count
-        if self._lines is not None:
-            self._lines.review(lookups)
+        self._rests.review(lookups)
+        self._artifact_lists.review(lookups)
         self._classifier.review(lookups)
 
     def clear(self) -> None:
-        for cache in (self._lines, self._rests, self._artifact_lists):
+        for cache in (self._rests, self._artifact_lists):
             if cache is not None:
                 cache.clear()

@@ -60,9 +60,9 @@ def check_json(c: cond.Condition, values: Mapping[str, Any], shown: Mapping[str,
     holds = c.holds(values)
     parts = (c.part,) if isinstance(c, cond.Not) else c.parts
     op = "not" if isinstance(c, cond.Not) else "all" if isinstance(c, cond.All) else "any"
+    of = ',"of":[' + ",".join([check_json(p, values, shown, known)[0] for p in parts]) + "]" if parts else ""  # (excluded when empty)
     return ('{"name":' + _encode(c.text()) + ',"op":"' + op + '","expected":null,"actual":null,"holds":'
-            + ("true" if holds else "false") + ',"of":[' + ",".join([check_json(p, values, shown, known)[0] for p in parts])
-            + "]}"), holds
+            + ("true" if holds else "false") + of + "}"), holds
 
 
 def checks_in(explained: Explained) -> int:
@@ -88,6 +88,9 @@ class Explainer:
             for a in rulebook.artifacts
         ]
         self.artifact_refs = [ref for _, _, ref in self._artifact_checks]
+        # per tier: its id as JSON, its conjuncts (what an explanation lists), whether it has no
+        # condition (read once: a pydantic private attribute is slow to read)
+        self._tiers = [(_encode(t.id), cond.conjuncts(t.condition), not t.when) for t in rulebook.tiers]
         # the signals that tier conditions read (the rest of what they read are scores)
         self.tier_signals = [n for n in dict.fromkeys(
             name for t in rulebook.tiers for name in cond.names(t.condition)) if n in rulebook.signals]
@@ -131,7 +134,7 @@ class Explainer:
         explained = explained_cache.data.get(tier_key)
         if explained is None:
             values = {**signals, **scores}
-            explained = self.explain(values, self._matcher.tier(values))
+            explained = self.explain(values, self.tier_of(values))
             explained_cache.put(tier_key, explained, CHECK_BYTES * checks_in(explained))
         chosen = explained[0]
         art_key = (chosen, self.artifact_key(signals, scores))
@@ -160,16 +163,23 @@ class Explainer:
     def explained_json(self, values: Mapping[str, Any], chosen: int, shown: Mapping[str, Any]) -> str:
         """The JSON of :meth:`explain`'s tier reason and higher tiers, as a decision holds them
         (``,"tier_reason":{...},"higher_tiers":[...]``), written directly."""
-        book, known = self.rulebook, self._check_texts
+        known, tiers = self._check_texts, self._tiers
         higher = []
-        for above in book.tiers[:chosen]:
-            failed = [text for text, holds in (check_json(c, values, shown, known) for c in cond.conjuncts(above.condition))
-                      if not holds]
-            higher.append('{"tier":' + _encode(above.id) + ',"failed":[' + ",".join(failed) + "]}")
-        tier = book.tiers[chosen]
-        conditions = [check_json(c, values, shown, known)[0] for c in cond.conjuncts(tier.condition)] if tier.when else []
-        return (',"tier_reason":{"tier":' + _encode(tier.id) + ',"conditions":[' + ",".join(conditions)
+        for tier_json, conjuncts, _ in tiers[:chosen]:
+            failed = [text for text, holds in (check_json(c, values, shown, known) for c in conjuncts) if not holds]
+            higher.append('{"tier":' + tier_json + ',"failed":[' + ",".join(failed) + "]}")
+        tier_json, conjuncts, always = tiers[chosen]
+        conditions = [] if always else [check_json(c, values, shown, known)[0] for c in conjuncts]
+        return (',"tier_reason":{"tier":' + tier_json + ',"conditions":[' + ",".join(conditions)
                 + ']},"higher_tiers":[' + ",".join(higher) + "]")
+
+    def tier_of(self, values: Mapping[str, Any]) -> int:
+        """The first tier whose condition holds for the signals and scores in ``values`` (the
+        parsed conditions, as the durable adapter evaluates tiers)."""
+        for i, (_, conjuncts, _) in enumerate(self._tiers):
+            if all(c.holds(values) for c in conjuncts):
+                return i
+        raise AssertionError("unreachable: the last tier has no condition")  # loader guarantees it
 
     def artifacts_of(self, chosen: int, values: Mapping[str, Any]) -> list[ArtifactRef]:
         """The artifacts of tier ``chosen`` whose conditions hold for ``values``; never cached."""

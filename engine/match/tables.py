@@ -31,6 +31,9 @@ from .memo import MemoMatcher
 # an int signal whose range has at most this many values is looked up in a list indexed by the
 # value (one C-level index); a wider or unbounded one by bisect over its cut points
 DIRECT_RANGE = 4096
+# the enum and bool signals that rules read are looked up together, in one table filled as
+# their combinations are met, when they have at most this many combinations
+JOINT_LIMIT = 65_536
 
 
 def case_lookup(rulebook: Rulebook, name: str, cuts: list[int], per_case: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -100,7 +103,12 @@ class AlphaTables:
         self.others = others
         # the rules that are not separable, asked of the engine's matcher through the memo layer
         self._others = MemoMatcher(matcher, rules=others) if others else None
-        self.mask = _compile(separable, steps)
+        finite = [(n, look) for n, look in steps if not isinstance(book.signals[n], IntSignal)]
+        ints = [(n, look) for n, look in steps if isinstance(book.signals[n], IntSignal)]
+        if len(finite) > 1 and _cases(book, [n for n, _ in finite]) <= JOINT_LIMIT:
+            self.mask = _joint(separable, len(book.rules), finite, ints)
+        else:
+            self.mask = _compile(separable, steps)
         if self._others is not None:
             base, memo = self.mask, self._others
 
@@ -117,6 +125,33 @@ class AlphaTables:
     def clear(self) -> None:
         if self._others is not None:
             self._others.clear()
+
+
+def _cases(book: Rulebook, names: list[str]) -> int:
+    """How many combinations of values the enum and bool signals ``names`` have."""
+    count = 1
+    for n in names:
+        sig = book.signals[n]
+        count *= len(sig.values) if isinstance(sig, EnumSignal) else 2
+    return count
+
+
+def _joint(separable: int, marker: int, finite: list[tuple[str, Callable[[Any], int]]],
+           ints: list[tuple[str, Callable[[Any], int]]]) -> Callable[[Mapping[str, Any]], int]:
+    """The mask function with the enum and bool signals looked up together: one dict, keyed on
+    their values, filled the first time each combination is met (at most JOINT_LIMIT entries),
+    and one lookup per int. An entry carries a marker bit past the rules, so that it is never 0
+    (a falsy lookup means: not filled yet); the and with the rest drops it."""
+    joint: dict[tuple, int] = {}
+    get = itemgetter(*[n for n, _ in finite])
+    looks = [look for _, look in finite]
+    mark = 1 << marker
+
+    def fill(values: tuple) -> int:
+        m = joint[values] = reduce(and_, map(call, looks, values)) | mark
+        return m
+    rest = _compile(separable, ints)
+    return lambda signals: (joint.get(key := get(signals)) or fill(key)) & rest(signals)
 
 
 def _compile(separable: int, steps: list[tuple[str, Callable[[Any], int]]]) -> Callable[[Mapping[str, Any]], int]:
