@@ -1,15 +1,17 @@
 """The decision pipeline for one item: the rules that fire, the scores, the tier, the decision.
 
-Matching the scoring rules is the matcher's job (``engine/match``: durable-rules or the
-reference evaluator, wrapped in the memo layer); everything after it (summing, clamping,
-totals) is this module's, shared by both matchers so that a property test comparing them
-checks the matching itself. The explanation and artifacts are :mod:`.explain`'s, the what-if
-search :mod:`.whatif`'s, the byte-level JSON :mod:`.encode`'s; :class:`Classifier` puts them
-together and is what the rest of the engine calls.
+Matching the scoring rules is the matcher's job (``engine/match``): on the fast path the alpha
+tables (``match/tables.py``: one lookup per signal for the rules that test one signal at a
+time) with the engine's matcher (durable-rules or the reference evaluator) behind the memo
+layer for the others; on the plain path the engine's matcher alone. Everything after it
+(summing, clamping, totals: :class:`Scorer`) is this module's, shared by every matcher so that
+a property test comparing them checks the matching itself. The explanation and artifacts are
+:mod:`.explain`'s, the what-if search :mod:`.whatif`'s, the byte-level JSON :mod:`.encode`'s;
+:class:`Classifier` puts them together and is what the rest of the engine calls.
 
-One switch, ``Classifier(..., memo=False)``, turns every cache off: the matcher is not wrapped
-in the memo layer and every cache of the pipeline, the explainer and the encoder is bypassed,
-so the property tests can compare the memoised path with the plain one.
+One switch, ``Classifier(..., memo=False)``, turns every cache off: no alpha tables, no memo
+layer, and every cache of the pipeline, the explainer and the encoder is bypassed, so the
+property tests can compare the fast path with the plain one.
 """
 
 from __future__ import annotations

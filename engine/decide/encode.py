@@ -126,21 +126,9 @@ class Encoder:
         """``decide_signals(...).model_dump_json()`` as UTF-8 bytes, without building the
         decision: the item's pieces from the caches, a template's holes filled."""
         start = ('{"item":' + _string(key) + ',"title":' + _string(title)).encode()  # head(), inline: it runs per item
-        rests = self._rests
-        if rests is None:
+        if self._rests is None:
             return b"".join((start, *self._plain_tail(signals)[0]))
-        self._count += 1
-        if self._count >= REVIEW:
-            self._review()
-        matched = self._matched(signals)
-        rest_key = (matched[4], self._tier_key(signals))
-        rest = rests.data.get(rest_key)
-        if rest is None:
-            rest = self._rest(rest_key, signals, matched)
-        art_key = (rest[0], self._artifact_key(signals, matched[1]))
-        artifacts = self._artifact_lists.data.get(art_key)
-        if artifacts is None:
-            artifacts = self._artifacts(art_key, signals, matched)
+        matched, rest, artifacts = self._case(signals)
         reasons = rest[2]
         if reasons.__class__ is not bytes:
             reasons = reasons.fill(signals)
@@ -160,7 +148,7 @@ class Encoder:
 
     def _case(self, signals: Mapping[str, Any]) -> tuple[tuple, tuple, bytes]:
         """The item's matched rules, its tier with the reasons (:meth:`_rest`) and its
-        artifacts, from the caches (:meth:`decide_json` does the same inline)."""
+        artifacts, from the caches."""
         matched = self._matched(signals)
         rest_key = (matched[4], self._tier_key(signals))
         rest = self._rests.data.get(rest_key)
