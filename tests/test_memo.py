@@ -172,6 +172,17 @@ def test_a_byte_cache_evicts_its_oldest_entries_to_stay_within_its_budget(monkey
     assert (cache.data, cache.used) == ({"e": "E2"}, memo_layer.ENTRY)
 
 
+def test_a_key_stored_again_while_the_cache_is_full_is_counted_once(monkeypatch):
+    """The oldest key stored again with a larger entry: it leaves before anything is evicted, so
+    its size is given back once, and the bytes counted are the bytes held."""
+    monkeypatch.setattr(memo_layer, "CACHE_BYTES", 2 * memo_layer.ENTRY + 20)
+    cache = ByteCache()
+    cache.put("a", "A", 10)
+    cache.put("b", "B", 10)
+    cache.put("a", "A2", 15)  # a's old 170 bytes out; 340 - 170 + 175 > 340: b is evicted too
+    assert (cache.data, cache.used) == ({"a": "A2"}, memo_layer.ENTRY + 15)
+
+
 def test_a_cache_that_does_not_pay_stops_storing_and_tries_again_later():
     cache = ByteCache()
     for i in range(100):  # 100 lookups, 97 misses: under 5 % hits

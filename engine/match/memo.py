@@ -55,8 +55,9 @@ class ByteCache:
             return
         size += ENTRY
         data, sizes = self.data, self._sizes
-        if key in sizes:
-            self.used -= sizes[key]
+        if key in sizes:  # stored again: out first, so that eviction cannot count it twice
+            self.used -= sizes.pop(key)
+            del data[key]
         while self.used + size > CACHE_BYTES and sizes:
             oldest = next(iter(sizes))
             self.used -= sizes.pop(oldest)
