@@ -157,21 +157,15 @@ def closure(c: cond.Condition) -> Callable[[Mapping[str, Any]], bool]:
         inner = closure(c.part)
         return lambda v: not inner(v)
     parts = [closure(p) for p in c.parts]
-    if isinstance(c, cond.All):
-        if not parts:
-            return lambda v: True
-        if len(parts) == 1:
-            return parts[0]
-        if len(parts) == 2:
-            a, b = parts
-            return lambda v: a(v) and b(v)
-        return lambda v: all(p(v) for p in parts)
+    both = isinstance(c, cond.All)  # all of the parts, or any of them
+    if not parts:  # an empty all always holds, an empty any never
+        return lambda v: both
     if len(parts) == 1:
         return parts[0]
-    if len(parts) == 2:
+    if len(parts) == 2:  # unrolled: the floor is the fastest plain Python
         a, b = parts
-        return lambda v: a(v) or b(v)
-    return lambda v: any(p(v) for p in parts)
+        return (lambda v: a(v) and b(v)) if both else (lambda v: a(v) or b(v))
+    return (lambda v: all(p(v) for p in parts)) if both else (lambda v: any(p(v) for p in parts))
 
 
 def floor_decider(book) -> Callable[[Mapping[str, Any]], tuple[list[int], dict[str, Any], str]]:

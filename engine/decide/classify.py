@@ -70,7 +70,7 @@ class Scorer:
         self._rule_scores = [list(r.score.items()) for r in rulebook.rules]
         biggest = max([sum(abs(r.score.get(d, 0)) for r in rulebook.rules) for d in dims], default=0)
         width = biggest.bit_length() + 2
-        self._fields = [(name, lo, hi, k * width) for k, (name, lo, hi) in enumerate(self._dims)]
+        self._fields = [(name, k * width) for k, name in enumerate(dims)]
         self._field, self._half = (1 << width) - 1, 1 << (width - 1)
         self._offset = sum(1 << (width - 1) << (k * width) for k in range(len(dims)))
         self._packed = [sum(points << (dims.index(d) * width) for d, points in r.score.items()) for r in rulebook.rules]
@@ -155,9 +155,7 @@ class Scorer:
         """The scores of packed points: clamped, with the totals; as a key, as JSON (up to the
         fired rules' list), and the scores tier conditions read."""
         field, half = self._field, self._half
-        scores = {name: min(hi, max(lo, ((packed >> shift) & field) - half)) for name, lo, hi, shift in self._fields}
-        for name, weights in self._totals:
-            scores[name] = sum([scores[d] * w for d, w in weights])
+        scores = self._clamped({name: ((packed >> shift) & field) - half for name, shift in self._fields})
         score_key = tuple(scores.values())
         return scores, score_key, ',"scores":' + self._scores_json.format(*score_key) + ',"fired":[', self._tier_scores(scores)
 

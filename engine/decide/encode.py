@@ -55,13 +55,12 @@ def scores_and_fired(scores: Mapping[str, int], fired_json: list[str], fired: li
 class Template:
     """A piece of JSON with holes where signal values go: ``fill(signals)`` gives the bytes."""
 
-    __slots__ = ("pieces", "holes", "size")
+    __slots__ = ("pieces", "holes")
 
     def __init__(self, text: bytes, encoders: Mapping[str, Callable[[Any], bytes]]):
         parts = _HOLE.split(text)
         self.pieces = parts[0::2]
         self.holes = [(name.decode(), encoders[name.decode()]) for name in parts[1::2]]
-        self.size = len(text)
 
     def fill(self, signals: Mapping[str, Any]) -> bytes:
         pieces = self.pieces
@@ -92,7 +91,6 @@ class Encoder:
         # weak: the classifier owns its encoder, and a cycle would keep a dropped classifier and
         # all its caches alive until the cyclic collector runs
         self._classifier = weakref.proxy(classifier)
-        self._memo = memo
         self._matched = classifier.scorer.matched
         self._tier_key = classifier.tier_key
         self._artifact_key = classifier.explainer.artifact_key

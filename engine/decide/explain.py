@@ -7,10 +7,9 @@ both per key when memoisation is on; the pipeline (``classify.py``) asks it once
 
 from __future__ import annotations
 
+import json
 from operator import itemgetter
 from typing import Any, Callable, Mapping
-
-import json
 
 from ..match import Matcher
 from ..match.memo import ByteCache, keyer
@@ -91,7 +90,8 @@ class Explainer:
         self.artifact_refs = [ref for _, _, ref in self._artifact_checks]
         # per tier: its id as JSON, its conjuncts (what an explanation lists), whether it has no
         # condition (read once: a pydantic private attribute is slow to read)
-        self._tiers = [(_encode(t.id), cond.conjuncts(t.condition), not t.when) for t in rulebook.tiers]
+        self._tier_conditions = [t.condition for t in rulebook.tiers]
+        self._tiers = [(_encode(t.id), cond.conjuncts(c), not t.when) for t, c in zip(rulebook.tiers, self._tier_conditions)]
         # the signals that tier conditions read (the rest of what they read are scores)
         self.tier_signals = [n for n in dict.fromkeys(
             name for t in rulebook.tiers for name in cond.names(t.condition)) if n in rulebook.signals]
@@ -150,15 +150,13 @@ class Explainer:
         conditions that fail), for the signals and scores in ``values`` (each check showing its
         value in ``shown`` where given); never cached."""
         book = self.rulebook
-        tier = book.tiers[chosen]
         higher = []
-        for above in book.tiers[:chosen]:
-            checks = [check(c, values, shown) for c in cond.conjuncts(above.condition)]
+        for above, (_, conjuncts, _) in zip(book.tiers[:chosen], self._tiers):
+            checks = [check(c, values, shown) for c in conjuncts]
             higher.append(HigherTier(tier=above.id, failed=[c for c in checks if not c.holds]))
-        reason = TierReason(
-            tier=tier.id,
-            conditions=[check(c, values, shown) for c in cond.conjuncts(tier.condition)] if tier.when else [],
-        )
+        _, conjuncts, always = self._tiers[chosen]
+        reason = TierReason(tier=book.tiers[chosen].id,
+                            conditions=[] if always else [check(c, values, shown) for c in conjuncts])
         return chosen, reason, higher
 
     def explained_json(self, values: Mapping[str, Any], chosen: int, shown: Mapping[str, Any]) -> str:
@@ -177,10 +175,7 @@ class Explainer:
     def tier_of(self, values: Mapping[str, Any]) -> int:
         """The first tier whose condition holds for the signals and scores in ``values`` (the
         parsed conditions, as the durable adapter evaluates tiers)."""
-        for i, (_, conjuncts, _) in enumerate(self._tiers):
-            if all(c.holds(values) for c in conjuncts):
-                return i
-        raise AssertionError("unreachable: the last tier has no condition")  # loader guarantees it
+        return cond.first_holding(self._tier_conditions, values)
 
     def artifacts_of(self, chosen: int, values: Mapping[str, Any]) -> list[ArtifactRef]:
         """The artifacts of tier ``chosen`` whose conditions hold for ``values``; never cached."""

@@ -284,7 +284,4 @@ class DurableMatcher:
                             "use --engine reference")
 
     def tier(self, values: Mapping[str, Any]) -> int:
-        for i, condition in enumerate(self._tiers):
-            if condition.holds(values):
-                return i
-        raise AssertionError("unreachable: the last tier has no condition")  # loader guarantees it
+        return cond.first_holding(self._tiers, values)

@@ -122,6 +122,15 @@ def _wrap(c: Condition) -> str:
     return f"({c.text()})" if isinstance(c, (All, Any_)) and len(c.parts) > 1 else c.text()
 
 
+def first_holding(conditions: Iterable[Condition], values: Mapping[str, Any]) -> int:
+    """The index of the first condition that holds for ``values``: a rulebook's tier (its last
+    tier has no condition, so one always holds)."""
+    for i, condition in enumerate(conditions):
+        if condition.holds(values):
+            return i
+    raise AssertionError("unreachable: the last tier has no condition")  # the loader guarantees it
+
+
 def conjuncts(c: Condition) -> tuple[Condition, ...]:
     """The parts that must all hold: what a tier explanation lists one by one."""
     return c.parts if isinstance(c, All) else (c,)
