@@ -24,7 +24,7 @@ BOOK = {
     "rulebook": "hostile",
     "version": "1" + ESC + "]0;owned\x07",  # retitles the window
     "signals": {
-        "reach": {"type": "int", "min": 0, "max": 100, "question": "Reach?"},
+        "reach": {"type": "int", "min": 0, "max": 100, "question": "Reach?", "phrase": "it reached {value}% <i>" + ESC + "[2J"},
         "motion": {"type": "enum", "values": ["none", "new_logo"], "question": "Motion?"},
     },
     "dimensions": {"impact": {"label": "Impact", "min": -5, "max": 5}},
@@ -40,7 +40,7 @@ BOOK = {
 }
 ITEMS = [
     {"key": "A-1", "title": "Minor fix\r=cmd|' /C calc'!A0", "pm": '=HYPERLINK("http://x","y")', "pmm": "@SUM(A1)",
-     "quarter": "2027-Q1", "signals": {"reach": 60, "motion": "none"}},
+     "quarter": "2027-Q1", "signals": {"reach": 52, "motion": "none"}},
     {"key": "A-2", "title": ESC + "]0;pwned\x07" + ESC + "[2J<img src=x onerror=alert(1)>",
      "signals": {"reach": 5, "motion": "none"}},
     {"key": "A-3", "title": "+cmd|x\nerror: forged & more", "signals": {"reach": 30, "motion": "new_logo"}},
@@ -144,8 +144,9 @@ def test_explain_text_shows_control_characters_escaped(runner, hostile):
         "Why not up Up <b>:\n"
         "  ✗ impact ≥ 2: has -2 (4 short)\n"
         "\n"
-        "What would change the tier (one signal at a time):\n"
-        "  reach 5 → 50: up Up <b>\n"
+        "What the team could change (one decision at a time):\n"
+        "  if it reached 50% <i>\\x1b[2J → up Up <b> (Impact -2 → 2)\n"
+        "  Every signal is a decision of the team.\n"
         "\n"
         "Artifacts (1 artifact):\n"
         "  PMM\\x1b[2K\n"
@@ -180,7 +181,7 @@ def test_review_table_shows_control_characters_escaped(runner, hostile):
         "KEY  QUARTER     TIER                     IMP  SINCE LAST\n"
         "A-1! 2027-Q1     up Up <b>                  2  new\n"
         "     Minor fix =cmd|' /C calc'!A0\n"
-        "     close: impact 2 → 1 would make it down\n"
+        "     close: if it reached 49% <i>\\x1b[2J → down Down (Impact 2 → 0)\n"
         "A-2  -           down Down                 -2  new\n"
         f"     {TITLE_2}\n"
         "A-3  -           down Down                  0  new\n"
@@ -188,7 +189,8 @@ def test_review_table_shows_control_characters_escaped(runner, hostile):
         "\n"
         "2027-Q1: up 1. Workload: PMM\\x1b[2K 1 artifacts, 0 days.\n"
         "unscheduled: down 2. Workload: PMM\\x1b[2K 2 artifacts, 0 days.\n"
-        "! disputed: a one-point change in a dimension, or one signal change, moves it to another tier.\n")
+        "! disputed: the quarter's capacity moved it, or a small change the team could decide (the rulebook's\n"
+        "  moves: a yes/no, the next value, a number within a twentieth of its range) gives it another tier.\n")
 
 
 def recorded(runner, book: Path, items: Path) -> list[dict]:
@@ -305,9 +307,11 @@ def test_explain_markdown_escapes_html(runner, hostile):
         "\n"
         "- ✓ impact ≥ 2: has 2\n"
         "\n"
-        "### What would change the tier\n"
+        "### What the team could change\n"
         "\n"
-        "- `reach` 60 → 49: down Down\n"
+        "- if it reached 49% &lt;i&gt;\\x1b[2J → down Down (Impact 2 → 0)\n"
+        "\n"
+        "Every signal is a decision of the team.\n"
         "\n"
         "### Artifacts\n"
         "\n"
@@ -320,7 +324,7 @@ def test_review_markdown_escapes_html(runner, hostile):
     book, items = hostile
     result = runner("review", items, "--rules", book, "--format", "markdown")
     assert result.exit_code == 0, result.stderr
-    close = "impact 2 → 1 would make it down"
+    close = "if it reached 49% &lt;i&gt;\\x1b[2J → down Down (Impact 2 → 0)"
     brief = '  - [ ] =HYPERLINK("http://evil","Brief") (&lt;img src=x onerror=alert(1)&gt;)'
     assert result.stdout == "\n".join([
         "# Roadmap review", "",

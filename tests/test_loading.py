@@ -577,7 +577,38 @@ def test_unknown_signal_type_lists_the_types(rulebook_problem):
 def test_unknown_field_of_a_signal_lists_that_signal_types_fields(rulebook_problem):
     p = rulebook_problem(lambda d: d["signals"]["stage"].update(qestion="Beta?"))
     assert p.field == "signals.stage.qestion"
-    assert p.message == "unknown field 'qestion'; did you mean 'question'? (allowed: type, question, values, default)"
+    assert p.message == "unknown field 'qestion'; did you mean 'question'? (allowed: type, question, values, default, moves, phrases)"
+
+
+def test_moves_of_a_signal_is_decision_forward_or_fact(rulebook_problem):
+    p = rulebook_problem(lambda d: d["signals"]["stage"].update(moves="sometimes"))
+    assert (p.field, p.message) == ("signals.stage.moves", "'sometimes' is not allowed; expected one of decision, forward, fact")
+
+
+def test_phrases_name_values_of_their_signal(rulebook_problem):
+    p = rulebook_problem(lambda d: d["signals"]["stage"].update(phrases={"ga": "it waited for GA", "alpha": "it was early"}))
+    assert (p.field, p.message) == ("signals.stage", "phrases for values it does not have: alpha (values: beta, ga)")
+
+
+def test_an_int_signal_phrase_holds_its_value(rulebook_problem):
+    p = rulebook_problem(lambda d: d["signals"]["customer_reach"].update(phrase="it reached more customers"))
+    assert (p.field, p.message) == ("signals.customer_reach.phrase", "'it reached more customers' is not allowed; expected "
+                                    "text with {value} where the number goes, like: it reached {value}% of customers")
+
+
+def test_moves_and_phrases_left_out_keep_a_rulebooks_hash():
+    """A rulebook written before signals had ``moves`` and ``phrases`` keeps its content hash."""
+    data = yaml.safe_load(default_rulebook_path().read_text(encoding="utf-8"))
+    bare = copy.deepcopy(data)
+    for sig in bare["signals"].values():
+        for field in ("moves", "phrases", "phrase"):
+            sig.pop(field, None)
+    with_defaults = copy.deepcopy(bare)
+    for sig in with_defaults["signals"].values():
+        sig["moves"] = "decision"
+    assert rulebook_from_data(bare).hash == rulebook_from_data(with_defaults).hash != rulebook_from_data(data).hash
+    dumped = rulebook_from_data(bare).model_dump(mode="json")
+    assert all(set(s) <= {"type", "question", "values", "min", "max", "default"} for s in dumped["signals"].values())
 
 
 def test_missing_because(rulebook_problem):

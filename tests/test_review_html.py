@@ -92,7 +92,7 @@ def write_evil_items(tmp_path: Path, title: str) -> Path:
     path.write_text(json.dumps({"items": [{
         "key": EVIL_KEY, "title": title, "pm": EVIL_PM, "pmm": EVIL_PMM, "quarter": "2027-Q2",
         "signals": {"new_market": True, "positioning": "changes", "revenue_motion": "new_logo",
-                    "differentiation": "first", "customer_reach": 40, "audience": "buyer"},
+                    "differentiation": "first", "customer_reach": 40, "audience": "buyer", "stage": "beta"},
     }]}), encoding="utf-8")
     return path
 
@@ -159,7 +159,7 @@ def test_every_item_appears_in_table_and_section(page, review_json):
         boxes = section.find_all("input", type="checkbox")
         assert len(boxes) == len(d["artifacts"])
     disputed = doc.one("section", id="disputed")
-    assert disputed.one("h2").text() == "Disputed items (9)"
+    assert disputed.one("h2").text() == "Disputed items (6)"
     assert [r.find_all("td")[0].text() for r in disputed.find_all("tr")[1:]] == \
         [i["decision"]["item"] for i in items if i["close"]]
 
@@ -259,7 +259,7 @@ def test_browser_shows_the_review(browser, runner, roadmap, review_json, tmp_pat
     assert doc.one("head").one("title").text() == "Roadmap review"
     assert doc.one("h1").text() == "Roadmap review"
     disputed = doc.one("section", id="disputed")
-    assert disputed.one("h2").text() == "Disputed items (9)"
+    assert disputed.one("h2").text() == "Disputed items (6)"
     assert CAPACITY_NOTE in disputed.text()
     for item in review_json["items"]:
         d = item["decision"]

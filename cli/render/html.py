@@ -13,10 +13,11 @@ from typing import Any
 from launchtier.engine import Rulebook
 from launchtier.engine.decide.decision import ArtifactRef
 from launchtier.engine.decide.tally import tier_counts
+from launchtier.engine.decide.whatif import score_label
 from launchtier.engine.roadmap.review import UNSCHEDULED, QuarterSummary, ReviewItem, ReviewReport
 
 from .text import check_line, plural, short, stage_sentence
-from .review import close_lines, since_last
+from .review import DISPUTED, close_lines, since_last
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -123,10 +124,9 @@ def _disputed(report: ReviewReport, book: Rulebook) -> str:
     disputed = report.disputed
     out = [f'<section id="disputed">\n<h2>Disputed items ({len(disputed)})</h2>']
     if not disputed:
-        out.append("<p>None: no item is one step from another tier.</p>")
+        out.append("<p>None: no item's tier turns on a small decision of the team or on the quarter's capacity.</p>")
     else:
-        out.append("<p class=\"muted\">A one-point change in a dimension, or one signal change, "
-                   "moves these items to another tier.</p>")
+        out.append(f'<p class="muted">Disputed: {_e(DISPUTED)}.</p>')
         out.append("<table><thead><tr><th>Key</th><th>Title</th><th>Quarter</th><th>Tier</th>"
                    "<th>Why it is close</th></tr></thead><tbody>")
         for item in disputed:
@@ -141,7 +141,7 @@ def _disputed(report: ReviewReport, book: Rulebook) -> str:
 
 def _tier_table(report: ReviewReport, book: Rulebook) -> str:
     names = list(book.score_names)
-    scores = "".join(f'<th class="num"><abbr title="{_e(n.replace("_", " "))}">{_e(short(n))}</abbr></th>' for n in names)
+    scores = "".join(f'<th class="num"><abbr title="{_e(score_label(book, n))}">{_e(short(n))}</abbr></th>' for n in names)
     out = ['<section id="tiers">\n<h2>Tiers</h2>',
            f"<table><thead><tr><th>Key</th><th>Title</th><th>Quarter</th><th>Tier</th><th>Kind</th>{scores}"
            "<th>PM</th><th>PMM</th><th>Since last review</th></tr></thead><tbody>"]
@@ -154,7 +154,7 @@ def _tier_table(report: ReviewReport, book: Rulebook) -> str:
                    f"<td>{_e(d.title)}</td><td>{_e(item.quarter or UNSCHEDULED)}</td><td>{_badge(book, d.tier)}</td>"
                    f"<td>{_e(d.kind)}</td>{cells}<td>{_e(item.pm or '')}</td><td>{_e(item.pmm or '')}</td>"
                    f"<td>{_e(since_last(item))}</td></tr>")
-    legend = "; ".join(f"{short(n)} {n.replace('_', ' ')}" for n in names)
+    legend = "; ".join(f"{short(n)} {score_label(book, n)}" for n in names)
     out += ["</tbody></table>",
             f'<p class="muted"><span class="flag">!</span> disputed. Scores: {_e(legend)}.</p>',
             "</section>"]
@@ -289,7 +289,7 @@ def _reasons(item: ReviewItem, book: Rulebook) -> list[str]:
     d = item.decision
     out = ["<h4>Rules fired</h4>"]
     if d.fired:
-        lines = [f"<strong>{_e(f.rule)}</strong> ({_e(', '.join(f'{dim} {p:+d}' for dim, p in f.score.items()))}): "
+        lines = [f"<strong>{_e(f.rule)}</strong> ({_e(', '.join(f'{score_label(book, dim)} {p:+d}' for dim, p in f.score.items()))}): "
                  f"{_e(f.because)}" for f in d.fired]
         out.append(_list(lines, "fired"))
     else:

@@ -13,6 +13,9 @@ from .text import WIDTH, check_line, md, plural, short, stage_sentence, stage_te
 from .safe import style
 
 MAX_CLOSE = 3
+# what makes an item disputed, for the legends of every review format
+DISPUTED = ("the quarter's capacity moved it, or a small change the team could decide (the rulebook's "
+            "moves: a yes/no, the next value, a number within a twentieth of its range) gives it another tier")
 
 
 def close_lines(item: ReviewItem, limit: int = MAX_CLOSE) -> list[str]:
@@ -68,7 +71,7 @@ def review_table(report: ReviewReport, book: Rulebook) -> str:
         out.append(f"{style(q.quarter, bold=True)}: {tiers}. Workload: {work or 'none'}.")
         out += [f"  capacity: {c}" for c in q.capacity]
     out += [textwrap.fill(line, WIDTH, subsequent_indent="  ") for line in _after(report)]
-    out.append("! disputed: a one-point change in a dimension, or one signal change, moves it to another tier.")
+    out.append(textwrap.fill(f"! disputed: {DISPUTED}.", WIDTH, subsequent_indent="  "))
     return "\n".join(out)
 
 
@@ -91,7 +94,7 @@ def review_markdown(report: ReviewReport, book: Rulebook) -> str:
             out.append(f"| {md(d.item)} | {md(d.title)} | {item.quarter or 'unscheduled'} | {d.tier} {md(d.label)} | "
                        f"{'<br>'.join(md(c) for c in close_lines(item))} |")
     else:
-        out.append("None: no item is one step from another tier.")
+        out.append("None: no item's tier turns on a small decision of the team or on the quarter's capacity.")
     names = list(book.score_names)
     out += ["", "## Tiers", "",
             "| Key | Title | Quarter | Tier | Kind | " + " | ".join(n.replace("_", " ") for n in names) + " | PM | PMM | Since last review |",

@@ -191,7 +191,19 @@ def _owners(artifacts: list[ArtifactRef]) -> dict[str, list[ArtifactRef]]:
     return groups
 
 
+def _not_decisions(book: Rulebook) -> str:
+    """Which changes the list above leaves out, as the rulebook's ``moves`` say."""
+    from launchtier.engine.decide.whatif import facts
+
+    forward = [n for n, s in book.signals.items() if s.moves == "forward"]
+    parts = [f"changes of facts ({', '.join(facts(book))})"] if facts(book) else []
+    parts += [f"moves back of {', '.join(forward)}"] if forward else []
+    return f"Not listed: {' and '.join(parts)}." if parts else "Every signal is a decision of the team."
+
+
 def explain_text(ex: Explanation, book: Rulebook) -> str:
+    from launchtier.engine.decide.whatif import change_text
+
     d = ex.decision
     out = [style(f"{d.item}  {one_line(d.title)}", bold=True),
            "Tier: " + tier_style(d.kind, f"{d.tier} {d.label}") + f" ({d.kind})",
@@ -227,12 +239,14 @@ def explain_text(ex: Explanation, book: Rulebook) -> str:
         out += ["", f"Why not {h.tier} {tier.label}:"]
         for c in h.failed:
             out.append(f"  ✗ {check_line(c)}")
-    out += ["", "What would change the tier (one signal at a time):"]
+    out += ["", "What the team could change (one decision at a time):"]
     if ex.what_would_change:
         for ch in ex.what_would_change:
-            out.append(f"  {ch.signal} {literal(ch.from_)} → {literal(ch.to)}: {ch.tier} {ch.label}")
+            out.append(textwrap.fill(change_text(book, ch), WIDTH, initial_indent="  ", subsequent_indent="    "))
     else:
-        out.append("  no single signal change moves this item to another tier")
+        out.append("  no single decision of the team moves this item to another tier")
+    out.append(textwrap.fill(_not_decisions(book), WIDTH, initial_indent="  ", subsequent_indent="  ",
+                             break_on_hyphens=False))
     if ex.precedents:
         out += ["", f"Precedents (earlier {d.tier} decisions in the ledger):"]
         out += [f"  {p.item:<10} {one_line(p.title)} ({p.quarter or 'unscheduled'}, recorded {p.recorded_at[:10]})" for p in ex.precedents]
@@ -249,6 +263,8 @@ def explain_text(ex: Explanation, book: Rulebook) -> str:
 
 
 def explain_markdown(ex: Explanation, book: Rulebook) -> str:
+    from launchtier.engine.decide.whatif import change_text
+
     d = ex.decision
     out = [f"## {md(d.item)}: {md(d.title)}", "", f"**Tier:** {d.tier} {md(d.label)} ({d.kind})", "",
            md(stage_sentence(d))]
@@ -267,9 +283,10 @@ def explain_markdown(ex: Explanation, book: Rulebook) -> str:
     for h in reversed(d.higher_tiers):
         out += ["", f"### Why not {h.tier} {md(book.tier_by_id[h.tier].label)}", ""]
         out += [f"- ✗ {md(check_line(c))}" for c in h.failed]
-    out += ["", "### What would change the tier", ""]
-    out += [f"- `{ch.signal}` {literal(ch.from_)} → {literal(ch.to)}: {ch.tier} {md(ch.label)}" for ch in ex.what_would_change] \
-        or ["- no single signal change moves this item to another tier"]
+    out += ["", "### What the team could change", ""]
+    out += [f"- {md(change_text(book, ch))}" for ch in ex.what_would_change] \
+        or ["- no single decision of the team moves this item to another tier"]
+    out += ["", md(_not_decisions(book))]
     if ex.precedents:
         out += ["", f"### Precedents (earlier {d.tier} decisions)", ""]
         out += [f"- {md(p.item)} {md(p.title)} ({p.quarter or 'unscheduled'}, recorded {p.recorded_at[:10]})" for p in ex.precedents]
@@ -360,7 +377,8 @@ def rulebook_text(book: Rulebook) -> str:
     for name, sig in book.signals.items():
         info = book.signal_info(name).describe()
         default = "required" if sig.default is None else f"default {literal(sig.default)}"
-        out.append(f"  {name:<22} {info}; {default}")
+        moves = {"decision": "; a decision", "forward": "; a decision, forward only", "fact": "; a fact"}[sig.moves]
+        out.append(f"  {name:<22} {info}; {default}{moves}")
         out.append(f"      {sig.question}")
     out += ["", style("Dimensions (summed from the rules that fire, clamped)", bold=True)]
     for name, dim in book.dimensions.items():

@@ -318,10 +318,11 @@ class Classifier:
         """Values worth trying for one signal (see :meth:`.whatif.WhatIf.candidates`)."""
         return self.whatif.candidates(signal, current)
 
-    def what_would_change(self, signals: Mapping[str, Any]) -> list[SignalChange]:
+    def what_would_change(self, signals: Mapping[str, Any], *, moves_only: bool = False) -> list[SignalChange]:
         """The smallest single-signal changes that move the item to another tier, each with the
-        tier it gives: higher tiers first, then signals in rulebook order."""
-        return self.whatif.what_would_change(signals, self.tier_index)
+        tier it gives: higher tiers first, then signals in rulebook order. With ``moves_only``,
+        only those the team can decide (the rulebook's ``moves`` per signal)."""
+        return self.whatif.what_would_change(signals, self.tier_index, self.scores_of, moves_only=moves_only)
 
     def explain(self, item: ItemBase, original: ItemBase | None = None) -> Explanation:
         """The item in full; ``original`` is the item as filed when ``item`` is a what-if of it."""
@@ -335,5 +336,6 @@ class Classifier:
                 if before[name] != value
             ]
         return Explanation(
-            decision=self.decide(item), changed=changed, what_would_change=self.what_would_change(signals)
+            decision=self.decide(item), changed=changed,
+            what_would_change=self.what_would_change(signals, moves_only=True)
         )

@@ -155,6 +155,10 @@ class SignalChange(_Data):
     tier: str
     label: str
     kind: str
+    says: str = Field(description="the change in the rulebook's words, the clause after 'if': "
+                                  "'it also changed pricing or packaging'")
+    scores: dict[str, tuple[int, int]] = Field(
+        default_factory=dict, description="the scores the change moves, {score: [before, after]}: context")
 
 
 class ValueChange(_Data):

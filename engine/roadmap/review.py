@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..decide.classify import Classifier
 from ..decide.decision import Decision, RulebookRef
+from ..decide.whatif import change_text
 from ..items.model import ItemBase
 from ..decide.pipeline import decide_roadmap, ranking_text, record_decisions
 from ..rulebook.model import EnumSignal, IntSignal, Rulebook
@@ -46,7 +47,9 @@ class ReviewItem(_Data):
     quarter: str | None
     pm: str | None = None
     pmm: str | None = None
-    close: list[str] = Field(default_factory=list, description="the one-step changes that would move it to another tier")
+    close: list[str] = Field(default_factory=list, description=(
+        "why it is disputed: the capacity decision that moved it, and the small changes the team could decide "
+        "that would give it another tier"))
     previous: Previous | None = None
 
     @property
@@ -84,38 +87,36 @@ class ReviewReport(_Data):
         return [i for i in self.items if i.disputed]
 
 
-def close_calls(book: Rulebook, classifier: Classifier, item: ItemBase, decision: Decision) -> list[str]:
-    """One-point dimension changes, and one-step signal changes, that move the tier its rules give."""
-    base = book.tier_index[decision.rules_tier]
-    final = book.tier_index[decision.tier]
-    signals = item.signal_values()
+def close_calls(book: Rulebook, classifier: Classifier, item: ItemBase, decision: Decision,
+                taken: Mapping[tuple[str | None, str], list[str]] | None = None) -> list[str]:
+    """What makes the item disputed: a capacity decision that moved it, and each small change
+    the team can decide (the rulebook's ``moves``; one step, see :func:`_one_step`) that would
+    give it another tier, in the rulebook's words, with the scores it moves as context.
+    ``taken``: the items holding each (quarter, tier) of the roadmap; a change into a tier whose
+    places in the item's quarter are all taken says so (capacity would decide it)."""
     out = [f"moved by capacity: {decision.capacity.reason}"] if decision.capacity else []
-    for name, dim in book.dimensions.items():
-        for delta in (1, -1):
-            value = decision.scores[name] + delta
-            if not dim.min <= value <= dim.max:
-                continue
-            scores = {**decision.scores, name: value}
-            for total, weights in book.totals.items():
-                scores[total] = sum(scores[d] * w for d, w in weights.items())
-            tier = classifier.matcher.tier({**signals, **scores})
-            if tier not in (base, final):
-                out.append(f"{name} {decision.scores[name]} → {value} would make it {book.tiers[tier].id}")
-    for change in classifier.what_would_change(signals):
+    for change in classifier.what_would_change(item.signal_values(), moves_only=True):
         if change.tier != decision.tier and _one_step(book, change.signal, change.from_, change.to):
-            out.append(f"{change.signal} {_lit(change.from_)} → {_lit(change.to)} would make it {change.tier}")
+            text = change_text(book, change)
+            cap = book.capacity.get(change.tier)
+            holders = [k for k in (taken or {}).get((item.quarter, change.tier), []) if k != item.key]
+            if cap is not None and item.quarter is not None and len(holders) >= cap.max:
+                text += (f"; but {change.tier}'s {'place' if cap.max == 1 else 'places'} in {item.quarter} "
+                         f"{'is' if len(holders) == 1 else 'are'} taken by {', '.join(holders)}: capacity would decide")
+            out.append(text)
     return out
 
 
 def _one_step(book: Rulebook, signal: str, old: Any, new: Any) -> bool:
     """A change a meeting would call small: a yes/no flipped, an enum's neighbour, an int moved
-    by at most a tenth of its range (or 1)."""
+    by at most a twentieth of its range (or 1; 20 without a range): 8 → 10 percent of customers,
+    not 3 → 10."""
     sig = book.signals[signal]
     if isinstance(sig, EnumSignal):
         return abs(sig.values.index(old) - sig.values.index(new)) == 1
     if isinstance(sig, IntSignal):
-        span = (sig.max - sig.min) if sig.min is not None and sig.max is not None else 10
-        return abs(new - old) <= max(1, span // 10)
+        span = (sig.max - sig.min) if sig.min is not None and sig.max is not None else 20
+        return abs(new - old) <= max(1, span // 20)
     return True
 
 
@@ -156,6 +157,9 @@ def review(
             recorded = record_decisions(ledger, book, list(zip(items, decisions)), made, by=record_by,
                                         note=f"review {quarter or 'all quarters'}")
     entries = []
+    taken: dict[tuple[str | None, str], list[str]] = {}
+    for item, decision in zip(items, decisions):
+        taken.setdefault((item.quarter, decision.tier), []).append(item.key)
     for item, decision in zip(items, decisions):
         if quarter is not None and (item.quarter or UNSCHEDULED) != quarter:
             continue
@@ -167,7 +171,7 @@ def review(
                             final_tier=rec.final_tier, tier_changed=rec.final_tier != decision.tier,
                             stage_moved=moved.get(STAGE), moved=moved)
         entries.append(ReviewItem(decision=decision, quarter=item.quarter, pm=item.pm, pmm=item.pmm,
-                                  close=close_calls(book, classifier, item, decision), previous=prev))
+                                  close=close_calls(book, classifier, item, decision, taken), previous=prev))
     order = book.tier_index
     entries.sort(key=lambda e: (not e.disputed, _quarter_key(e.quarter), order[e.decision.tier], e.decision.item))
     quarters = _summaries(book, entries)

@@ -21,6 +21,7 @@ from ..files.yamlio import MAX_YAML_BYTES, FileProblem, LineDict, line_of, parse
 NAME = r"^[a-z][a-z0-9_]*$"
 RULE_ID = pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$", "an id of lower case letters and digits joined by single hyphens, like wide-reach")
 TIER_ID = pattern(r"^[a-z0-9]+([-_][a-z0-9]+)*$", "an id of lower case letters and digits joined by single - or _, like tier-1")
+VALUE_PHRASE = pattern(r"\{value\}", "text with {value} where the number goes, like: it reached {value}% of customers")
 LABEL = pattern(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", "letters, digits, _ . and -, starting with a letter or digit")
 RESERVED = {
     "id": "durable-rules hangs on any rule that reads a field named 'id'",
@@ -43,18 +44,80 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
-class BoolSignal(_Model):
+# Who can change a signal's value, for the close calls of a review and explain's "what the team
+# could change": a decision the team can make either way (scope, pricing, positioning, reach,
+# sponsorship), a decision only forward (a later value of an enum, a higher number, no to yes:
+# shipping at GA rather than in beta), or a fact about the item or its market, which a meeting does
+# not change by deciding (a new market, being first or on par, who notices it first).
+Moves = Literal["decision", "forward", "fact"]
+MOVES_DEFAULT = "decision"
+
+
+class _Signal(_Model):
+    # Each signal type declares its fields itself (type and question first, moves last), so that
+    # an error lists them in the order a rulebook writes them; every one has ``moves``.
+
+    @model_serializer(mode="wrap")
+    def _without_default(self, handler: Any) -> Any:
+        # Left out unless set: a rulebook that does not use them keeps its content hash, so the
+        # ledgers that stored it still verify and replay under it.
+        data = handler(self)
+        if self.moves == MOVES_DEFAULT:
+            data.pop("moves", None)
+        for name in ("phrases", "phrase"):
+            if data.get(name, 0) is None:
+                data.pop(name)
+        return data
+
+    def may_move(self, old: Any, new: Any) -> bool:
+        """Whether the team can decide to change the value from ``old`` to ``new``."""
+        if self.moves == "fact":
+            return False
+        return self.moves == "decision" or self.rank(new) > self.rank(old)
+
+    def rank(self, value: Any) -> Any:
+        return value
+
+    def phrase_of(self, name: str, value: Any) -> str:
+        """The clause after "if" that says the signal has ``value``, in the rulebook's words:
+        "it also changed pricing or packaging" (or "pricing_change were true" without them)."""
+        return f"{name} were {_literal(value)}"
+
+
+def _literal(v: Any) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+class BoolSignal(_Signal):
     type: Literal["bool"]
     question: str = Field(min_length=1)
     default: bool | None = None
+    moves: Moves = Field(default=MOVES_DEFAULT, description="who can change it: decision, forward or fact")
+    phrases: dict[Literal["true", "false"], str] | None = Field(
+        default=None, description="the clause after 'if' for each value: {true: it also changed pricing or packaging}")
+
+    @field_validator("phrases", mode="before")
+    @classmethod
+    def _bool_keys(cls, v: Any) -> Any:
+        # YAML reads `true:` as a boolean key
+        return {_literal(k) if isinstance(k, bool) else k: t for k, t in v.items()} if isinstance(v, dict) else v
+
+    def rank(self, value: Any) -> Any:
+        return bool(value)
+
+    def phrase_of(self, name: str, value: Any) -> str:
+        return (self.phrases or {}).get(_literal(value)) or super().phrase_of(name, value)
 
 
-class IntSignal(_Model):
+class IntSignal(_Signal):
     type: Literal["int"]
     question: str = Field(min_length=1)
     min: Int | None = None
     max: Int | None = None
     default: Int | None = None
+    moves: Moves = Field(default=MOVES_DEFAULT, description="who can change it: decision, forward or fact")
+    phrase: str | None = Field(default=None, pattern=VALUE_PHRASE,
+                               description="the clause after 'if', with {value}: it reached {value}% of customers")
 
     @model_validator(mode="after")
     def _bounds(self):
@@ -67,12 +130,18 @@ class IntSignal(_Model):
     def allows(self, v: int) -> bool:
         return (self.min is None or v >= self.min) and (self.max is None or v <= self.max)
 
+    def phrase_of(self, name: str, value: Any) -> str:
+        return self.phrase.replace("{value}", str(value)) if self.phrase else super().phrase_of(name, value)
 
-class EnumSignal(_Model):
+
+class EnumSignal(_Signal):
     type: Literal["enum"]
     question: str = Field(min_length=1)
     values: list[Annotated[str, Field(pattern=LABEL)]] = Field(min_length=1)
     default: str | None = None
+    moves: Moves = Field(default=MOVES_DEFAULT, description="who can change it: decision, forward or fact")
+    phrases: dict[str, str] | None = Field(
+        default=None, description="the clause after 'if' for each value: {ga: it waited for general availability}")
 
     @model_validator(mode="after")
     def _values(self):
@@ -81,7 +150,16 @@ class EnumSignal(_Model):
             raise ValueError(f"values listed twice: {', '.join(dupes)}")
         if self.default is not None and self.default not in self.values:
             raise ValueError(f"default '{self.default}' is not one of its values ({', '.join(self.values)})")
+        unknown = [k for k in self.phrases or {} if k not in self.values]
+        if unknown:
+            raise ValueError(f"phrases for values it does not have: {', '.join(unknown)} (values: {', '.join(self.values)})")
         return self
+
+    def rank(self, value: Any) -> Any:
+        return self.values.index(value)
+
+    def phrase_of(self, name: str, value: Any) -> str:
+        return (self.phrases or {}).get(value) or super().phrase_of(name, value)
 
 
 Signal = Annotated[Union[BoolSignal, IntSignal, EnumSignal], Field(discriminator="type")]
