@@ -7,6 +7,7 @@ import textwrap
 
 
 from launchtier.engine import Rulebook
+from launchtier.engine.decide.whatif import score_label
 from launchtier.engine.roadmap.review import ReviewItem, ReviewReport
 
 from .text import WIDTH, check_line, md, plural, short, stage_sentence, stage_text, tier_style
@@ -97,7 +98,7 @@ def review_markdown(report: ReviewReport, book: Rulebook) -> str:
         out.append("None: no item's tier turns on a small decision of the team or on the quarter's capacity.")
     names = list(book.score_names)
     out += ["", "## Tiers", "",
-            "| Key | Title | Quarter | Tier | Kind | " + " | ".join(n.replace("_", " ") for n in names) + " | PM | PMM | Since last review |",
+            "| Key | Title | Quarter | Tier | Kind | " + " | ".join(score_label(book, n) for n in names) + " | PM | PMM | Since last review |",
             "|" + "---|" * (8 + len(names))]
     for item in report.items:
         d = item.decision
