@@ -333,7 +333,7 @@ def test_review_markdown_escapes_html(runner, hostile):
         "| Key | Title | Quarter | Tier | Why it is close |", "|---|---|---|---|---|",
         f"| A-1 | Minor fix\\r=cmd\\|' /C calc'!A0 | 2027-Q1 | up Up &lt;b&gt; | {close} |", "",
         "## Tiers", "",
-        "| Key | Title | Quarter | Tier | Kind | impact | PM | PMM | Since last review |", "|---|---|---|---|---|---|---|---|---|",
+        "| Key | Title | Quarter | Tier | Kind | Impact | PM | PMM | Since last review |", "|---|---|---|---|---|---|---|---|---|",
         "| A-1 | Minor fix\\r=cmd\\|' /C calc'!A0 | 2027-Q1 | up Up &lt;b&gt; | launch | 2 | "
         '=HYPERLINK("http://x","y") | @SUM(A1) | new |',
         "| A-2 | \\x1b]0;pwned\\x07\\x1b[2J&lt;img src=x onerror=alert(1)&gt; | unscheduled | down Down | release | -2 |  |  | new |",
