@@ -110,7 +110,7 @@ rulebook: small
 version: "1"
 signals:
   reach: {type: int, min: 0, max: 100, question: Reach?}
-  motion: {type: enum, values: [none, new_logo], question: Motion?}
+  motion: {type: enum, values: [none, new_logo], question: Motion?, moves: fact}
 dimensions:
   impact: {label: Impact}
 rules:
@@ -153,6 +153,19 @@ def test_rules_lint_of_a_small_rulebook_in_each_format(runner, tmp_path):
         "item_space": 2,
         "ok": False,
     }
+
+
+def test_a_rulebook_that_never_says_who_can_change_a_signal_gets_a_note(tmp_path):
+    """Without ``moves``, every signal counts as a decision of the team in the close calls."""
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL.replace(", moves: fact}", "}"))
+    assert [f.model_dump() for f in lint(load_rulebook(path)).findings] == [{
+        "level": "note", "code": "no-moves", "where": "rulebook small",
+        "message": "no signal says who can change it (moves), so a review offers a change of any signal as a close call, "
+                   "a new market or less differentiation included",
+        "fix": "mark facts with moves: fact, and decisions made only one way with moves: forward",
+        "file": str(path), "line": None}]
+    assert lint(load_rulebook(path)).ok  # a note does not fail the lint
 
 
 @pytest.mark.slow  # enumerates an edited default rulebook in the CLI (JSON's file and line: the small rulebook's test)

@@ -223,6 +223,11 @@ class _Linter:
                 self.add("warning", "unused-signal", "signals", name, f"signal {name}",
                          "no rule, tier or artifact reads it, so answering it changes nothing",
                          "read it in a rule or remove it from the rulebook")
+        if not any("moves" in sig.model_fields_set for sig in book.signals.values()):
+            self.add("note", "no-moves", "signals", None, f"rulebook {book.name}",
+                     "no signal says who can change it (moves), so a review offers a change of any signal as a "
+                     "close call, a new market or less differentiation included",
+                     "mark facts with moves: fact, and decisions made only one way with moves: forward")
         tier_names = set()
         for t in book.tiers:
             tier_names.update(cond.names(t.condition))
