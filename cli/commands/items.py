@@ -170,8 +170,10 @@ def _looks_like_a_file(text: str) -> bool:
 def artifacts(file: str | None, item_key: str | None, tier: str | None, old_item_key: str | None, mapping: str | None,
               rules_path: str | None, engine: str, fmt: str, db_path: str | None) -> None:
     """The artifact checklist of one item's decision, with the artifacts' conditions applied:
-    the item of FILE (--item KEY when it holds several); or of a tier (--tier TIER); or of
-    every tier, with neither. Grouped by owner: what the PM and the PMM each deliver.
+    the item of FILE (--item KEY when FILE holds several); or of a tier, --tier TIER; or of
+    every tier, with neither. Grouped by owner: what the PM and the PMM each deliver. The
+    argument is a file; a tier is chosen with --tier (the old `artifacts TIER` still works
+    when no file has that name, with a note).
 
     \b
     Example:
