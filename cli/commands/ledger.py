@@ -62,7 +62,7 @@ def record(files, by, note, mapping, rules_path, engine, db_path) -> None:
 
 @click.command()
 @click.argument("key")
-@click.option("--tier", required=True, help="The tier the team commits to.")
+@click.option("--tier", required=True, metavar="TIER", help="The tier the team commits to.")
 @click.option("--reason", required=True, help="Why the team disagrees with the computed tier (mandatory).")
 @click.option("--by", required=True, help="Who overrides (a name).")
 @click.option("--approved-by", "approved_by", multiple=True,
