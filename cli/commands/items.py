@@ -41,9 +41,9 @@ def _progress(items, label: str, length: int | None = None):
 def classify(files: tuple[str, ...], mapping: str | None, rules_path: str | None, engine: str, fmt: str, jobs: int,
              db_path: str | None) -> None:
     """Classify every item of FILES (YAML, JSON, CSV, or JSON Lines streamed one item at a
-    time; - reads standard input; roadmap-tool CSV exports with --mapping): one row per item with its final tier (rules, then the
-    quarter's capacity over the items given, then the ledger's overrides), kind, scores and
-    the rules that fired.
+    time; - reads standard input; roadmap-tool CSV exports with --mapping): one row per item
+    with its final tier (rules, then the quarter's capacity over the items given, then the
+    ledger's overrides), kind, scores and the rules that fired.
 
     \b
     Example:
@@ -147,7 +147,8 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], mapping: str
         echo(render.explain_text(ex, book))
 
 
-# the extensions of item files and exports: an old ``--item X`` with one of them named a file
+# what tells a file that does not exist from an item key (the old ``--item FILE``) or a tier (the
+# old ``artifacts TIER``): the extensions of item files and exports, or a folder in the name
 ITEM_FILE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl", ".ndjson", ".csv")
 
 
