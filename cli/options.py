@@ -94,3 +94,16 @@ def no_ledger_notice(db_path: str | None, without: str) -> None:
         source = click.get_current_context().get_parameter_source("db_path")
         given = "$LAUNCHTIER_DB" if source == click.core.ParameterSource.ENVIRONMENT else "--db"
         click.echo(f"notice: no ledger at {where(db_path)} (from {given}); {without}", err=True)
+
+
+mapping_option = click.option(
+    "--mapping", type=click.Path(dir_okay=False), metavar="FILE",
+    help="Mapping of a roadmap tool's CSV export (its columns to signals): the .csv files are read through it.",
+)
+
+item_key_option = click.option("--item", "item_key", metavar="KEY", help="The item of FILE (needed when it holds several).")
+
+
+def deprecated(old: str, new: str) -> None:
+    """The one-line note of an old spelling that still works: what to write instead."""
+    click.echo(f"note: {old} is deprecated; use {new}", err=True)

@@ -401,7 +401,7 @@ def test_explain_bad_what_if(runner, pay12, setting, expected):
 
 # ---- artifacts -----------------------------------------------------------------------------
 def test_artifacts_of_a_tier_grouped_by_owner(runner):
-    result = runner("artifacts", "tier-1")
+    result = runner("artifacts", "--tier", "tier-1")
     assert (result.exit_code, result.stderr) == (0, "")
     # each owner's artifacts under their name, a condition after the artifact it limits
     assert result.stdout == """\
@@ -432,7 +432,7 @@ tier-1 Marketing launch (launch)
 
 
 def test_artifacts_of_an_item_apply_the_conditions(runner, golden, pay12):
-    result = runner("artifacts", "--item", pay12, "--format", "csv")
+    result = runner("artifacts", pay12, "--format", "csv")
     assert result.exit_code == 0
     golden("artifacts-PAY-12.csv", result.stdout)
     rows = list(csv.DictReader(io.StringIO(result.output)))
@@ -443,13 +443,13 @@ def test_artifacts_of_an_item_apply_the_conditions(runner, golden, pay12):
 
 
 def test_artifacts_markdown(runner):
-    result = runner("artifacts", "tier-4", "--format", "markdown")
+    result = runner("artifacts", "--tier", "tier-4", "--format", "markdown")
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == "### tier-4 Quiet release (release)\n\n**PM**\n\n- [ ] Changelog entry (Support / Operations)\n"
 
 
 def test_artifacts_unknown_tier(runner):
-    result = runner("artifacts", "tier-one")
+    result = runner("artifacts", "--tier", "tier-one")
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", "error: unknown tier 'tier-one'; did you mean 'tier-4'? (tiers: tier-1, tier-2, tier-3, tier-4)\n")
 

@@ -214,7 +214,7 @@ def test_readers_leave_a_sound_ledger_byte_for_byte(runner, roadmap):
     for args in READERS.values():
         assert runner(*args).exit_code == 0
     assert runner("classify", roadmap).exit_code == 0
-    assert runner("artifacts", "--item", roadmap, "--item-key", "PAY-12").exit_code == 0
+    assert runner("artifacts", roadmap, "--item", "PAY-12").exit_code == 0
     assert runner.ledger.read_bytes() == before
 
 

@@ -20,9 +20,9 @@ CASES = {
     "explain-PAY-38-beta.txt": ["explain", "{roadmap}", "--item", "PAY-38", "--set", "stage=beta"],
     # the quarter's capacity moves PAY-38 (its rules give tier-1; PAY-31 ranks first)
     "explain-PAY-38.txt": ["explain", "{roadmap}", "--item", "PAY-38"],
-    "artifacts-PAY-38.txt": ["artifacts", "--item", "{roadmap}", "--item-key", "PAY-38"],
+    "artifacts-PAY-38.txt": ["artifacts", "{roadmap}", "--item", "PAY-38"],
     "classify.csv": ["classify", "{roadmap}", "--format", "csv"],
-    "artifacts-tier-2.txt": ["artifacts", "tier-2"],
+    "artifacts-tier-2.txt": ["artifacts", "--tier", "tier-2"],
 }
 
 

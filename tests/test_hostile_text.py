@@ -414,7 +414,7 @@ def test_decisions_csv_neutralises_names_reasons_and_notes(runner, hostile):
 
 def test_artifacts_csv_neutralises_a_formula_in_a_name(runner, hostile):
     book, _ = hostile
-    result = runner("artifacts", "up", "--rules", book, "--format", "csv")
+    result = runner("artifacts", "--tier", "up", "--rules", book, "--format", "csv")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ("tier,owner,artifact,name,category,only_when,effort\n"
                              "up,PMM\\x1b[2K,brief,\"'=HYPERLINK(\"\"http://evil\"\",\"\"Brief\"\")\",<img src=x onerror=alert(1)>,,\n")
@@ -422,12 +422,12 @@ def test_artifacts_csv_neutralises_a_formula_in_a_name(runner, hostile):
 
 def test_artifacts_text_and_markdown_show_a_hostile_rulebook_escaped(runner, hostile):
     book, _ = hostile
-    result = runner("artifacts", "up", "--rules", book)
+    result = runner("artifacts", "--tier", "up", "--rules", book)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ("up Up <b> (launch)\n"
                              "  PMM\\x1b[2K (1 artifact)\n"
                              '    [ ] =HYPERLINK("http://evil","Brief")      <img src=x onerror=alert(1)>\n')
-    result = runner("artifacts", "up", "--rules", book, "--format", "markdown")
+    result = runner("artifacts", "--tier", "up", "--rules", book, "--format", "markdown")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ("### up Up &lt;b&gt; (launch)\n"
                              "\n"

@@ -76,8 +76,8 @@ def _batch(tmp_path: Path, items: list[dict], stem: str = "batch") -> tuple[Path
 @pytest.mark.parametrize("command", [
     ["review", "{file}", "--format", "json"],
     ["explain", "{file}", "--item", "GEN-1"],
-    ["artifacts", "--item", "{file}", "--item-key", "GEN-2"],
-    ["rules", "diff", ROOT / "rules" / "default.yaml", ROOT / "rules" / "default.yaml", "--items", "{file}"],
+    ["artifacts", "{file}", "--item", "GEN-2"],
+    ["rules", "diff", ROOT / "rules" / "default.yaml", ROOT / "rules" / "default.yaml", "{file}"],
 ], ids=["review", "explain", "artifacts", "rules-diff"])
 def test_json_lines_is_read_as_json_is(runner, tmp_path, command):
     lines, whole = _batch(tmp_path, make_items(4))
@@ -113,10 +113,7 @@ def _yaml_items(path: Path, *keys: str) -> Path:
 def test_a_key_repeated_across_files_is_refused(runner, tmp_path, command):
     first = _yaml_items(tmp_path / "a.yaml", "PAY-1", "PAY-2")
     second = _yaml_items(tmp_path / "b.yaml", "PAY-3", "PAY-2")
-    files = [first, second]
-    if command[0] == "rules":
-        files = ["--items", first, "--items", second]
-    result = runner(*command, *files)
+    result = runner(*command, first, second)
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", f"error: {second}:5: item PAY-2: key: duplicate key (also in {first}:5); keys are unique across the "
                "files of one batch\n")

@@ -211,7 +211,7 @@ def _session(runner, roadmap, db: Path) -> list[tuple[int, str, str]]:
         ("decisions", "--tier", "tier-1", "--format", "json"),
         ("classify", roadmap, "--format", "json"),
         ("explain", roadmap, "--item", "PAY-12"),
-        ("artifacts", "--item", roadmap, "--item-key", "PAY-38"),
+        ("artifacts", roadmap, "--item", "PAY-38"),
         ("review", roadmap, "--quarter", "2027-Q2", "--format", "markdown"),
         ("review", roadmap, "--record", "--by", "Mia", "--format", "markdown"),
         ("audit",),

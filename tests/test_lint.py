@@ -210,7 +210,7 @@ def test_rules_diff_in_the_domains_words(runner, edited_rulebook, roadmap):
         ("tiers: [tier-1], effort: 4}", "tiers: [tier-1, tier-2], effort: 4}"),
         ("  - id: exec-priority\n", "  - id: exec-sponsor\n"),
         name="new.yaml")
-    result = runner("rules", "diff", DEFAULT, new, "--items", roadmap)
+    result = runner("rules", "diff", DEFAULT, new, roadmap)
     assert (result.exit_code, result.stderr) == (0, "")
     old_hash, new_hash = load_rulebook().hash[:19], load_rulebook(new).hash[:19]
     expanded = "rule revenue-expansion re-weighted: lead_generation +2 → lead_generation +1"
@@ -236,7 +236,7 @@ def test_rules_diff_in_the_domains_words(runner, edited_rulebook, roadmap):
         "  PAY-70 Localised invoicing for Japan: tier-2 → tier-4",
         f"      because {tier2}",
         ""])
-    data = json.loads(runner("rules", "diff", DEFAULT, new, "--items", roadmap, "--format", "json").output)
+    data = json.loads(runner("rules", "diff", DEFAULT, new, roadmap, "--format", "json").output)
     assert {c["item"]: (c["old_tier"], c["new_tier"]) for c in data["items_changed"]} == {
         "PAY-12": ("tier-2", "tier-3"), "PAY-47": ("tier-2", "tier-4"), "PAY-70": ("tier-2", "tier-4")}
 

@@ -35,7 +35,7 @@ def tiers_everywhere(runner, roadmap) -> dict[str, dict[str, str]]:
                         for k in KEYS}
     artifacts = {}
     for k in KEYS:
-        rows = list(csv.DictReader(io.StringIO(runner("artifacts", "--item", roadmap, "--item-key", k, "--format", "csv").stdout)))
+        rows = list(csv.DictReader(io.StringIO(runner("artifacts", roadmap, "--item", k, "--format", "csv").stdout)))
         artifacts[k] = {r["tier"] for r in rows}.pop()
     found["artifacts"] = artifacts
     found["review"] = {i["decision"]["item"]: i["decision"]["tier"]
@@ -109,7 +109,7 @@ def test_rules_diff_counts_an_item_that_capacity_moves(runner, roadmap, tmp_path
     wider = tmp_path / "wider.yaml"
     wider.write_text((ROOT / "rules" / "default.yaml").read_text().replace(
         "tier-1: {max: 1, per: quarter,", "tier-1: {max: 2, per: quarter,"))
-    result = runner("rules", "diff", ROOT / "rules" / "default.yaml", wider, "--items", roadmap, "--format", "json")
+    result = runner("rules", "diff", ROOT / "rules" / "default.yaml", wider, roadmap, "--format", "json")
     data = json.loads(result.stdout)
     assert [(c["item"], c["old_tier"], c["new_tier"], [(x["part"], x["change"]) for x in c["causes"]])
             for c in data["items_changed"]] == [("PAY-38", "tier-2", "tier-1", [("capacity", "changed")])]

@@ -6,7 +6,8 @@ import re
 
 import click
 
-from ..options import db_option, engine_option, format_option, load, quarter_option, rules_option, since_option
+from ..options import (db_option, engine_option, format_option, load, mapping_option, quarter_option, rules_option,
+                       since_option)
 from ..output import write_chunks
 from ..render import text as render
 from ..render.safe import one_line, terminal
@@ -25,12 +26,14 @@ def _ledger(db_path: str | None, create: bool = False, audit: bool = False, read
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--by", required=True, help="Who records the decisions (a name).")
 @click.option("--note", default=None, help="A note stored with every decision of this batch.")
+@mapping_option
 @rules_option
 @engine_option
 @ledger_option
-def record(files, by, note, rules_path, engine, db_path) -> None:
-    """Classify the items of FILES and record one decision per item in the ledger, with the
-    rulebook that made it. A batch is recorded all or nothing.
+def record(files, by, note, mapping, rules_path, engine, db_path) -> None:
+    """Classify the items of FILES (roadmap-tool CSV exports with --mapping) and record one
+    decision per item in the ledger, with the rulebook that made it. A batch is recorded all
+    or nothing.
 
     \b
     Example:
@@ -42,7 +45,7 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
 
     by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
     book = load(rules_path)
-    done = record_files(book, files, db_path, engine=engine, by=by, note=note)
+    done = record_files(book, files, db_path, engine=engine, by=by, note=note, mapping=mapping)
     seqs, head = done.seqs, done.head
     click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {where(db_path)}: "
                f"{render.counts_tally(book, done.counts)}")
@@ -59,7 +62,7 @@ def record(files, by, note, rules_path, engine, db_path) -> None:
 
 @click.command()
 @click.argument("key")
-@click.option("--tier", required=True, help="The tier the team commits to.")
+@click.option("--tier", required=True, metavar="TIER", help="The tier the team commits to.")
 @click.option("--reason", required=True, help="Why the team disagrees with the computed tier (mandatory).")
 @click.option("--by", required=True, help="Who overrides (a name).")
 @click.option("--approved-by", "approved_by", multiple=True,

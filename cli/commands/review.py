@@ -7,7 +7,7 @@ import click
 from launchtier.engine.errors import shown
 
 from ..errors import BadInput
-from ..options import db_option, engine_option, load, no_ledger_notice, quarter_option, rules_option
+from ..options import db_option, engine_option, load, mapping_option, no_ledger_notice, quarter_option, rules_option
 from ..render.safe import one_line, terminal
 
 
@@ -35,7 +35,7 @@ def _report_format(path, fmt: str | None) -> str:
 @click.command()
 @click.argument("roadmap", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @quarter_option
-@click.option("--mapping", type=click.Path(dir_okay=False), help="Mapping of a roadmap tool's CSV export (columns to signals).")
+@mapping_option
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the report to this file (format from its extension unless --format).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]), default=None,
               help="Output format  [default: table, or from the --report extension]")

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..options import engine_option, format_option, load, rules_option
+from ..options import deprecated, engine_option, format_option, load, mapping_option, rules_option
 from ..output import echo
 from ..render import text as render
 
@@ -126,19 +126,25 @@ def rules_lint(rules_path: str | None, fmt: str) -> None:
 @rules.command("diff")
 @click.argument("old", type=click.Path())
 @click.argument("new", type=click.Path())
-@click.option("--items", "item_files", multiple=True, type=click.Path(allow_dash=True), help="Item file: list the items whose tier changes (repeatable).")
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("--items", "old_item_files", multiple=True, type=click.Path(allow_dash=True), hidden=True)  # the old spelling of FILES
+@mapping_option
 @engine_option
 @format_option("text", "json")
-def rules_diff(old: str, new: str, item_files: tuple[str, ...], engine: str, fmt: str) -> None:
-    """What changed between two rulebooks, in the domain's words: rules added, removed,
-    re-pointed or re-weighted, tier conditions changed, artifacts moved between tiers; with
-    --items, which items change tier and why.
+def rules_diff(old: str, new: str, files: tuple[str, ...], old_item_files: tuple[str, ...], mapping: str | None,
+               engine: str, fmt: str) -> None:
+    """What changed between two rulebooks OLD and NEW, in the domain's words: rules added,
+    removed, re-pointed or re-weighted, tier conditions changed, artifacts moved between tiers;
+    with item FILES (roadmap-tool CSV exports with --mapping), which items change tier and why.
 
     \b
     Example:
-      launchtier rules diff rules-2026.yaml rules-2027.yaml --items examples/roadmap.yaml
+      launchtier rules diff rules-2026.yaml rules-2027.yaml examples/roadmap.yaml
     """
     from launchtier.engine.rulecheck.diff import diff_roadmap
 
-    result = diff_roadmap(load(old), load(new), item_files, engine=engine)
+    if old_item_files:
+        deprecated("--items FILE", "launchtier rules diff OLD NEW FILE...")
+    item_files = (*files, *old_item_files)
+    result = diff_roadmap(load(old), load(new), item_files, engine=engine, mapping=mapping)
     echo(result.model_dump_json(indent=2) if fmt == "json" else render.diff_text(result, bool(item_files)))

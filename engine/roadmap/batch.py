@@ -24,6 +24,7 @@ from ..items.model import ItemBase, ItemReader
 from ..rulebook.model import Rulebook
 from ..runtime import gc_paused
 from .final import final
+from .read import read_file
 
 
 class Batch(NamedTuple):
@@ -40,14 +41,17 @@ class Batch(NamedTuple):
 
 @contextmanager
 def classify_batch(book: Rulebook, files: Sequence[str], *, engine: str = "durable", jobs: int = 1,
-                   as_json: bool = False, ledger_location: str | None = None, fd: int | None = None) -> Iterator[Batch]:
+                   as_json: bool = False, ledger_location: str | None = None, fd: int | None = None,
+                   mapping: str | None = None) -> Iterator[Batch]:
     """Classify the items of ``files`` as one roadmap: rules, then the capacity of the quarters
     over the items given (and the ledger's items of the same quarters), then the ledger's
     overrides. Entering checks every file (one ItemError with every problem) and plans; the
     batch's results are read inside the block. ``jobs`` above 1 spreads the work over that many
     processes; with ``fd`` too (and ``as_json``) they write JSON Lines straight to it. The
     ledger at ``ledger_location`` (None: the default place), when there is one, is only read
-    while planning, and is closed once the plan is made."""
+    while planning, and is closed once the plan is made. With a ``mapping``, the ``.csv`` files
+    are roadmap-tool exports read through it, each whole (an export is a meeting's roadmap, not
+    a stream), and decided as the item files are."""
     from ..ledger import reading_if_present
 
     with ExitStack() as stack:
@@ -64,7 +68,7 @@ def classify_batch(book: Rulebook, files: Sequence[str], *, engine: str = "durab
 
                 pool = stack.enter_context(Pool(book, engine, jobs, as_json=as_json))
             accepted: dict[str, list[Block]] = {}
-            loaded, count = check_files(reader, files, planner, pool, accepted)
+            loaded, count = check_files(reader, files, planner, pool, accepted, mapping)
             made = planner.plan() if planner is not None else None
         sources = [("items", loaded[f]) if f in loaded else ("lines", f) for f in files]
         warnings = made.warnings if made else []
@@ -77,9 +81,11 @@ def classify_batch(book: Rulebook, files: Sequence[str], *, engine: str = "durab
 
 
 def check_files(reader: ItemReader, files: Sequence[str], planner: Planner | None, pool: Any,
-                accepted: dict[str, list[Block]] | None = None) -> tuple[dict[str, list[ItemBase]], int]:
+                accepted: dict[str, list[Block]] | None = None,
+                mapping: str | None = None) -> tuple[dict[str, list[ItemBase]], int]:
     """The first pass: the items of the files that are not JSON Lines, and the count of all;
-    the blocks of each JSON Lines file it accepted go in ``accepted`` (for the second pass)."""
+    the blocks of each JSON Lines file it accepted go in ``accepted`` (for the second pass).
+    The ``.csv`` files are read through ``mapping`` when there is one."""
     loaded: dict[str, list[ItemBase]] = {}
     problems = []
     count = 0
@@ -90,7 +96,7 @@ def check_files(reader: ItemReader, files: Sequence[str], planner: Planner | Non
                 kept = accepted.setdefault(f, []) if accepted is not None else None
                 count += pool.check(f, planner, batch, kept) if pool else stream.check(reader, f, planner, batch, kept)
             else:
-                loaded[f] = reader.read(f)
+                loaded[f] = read_file(reader, f, mapping) if mapping else reader.read(f)
                 count += len(loaded[f])
                 batch.add(f, loaded[f])
                 if planner is not None:

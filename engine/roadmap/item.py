@@ -1,6 +1,6 @@
 """One item of a roadmap file, decided with the rest of the file (and the ledger's overrides
 and items): its explanation, or its artifact checklist. What ``explain`` and ``artifacts
---item`` do."""
+FILE`` do."""
 
 from __future__ import annotations
 
@@ -19,20 +19,22 @@ class Explained(NamedTuple):
 
 
 def explain_in_file(book: Rulebook, file: str, key: str | None = None, changes: Mapping[str, str] | None = None, *,
-                    engine: str = "durable", ledger_location: str | None = None) -> Explained:
-    """Item ``key`` of ``file`` explained in full (with ``changes``: a what-if), with the ledger
-    at ``ledger_location`` when there is one (its overrides, items and precedents)."""
+                    engine: str = "durable", ledger_location: str | None = None, mapping: str | None = None) -> Explained:
+    """Item ``key`` of ``file`` (a CSV export read through ``mapping``) explained in full (with
+    ``changes``: a what-if), with the ledger at ``ledger_location`` when there is one (its
+    overrides, items and precedents)."""
     from ..decide.pipeline import explain_item
 
-    picked = pick_item(book, file, key, changes)  # before the ledger: a wrong key is the only message
+    picked = pick_item(book, file, key, changes, mapping)  # before the ledger: a wrong key is the only message
     with reading_if_present(ledger_location) as ledger:
         ex = explain_item(book, picked.items, picked.item, original=picked.original, engine=engine, ledger=ledger)
         return Explained(ex, ledger.location if ledger is not None else None)
 
 
 def checklist_in_file(book: Rulebook, file: str, key: str | None = None, *, engine: str = "durable",
-                      ledger_location: str | None = None) -> Checklist:
-    """The artifact checklist of item ``key`` of ``file``: its final decision's artifacts."""
-    picked = pick_item(book, file, key)
+                      ledger_location: str | None = None, mapping: str | None = None) -> Checklist:
+    """The artifact checklist of item ``key`` of ``file`` (a CSV export read through
+    ``mapping``): its final decision's artifacts."""
+    picked = pick_item(book, file, key, mapping=mapping)
     with reading_if_present(ledger_location) as ledger:
         return item_checklist(book, picked.items, picked.item, engine=engine, ledger=ledger)

@@ -10,14 +10,26 @@ from ..items.model import ItemBase, ItemReader
 from ..rulebook.model import Rulebook
 
 
+def is_mapped(file: str, mapping: str | None) -> bool:
+    """Whether ``file`` is read through ``mapping``: with a mapping, every ``.csv`` file is a
+    roadmap tool's export (an item file in CSV has the rulebook's own columns, and needs none)."""
+    return bool(mapping) and file.lower().endswith(".csv")
+
+
+def read_file(reader: ItemReader, file: str, mapping: str | None = None) -> list[ItemBase]:
+    """The items of one file: an item file, or a CSV export through ``mapping``."""
+    if is_mapped(file, mapping):
+        from ..items.mapping import read_mapped
+
+        return read_mapped(file, mapping, reader.rulebook)
+    return reader.read(file)
+
+
 def read_roadmap(book: Rulebook, files: Sequence[str], mapping: str | None = None) -> list[ItemBase]:
     """The items of item files and, with a ``mapping``, of roadmap-tool CSV exports; the
     problems of every file at once."""
-    from ..items.mapping import read_mapped
-
     reader = ItemReader(book)
-    return reader.read_many(
-        files, read=lambda f: read_mapped(f, mapping, book) if mapping and f.lower().endswith(".csv") else reader.read(f))
+    return reader.read_many(files, read=lambda f: read_file(reader, f, mapping))
 
 
 class Picked(NamedTuple):
@@ -28,11 +40,13 @@ class Picked(NamedTuple):
     original: ItemBase | None  # the item as the file has it, when there are changes
 
 
-def pick_item(book: Rulebook, file: str, key: str | None = None, changes: Mapping[str, str] | None = None) -> Picked:
+def pick_item(book: Rulebook, file: str, key: str | None = None, changes: Mapping[str, str] | None = None,
+              mapping: str | None = None) -> Picked:
     """The item ``key`` of ``file`` (any key when the file holds one item), its signals
-    changed by ``changes`` (values as typed: a what-if, validated)."""
+    changed by ``changes`` (values as typed: a what-if, validated); a CSV export is read
+    through ``mapping``."""
     reader = ItemReader(book)
-    items = reader.read(file)
+    items = read_file(reader, file, mapping)
     original = pick(items, key, file)
     if not changes:
         return Picked(items, original, None)

@@ -57,10 +57,11 @@ class RecordedBatch(NamedTuple):
 
 
 def record_files(book: Rulebook, files: Sequence[str], ledger_location: str | None, *, engine: str = "durable",
-                 by: str, note: str | None = None) -> RecordedBatch:
-    """Decide the roadmap in ``files`` through the pipeline, with the ledger's overrides and
-    items, and record it in the ledger at ``ledger_location`` (created if absent), all or
-    nothing. The files are checked first: a roadmap with a problem creates no ledger."""
+                 by: str, note: str | None = None, mapping: str | None = None) -> RecordedBatch:
+    """Decide the roadmap in ``files`` (the ``.csv`` files read through ``mapping`` when there
+    is one) through the pipeline, with the ledger's overrides and items, and record it in the
+    ledger at ``ledger_location`` (created if absent), all or nothing. The files are checked
+    first: a roadmap with a problem creates no ledger."""
     from ..ledger import open_ledger
     from ..ledger.records import EncodedDecision, encoded
 
@@ -68,7 +69,7 @@ def record_files(book: Rulebook, files: Sequence[str], ledger_location: str | No
     classifier = Classifier(book, engine)
     with gc_paused():  # items and decisions hold no reference cycles: see engine/runtime.py
         first = Planner(book, classifier)  # the capacity candidates, which need no ledger
-        loaded, _ = check_files(reader, files, first, None)
+        loaded, _ = check_files(reader, files, first, None, mapping=mapping)
         counts: dict[str, int] = {}
         staged: list[Staged] = []
 

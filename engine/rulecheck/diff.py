@@ -6,21 +6,23 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..decide.pipeline import decide_roadmap, why_changed
-from ..items.model import ItemReader
 from ..rulebook.diff import RulebookDiff, TierChange, diff_rulebooks
+from ..roadmap.read import read_roadmap
 from ..rulebook.model import Rulebook
 
 
-def diff_roadmap(old: Rulebook, new: Rulebook, item_files: Sequence[str] = (), *, engine: str = "durable") -> RulebookDiff:
-    """What changed between ``old`` and ``new``, in the domain's words; with ``item_files``, the
-    roadmap they hold through each rulebook's whole pipeline (rules, then capacity), and the
-    items whose tier changes. The ledger's overrides are the team's, not the rulebook's: they
+def diff_roadmap(old: Rulebook, new: Rulebook, item_files: Sequence[str] = (), *, engine: str = "durable",
+                 mapping: str | None = None) -> RulebookDiff:
+    """What changed between ``old`` and ``new``, in the domain's words; with ``item_files`` (the
+    ``.csv`` files read through ``mapping`` when there is one), the roadmap they hold through
+    each rulebook's whole pipeline (rules, then capacity), and the items whose tier changes. The ledger's overrides are the team's, not the rulebook's: they
     take no part."""
     changes = diff_rulebooks(old, new)
     changed, checked = [], 0
     if item_files:
-        old_items = ItemReader(old).read_many(item_files)
-        new_items = ItemReader(new).read_many(item_files)
+        # read for each rulebook: a signal's values and defaults are the rulebook's
+        old_items = read_roadmap(old, item_files, mapping)
+        new_items = read_roadmap(new, item_files, mapping)
         before, _ = decide_roadmap(old, old_items, engine=engine)
         after, _ = decide_roadmap(new, new_items, engine=engine)
         for item, a, b in zip(old_items, before, after):
