@@ -24,7 +24,7 @@ def _ledger(db_path: str | None, create: bool = False, audit: bool = False, read
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--by", required=True, help="Who records the decisions (a name).")
+@click.option("--by", required=True, metavar="NAME", help="Who records the decisions (a name).")
 @click.option("--note", default=None, help="A note stored with every decision of this batch.")
 @mapping_option
 @rules_option
@@ -64,8 +64,8 @@ def record(files, by, note, mapping, rules_path, engine, db_path) -> None:
 @click.argument("key")
 @click.option("--tier", required=True, metavar="TIER", help="The tier the team commits to.")
 @click.option("--reason", required=True, help="Why the team disagrees with the computed tier (mandatory).")
-@click.option("--by", required=True, help="Who overrides (a name).")
-@click.option("--approved-by", "approved_by", multiple=True,
+@click.option("--by", required=True, metavar="NAME", help="Who overrides (a name).")
+@click.option("--approved-by", "approved_by", multiple=True, metavar="NAME",
               help="An approver (repeatable; the rulebook may require some): each person once, case and spacing "
                    "aside, and not --by unless the rulebook's overrides policy allows self-approval.")
 @ledger_option

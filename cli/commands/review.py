@@ -42,7 +42,7 @@ def _report_format(path, fmt: str | None) -> str:
 @db_option("Ledger for 'changes since last time', its overrides and recorded items of the same quarters "
            "(default: $LAUNCHTIER_DB, else launchtier.db if present).")
 @click.option("--record", "do_record", is_flag=True, help="Record the meeting's decisions in the ledger (needs --by).")
-@click.option("--by", help="Who records, with --record.")
+@click.option("--by", metavar="NAME", help="Who records, with --record.")
 @rules_option
 @engine_option
 def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, rules_path, engine) -> None:
