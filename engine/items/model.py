@@ -310,9 +310,13 @@ class ItemReader:
             raise ItemError([Problem(f"invalid CSV: {e}", file=name, line=1)]) from None
         problems = []
         allowed = list(CSV_FIELDS) + list(book.signals)
-        for column in header:
-            if column not in allowed:
-                problems.append(Problem(f"unknown column '{column}'{suggest(column, allowed)} (columns: {', '.join(allowed)})", file=name, line=1, field=column))
+        if _foreign(header, list(book.signals)):
+            raise ItemError([_export_problem(header, allowed, name)])
+        unknown = [c for c in header if c not in allowed]
+        for column in unknown:
+            # the columns allowed are listed once, on the last unknown column's line
+            listed = f" (columns: {', '.join(allowed)})" if column is unknown[-1] else ""
+            problems.append(Problem(f"unknown column '{column}'{suggest(column, allowed)}{listed}", file=name, line=1, field=column))
         dupes = sorted({c for c in header if header.count(c) > 1})
         for column in dupes:
             problems.append(Problem("column appears twice in the header", file=name, line=1, field=column))
@@ -370,6 +374,30 @@ class ItemReader:
                     signals[column] = cell
         item["signals"] = signals
         return item
+
+
+def _foreign(header: list[str], signals: list[str]) -> bool:
+    """A header with no key or title column (even ignoring case) and no signal column: another
+    tool's CSV (most often a roadmap tool's export, whose Description or Audience matches by
+    chance), to be read through a mapping rather than refused column by column."""
+    return (any(header) and not any(c.casefold() in ("key", "title") for c in header)
+            and not any(c in signals for c in header))
+
+
+# the example mappings of launchtier's source, one per roadmap tool (examples/exports/)
+EXAMPLE_MAPPINGS = ("jira-mapping.yaml", "productboard-mapping.yaml")
+
+
+def _export_problem(header: list[str], allowed: list[str], name: str) -> Problem:
+    """One problem for a CSV that looks like an export, instead of one per column."""
+    named = [c for c in header if c]
+    like = ", ".join(repr(c) for c in named[:3]) + (", ..." if len(named) > 3 else "")
+    return Problem(
+        f"looks like an export of a roadmap tool: its header has columns like {like} but no key, title "
+        f"or signal column of an item file (columns: {', '.join(allowed)}); read it through a mapping "
+        f"file with --mapping FILE (examples/exports/ in launchtier's source has "
+        f"{' and '.join(EXAMPLE_MAPPINGS)} to start from)",
+        file=name, line=1)
 
 
 def _blank(raw: dict, signal: str) -> bool:
