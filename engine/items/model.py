@@ -218,20 +218,20 @@ class ItemReader:
         for name in changes:
             if name not in book.signals:
                 problems.append(Problem(f"unknown signal '{name}'{suggest(name, list(book.signals))} (signals: {', '.join(book.signals)})", file=source, item=item.key, field=name))
-        if problems:
-            raise ItemError(problems)
         signals = item.signal_values()
         for name, text in changes.items():
-            signals[name] = _typed(book.signals[name].type, text)
+            if name in book.signals:  # the values of the known ones are checked beside the unknown
+                signals[name] = _typed(book.signals[name].type, text)
         raw = item.model_dump()
         raw["signals"] = signals
         try:
-            return self.model.model_validate(raw)
+            changed = self.model.model_validate(raw)
         except ValidationError as err:
-            raise ItemError([
-                Problem(p.message, file=source, item=item.key, field=p.field)
-                for p in self._problems(err, raw, source, item.key, None)
-            ]) from None
+            problems += [Problem(p.message, file=source, item=item.key, field=p.field)
+                         for p in self._problems(err, raw, source, item.key, None)]
+        if problems:
+            raise ItemError(problems)
+        return changed
 
     # ---- structure ----------------------------------------------------------------------
     def _entries(self, raw: Any, name: str) -> list[tuple[Any, int | None]]:
@@ -263,9 +263,10 @@ class ItemReader:
                 continue
             if not label.startswith("#"):
                 if label in seen:
+                    # its other problems are still reported below: fixing the key would not fix them
                     problems.append(Problem(f"duplicate key (also item #{seen[label] + 1} of this file); keys are unique in a file", file=name, line=row_line or line_of(raw, "key"), item=label, field="key"))
-                    continue
-                seen[label] = index
+                else:
+                    seen[label] = index
             try:
                 items.append(self.model.model_validate(raw))
             except ValidationError as err:
