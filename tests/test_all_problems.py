@@ -87,6 +87,18 @@ def test_a_misspelt_expectation_does_not_hide_the_item_or_an_unknown_rule(runner
         "3 problems; nothing was done.\n")
 
 
+def test_a_field_beside_cases_is_reported_with_the_cases_problems(runner, tmp_path):
+    cases = write(tmp_path / "beside.yaml", "cases:\n  - item: {signals: {}}\n    expect: {tier: Tier-4}\ncsaes: []\n")
+    result = runner("rules", "test", cases)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[0] == (
+        f"error: {cases}:4: unknown field 'csaes' beside 'cases'; a case file is one case, a list of cases, or {{cases: [...]}}")
+    assert result.stderr.splitlines()[-2:] == [
+        f"error: {cases}:3: item case #1: expect.tier: unknown tier 'Tier-4'; did you mean 'tier-4'? "
+        f"(tiers of rulebook default: {TIERS})",
+        "6 problems; nothing was done."]
+
+
 # ---- mapping files ------------------------------------------------------------------------------
 def test_a_mapping_with_two_mistakes_reports_both(runner, tmp_path):
     mapping = (EXAMPLES / "exports" / "jira-mapping.yaml").read_text(encoding="utf-8")

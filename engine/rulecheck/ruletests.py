@@ -103,7 +103,14 @@ def load_cases(paths: list[Path], book: Rulebook) -> list[tuple[str, str, Any]]:
         except FileProblem as e:
             problems.append(e.problem)
             continue
-        entries = raw.get("cases") if isinstance(raw, dict) and "cases" in raw else raw
+        entries = raw
+        if isinstance(raw, dict) and "cases" in raw:
+            entries = raw["cases"]
+            problems += [Problem(f"unknown field '{k}' beside 'cases'; a case file is one case, a list of cases, "
+                                 "or {cases: [...]}", file=name, line=line_of(raw, k)) for k in raw if k != "cases"]
+            if not isinstance(entries, list):
+                problems.append(Problem("'cases' must be a list of cases", file=name, line=line_of(raw, "cases")))
+                continue
         entries = entries if isinstance(entries, list) else [entries]
         for i, entry in enumerate(entries):
             found, case = _case(entry, i, path, book, reader)
