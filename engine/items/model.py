@@ -314,9 +314,9 @@ class ItemReader:
         if _foreign(header, list(book.signals)):
             raise ItemError([_export_problem(header, allowed, name)])
         unknown = [c for c in header if c not in allowed]
-        for column in unknown:
+        for n, column in enumerate(unknown, 1):
             # the columns allowed are listed once, on the last unknown column's line
-            listed = f" (columns: {', '.join(allowed)})" if column is unknown[-1] else ""
+            listed = f" (columns: {', '.join(allowed)})" if n == len(unknown) else ""
             problems.append(Problem(f"unknown column '{column}'{suggest(column, allowed)}{listed}", file=name, line=1, field=column))
         dupes = sorted({c for c in header if header.count(c) > 1})
         for column in dupes:
