@@ -10,9 +10,10 @@ import sys
 
 import click
 
-from launchtier.engine.errors import EngineUnavailable, InputError, LaunchtierError, LedgerDamaged, LedgerError
+from launchtier.engine.errors import EngineUnavailable, InputError, LaunchtierError, LedgerDamaged, LedgerError, RulebookError
 
 from .render.safe import one_line
+from .source import ENV, rules_from_env
 
 
 class BadInput(click.ClickException):
@@ -46,7 +47,11 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as e:
-            raise BadInput([str(p) for p in e.problems]) from None
+            lines = [str(p) for p in e.problems]
+            if isinstance(e, RulebookError) and rules_from_env(e, e.problems):
+                # the name is not on the command line: say where it came from
+                lines = [f"{line} (from {ENV})" for line in lines]
+            raise BadInput(lines) from None
         except LedgerDamaged as e:
             raise Damaged([str(e)]) from None
         except (EngineUnavailable, LedgerError) as e:

@@ -571,7 +571,7 @@ def test_wrong_type_of_a_condition_value(rulebook_problem):
 def test_unknown_signal_type_lists_the_types(rulebook_problem):
     p = rulebook_problem(lambda d: d["signals"]["new_market"].update(type="boolean"))
     assert p.field == "signals.new_market"
-    assert p.message == "type 'boolean' is not allowed; expected one of bool, int, enum"
+    assert p.message == "type 'boolean' is not allowed; expected one of bool, int, enum; did you mean 'bool'?"
 
 
 def test_unknown_field_of_a_signal_lists_that_signal_types_fields(rulebook_problem):

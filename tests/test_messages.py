@@ -145,7 +145,7 @@ KNOWN_BAD = [
     ("too_short", mapping("signals:\n  stage: {column: Stage, values: {'': beta}}\n"),
      ["signals.stage.values.: '' is not allowed as a key; expected at least 1 character"]),
     ("literal_error", rulebook(at("tiers", 0, "kind", "LAUNCH")),
-     ["tiers[0] (tier-1).kind: 'LAUNCH' is not allowed; expected one of launch, release"]),
+     ["tiers[0] (tier-1).kind: 'LAUNCH' is not allowed; expected one of launch, release; did you mean 'launch'?"]),
     ("literal_error", rulebook(at("capacity", "tier-1", "per", "year")),
      ["capacity.tier-1.per: 'year' is not allowed; expected quarter"]),
     ("literal_error", mapping("quarter: {column: Sprint, from: week}\n"),
@@ -157,7 +157,7 @@ KNOWN_BAD = [
     ("greater_than_equal", rulebook(at("capacity", "tier-1", "max", -1)),
      ["capacity.tier-1.max: -1 is not allowed; expected at least 0"]),
     ("union_tag_invalid", rulebook(at("signals", "new_market", "type", "boolean")),
-     ["signals.new_market: type 'boolean' is not allowed; expected one of bool, int, enum"]),
+     ["signals.new_market: type 'boolean' is not allowed; expected one of bool, int, enum; did you mean 'bool'?"]),
     ("union_tag_not_found", rulebook(lambda d: d["signals"]["new_market"].pop("type")),
      ["signals.new_market: missing 'type'; expected one of bool, int, enum"]),
     ("value_error", rulebook(at("dimensions", "parity", "min", 5)),  # a check of the whole mapping

@@ -235,5 +235,5 @@ def test_review_reads_roadmap_tool_exports_through_a_mapping(runner, roadmap, ex
 def test_review_of_an_export_without_its_mapping_says_what_is_wrong(runner, golden, roadmap):
     result = runner("review", roadmap.parent / "exports" / "jira.csv")
     assert (result.exit_code, result.stdout) == (2, "")
-    # every column of the export that is not an item field or signal, each on its line
+    # one problem: it looks like an export; read it through a mapping (the columns listed once)
     golden("review-jira-without-mapping.stderr", normalise(result.stderr, paths={"repo": ROOT}))

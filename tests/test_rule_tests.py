@@ -239,7 +239,12 @@ def test_json_report_of_a_failing_run_still_parses(runner, tmp_path):
 
 
 # ---- (e) bad case files --------------------------------------------------------------------------
-KNOWN_RULES = ", ".join(sorted(RULES))
+RULE_LIST = ("new-market, positioning-changes, positioning-strengthens, differentiation-first, exec-priority, "
+             "revenue-new-logo, revenue-expansion, revenue-deal-acceleration, pricing-change, differentiation-parity, "
+             "audience-admin, reach-majority, reach-some, demand-high, user-action-required, revenue-retention")
+ARTIFACT_LIST = ("launch-plan, positioning, requirements, pricing, landing-page, press-release, ads-social, blog-post, "
+                 "sales-deck, sales-training, battlecard, demo, customer-announcement, in-app-notification, faq, "
+                 "migration-guide, help-docs, support-briefing, metrics-dashboard, case-study, changelog")
 
 
 BROKEN = "cases:\n  - name: Broken\n    item: {signals: [\n"
@@ -256,19 +261,17 @@ def bad_cases(tmp_path: Path) -> list[tuple[str, str, list[str]]]:
          f"cases:\n  - name: Unknown ids\n    item: {{signals: {QUIET}}}\n    expect:\n      tier: tier-5\n"
          "      fired: [reach-mayority]\n      not_fired: [exec]\n      artifacts: [press-releases]\n"
          "      not_artifacts: [blog]\n      scores: {impact: 1}\n",
-         [":4: item Unknown ids: expect.tier: 'tier-5' is not in the rulebook (known: tier-1, tier-2, tier-3, tier-4)",
-          f":4: item Unknown ids: expect.fired: 'reach-mayority' is not in the rulebook (known: {KNOWN_RULES})",
-          f":4: item Unknown ids: expect.not_fired: 'exec' is not in the rulebook (known: {KNOWN_RULES})",
-          ":4: item Unknown ids: expect.artifacts: 'press-releases' is not in the rulebook (known: ads-social, "
-          "battlecard, blog-post, case-study, changelog, customer-announcement, demo, faq, help-docs, "
-          "in-app-notification, landing-page, launch-plan, metrics-dashboard, migration-guide, positioning, "
-          "press-release, pricing, requirements, sales-deck, sales-training, support-briefing)",
-          ":4: item Unknown ids: expect.not_artifacts: 'blog' is not in the rulebook (known: ads-social, "
-          "battlecard, blog-post, case-study, changelog, customer-announcement, demo, faq, help-docs, "
-          "in-app-notification, landing-page, launch-plan, metrics-dashboard, migration-guide, positioning, "
-          "press-release, pricing, requirements, sales-deck, sales-training, support-briefing)",
-          ":4: item Unknown ids: expect.scores: 'impact' is not in the rulebook "
-          "(known: customer_impact, launch, lead_generation, market_impact, parity)"]),
+         [":5: item Unknown ids: expect.tier: unknown tier 'tier-5'; did you mean 'tier-4'? "
+          "(tiers of rulebook default: tier-1, tier-2, tier-3, tier-4)",
+          f":6: item Unknown ids: expect.fired: unknown rule 'reach-mayority'; did you mean 'reach-majority'? "
+          f"(rules of rulebook default: {RULE_LIST})",
+          f":7: item Unknown ids: expect.not_fired: unknown rule 'exec' (rules of rulebook default: {RULE_LIST})",
+          ":8: item Unknown ids: expect.artifacts: unknown artifact 'press-releases'; did you mean 'press-release'? "
+          f"(artifacts of rulebook default: {ARTIFACT_LIST})",
+          ":9: item Unknown ids: expect.not_artifacts: unknown artifact 'blog'; did you mean 'blog-post'? "
+          f"(artifacts of rulebook default: {ARTIFACT_LIST})",
+          ":10: item Unknown ids: expect.scores: unknown score 'impact'; did you mean 'market_impact'? "
+          "(scores of rulebook default: market_impact, lead_generation, parity, customer_impact, launch)"]),
         ("bad-signal.yaml",
          "name: Bad signal\n"
          "item: {signals: {revenue_motion: upsell, differentiation: none, customer_reach: 120, audience: buyer}}\n"

@@ -165,8 +165,12 @@ def message_for(error: dict, model: type[BaseModel] | None, describe: Callable[[
     if kind == "union_tag_invalid":
         name = _discriminator(model, loc, ctx)
         tag = value.get(name, ctx.get("tag")) if isinstance(value, dict) else ctx.get("tag")
-        return f"{name} {_show(tag)} is not allowed; expected {expected}"
-    return f"{_sized(kind, value)} is not allowed; expected {expected}"
+        hint = suggest(tag, _union_tags(_annotation_at(model, loc))[1]) if isinstance(tag, str) else ""
+        return f"{name} {_show(tag)} is not allowed; expected {expected}{hint}"
+    hint = ""
+    if kind == "literal_error" and isinstance(value, str):
+        hint = suggest(value, _literal_values(_annotation_at(model, loc)))  # a closed vocabulary
+    return f"{_sized(kind, value)} is not allowed; expected {expected}{hint}"
 
 
 def _count(n: int, noun: str) -> str:

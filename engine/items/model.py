@@ -218,20 +218,20 @@ class ItemReader:
         for name in changes:
             if name not in book.signals:
                 problems.append(Problem(f"unknown signal '{name}'{suggest(name, list(book.signals))} (signals: {', '.join(book.signals)})", file=source, item=item.key, field=name))
-        if problems:
-            raise ItemError(problems)
         signals = item.signal_values()
         for name, text in changes.items():
-            signals[name] = _typed(book.signals[name].type, text)
+            if name in book.signals:  # the values of the known ones are checked beside the unknown
+                signals[name] = _typed(book.signals[name].type, text)
         raw = item.model_dump()
         raw["signals"] = signals
         try:
-            return self.model.model_validate(raw)
+            changed = self.model.model_validate(raw)
         except ValidationError as err:
-            raise ItemError([
-                Problem(p.message, file=source, item=item.key, field=p.field)
-                for p in self._problems(err, raw, source, item.key, None)
-            ]) from None
+            problems += [Problem(p.message, file=source, item=item.key, field=p.field)
+                         for p in self._problems(err, raw, source, item.key, None)]
+        if problems:
+            raise ItemError(problems)
+        return changed
 
     # ---- structure ----------------------------------------------------------------------
     def _entries(self, raw: Any, name: str) -> list[tuple[Any, int | None]]:
@@ -263,9 +263,10 @@ class ItemReader:
                 continue
             if not label.startswith("#"):
                 if label in seen:
+                    # its other problems are still reported below: fixing the key would not fix them
                     problems.append(Problem(f"duplicate key (also item #{seen[label] + 1} of this file); keys are unique in a file", file=name, line=row_line or line_of(raw, "key"), item=label, field="key"))
-                    continue
-                seen[label] = index
+                else:
+                    seen[label] = index
             try:
                 items.append(self.model.model_validate(raw))
             except ValidationError as err:
@@ -310,9 +311,13 @@ class ItemReader:
             raise ItemError([Problem(f"invalid CSV: {e}", file=name, line=1)]) from None
         problems = []
         allowed = list(CSV_FIELDS) + list(book.signals)
-        for column in header:
-            if column not in allowed:
-                problems.append(Problem(f"unknown column '{column}'{suggest(column, allowed)} (columns: {', '.join(allowed)})", file=name, line=1, field=column))
+        if _foreign(header, list(book.signals)):
+            raise ItemError([_export_problem(header, allowed, name)])
+        unknown = [c for c in header if c not in allowed]
+        for n, column in enumerate(unknown, 1):
+            # the columns allowed are listed once, on the last unknown column's line
+            listed = f" (columns: {', '.join(allowed)})" if n == len(unknown) else ""
+            problems.append(Problem(f"unknown column '{column}'{suggest(column, allowed)}{listed}", file=name, line=1, field=column))
         dupes = sorted({c for c in header if header.count(c) > 1})
         for column in dupes:
             problems.append(Problem("column appears twice in the header", file=name, line=1, field=column))
@@ -370,6 +375,30 @@ class ItemReader:
                     signals[column] = cell
         item["signals"] = signals
         return item
+
+
+def _foreign(header: list[str], signals: list[str]) -> bool:
+    """A header with no key or title column (even ignoring case) and no signal column: another
+    tool's CSV (most often a roadmap tool's export, whose Description or Audience matches by
+    chance), to be read through a mapping rather than refused column by column."""
+    return (any(header) and not any(c.casefold() in ("key", "title") for c in header)
+            and not any(c in signals for c in header))
+
+
+# the example mappings of launchtier's source, one per roadmap tool (examples/exports/)
+EXAMPLE_MAPPINGS = ("jira-mapping.yaml", "productboard-mapping.yaml")
+
+
+def _export_problem(header: list[str], allowed: list[str], name: str) -> Problem:
+    """One problem for a CSV that looks like an export, instead of one per column."""
+    named = [c for c in header if c]
+    like = ", ".join(repr(c) for c in named[:3]) + (", ..." if len(named) > 3 else "")
+    return Problem(
+        f"looks like an export of a roadmap tool: its header has columns like {like} but no key, title "
+        f"or signal column of an item file (columns: {', '.join(allowed)}); read it through a mapping "
+        f"file with --mapping FILE (examples/exports/ in launchtier's source has "
+        f"{' and '.join(EXAMPLE_MAPPINGS)} to start from)",
+        file=name, line=1)
 
 
 def _blank(raw: dict, signal: str) -> bool:

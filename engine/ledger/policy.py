@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from ..errors import LedgerError
+from ..rulebook.conditions import suggest
 from ..rulebook.model import Rulebook
 from .records import Entry, OverrideRecord
 
@@ -66,7 +67,8 @@ def override_approvals(book: Rulebook, key: str, current: str, tier: str, by: st
     the person overriding approves it where the policy does not allow that, or when too few
     approve it."""
     if tier not in book.tier_by_id:
-        raise LedgerError(f"unknown tier '{tier}' (tiers of rulebook {book.name} {book.version}: {', '.join(book.tier_by_id)})")
+        tiers = list(book.tier_by_id)
+        raise LedgerError(f"unknown tier '{tier}'{suggest(tier, tiers)} (tiers of rulebook {book.name} {book.version}: {', '.join(tiers)})")
     if tier == current:
         raise LedgerError(f"{key} is already {tier}; nothing to override")
     needed = required_approvals(book, current, tier)

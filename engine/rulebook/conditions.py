@@ -187,11 +187,26 @@ def push_not(c: Condition, negate: bool = False) -> Condition:
     return All(parts) if negate else Any_(parts)
 
 
-def suggest(name: str, candidates: list[str] | tuple[str, ...]) -> str:
+def suggest(name: Any, candidates: Iterable[Any]) -> str:
+    """"; did you mean 'x'?" for the candidate closest to a mistaken ``name``, or "" when none is
+    close. Case is ignored (``GA`` finds ``ga``, ``aia-1`` finds ``AIA-1``): a candidate equal
+    to ``name`` but for case always comes first."""
+    close = closest(name, candidates)
+    return f"; did you mean '{close}'?" if close is not None else ""
+
+
+def closest(name: Any, candidates: Iterable[Any]) -> str | None:
+    """The candidate ``name`` most likely meant (as :func:`suggest` words it), or None."""
     import difflib  # for a mistake's message only: a run without one never imports it
 
-    close = difflib.get_close_matches(str(name), list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    wanted = str(name).casefold()
+    folded: dict[str, str] = {}  # folded candidate: the first candidate folding to it
+    for c in candidates:
+        folded.setdefault(str(c).casefold(), str(c))
+    if wanted in folded:
+        return folded[wanted]
+    close = difflib.get_close_matches(wanted, list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
 
 
 class ConditionProblem(Exception):

@@ -8,13 +8,14 @@ A case file holds one case, a list of cases, or ``{cases: [...]}``. A case is
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..decide.classify import Classifier
 from ..errors import ItemError, Problem
 from ..items.model import ItemReader
+from ..rulebook.conditions import suggest
 from ..rulebook.model import Rulebook
 from ..files.validation import problems_from
 from ..files.yamlio import FileProblem, line_of, parse_yaml, read_text
@@ -95,9 +96,6 @@ def load_cases(paths: list[Path], book: Rulebook) -> list[tuple[str, str, Any]]:
     reader = ItemReader(book)
     problems: list[Problem] = []
     cases = []
-    tiers = set(book.tier_by_id)
-    rules = {r.id for r in book.rules}
-    artifacts = {a.id for a in book.artifacts}
     for path in paths:
         name = str(path)
         try:
@@ -105,39 +103,92 @@ def load_cases(paths: list[Path], book: Rulebook) -> list[tuple[str, str, Any]]:
         except FileProblem as e:
             problems.append(e.problem)
             continue
-        entries = raw.get("cases") if isinstance(raw, dict) and "cases" in raw else raw
+        entries = raw
+        if isinstance(raw, dict) and "cases" in raw:
+            entries = raw["cases"]
+            problems += [Problem(f"unknown field '{k}' beside 'cases'; a case file is one case, a list of cases, "
+                                 "or {cases: [...]}", file=name, line=line_of(raw, k)) for k in raw if k != "cases"]
+            if not isinstance(entries, list):
+                problems.append(Problem("'cases' must be a list of cases", file=name, line=line_of(raw, "cases")))
+                continue
         entries = entries if isinstance(entries, list) else [entries]
         for i, entry in enumerate(entries):
-            label = entry.get("name") if isinstance(entry, dict) and isinstance(entry.get("name"), str) else f"case #{i + 1}"
-            try:
-                case = Case.model_validate(entry)
-            except ValidationError as err:
-                problems += [Problem(p.message, file=name, line=p.line, item=label, field=p.field)
-                             for p in problems_from(err, model=Case, raw=entry, file=name)]
-                continue
-            item_raw = dict(case.item)
-            item_raw.setdefault("key", case.name or f"{path.stem}-{i + 1}")
-            item_raw.setdefault("title", case.name or item_raw["key"])
-            try:
-                item = reader.validate(item_raw, file=name)
-            except ItemError as err:
-                problems += [Problem(p.message, file=name, line=line_of(entry, "item"), item=label, field=f"item.{p.field}")
-                             for p in err.problems]
-                continue
-            e = case.expect
-            for field, known, values in (("tier", tiers, [e.tier] if e.tier else []),
-                                         ("kind", {t.kind for t in book.tiers}, [e.kind] if e.kind else []),
-                                         ("fired", rules, e.fired), ("not_fired", rules, e.not_fired),
-                                         ("artifacts", artifacts, e.artifacts), ("not_artifacts", artifacts, e.not_artifacts),
-                                         ("scores", set(book.score_names), list(e.scores))):
-                for v in values:
-                    if v not in known:
-                        problems.append(Problem(f"'{v}' is not in the rulebook (known: {', '.join(sorted(known))})",
-                                                file=name, line=line_of(entry, "expect"), item=label, field=f"expect.{field}"))
-            cases.append((name, case.name or label, item, e))
+            found, case = _case(entry, i, path, book, reader)
+            problems += found
+            if case is not None:
+                cases.append(case)
     if problems:
         raise ItemError(problems)
     return cases
+
+
+def _case(entry: Any, i: int, path: Path, book: Rulebook, reader: ItemReader) -> tuple[list[Problem], Any]:
+    """Every problem of one case: its shape, its item and its expectations, each checked even
+    when another is wrong; and the case, when it has none."""
+    name = str(path)
+    given = entry.get("name") if isinstance(entry, dict) and isinstance(entry.get("name"), str) else None
+    label = given or f"case #{i + 1}"
+    problems: list[Problem] = []
+    try:
+        case = Case.model_validate(entry)
+    except ValidationError as err:
+        case = None
+        problems += [Problem(p.message, file=name, line=p.line, item=label, field=p.field)
+                     for p in problems_from(err, model=Case, raw=entry, file=name)]
+    if not isinstance(entry, dict):
+        return problems, None
+    item = None
+    if isinstance(entry.get("item"), dict):
+        item_raw = dict(entry["item"])
+        item_raw.setdefault("key", given or f"{path.stem}-{i + 1}")
+        item_raw.setdefault("title", given or item_raw["key"])
+        try:
+            item = reader.validate(item_raw, file=name)
+        except ItemError as err:
+            problems += [Problem(p.message, file=name, line=line_of(entry, "item"), item=label, field=f"item.{p.field}")
+                         for p in err.problems]
+    expect = entry.get("expect")
+    problems += _unknown_ids(_valid_fields(expect), book, name, label,
+                             lambda field: line_of(expect, field) or line_of(entry, "expect"))
+    if problems or case is None or item is None:
+        return sorted(problems, key=lambda p: p.line or 0), None
+    return [], (name, case.name or label, item, case.expect)
+
+
+def _valid_fields(expect: Any) -> Expect:
+    """The expectations that are valid on their own (the others are reported by the Case model),
+    so that an unknown rule is reported beside a misspelt field."""
+    valid: dict[str, Any] = {}
+    for field, value in (expect.items() if isinstance(expect, dict) else ()):
+        if field in Expect.model_fields:
+            try:
+                Expect.model_validate({field: value})
+            except ValidationError:
+                continue
+            valid[field] = value
+    return Expect.model_validate(valid)
+
+
+def _unknown_ids(e: Expect, book: Rulebook, file: str, label: str, line: Callable[[str], int | None]) -> list[Problem]:
+    """Expected tiers, kinds, rules, artifacts and scores the rulebook does not have."""
+    kinds = list(dict.fromkeys(t.kind for t in book.tiers))
+    vocabularies = (
+        ("tier", "tier", "tiers", list(book.tier_by_id), [e.tier] if e.tier else []),
+        ("kind", "kind", "kinds", kinds, [e.kind] if e.kind else []),
+        ("fired", "rule", "rules", [r.id for r in book.rules], e.fired),
+        ("not_fired", "rule", "rules", [r.id for r in book.rules], e.not_fired),
+        ("artifacts", "artifact", "artifacts", [a.id for a in book.artifacts], e.artifacts),
+        ("not_artifacts", "artifact", "artifacts", [a.id for a in book.artifacts], e.not_artifacts),
+        ("scores", "score", "scores", list(book.score_names), list(e.scores)),
+    )
+    problems = []
+    for field, what, plural, known, values in vocabularies:
+        for v in values:
+            if v not in known:
+                problems.append(Problem(
+                    f"unknown {what} '{v}'{suggest(v, known)} ({plural} of rulebook {book.name}: {', '.join(known)})",
+                    file=file, line=line(field), item=label, field=f"expect.{field}"))
+    return problems
 
 
 def run_tests(book: Rulebook, paths: list[Path], *, engine: str = "durable", min_coverage: float | None = None) -> TestReport:
