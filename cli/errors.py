@@ -48,7 +48,7 @@ class Group(click.Group):
             return super().invoke(ctx)
         except InputError as e:
             lines = [str(p) for p in e.problems]
-            if isinstance(e, RulebookError) and rules_from_env(e, e.problems):
+            if isinstance(e, RulebookError) and rules_from_env(ctx, e.problems):
                 # the name is not on the command line: say where it came from
                 lines = [f"{line} (from {ENV})" for line in lines]
             raise BadInput(lines) from None

@@ -6,6 +6,8 @@ import re
 
 import click
 
+from .source import note_rules_source
+
 rules_option = click.option(
     "--rules",
     "rules_path",
@@ -13,6 +15,7 @@ rules_option = click.option(
     type=click.Path(),
     default=None,
     help="Rulebook file or directory (default: $LAUNCHTIER_RULES, else the shipped default).",
+    callback=note_rules_source,
 )
 
 engine_option = click.option(

@@ -137,9 +137,14 @@ def test_an_item_key_is_suggested_whatever_its_case(runner, tmp_path):
 
 
 def test_a_tier_is_suggested_whatever_its_case(runner):
-    result = runner("artifacts", "Tier-1")
+    result = runner("artifacts", "--tier", "Tier-1")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"error: unknown tier 'Tier-1'; did you mean 'tier-1'? (tiers: {TIERS})\n"
+    # the argument is a file; a name that is neither a file nor a tier says so
+    result = runner("artifacts", "Tier-1")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"error: Tier-1: no such file, nor a tier of the rulebook; did you mean 'tier-1'? "
+                             f"(tiers: {TIERS}; choose one with --tier TIER)\n")
 
 
 def test_an_override_tier_is_suggested_whatever_its_case(runner, roadmap):
