@@ -20,7 +20,7 @@ rules_option = click.option(
 
 engine_option = click.option(
     "--engine",
-    type=click.Choice(["durable", "reference"]),
+    type=click.Choice(["durable", "reference"], case_sensitive=False),
     envvar="LAUNCHTIER_ENGINE",
     default="durable",
     show_default=True,
@@ -65,7 +65,7 @@ def format_option(*choices: str, default: str | None = None):
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(list(choices)),
+        type=click.Choice(list(choices), case_sensitive=False),
         default=default or choices[0],
         show_default=True,
         help="Output format.",

@@ -228,3 +228,20 @@ def test_a_rule_test_run_under_a_bad_environment_rulebook_says_so(runner, tmp_pa
     result = runner("rules", "test", cases, env={"LAUNCHTIER_RULES": str(missing)})
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"error: {missing}: no such file (from $LAUNCHTIER_RULES)\n"
+
+
+def test_a_ledger_item_key_is_suggested_whatever_its_case(runner, roadmap):
+    runner("record", roadmap, "--by", "Priya")
+    result = runner("override", "pay-12", "--tier", "tier-1", "--reason", "Anchor of the campaign", "--by", "Tom",
+                    "--approved-by", "Ana", "--approved-by", "Bo")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "error: no decision recorded for item pay-12; did you mean 'PAY-12'?\n")
+    result = runner("decisions", "--item", "pay-12")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0, "no decisions recorded (that match)\n", "notice: no decision recorded for item pay-12; did you mean 'PAY-12'?\n")
+
+
+def test_formats_and_engines_are_chosen_whatever_their_case(runner, roadmap):
+    plain = runner("classify", roadmap, "--format", "json", "--engine", "reference")
+    shouted = runner("classify", roadmap, "--format", "JSON", "--engine", "Reference")
+    assert (shouted.exit_code, shouted.stdout, shouted.stderr) == (0, plain.stdout, "")

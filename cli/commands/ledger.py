@@ -107,6 +107,8 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
     with _ledger(db_path, readonly=True) as ledger:
         if tier is not None:
             _check_tier(tier, load(rules_path), ledger)
+        if item is not None:
+            _notice_unknown_item(item, ledger)
         records = ledger.history(item=item, quarter=quarter, tier=tier)
         # written as the history is read: a ledger of any size in little memory
         from ..render import ledger as render_ledger
@@ -117,6 +119,16 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
             write_chunks(render_ledger.decisions_csv_chunks(records))
         else:
             write_chunks(terminal(line) + "\n" for line in render_ledger.decisions_table_lines(records))
+
+
+def _notice_unknown_item(item: str, ledger) -> None:
+    """A notice when no decision of ``item`` is recorded: a mistyped key lists nothing, like a
+    filter that matches nothing, so say which key was probably meant."""
+    from launchtier.engine.rulebook.conditions import suggest
+
+    keys = ledger.latest_keys()
+    if item not in keys:
+        click.echo(one_line(f"notice: no decision recorded for item {item}{suggest(item, sorted(keys))}"), err=True)
 
 
 def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -37,7 +37,7 @@ def _report_format(path, fmt: str | None) -> str:
 @quarter_option
 @mapping_option
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the report to this file (format from its extension unless --format).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"], case_sensitive=False), default=None,
               help="Output format  [default: table, or from the --report extension]")
 @db_option("Ledger for 'changes since last time', its overrides and recorded items of the same quarters "
            "(default: $LAUNCHTIER_DB, else launchtier.db if present).")

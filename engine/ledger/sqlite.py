@@ -454,7 +454,11 @@ class Ledger:
             with self._write():
                 latest = self._latest_decision(key)
                 if latest is None:
-                    raise LedgerError(f"no decision recorded for item {key}; record it first (launchtier record FILE --by NAME)")
+                    from ..rulebook.conditions import suggest
+
+                    hint = suggest(key, sorted(self.latest_keys()))
+                    raise LedgerError(f"no decision recorded for item {key}"
+                                      + (hint or "; record it first (launchtier record FILE --by NAME)"))
                 book = self.rulebook(latest.rulebook_hash)
                 current = self._final_tier(latest)
                 needed = override_approvals(book, key, current, tier, by, approvers)
