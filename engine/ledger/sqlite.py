@@ -701,10 +701,11 @@ class Ledger:
         return {r[0] for r in self._conn.execute(
             "SELECT seq FROM entries WHERE kind = 'decision' AND recorded_at >= ?", (since,))}
 
-    def precedents(self, tier: str, exclude: str, limit: int = 3) -> list[DecisionRecord]:
-        """The most recent other items whose latest final tier is ``tier``: past launches to compare with."""
-        return list(self._records(f"seq IN ({LATEST}) AND item_key <> ? AND {FINAL_TIER} = ?", [exclude, tier],
-                                  order=f"seq DESC LIMIT {int(limit)}"))
+    def precedent_candidates(self, exclude: str, limit: int) -> Iterator[tuple[DecisionRecord, str]]:
+        """The latest decision of each other item, with its item as recorded, the most recent
+        first, at most ``limit``: what the precedents are ranked from."""
+        return self._records(f"seq IN ({LATEST}) AND item_key <> ?", [exclude],
+                             order=f"seq DESC LIMIT {int(limit)}", with_items=True)
 
 
 def what_to_do(path: Path, error: sqlite3.Error) -> str:
