@@ -186,8 +186,10 @@ def test_review_table_shows_control_characters_escaped(runner, hostile):
         "A-3  -           down Down                  0  new\n"
         "     +cmd|x error: forged & more\n"
         "\n"
-        "2027-Q1: up 1. Workload: PMM\\x1b[2K 1 artifacts, 0 days.\n"
+        "2027-Q1: up 1. Workload: PMM\\x1b[2K 1 artifact, 0 days.\n"
+        "  PMM\\x1b[2K unassigned: 1 item, 1 artifact, 0 days\n"
         "unscheduled: down 2. Workload: PMM\\x1b[2K 2 artifacts, 0 days.\n"
+        "  PMM\\x1b[2K unassigned: 2 items, 2 artifacts, 0 days\n"
         "! disputed: a one-point change in a dimension, or one signal change, moves it to another tier.\n")
 
 
@@ -335,8 +337,10 @@ def test_review_markdown_escapes_html(runner, hostile):
         "| A-2 | \\x1b]0;pwned\\x07\\x1b[2J&lt;img src=x onerror=alert(1)&gt; | unscheduled | down Down | release | -2 |  |  | new |",
         "| A-3 | +cmd\\|x error: forged &amp; more | unscheduled | down Down | release | 0 |  |  | new |", "",
         "## Quarters", "",
-        "### 2027-Q1", "", "- Tiers: up: 1", "- Workload PMM\\x1b[2K: 1 artifacts, about 0 days", "",
-        "### unscheduled", "", "- Tiers: down: 2", "- Workload PMM\\x1b[2K: 2 artifacts, about 0 days", "",
+        "### 2027-Q1", "", "- Tiers: up: 1", "- Workload PMM\\x1b[2K: 1 artifact, about 0 days",
+        "  - unassigned: 1 item, 1 artifact, about 0 days", "",
+        "### unscheduled", "", "- Tiers: down: 2", "- Workload PMM\\x1b[2K: 2 artifacts, about 0 days",
+        "  - unassigned: 2 items, 2 artifacts, about 0 days", "",
         "## Items", "",
         "### A-1: Minor fix\\r=cmd\\|' /C calc'!A0", "",
         '**up Up &lt;b&gt;** (launch), 2027-Q1; PM =HYPERLINK("http://x","y"), PMM @SUM(A1)', "",

@@ -17,6 +17,9 @@ from ..rulebook.model import EnumSignal, IntSignal, Rulebook
 from .read import read_roadmap
 
 UNSCHEDULED = "unscheduled"
+UNASSIGNED = "unassigned"
+# The item field that names the person an owner role's artifacts fall to
+ROLE_FIELDS = {"PM": "pm", "PMM": "pmm"}
 # `Previous.stage_moved` keeps the move of a signal of this name for the JSON readers written
 # before `Previous.moved` reported every signal's
 STAGE = "stage"
@@ -60,11 +63,25 @@ class Workload(_Data):
     days: float
 
 
+class PersonLoad(_Data):
+    """One person's share of a quarter's work: the artifacts of the items that name them in
+    the role that owns the artifacts (the item's pm for PM's, its pmm for PMM's)."""
+
+    name: str = Field(description="as the items name them; 'unassigned' for items that name no one in the role, "
+                                  "and for owners no item field names")
+    role: str = Field(description="the artifacts' owner, as the rulebook names it: PM, PMM, ...")
+    items: int = Field(description="the quarter's items they own at least one artifact of")
+    artifacts: int
+    days: float
+
+
 class QuarterSummary(_Data):
     quarter: str
     tiers: dict[str, int]
     capacity: list[str] = Field(default_factory=list)
-    workload: list[Workload] = Field(default_factory=list)
+    workload: list[Workload] = Field(default_factory=list, description="per owner role, the sum of `people` in it")
+    people: list[PersonLoad] = Field(
+        default_factory=list, description="per named person, by role, the most days first ('unassigned' last)")
 
 
 class ReviewReport(_Data):
@@ -221,14 +238,25 @@ def _summaries(book: Rulebook, entries: list[ReviewItem]) -> list[QuarterSummary
                 notes.append(f"{t}: {counts.get(t, 0) + len(moved)} candidates for {cap.max} "
                              f"place{'s' if cap.max != 1 else ''}; moved down: {', '.join(moved)}")
         work: dict[str, list[float]] = {}
+        people: dict[tuple[str, str], list[Any]] = {}  # (role, name): [items, artifacts, days]
         for e in members:
             for a in e.decision.artifacts:
                 w = work.setdefault(a.owner, [0, 0.0])
                 w[0] += 1
                 w[1] += a.effort or 0.0
+                field = ROLE_FIELDS.get(a.owner)
+                name = (getattr(e, field) if field else None) or UNASSIGNED
+                p = people.setdefault((a.owner, name), [set(), 0, 0.0])
+                p[0].add(e.decision.item)
+                p[1] += 1
+                p[2] += a.effort or 0.0
+        loads = [PersonLoad(name=name, role=role, items=len(keys), artifacts=n, days=round(d, 2))
+                 for (role, name), (keys, n, d) in people.items()]
+        loads.sort(key=lambda p: (p.role, p.name == UNASSIGNED, -p.days, -p.artifacts, p.name))
         out.append(QuarterSummary(
             quarter=q or UNSCHEDULED, tiers={t: n for t, n in counts.items() if n}, capacity=notes,
             workload=[Workload(owner=o, artifacts=int(n), days=round(d, 2)) for o, (n, d) in sorted(work.items())],
+            people=loads,
         ))
     return out
 
