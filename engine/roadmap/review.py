@@ -95,6 +95,7 @@ class ReviewReport(_Data):
     also_changed: list[Decision] = Field(
         default_factory=list, description="items recorded earlier for these quarters whose decision this roadmap changes")
     recorded: list[int] = Field(default_factory=list, description="the ledger entries written, with record_by")
+    head: str | None = Field(default=None, description="the ledger's chain head after recording, with record_by")
 
     @property
     def disputed(self) -> list[ReviewItem]:
@@ -160,18 +161,22 @@ def review(
     quarter: str | None = None,
     ledger: Any = None,
     record_by: str | None = None,
+    note: str | None = None,
 ) -> ReviewReport:
     """The review of a roadmap: every item through the decision pipeline (rules, capacity,
-    override); with ``record_by``, its decisions recorded in the ledger (all or nothing)."""
+    override); with ``record_by``, its decisions recorded in the ledger (all or nothing), each
+    with the note "review <quarter>", and ``note`` after it ("review 2027-Q1: <note>")."""
     items = list(items)
     classifier = Classifier(book, engine)
     recorded: Sequence[int] = []
+    head = None
     with ledger.writing() if record_by is not None else nullcontext():  # decided and recorded as one
         previous = _previous(ledger, items) if ledger is not None else {}
         decisions, made = decide_roadmap(book, items, classifier=classifier, ledger=ledger)
         if record_by is not None:
             recorded = record_decisions(ledger, book, list(zip(items, decisions)), made, by=record_by,
-                                        note=f"review {quarter or 'all quarters'}")
+                                        note=review_note(quarter, note))
+            head = ledger.head()
     entries = []
     for item, decision in zip(items, decisions):
         if quarter is not None and (item.quarter or UNSCHEDULED) != quarter:
@@ -192,8 +197,14 @@ def review(
         rulebook=RulebookRef(**book.summary()), quarter=quarter,
         ranking={t: ranking_text(book, t) for t in book.capacity},
         items=entries, quarters=quarters, ledger=ledger.location if ledger is not None else None,
-        warnings=made.warnings, also_changed=[d for _, d in made.context], recorded=list(recorded),
+        warnings=made.warnings, also_changed=[d for _, d in made.context], recorded=list(recorded), head=head,
     )
+
+
+def review_note(quarter: str | None, note: str | None = None) -> str:
+    """The note recorded with a review's decisions: the review's scope, then the user's note."""
+    scope = f"review {quarter or 'all quarters'}"
+    return f"{scope}: {note}" if note else scope
 
 
 def review_files(
@@ -205,18 +216,19 @@ def review_files(
     quarter: str | None = None,
     ledger_location: str | None = None,
     record_by: str | None = None,
+    note: str | None = None,
 ) -> ReviewReport:
     """:func:`review` of the roadmap in ``files`` (item files, and roadmap-tool CSV exports
     read through ``mapping``), with the ledger at ``ledger_location`` (None: the default
     place): read when there is one (``report.ledger`` is None when there is none); with
-    ``record_by``, created if absent and the decisions recorded in it. The files are read
-    first: a roadmap with a problem creates no ledger."""
+    ``record_by``, created if absent and the decisions recorded in it, with ``note``. The files
+    are read first: a roadmap with a problem creates no ledger."""
     from ..ledger import open_ledger, reading_if_present
 
     items = read_roadmap(book, files, mapping)
     opened = open_ledger(ledger_location, create=True) if record_by is not None else reading_if_present(ledger_location)
     with opened as ledger:
-        return review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=record_by)
+        return review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=record_by, note=note)
 
 
 def _quarter_key(q: str | None) -> tuple[bool, str]:
