@@ -210,7 +210,7 @@ def test_every_command_reads_a_large_ledger_in_bounded_memory(big, tmp_path):
     assert peak < PEAK_MB, f"decisions: {peak:.0f} MB"
     lines = (tmp_path / "csv").read_text().splitlines()
     assert lines[0] == ("seq,recorded_at,item,title,quarter,computed_tier,final_tier,set_by,recorded_by,note,"
-                        "override_reason,override_by,approved_by,rulebook_hash")
+                        "capacity_reason,override_reason,override_by,approved_by,rulebook_hash")
     assert len(lines) == 1 + ENTRIES
     assert [line.split(",")[0] for line in lines[1:]] == [str(s) for s in range(1, ENTRIES + 1)]
 

@@ -401,12 +401,12 @@ def test_decisions_csv_neutralises_names_reasons_and_notes(runner, hostile):
     at = [r["recorded_at"] for r in records]
     head = load_rulebook(book).hash
     assert result.stdout == (
-        "seq,recorded_at,item,title,quarter,computed_tier,final_tier,set_by,recorded_by,note,override_reason,"
-        "override_by,approved_by,rulebook_hash\n"
-        f"1,{at[0]},A-1,\"Minor fix\r=cmd|' /C calc'!A0\",2027-Q1,up,up,rules,Eve\\x1b[2J,\"'=note\nerror: x\",,,,{head}\n"
-        f"2,{at[1]},A-2,{TITLE_2},,down,up,override,Eve\\x1b[2J,\"'=note\nerror: x\",'@SUM(1)\\x1b]0;x\\x07 red,"
+        "seq,recorded_at,item,title,quarter,computed_tier,final_tier,set_by,recorded_by,note,capacity_reason,"
+        "override_reason,override_by,approved_by,rulebook_hash\n"
+        f"1,{at[0]},A-1,\"Minor fix\r=cmd|' /C calc'!A0\",2027-Q1,up,up,rules,Eve\\x1b[2J,\"'=note\nerror: x\",,,,,{head}\n"
+        f"2,{at[1]},A-2,{TITLE_2},,down,up,override,Eve\\x1b[2J,\"'=note\nerror: x\",,'@SUM(1)\\x1b]0;x\\x07 red,"
         f"'+Mallory,'-Bob\\u009b2J,{head}\n"
-        f"3,{at[2]},A-3,\"'+cmd|x\nerror: forged & more\",,down,down,rules,Eve\\x1b[2J,\"'=note\nerror: x\",,,,{head}\n")
+        f"3,{at[2]},A-3,\"'+cmd|x\nerror: forged & more\",,down,down,rules,Eve\\x1b[2J,\"'=note\nerror: x\",,,,,{head}\n")
     rows = list(csv.reader(io.StringIO(result.stdout, newline="")))
     assert [r[0] for r in rows] == ["seq", "1", "2", "3"]
     assert formula_cells(rows) == []
