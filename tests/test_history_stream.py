@@ -71,6 +71,12 @@ def reference_history(path: Path) -> list[dict]:
         return list(records.values())
 
 
+def ledger_items(path: Path) -> list:
+    """(latest decision, its item as recorded) of each item, read by another query of the store."""
+    with Ledger(path) as ledger:
+        return list(ledger.latest_of_items(ledger.latest_keys()))
+
+
 def reference_candidates(history: list[dict], exclude: str, limit: int) -> list[str]:
     return [r["item"] for r in reversed(latest_of(_Rec(r) for r in history)) if r["item"] != exclude][:limit]
 
@@ -110,7 +116,8 @@ def test_the_precedent_candidates_are_the_latest_decisions_newest_first_final_ti
             found = list(ledger.precedent_candidates(exclude="OLD-1", limit=limit))
         assert [r.item for r, _ in found] == reference_candidates(history, "OLD-1", limit)
         assert [r.final_tier for r, _ in found] == [latest[r.item]["final_tier"] for r, _ in found]
-        assert all(json.loads(item)["key"] == r.item for r, item in found)
+        items = {r.item: json.loads(item)["signals"] for r, item in ledger_items(small.ledger)}
+        assert [signals for _, signals in found] == [items[r.item] for r, _ in found]
 
 
 def test_the_latest_decisions_are_those_of_the_whole_history(small):

@@ -4,6 +4,7 @@ its decisions, the reason capacity moved a decision, and the precedents most lik
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,15 @@ def test_the_signal_distance_counts_thresholds_crossed_for_an_int_and_its_range_
     assert distance(base, {**base, "kind": "c", "flag": True}) == 2
     assert distance(base, {k: v for k, v in base.items() if k != "flag"}) == 0  # the default
     assert distance(base, {k: v for k, v in base.items() if k != "kind"}) == 1  # no default: unknown
+
+
+@pytest.mark.parametrize("item_json", ["{not json", '{"key": "FAR-1"}', '{"signals": [1]}'])
+def test_a_precedent_whose_recorded_item_does_not_read_is_refused(runner, precedents_ledger, item_json):
+    conn = sqlite3.connect(runner.ledger)
+    conn.execute("UPDATE entries SET item_json = ? WHERE seq = 2", (item_json,))
+    conn.commit()
+    conn.close()
+    result = runner("explain", precedents_ledger, "--item", "NEW-1")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"error: {runner.ledger} was changed outside launchtier (entry #2 (item FAR-1): the recorded "
+                             "item cannot be read); run launchtier audit to see every change\n")

@@ -10,11 +10,10 @@ in little memory.
 from __future__ import annotations
 
 import heapq
-import json
 from typing import Any, Iterable, Mapping
 
 from ..rulebook import conditions as cond
-from ..rulebook.model import EnumSignal, IntSignal, Rulebook
+from ..rulebook.model import IntSignal, Rulebook
 from .decision import Precedent
 
 # Candidates read per explain: the latest decision of this many other items, the most recent
@@ -69,23 +68,22 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def rank_precedents(book: Rulebook, tier: str, signals: Mapping[str, Any], candidates: Iterable[tuple[Any, str]],
-                    limit: int = PRECEDENTS) -> list[Precedent]:
+def rank_precedents(book: Rulebook, tier: str, signals: Mapping[str, Any],
+                    candidates: Iterable[tuple[Any, Mapping[str, Any]]], limit: int = PRECEDENTS) -> list[Precedent]:
     """The ``limit`` earlier decisions most like an item of final tier ``tier`` with
     ``signals``: those of the same final tier first, then by :class:`SignalDistance`, then the
-    most recent. ``candidates``: (decision record, item as recorded, JSON text) pairs."""
+    most recent. ``candidates``: (decision record, its item's signals as recorded) pairs."""
     distance = SignalDistance(book)
-    best: list[tuple[tuple[bool, float, int], Any]] = []
-    for rec, item_json in candidates:
-        recorded = json.loads(item_json).get("signals", {})
+    best: list[tuple[tuple[int, float, int], Any, float]] = []
+    for rec, recorded in candidates:
         d = round(distance(signals, recorded), 4)
         # heapq keeps the smallest first: the worst kept is the largest key, so keys are negated
         key = (rec.final_tier != tier, d, -rec.seq)
         entry = ((-key[0], -key[1], -key[2]), rec, d)
         if len(best) < limit:
-            heapq.heappush(best, entry)  # type: ignore[arg-type]
+            heapq.heappush(best, entry)
         elif entry[0] > best[0][0]:
-            heapq.heapreplace(best, entry)  # type: ignore[arg-type]
+            heapq.heapreplace(best, entry)
     ranked = sorted(best, key=lambda e: e[0], reverse=True)
     return [_precedent(rec, d) for _, rec, d in ranked]
 
