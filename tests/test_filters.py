@@ -124,7 +124,8 @@ def test_an_optional_ledger_named_but_absent_gets_a_notice(runner, roadmap, tmp_
 def test_review_record_creates_the_ledger_without_a_notice(runner, roadmap):
     result = runner("review", roadmap, "--record", "--by", "Priya", "--format", "json")
     assert result.exit_code == 0
-    assert result.stderr == f"recorded 12 decisions in {runner.ledger}\n"
+    head = json.loads(result.stdout)["head"]
+    assert result.stderr == f"recorded 12 decisions in {runner.ledger}\nchain head {head}\n"
 
 
 @pytest.mark.parametrize("report,expected", [

@@ -16,6 +16,7 @@ from conftest import EXAMPLES, ROOT, make_items
 from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.ledger import sqlite as ledger_module
 from launchtier.engine.decide.decision import Decision
+from launchtier.engine.decide.precedents import CANDIDATES, SignalDistance
 from launchtier.engine.ledger.policy import add_override
 from launchtier.engine.ledger.records import encode_pairs, latest_of
 from launchtier.engine.ledger.sqlite import Ledger
@@ -70,9 +71,14 @@ def reference_history(path: Path) -> list[dict]:
         return list(records.values())
 
 
-def reference_precedents(history: list[dict], tier: str, exclude: str) -> list[str]:
-    return [r["item"] for r in reversed(latest_of(_Rec(r) for r in history))
-            if r["final_tier"] == tier and r["item"] != exclude][:3]
+def ledger_items(path: Path) -> list:
+    """(latest decision, its item as recorded) of each item, read by another query of the store."""
+    with Ledger(path) as ledger:
+        return list(ledger.latest_of_items(ledger.latest_keys()))
+
+
+def reference_candidates(history: list[dict], exclude: str, limit: int) -> list[str]:
+    return [r["item"] for r in reversed(latest_of(_Rec(r) for r in history)) if r["item"] != exclude][:limit]
 
 
 class _Rec(dict):
@@ -102,13 +108,16 @@ def test_decisions_streamed_are_the_whole_history_in_order(small):
     assert small("decisions", "--format", "json", "--item", "NONE-1").stdout == "[]\n"
 
 
-def test_the_precedents_are_the_latest_decisions_final_tier_after_overrides(small):
+def test_the_precedent_candidates_are_the_latest_decisions_newest_first_final_tier_after_overrides(small):
     history = reference_history(small.ledger)
-    for tier in ["tier-1", "tier-2", "tier-3", "tier-4"]:
+    latest = {r["item"]: r for r in latest_of(_Rec(r) for r in history)}
+    for limit in [1, 10, 59, 1000]:
         with Ledger(small.ledger) as ledger:
-            found = [r.item for r in ledger.precedents(tier, exclude="OLD-1")]
-        assert found == reference_precedents(history, tier, "OLD-1")
-        assert len(found) == 3
+            found = list(ledger.precedent_candidates(exclude="OLD-1", limit=limit))
+        assert [r.item for r, _ in found] == reference_candidates(history, "OLD-1", limit)
+        assert [r.final_tier for r, _ in found] == [latest[r.item]["final_tier"] for r, _ in found]
+        items = {r.item: json.loads(item)["signals"] for r, item in ledger_items(small.ledger)}
+        assert [signals for _, signals in found] == [items[r.item] for r, _ in found]
 
 
 def test_the_latest_decisions_are_those_of_the_whole_history(small):
@@ -159,6 +168,22 @@ def big(tmp_path_factory) -> Path:
     return path
 
 
+def _reference_precedents(path: Path, explained: dict, key: str) -> list[str]:
+    """The precedents of the item ``key`` explained, from the raw rows: of the latest decisions of
+    the CANDIDATES most recently decided other items, the same final tier first, then the nearest
+    signals, then the most recent."""
+    book = load_rulebook(DEFAULT)
+    conn = sqlite3.connect(path)
+    items = dict(conn.execute("SELECT item_key, item_json FROM entries WHERE kind = 'decision' ORDER BY seq"))
+    conn.close()
+    roadmap = ItemReader(book).read(str(EXAMPLES / "roadmap.yaml"))
+    signals = next(i for i in roadmap if i.key == key).signal_values()
+    distance, tier = SignalDistance(book), explained["decision"]["tier"]
+    latest = [(n, k, t) for n, (k, t) in enumerate(_latest_final_tiers(path)) if k != key][-CANDIDATES:]
+    ranked = sorted(latest, key=lambda c: (c[2] != tier, round(distance(signals, json.loads(items[c[1]])["signals"]), 4), -c[0]))
+    return [k for _, k, _ in ranked[:3]]
+
+
 def _latest_final_tiers(path: Path) -> list[tuple[str, str]]:
     """(item, final tier) of each item's latest decision, in order of recording, from the raw rows."""
     conn = sqlite3.connect(path)
@@ -185,16 +210,14 @@ def test_every_command_reads_a_large_ledger_in_bounded_memory(big, tmp_path):
     assert (code, err) == (0, "")
     assert peak < PEAK_MB, f"explain: {peak:.0f} MB"
     explained = json.loads((tmp_path / "x").read_text())
-    tier = explained["decision"]["tier"]
-    expected = [k for k, t in reversed(_latest_final_tiers(big)) if t == tier and k != "PAY-12"][:3]
-    assert [p["item"] for p in explained["precedents"]] == expected
+    assert [p["item"] for p in explained["precedents"]] == _reference_precedents(big, explained, "PAY-12")
 
     code, peak, err = run_measured(["decisions", "--format", "csv", *db], tmp_path / "csv")
     assert (code, err) == (0, "")
     assert peak < PEAK_MB, f"decisions: {peak:.0f} MB"
     lines = (tmp_path / "csv").read_text().splitlines()
     assert lines[0] == ("seq,recorded_at,item,title,quarter,computed_tier,final_tier,set_by,recorded_by,note,"
-                        "override_reason,override_by,approved_by,rulebook_hash")
+                        "capacity_reason,override_reason,override_by,approved_by,rulebook_hash")
     assert len(lines) == 1 + ENTRIES
     assert [line.split(",")[0] for line in lines[1:]] == [str(s) for s in range(1, ENTRIES + 1)]
 

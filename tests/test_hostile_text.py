@@ -187,8 +187,10 @@ def test_review_table_shows_control_characters_escaped(runner, hostile):
         "A-3  -           down Down                  0  new\n"
         "     +cmd|x error: forged & more\n"
         "\n"
-        "2027-Q1: up 1. Workload: PMM\\x1b[2K 1 artifacts, 0 days.\n"
+        "2027-Q1: up 1. Workload: PMM\\x1b[2K 1 artifact, 0 days.\n"
+        "  PMM\\x1b[2K unassigned: 1 item, 1 artifact, 0 days\n"
         "unscheduled: down 2. Workload: PMM\\x1b[2K 2 artifacts, 0 days.\n"
+        "  PMM\\x1b[2K unassigned: 2 items, 2 artifacts, 0 days\n"
         "! disputed: the quarter's capacity moved it, or a small change the team could decide (the rulebook's\n"
         "  moves: a yes/no, the next value, a number within a twentieth of its range) gives it another tier.\n")
 
@@ -339,8 +341,10 @@ def test_review_markdown_escapes_html(runner, hostile):
         "| A-2 | \\x1b]0;pwned\\x07\\x1b[2J&lt;img src=x onerror=alert(1)&gt; | unscheduled | down Down | release | -2 |  |  | new |",
         "| A-3 | +cmd\\|x error: forged &amp; more | unscheduled | down Down | release | 0 |  |  | new |", "",
         "## Quarters", "",
-        "### 2027-Q1", "", "- Tiers: up: 1", "- Workload PMM\\x1b[2K: 1 artifacts, about 0 days", "",
-        "### unscheduled", "", "- Tiers: down: 2", "- Workload PMM\\x1b[2K: 2 artifacts, about 0 days", "",
+        "### 2027-Q1", "", "- Tiers: up: 1", "- Workload PMM\\x1b[2K: 1 artifact, about 0 days",
+        "  - unassigned: 1 item, 1 artifact, about 0 days", "",
+        "### unscheduled", "", "- Tiers: down: 2", "- Workload PMM\\x1b[2K: 2 artifacts, about 0 days",
+        "  - unassigned: 2 items, 2 artifacts, about 0 days", "",
         "## Items", "",
         "### A-1: Minor fix\\r=cmd\\|' /C calc'!A0", "",
         '**up Up &lt;b&gt;** (launch), 2027-Q1; PM =HYPERLINK("http://x","y"), PMM @SUM(A1)', "",
@@ -401,12 +405,12 @@ def test_decisions_csv_neutralises_names_reasons_and_notes(runner, hostile):
     at = [r["recorded_at"] for r in records]
     head = load_rulebook(book).hash
     assert result.stdout == (
-        "seq,recorded_at,item,title,quarter,computed_tier,final_tier,set_by,recorded_by,note,override_reason,"
-        "override_by,approved_by,rulebook_hash\n"
-        f"1,{at[0]},A-1,\"Minor fix\r=cmd|' /C calc'!A0\",2027-Q1,up,up,rules,Eve\\x1b[2J,\"'=note\nerror: x\",,,,{head}\n"
-        f"2,{at[1]},A-2,{TITLE_2},,down,up,override,Eve\\x1b[2J,\"'=note\nerror: x\",'@SUM(1)\\x1b]0;x\\x07 red,"
+        "seq,recorded_at,item,title,quarter,computed_tier,final_tier,set_by,recorded_by,note,capacity_reason,"
+        "override_reason,override_by,approved_by,rulebook_hash\n"
+        f"1,{at[0]},A-1,\"Minor fix\r=cmd|' /C calc'!A0\",2027-Q1,up,up,rules,Eve\\x1b[2J,\"'=note\nerror: x\",,,,,{head}\n"
+        f"2,{at[1]},A-2,{TITLE_2},,down,up,override,Eve\\x1b[2J,\"'=note\nerror: x\",,'@SUM(1)\\x1b]0;x\\x07 red,"
         f"'+Mallory,'-Bob\\u009b2J,{head}\n"
-        f"3,{at[2]},A-3,\"'+cmd|x\nerror: forged & more\",,down,down,rules,Eve\\x1b[2J,\"'=note\nerror: x\",,,,{head}\n")
+        f"3,{at[2]},A-3,\"'+cmd|x\nerror: forged & more\",,down,down,rules,Eve\\x1b[2J,\"'=note\nerror: x\",,,,,{head}\n")
     rows = list(csv.reader(io.StringIO(result.stdout, newline="")))
     assert [r[0] for r in rows] == ["seq", "1", "2", "3"]
     assert formula_cells(rows) == []

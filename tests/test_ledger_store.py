@@ -125,7 +125,7 @@ def test_the_protocol_lists_what_the_commands_the_pipeline_the_review_and_the_au
     assert protocol_members() == [
         "__enter__", "__exit__", "changed_rulebooks", "close", "decision", "decisions_since", "entries", "entry",
         "head", "history", "iter_latest", "latest_entries", "latest_keys", "latest_of_items", "location",
-        "maybe_overridden", "meta_problems", "override", "precedents", "reading", "record", "recorded_tiers",
+        "maybe_overridden", "meta_problems", "override", "precedent_candidates", "reading", "record", "recorded_tiers",
         "reopen_spec", "rulebook", "rulebook_hashes", "seq_bounds", "seq_of", "writing"]
 
 

@@ -171,9 +171,10 @@ def test_changes_since_the_last_recorded_decisions(runner, golden, roadmap, tmp_
 def test_review_record_records_the_meetings_decisions(runner, roadmap):
     result = runner("review", roadmap, "--record", "--by", "Priya", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"recorded 12 decisions in {runner.ledger}\n"
     with Ledger(runner.ledger) as ledger:
         latest = {r.item: r for r in ledger.latest()}
+        head = ledger.head()
+    assert result.stderr == f"recorded 12 decisions in {runner.ledger}\nchain head {head}\n"
     assert latest["PAY-38"].final_tier == "tier-2"
     assert latest["PAY-38"].decision.capacity.computed_tier == "tier-1"
     audit = runner("audit", "--format", "json")

@@ -169,8 +169,11 @@ def test_quarters_show_capacity_and_workload(page, review_json):
     for q in review_json["quarters"]:
         card = doc.one("article", id=f"quarter-{q['quarter']}")
         assert [c.text() for c in card.find_all("p", cls="capacity-note")] == [f"Capacity: {c}" for c in q["capacity"]]
-        rows = [[td.text() for td in tr.find_all("td")] for tr in card.find_all("tr")[1:]]
+        rows = [[td.text() for td in tr.find_all("td")] for tr in card.one("table", cls="workload").find_all("tr")[1:]]
         assert rows == [[w["owner"], str(w["artifacts"]), f"{w['days']:g}"] for w in q["workload"]]
+        rows = [[td.text() for td in tr.find_all("td")] for tr in card.one("table", cls="people").find_all("tr")[1:]]
+        assert rows == [[p["name"], p["role"], str(p["items"]), str(p["artifacts"]), f"{p['days']:g}"] for p in q["people"]]
+        assert q["people"]
     assert CAPACITY_NOTE in doc.one("section", id="item-PAY-38").one("p", cls="capacity-note").text()
 
 

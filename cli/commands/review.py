@@ -43,9 +43,10 @@ def _report_format(path, fmt: str | None) -> str:
            "(default: $LAUNCHTIER_DB, else launchtier.db if present).")
 @click.option("--record", "do_record", is_flag=True, help="Record the meeting's decisions in the ledger (needs --by).")
 @click.option("--by", metavar="NAME", help="Who records, with --record.")
+@click.option("--note", help='With --record, a note stored with every decision, after "review QUARTER: ".')
 @rules_option
 @engine_option
-def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, rules_path, engine) -> None:
+def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, note, rules_path, engine) -> None:
     """Prepare the roadmap review meeting: every item's tier after the quarter's capacity, the
     disputed items first, what changed since the last recorded decisions, and the PM and PMM
     workload per quarter. Reads item files and roadmap-tool CSV exports (with --mapping).
@@ -54,7 +55,7 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     Example:
       launchtier review examples/roadmap.yaml --report review.html
       launchtier review jira.csv --mapping examples/exports/jira-mapping.yaml --quarter 2027-Q1
-      launchtier review examples/roadmap.yaml --record --by "Priya N."
+      launchtier review examples/roadmap.yaml --record --by "Priya N." --note "agreed in the room"
     """
     from pathlib import Path
 
@@ -66,6 +67,8 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
 
     if do_record and by is None:
         raise click.UsageError("--record needs --by NAME")
+    if note is not None and not do_record:
+        raise click.UsageError("--note goes with --record: it is stored with the recorded decisions")
     if do_record:
         by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
     if report_path:  # checked before any work, and before anything is recorded
@@ -73,7 +76,7 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     fmt = fmt or "table"
     book = load(rules_path)
     report = review_files(book, roadmap, mapping=mapping, engine=engine, quarter=quarter, ledger_location=db_path,
-                          record_by=by if do_record else None)
+                          record_by=by if do_record else None, note=note)
     if report.ledger is None:
         no_ledger_notice(db_path, "reviewing without the changes since the last recorded decisions")
     if fmt == "json":
@@ -100,3 +103,5 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
         click.echo(f"warning: {one_line(warning)}", err=True)
     if do_record:
         click.echo(f"recorded {len(report.recorded)} decisions in {where(db_path)}", err=True)
+        if report.head is not None:  # on stderr, like the line above: stdout is the report
+            click.echo(f"chain head {report.head}", err=True)

@@ -179,6 +179,12 @@ def _quarter(q: QuarterSummary, book: Rulebook) -> str:
         out += [f'<tr><td>{_e(w.owner)}</td><td class="num">{w.artifacts}</td><td class="num">{w.days:g}</td></tr>'
                 for w in q.workload]
         out.append("</tbody></table>")
+        # per person, by role, the most days first: who is overcommitted
+        out.append('<table class="people"><thead><tr><th>Person</th><th>Role</th><th class="num">Items</th>'
+                   '<th class="num">Artifacts</th><th class="num">Days (about)</th></tr></thead><tbody>')
+        out += [f'<tr><td>{_e(p.name)}</td><td>{_e(p.role)}</td><td class="num">{p.items}</td>'
+                f'<td class="num">{p.artifacts}</td><td class="num">{p.days:g}</td></tr>' for p in q.people]
+        out.append("</tbody></table>")
     else:
         out.append('<p class="muted">Workload: none.</p>')
     out.append("</article>")

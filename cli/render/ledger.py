@@ -67,12 +67,15 @@ def decisions_csv(records: Iterable[DecisionRecord]) -> str:
 def decisions_csv_chunks(records: Iterable[DecisionRecord]) -> Iterator[str]:
     """The CSV's header, then its rows, each written as its record is read."""
     header = ["seq", "recorded_at", "item", "title", "quarter", "computed_tier", "final_tier", "set_by", "recorded_by",
-              "note", "override_reason", "override_by", "approved_by", "rulebook_hash"]
+              "note", "capacity_reason", "override_reason", "override_by", "approved_by", "rulebook_hash"]
     yield to_csv(header, [])
     for r in records:
         last = r.overrides[-1] if r.overrides else r.decision.override
+        # a capacity move is kept when an override follows it: the computed tier is still capacity's
+        capacity = r.decision.capacity
         yield to_csv(header, [[r.seq, r.recorded_at, r.item, r.title, r.quarter or "", r.computed_tier, r.final_tier,
-                                r.set_by, r.recorded_by, r.note or "", last.reason if last else "", last.by if last else "",
+                                r.set_by, r.recorded_by, r.note or "", capacity.reason if capacity else "",
+                                last.reason if last else "", last.by if last else "",
                                 ";".join(last.approved_by) if last else "", r.rulebook["hash"]]]).split("\n", 1)[1]
 
 

@@ -8,10 +8,10 @@ import textwrap
 
 from launchtier.engine import Rulebook
 from launchtier.engine.decide.whatif import score_label
-from launchtier.engine.roadmap.review import ReviewItem, ReviewReport
+from launchtier.engine.roadmap.review import PersonLoad, ReviewItem, ReviewReport
 
 from .text import WIDTH, check_line, md, plural, short, stage_sentence, stage_text, tier_style
-from .safe import style
+from .safe import one_line, style
 
 MAX_CLOSE = 3
 # what makes an item disputed, for the legends of every review format
@@ -35,6 +35,15 @@ def since_last(item: ReviewItem) -> str:
     parts = [f"was {p.final_tier}" if p.tier_changed else "unchanged"]
     parts += [f"{signal} {move}" for signal, move in p.moved.items()]
     return ", ".join(parts)
+
+
+def days(n: float) -> str:
+    return f"{n:g} day" + ("" if n == 1 else "s")
+
+
+def person_load(p: PersonLoad, about: str = "") -> str:
+    """A person's work in a quarter: '2 items, 1 artifact, 3 days'."""
+    return f"{plural(p.items, 'item')}, {plural(p.artifacts, 'artifact')}, {about}{days(p.days)}"
 
 
 def _header(report: ReviewReport, book: Rulebook) -> list[str]:
@@ -68,8 +77,9 @@ def review_table(report: ReviewReport, book: Rulebook) -> str:
     out.append("")
     for q in report.quarters:
         tiers = ", ".join(f"{t} {n}" for t, n in q.tiers.items())
-        work = "; ".join(f"{w.owner} {w.artifacts} artifacts, {w.days:g} days" for w in q.workload)
+        work = "; ".join(f"{w.owner} {plural(w.artifacts, 'artifact')}, {days(w.days)}" for w in q.workload)
         out.append(f"{style(q.quarter, bold=True)}: {tiers}. Workload: {work or 'none'}.")
+        out += [one_line(f"  {p.role} {p.name}: {person_load(p)}") for p in q.people]
         out += [f"  capacity: {c}" for c in q.capacity]
     out += [textwrap.fill(line, WIDTH, subsequent_indent="  ") for line in _after(report)]
     out.append(textwrap.fill(f"! disputed: {DISPUTED}.", WIDTH, subsequent_indent="  "))
@@ -110,7 +120,8 @@ def review_markdown(report: ReviewReport, book: Rulebook) -> str:
         out += [f"### {q.quarter}", "", "- Tiers: " + ", ".join(f"{t}: {n}" for t, n in q.tiers.items())]
         out += [f"- Capacity: {md(c)}" for c in q.capacity]
         for w in q.workload:
-            out.append(f"- Workload {md(w.owner)}: {w.artifacts} artifacts, about {w.days:g} days")
+            out.append(f"- Workload {md(w.owner)}: {plural(w.artifacts, 'artifact')}, about {days(w.days)}")
+            out += [f"  - {md(p.name)}: {person_load(p, 'about ')}" for p in q.people if p.role == w.owner]
         out.append("")
     out += [f"- {md(line)}" for line in _after(report)] + ([""] if _after(report) else [])
     out += ["## Items", ""]

@@ -21,7 +21,7 @@ from .safe import csv_cell, csv_raw, one_line, style
 
 if TYPE_CHECKING:  # only for annotations: the models are imported when a command needs them
     from launchtier.engine import Decision, Rulebook
-    from launchtier.engine.decide.decision import ArtifactRef, ConditionCheck, Explanation
+    from launchtier.engine.decide.decision import ArtifactRef, ConditionCheck, Explanation, Precedent
 
 WIDTH = 100
 
@@ -248,8 +248,8 @@ def explain_text(ex: Explanation, book: Rulebook) -> str:
     out.append(textwrap.fill(_not_decisions(book), WIDTH, initial_indent="  ", subsequent_indent="  ",
                              break_on_hyphens=False))
     if ex.precedents:
-        out += ["", f"Precedents (earlier {d.tier} decisions in the ledger):"]
-        out += [f"  {p.item:<10} {one_line(p.title)} ({p.quarter or 'unscheduled'}, recorded {p.recorded_at[:10]})" for p in ex.precedents]
+        out += ["", "Precedents (the earlier decisions most like it in the ledger, the same tier first):"]
+        out += [one_line(f"  {p.item:<10} {p.tier} {precedent_text(p)}") for p in ex.precedents]
     out += ["", f"Artifacts ({plural(len(d.artifacts), 'artifact')}):"]
     for owner, arts in _owners(d.artifacts).items():
         out.append(f"  {one_line(owner)}")
@@ -260,6 +260,12 @@ def explain_text(ex: Explanation, book: Rulebook) -> str:
     out.append("")
     out.append(f"Rulebook {d.rulebook.name} {d.rulebook.version} ({d.rulebook.hash[:19]}…)")
     return "\n".join(out)
+
+
+def precedent_text(p: Precedent) -> str:
+    """A precedent after its key and final tier: its title, when and where, and why it was overridden."""
+    why = f"; overridden from {p.computed_tier}: {p.override_reason}" if p.override_reason is not None else ""
+    return f"{p.title} ({p.quarter or 'unscheduled'}, recorded {p.recorded_at[:10]}){why}"
 
 
 def explain_markdown(ex: Explanation, book: Rulebook) -> str:
@@ -288,8 +294,8 @@ def explain_markdown(ex: Explanation, book: Rulebook) -> str:
         or ["- no single decision of the team moves this item to another tier"]
     out += ["", md(_not_decisions(book))]
     if ex.precedents:
-        out += ["", f"### Precedents (earlier {d.tier} decisions)", ""]
-        out += [f"- {md(p.item)} {md(p.title)} ({p.quarter or 'unscheduled'}, recorded {p.recorded_at[:10]})" for p in ex.precedents]
+        out += ["", "### Precedents (the earlier decisions most like it, the same tier first)", ""]
+        out += [f"- {md(p.item)} {p.tier} {md(precedent_text(p))}" for p in ex.precedents]
     out += ["", "### Artifacts", ""]
     for owner, arts in _owners(d.artifacts).items():
         out.append(f"**{md(owner)}**")

@@ -170,13 +170,21 @@ class ValueChange(_Data):
 
 
 class Precedent(_Data):
-    """An earlier item that got the same tier: a past launch to compare with in the meeting."""
+    """An earlier decision like this one: a past launch to compare with in the meeting. The
+    precedents are the same final tier first, then the nearest signals
+    (:mod:`engine.decide.precedents`)."""
 
     item: str
     title: str
-    tier: str
+    tier: str = Field(description="its final tier: the one the team committed to, after any override")
     quarter: str | None = None
     recorded_at: str
+    computed_tier: str | None = Field(
+        default=None, description="when it was overridden: the tier its rules and capacity gave")
+    override_reason: str | None = Field(default=None, description="when it was overridden: why (the latest override's reason)")
+    distance: float | None = Field(
+        default=None, description="how far its recorded signals are from this item's: 0 the same, "
+                                  "1 for each signal wholly different")
 
 
 class Explanation(_Data):

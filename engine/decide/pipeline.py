@@ -32,7 +32,7 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .classify import Classifier
-from .decision import Decision, Explanation, OverrideNote, Precedent
+from .decision import Decision, Explanation, OverrideNote
 from ..errors import InputError, ItemError, Problem
 from ..items.model import ItemBase, ItemReader
 from ..rulebook.model import Rulebook
@@ -411,8 +411,10 @@ def explain_item(book: Rulebook, items: list[ItemBase], item: ItemBase, *, origi
     decision = made.finish(classifier, item, ex.decision)
     found = []
     if ledger is not None:
-        found = [Precedent(item=r.item, title=r.title, tier=r.final_tier, quarter=r.quarter, recorded_at=r.recorded_at)
-                 for r in ledger.precedents(decision.tier, exclude=item.key)]
+        from .precedents import CANDIDATES, rank_precedents
+
+        found = rank_precedents(book, decision.tier, item.signal_values(),
+                                ledger.precedent_candidates(exclude=item.key, limit=CANDIDATES))
     return ex.model_copy(update={"decision": decision, "precedents": found})
 
 

@@ -12,6 +12,7 @@ refuse the ledger (:class:`LedgerDamaged`) and the audit names every such change
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from contextlib import contextmanager
@@ -705,10 +706,18 @@ class Ledger:
         return {r[0] for r in self._conn.execute(
             "SELECT seq FROM entries WHERE kind = 'decision' AND recorded_at >= ?", (since,))}
 
-    def precedents(self, tier: str, exclude: str, limit: int = 3) -> list[DecisionRecord]:
-        """The most recent other items whose latest final tier is ``tier``: past launches to compare with."""
-        return list(self._records(f"seq IN ({LATEST}) AND item_key <> ? AND {FINAL_TIER} = ?", [exclude, tier],
-                                  order=f"seq DESC LIMIT {int(limit)}"))
+    def precedent_candidates(self, exclude: str, limit: int) -> Iterator[tuple[DecisionRecord, dict[str, Any]]]:
+        """The latest decision of each other item, with its signals as recorded, the most recent
+        first, at most ``limit``: what the precedents are ranked from."""
+        for rec, item_json in self._records(f"seq IN ({LATEST}) AND item_key <> ?", [exclude],
+                                            order=f"seq DESC LIMIT {int(limit)}", with_items=True):
+            try:
+                signals = json.loads(item_json)["signals"]
+            except (ValueError, TypeError, KeyError, RecursionError):
+                signals = None
+            if not isinstance(signals, dict):
+                raise damaged(self.location, f"entry #{rec.seq} (item {rec.item}): the recorded item cannot be read")
+            yield rec, signals
 
 
 def what_to_do(path: Path, error: sqlite3.Error) -> str:

@@ -142,6 +142,9 @@ class LedgerStore(Protocol):
     def decisions_since(self, since: str) -> set[int]:
         """The sequence numbers of the decisions recorded on or after ``since`` (a date or time)."""
 
-    def precedents(self, tier: str, exclude: str, limit: int = 3) -> list[DecisionRecord]:
-        """The most recent other items whose latest final tier is ``tier``, newest first: past
-        launches to compare with."""
+    def precedent_candidates(self, exclude: str, limit: int) -> Iterator[tuple[DecisionRecord, dict[str, Any]]]:
+        """The latest decision of each item but ``exclude`` (with its overrides), with the
+        item's signals as recorded, the most recent first, at most ``limit`` of them, read as
+        they are consumed: what the precedents are ranked from
+        (:func:`engine.decide.precedents.rank_precedents`). A recorded item that does not read
+        is refused (:class:`~engine.errors.LedgerDamaged`)."""

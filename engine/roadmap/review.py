@@ -18,6 +18,9 @@ from ..rulebook.model import EnumSignal, IntSignal, Rulebook
 from .read import read_roadmap
 
 UNSCHEDULED = "unscheduled"
+UNASSIGNED = "unassigned"
+# The item field that names the person an owner role's artifacts fall to
+ROLE_FIELDS = {"PM": "pm", "PMM": "pmm"}
 # `Previous.stage_moved` keeps the move of a signal of this name for the JSON readers written
 # before `Previous.moved` reported every signal's
 STAGE = "stage"
@@ -63,11 +66,25 @@ class Workload(_Data):
     days: float
 
 
+class PersonLoad(_Data):
+    """One person's share of a quarter's work: the artifacts of the items that name them in
+    the role that owns the artifacts (the item's pm for PM's, its pmm for PMM's)."""
+
+    name: str = Field(description="as the items name them; 'unassigned' for items that name no one in the role, "
+                                  "and for owners no item field names")
+    role: str = Field(description="the artifacts' owner, as the rulebook names it: PM, PMM, ...")
+    items: int = Field(description="the quarter's items they own at least one artifact of")
+    artifacts: int
+    days: float
+
+
 class QuarterSummary(_Data):
     quarter: str
     tiers: dict[str, int]
     capacity: list[str] = Field(default_factory=list)
-    workload: list[Workload] = Field(default_factory=list)
+    workload: list[Workload] = Field(default_factory=list, description="per owner role, the sum of `people` in it")
+    people: list[PersonLoad] = Field(
+        default_factory=list, description="per named person, by role, the most days first ('unassigned' last)")
 
 
 class ReviewReport(_Data):
@@ -81,6 +98,7 @@ class ReviewReport(_Data):
     also_changed: list[Decision] = Field(
         default_factory=list, description="items recorded earlier for these quarters whose decision this roadmap changes")
     recorded: list[int] = Field(default_factory=list, description="the ledger entries written, with record_by")
+    head: str | None = Field(default=None, description="the ledger's chain head after recording, with record_by")
 
     @property
     def disputed(self) -> list[ReviewItem]:
@@ -144,18 +162,22 @@ def review(
     quarter: str | None = None,
     ledger: Any = None,
     record_by: str | None = None,
+    note: str | None = None,
 ) -> ReviewReport:
     """The review of a roadmap: every item through the decision pipeline (rules, capacity,
-    override); with ``record_by``, its decisions recorded in the ledger (all or nothing)."""
+    override); with ``record_by``, its decisions recorded in the ledger (all or nothing), each
+    with the note "review <quarter>", and ``note`` after it ("review 2027-Q1: <note>")."""
     items = list(items)
     classifier = Classifier(book, engine)
     recorded: Sequence[int] = []
+    head = None
     with ledger.writing() if record_by is not None else nullcontext():  # decided and recorded as one
         previous = _previous(ledger, items) if ledger is not None else {}
         decisions, made = decide_roadmap(book, items, classifier=classifier, ledger=ledger)
         if record_by is not None:
             recorded = record_decisions(ledger, book, list(zip(items, decisions)), made, by=record_by,
-                                        note=f"review {quarter or 'all quarters'}")
+                                        note=review_note(quarter, note))
+            head = ledger.head()
     entries = []
     taken: dict[tuple[str | None, str], list[str]] = {}
     for item, decision in zip(items, decisions):
@@ -179,8 +201,14 @@ def review(
         rulebook=RulebookRef(**book.summary()), quarter=quarter,
         ranking={t: ranking_text(book, t) for t in book.capacity},
         items=entries, quarters=quarters, ledger=ledger.location if ledger is not None else None,
-        warnings=made.warnings, also_changed=[d for _, d in made.context], recorded=list(recorded),
+        warnings=made.warnings, also_changed=[d for _, d in made.context], recorded=list(recorded), head=head,
     )
+
+
+def review_note(quarter: str | None, note: str | None = None) -> str:
+    """The note recorded with a review's decisions: the review's scope, then the user's note."""
+    scope = f"review {quarter or 'all quarters'}"
+    return f"{scope}: {note}" if note else scope
 
 
 def review_files(
@@ -192,18 +220,19 @@ def review_files(
     quarter: str | None = None,
     ledger_location: str | None = None,
     record_by: str | None = None,
+    note: str | None = None,
 ) -> ReviewReport:
     """:func:`review` of the roadmap in ``files`` (item files, and roadmap-tool CSV exports
     read through ``mapping``), with the ledger at ``ledger_location`` (None: the default
     place): read when there is one (``report.ledger`` is None when there is none); with
-    ``record_by``, created if absent and the decisions recorded in it. The files are read
-    first: a roadmap with a problem creates no ledger."""
+    ``record_by``, created if absent and the decisions recorded in it, with ``note``. The files
+    are read first: a roadmap with a problem creates no ledger."""
     from ..ledger import open_ledger, reading_if_present
 
     items = read_roadmap(book, files, mapping)
     opened = open_ledger(ledger_location, create=True) if record_by is not None else reading_if_present(ledger_location)
     with opened as ledger:
-        return review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=record_by)
+        return review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=record_by, note=note)
 
 
 def _quarter_key(q: str | None) -> tuple[bool, str]:
@@ -225,14 +254,25 @@ def _summaries(book: Rulebook, entries: list[ReviewItem]) -> list[QuarterSummary
                 notes.append(f"{t}: {counts.get(t, 0) + len(moved)} candidates for {cap.max} "
                              f"place{'s' if cap.max != 1 else ''}; moved down: {', '.join(moved)}")
         work: dict[str, list[float]] = {}
+        people: dict[tuple[str, str], list[Any]] = {}  # (role, name): [items, artifacts, days]
         for e in members:
             for a in e.decision.artifacts:
                 w = work.setdefault(a.owner, [0, 0.0])
                 w[0] += 1
                 w[1] += a.effort or 0.0
+                field = ROLE_FIELDS.get(a.owner)
+                name = (getattr(e, field) if field else None) or UNASSIGNED
+                p = people.setdefault((a.owner, name), [set(), 0, 0.0])
+                p[0].add(e.decision.item)
+                p[1] += 1
+                p[2] += a.effort or 0.0
+        loads = [PersonLoad(name=name, role=role, items=len(keys), artifacts=n, days=round(d, 2))
+                 for (role, name), (keys, n, d) in people.items()]
+        loads.sort(key=lambda p: (p.role, p.name == UNASSIGNED, -p.days, -p.artifacts, p.name))
         out.append(QuarterSummary(
             quarter=q or UNSCHEDULED, tiers={t: n for t, n in counts.items() if n}, capacity=notes,
             workload=[Workload(owner=o, artifacts=int(n), days=round(d, 2)) for o, (n, d) in sorted(work.items())],
+            people=loads,
         ))
     return out
 
