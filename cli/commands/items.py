@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import click
 
 from ..options import engine_option, format_option, load, no_ledger_notice, optional_db_option, rules_option
-from ..output import echo, output_fd
+from ..output import echo, output_fd, width
 from ..render.safe import one_line, terminal
 
 PROGRESS_THRESHOLD = 2000
@@ -89,7 +89,7 @@ def _write_decisions(results, fmt: str, book) -> None:
     elif fmt == "markdown":
         echo(render.decisions_markdown(list(results), book))
     else:
-        echo(render.decisions_table(list(results), book))
+        echo(render.decisions_table(list(results), book, width()))
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -135,7 +135,7 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], rules_path: 
     elif fmt == "markdown":
         click.echo(terminal(render.explain_markdown(ex, book)), nl=False)
     else:
-        echo(render.explain_text(ex, book))
+        echo(render.explain_text(ex, book, width()))
 
 
 @click.command()
@@ -177,7 +177,7 @@ def artifacts(tier: str | None, item_file: str | None, item_key: str | None, rul
     elif fmt == "markdown":
         echo("\n".join(render.checklist_markdown(title, rows, note) for title, note, rows in sections).rstrip())
     else:
-        echo("\n\n".join(render.checklist_text(title, rows, note) for title, note, rows in sections))
+        echo("\n\n".join(render.checklist_text(title, rows, note, width()) for title, note, rows in sections))
 
 
 def _title(book, checklist) -> str:
