@@ -401,9 +401,9 @@ def test_explain_bad_what_if(runner, pay12, setting, expected):
 
 # ---- artifacts -----------------------------------------------------------------------------
 def test_artifacts_of_a_tier_grouped_by_owner(runner):
-    result = runner("artifacts", "tier-1")
+    result = runner("artifacts", "tier-1", env={"COLUMNS": None})
     assert (result.exit_code, result.stderr) == (0, "")
-    # each owner's artifacts under their name, a condition after the artifact it limits
+    # each owner's artifacts under their name, a condition after the artifact it limits (piped)
     assert result.stdout == """\
 tier-1 Marketing launch (launch)
   PMM (11 artifacts, about 26 days)

@@ -184,7 +184,7 @@ def test_audit_since_limits_every_section_but_integrity_and_says_so(runner, road
     assert runner("override", "PAY-12", "--tier", "tier-1", "--reason", "Anchor of the campaign", "--by", "Tom O.",
                   "--approved-by", "Ana L.", "--approved-by", "Lee K.").exit_code == 0
 
-    result = runner("audit", "--since", "2027-02-01")
+    result = runner("audit", "--since", "2027-02-01", env={"COLUMNS": None})
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:2] == [
@@ -193,11 +193,11 @@ def test_audit_since_limits_every_section_but_integrity_and_says_so(runner, road
         "integrity covers the whole chain",
     ]
     assert lines[3:5] == ["1. Integrity: ok", lines[4]] and lines[4].startswith("  14 entries; chain head sha256:")
-    assert lines[6:8] == ["2. Reproducibility: ok", "  1 decisions replayed under their own rulebooks; 0 differ"]
+    assert lines[6:8] == ["2. Reproducibility: ok", "  1 decision replayed under its own rulebook; 0 differ"]
     start = lines.index("4. Overrides: ok")
     assert lines[start:] == [
         "4. Overrides: ok",
-        "  1 overrides; 0 below the approval policy",
+        "  1 override; 0 below the approval policy",
         "  #14 2027-02-02T09:00:00Z PAY-12: tier-2 → tier-1 by Tom O. (Ana L., Lee K.): Anchor of the campaign",
         "",
         "5. Tiers per quarter (final tiers, latest decisions): ok",
@@ -217,7 +217,7 @@ def test_audit_since_limits_every_section_but_integrity_and_says_so(runner, road
         "integrity covers the whole chain", ""]
 
     # without --since: the whole history, and no window line
-    whole = runner("audit").stdout.splitlines()
+    whole = runner("audit", env={"COLUMNS": None}).stdout.splitlines()
     assert whole[:2] == [f"Audit of {runner.ledger}", ""]
     assert whole[whole.index("5. Tiers per quarter (final tiers, latest decisions): attention"):][:4] == [
         "5. Tiers per quarter (final tiers, latest decisions): attention",

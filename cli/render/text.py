@@ -319,13 +319,15 @@ def name_width(arts: Iterable[Any]) -> int:
 
 def checklist_lines(arts: list[tuple[Any, str]], name_w: int, width: int | None) -> list[str]:
     """``    [ ] NAME  CATEGORY`` for each artifact, the categories in a column after ``name_w``
-    (one that does not fit wraps in its column), and under it the condition the artifact is
-    listed under, if any."""
+    (one that does not fit wraps in its column), and the condition the artifact is listed
+    under, if any: after it when piped (a line per artifact), under it at a width."""
     out = []
     for a, when in arts:
         name = one_line(a.name)
-        out += wrap(f"    [ ] {name}{' ' * (name_w - cells(name))}  {one_line(a.category)}", width,
-                    hang=" " * (10 + name_w), break_on_hyphens=False)
+        line = f"    [ ] {name}{' ' * (name_w - cells(name))}  {one_line(a.category)}"
+        if when and width is None:
+            line, when = f"{line}  (only when {when})", ""
+        out += wrap(line, width, hang=" " * (10 + name_w), break_on_hyphens=False)
         if when:
             out += wrap(f"(only when {when})", width, " " * 8, " " * 9, break_on_hyphens=False)
     return out
