@@ -26,7 +26,7 @@ TIMEOUT = 60
 def run(tmp: Path, *args: str) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHTIER_")}
     env["LAUNCHTIER_DB"] = str(tmp / "launchtier.db")
-    env["COLUMNS"] = "100"
+    env.pop("COLUMNS", None)  # piped: a finding a line
     try:
         proc = subprocess.run([*CLI, *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:

@@ -526,7 +526,8 @@ def lint_text(report, width: int | None = None) -> str:
             lines[0] = at + style(f.level, fg=colour, bold=f.level == "error") + lines[0][len(at) + len(f.level):]
         out += lines
     counts = {lvl: sum(f.level == lvl for f in report.findings) for lvl in ("error", "warning", "note")}
-    space = f"exact checks over {report.item_space:,} distinct items" if report.item_space else "exact item checks skipped (too large)"
+    space = (f"exact checks over {report.item_space:,} distinct item" + ("" if report.item_space == 1 else "s")
+             if report.item_space else "exact item checks skipped (too large)")
     out += wrap(f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {plural(counts['note'], 'note')} "
                 f"({space}); " + ("ok" if report.ok else "lint failed"), width, hang="  ")
     return "\n".join(out)
