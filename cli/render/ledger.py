@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from launchtier.engine.ledger.audit import AuditReport
     from launchtier.engine.ledger.records import DecisionRecord
 
-from .text import lead, md, plural, to_csv, wrap, wrap_width
+from .text import heading, lead, md, plural, to_csv, wrap, wrap_width
 from .safe import cells, one_line, style
 
 
@@ -44,7 +44,7 @@ def _table_header(width: int | None) -> list[str]:
     quarter_w, by_below = _layout(width)
     head = (f"{'#':>5}  {'RECORDED':<20}  {'ITEM':<10} {'QUARTER':<{quarter_w}} {'COMPUTED':<9} {'FINAL':<9} "
             f"{'SET BY':<9}" + ("" if by_below else " BY"))
-    return [style(head.rstrip(), bold=True)]
+    return heading(head.rstrip(), width)  # wrapped only narrower than the rows, which wrap too
 
 
 def _table_rows(r: DecisionRecord, width: int | None) -> list[str]:
@@ -198,7 +198,10 @@ def audit_text(report: AuditReport, width: int | None = None) -> str:
     out += [line for w in _window(report) for line in wrap(w, width, hang="  ")]
     for title, ok, lines in _sections(report):
         mark = style("ok", fg="green") if ok else style("attention", fg="red", bold=True)
-        out += ["", f"{style(title, bold=True)}: {mark}"]
+        if cells(f"{title}: {'ok' if ok else 'attention'}") <= wrap_width(width):
+            out += ["", f"{style(title, bold=True)}: {mark}"]
+        else:  # narrower than the title: wrapped, the mark after it
+            out += ["", *heading(f"{title}:", width), f"  {mark}"]
         for line in lines:  # a title or a reason with a line break stays on its line
             depth = len(line) - len(line.lstrip(" "))
             out += wrap(one_line(line), width, "  ", " " * (depth + 4), break_on_hyphens=False)

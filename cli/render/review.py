@@ -48,20 +48,25 @@ def review_table(report: ReviewReport, book: Rulebook, width: int | None = None)
     names = list(book.score_names)
     key_w = max([3] + [cells(i.decision.item) for i in report.items])
     quarter_w = 7 if width is not None and width < 100 else 11
-    head = f"{'KEY':<{key_w}}  {'QUARTER':<{quarter_w}} {'TIER':<24} " + " ".join(f"{short(n):>3}" for n in names) + "  SINCE LAST"
-    out.append(style(head, bold=True))
+    head = f"{'KEY':<{key_w}}  {'QUARTER':<{quarter_w}} {'TIER':<24} " + " ".join(f"{short(n):>3}" for n in names) + "  "
+    # SINCE LAST in a column of at least 12, else under the title
+    since_below = width is not None and width - cells(head) < 12
+    out.append(style(head.rstrip() if since_below else head + "SINCE LAST", bold=True))
     indent = " " * (key_w + 2)
-    since_col = " " * (cells(head) - len("SINCE LAST"))
+    since_col = " " * cells(head)
     for item in report.items:
         d = item.decision
         tier = tier_style(d.kind, f"{d.tier} {d.label}"[:24].ljust(24))
         scores = " ".join(f"{d.scores[n]:>3}" for n in names)
         flag = style("!", fg="yellow", bold=True) if item.disputed else " "
-        since = wrap(since_last(item), None if width is None else max(width - len(since_col), 12), break_on_hyphens=False)
-        out.append(f"{d.item:<{key_w}}{flag} {item.quarter or '-':<{quarter_w}} {tier} {scores}  {since[0]}")
+        since = [] if since_below else wrap(since_last(item), None if width is None else width - len(since_col),
+                                            break_on_hyphens=False)
+        out.append(f"{d.item:<{key_w}}{flag} {item.quarter or '-':<{quarter_w}} {tier} {scores}  {since[0] if since else ''}".rstrip())
         out += [since_col + line for line in since[1:]]
         title = " ".join(d.title.split())
         out.append(indent + (title if width is None else clip(title, width - len(indent))))
+        if since_below:
+            out += wrap(f"since last: {since_last(item)}", width, indent, indent + "  ", break_on_hyphens=False)
         if d.override is not None:
             out += wrap(stage_text(d), width, indent, indent + "  ", prose=True)
         for line in close_lines(item):

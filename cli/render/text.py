@@ -59,13 +59,18 @@ def wrap(text: str, width: int | None, indent: str = "", hang: str | None = None
     columns wraps with ``hang`` as deep as the column that overflows. Piped (``width`` None),
     ``prose`` (a reason, a note: sentences) wraps at :data:`WIDTH` and anything else stays one
     line, whole, as a program reading it expects."""
+    hang = indent if hang is None else hang
     if width is None and not prose:
         lines = [indent + text]
     else:
-        lines = textwrap.wrap(text, wrap_width(width), initial_indent=indent,
-                              subsequent_indent=indent if hang is None else hang, **options) or [indent.rstrip()]
+        # an indent deeper than a narrow width leaves room for :data:`MIN_TEXT` columns of text
+        room = max(wrap_width(width) - MIN_TEXT, 0)
+        lines = textwrap.wrap(text, wrap_width(width), initial_indent=indent[:room], subsequent_indent=hang[:room],
+                              **options) or [indent.rstrip()]
     return [line.replace(GLUE, " ") for line in lines]
 
+
+MIN_TEXT = 20
 
 # A space that :func:`wrap` does not break at ("lead_generation +3" stays on one line): a
 # private-use character, so no text from a file holds it.
@@ -88,6 +93,11 @@ def lead(prefix: str, text: str, width: int | None, hang: str, **styles: Any) ->
     if not lines[0].startswith(prefix):  # a prefix longer than a line: all of it styled
         return [style(line, **styles) for line in lines]
     return [style(prefix, **styles) + lines[0][len(prefix):]] + lines[1:]
+
+
+def heading(text: str, width: int | None, **styles: Any) -> list[str]:
+    """A heading, bold unless other ``styles``, wrapped to ``width`` (its continuation indented)."""
+    return [style(line, **(styles or {"bold": True})) for line in wrap(text, width, hang="  ")]
 
 
 def condition_text(c: ConditionCheck) -> str:
@@ -289,7 +299,7 @@ def explain_text(ex: Explanation, book: Rulebook, width: int | None = None) -> s
         out += ["", *wrap(f"Why not {h.tier} {tier.label}:", width, hang="  ")]
         for c in h.failed:
             out += wrap(f"  ✗ {check_line(c)}", width, hang="      ")
-    out += ["", "What would change the tier (one signal at a time):"]
+    out += ["", *wrap("What would change the tier (one signal at a time):", width, hang="  ")]
     if ex.what_would_change:
         for ch in ex.what_would_change:
             out += wrap(f"  {ch.signal} {literal(ch.from_)} → {literal(ch.to)}: {ch.tier} {ch.label}", width, hang="      ")
@@ -308,7 +318,7 @@ def explain_text(ex: Explanation, book: Rulebook, width: int | None = None) -> s
     if not d.artifacts:
         out.append("  (none)")
     out.append("")
-    out.append(f"Rulebook {d.rulebook.name} {d.rulebook.version} ({d.rulebook.hash[:19]}…)")
+    out += wrap(f"Rulebook {d.rulebook.name} {d.rulebook.version} ({d.rulebook.hash[:19]}…)", width, hang="  ")
     return "\n".join(out)
 
 
@@ -440,44 +450,44 @@ def rulebook_text(book: Rulebook, width: int | None = None) -> str:
     def hanging(line: str, depth: int) -> list[str]:
         return wrap(line, width, hang=" " * depth, break_on_hyphens=False)
 
-    out = [style(f"Rulebook {book.name} {book.version}", bold=True), *hanging(f"  hash:   {book.hash}", 4)]
+    out = [*heading(f"Rulebook {book.name} {book.version}", width), *hanging(f"  hash:   {book.hash}", 4)]
     if book.source:
         out += hanging(f"  source: {book.source}", 4)
     if book.description:
         out += wrap(book.description, width, "  ", prose=True)
-    out += ["", style(f"Signals ({len(book.signals)}): the questions for each item", bold=True)]
+    out += ["", *heading(f"Signals ({len(book.signals)}): the questions for each item", width)]
     for name, sig in book.signals.items():
         info = book.signal_info(name).describe()
         default = "required" if sig.default is None else f"default {literal(sig.default)}"
         out += hanging(f"  {name:<22} {info}; {default}", 25)
         out += wrap(sig.question, width, " " * 6)
-    out += ["", style("Dimensions (summed from the rules that fire, clamped)", bold=True)]
+    out += ["", *heading("Dimensions (summed from the rules that fire, clamped)", width)]
     for name, dim in book.dimensions.items():
         out += hanging(f"  {name:<22} {dim.label:<22} {dim.min}..{dim.max}", 25)
     if book.totals:
-        out += ["", style("Totals", bold=True)]
+        out += ["", *heading("Totals", width)]
         for name, weights in book.totals.items():
             terms = " ".join(f"{'+' if w >= 0 else '-'} {'' if abs(w) == 1 else str(abs(w)) + '×'}{d}" for d, w in weights.items())
             out += hanging(f"  {name} = {terms.lstrip('+ ')}", 4)
-    out += ["", style(f"Rules ({len(book.rules)})", bold=True)]
+    out += ["", *heading(f"Rules ({len(book.rules)})", width)]
     for rule in book.rules:
         points = ", ".join(f"{d} {p:+d}" for d, p in rule.score.items())
         out += hanging(f"  {rule.id:<26} when {rule.condition.text()}  {glued('→  ' + points)}", 34)
         out += wrap(rule.because, width, " " * 6, prose=True)
-    out += ["", style("Tiers (the first whose condition holds wins)", bold=True)]
+    out += ["", *heading("Tiers (the first whose condition holds wins)", width)]
     for tier in book.tiers:
         when = f"when {tier.condition.text()}" if tier.when else "otherwise"
         out += hanging(f"  {tier.id:<8} {tier.label} ({tier.kind}): {when}", 11)
     if book.artifacts:
-        out += ["", style(f"Artifacts ({len(book.artifacts)})", bold=True)]
+        out += ["", *heading(f"Artifacts ({len(book.artifacts)})", width)]
         for art in book.artifacts:
             when = f"; only when {art.condition.text()}" if art.when else ""
             out += hanging(f"  {art.id:<22} {art.owner:<4} {art.name} {glued(f'[{art.category}]')} {', '.join(art.tiers)}{when}", 30)
     if book.capacity:
-        out += ["", style("Capacity", bold=True)]
+        out += ["", *heading("Capacity", width)]
         out += [line for t, c in book.capacity.items() for line in hanging(f"  {t}: at most {c.max} per {c.per}", 4)]
     if book.overrides:
-        out += ["", style("Override approvals", bold=True)]
+        out += ["", *heading("Override approvals", width)]
         for t, p in book.overrides.items():
             out += hanging(f"  into or out of {t}: {plural(p.approvals, 'approval')}"
                            + ("; the person overriding may approve" if p.self_approval else ""), 4)
