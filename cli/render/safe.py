@@ -102,7 +102,7 @@ def clip(text: str, width: int) -> str:
             break
         out.append(c)
         used += w
-    return "".join(out) + "…"
+    return "".join(out).rstrip() + "…"
 
 
 def styled(text: str) -> bool:
