@@ -37,7 +37,7 @@ READERS = {
 def cli(*args: str, db: Path) -> subprocess.CompletedProcess:
     """launchtier in a process of its own: a crash or a hang cannot pass for an answer."""
     return subprocess.run([sys.executable, "-c", "from launchtier.cli.main import main; main()", *args, "--db", str(db)],
-                          capture_output=True, text=True, timeout=120, env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"})
+                          capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})  # no COLUMNS: piped
 
 
 @pytest.fixture(scope="module")
