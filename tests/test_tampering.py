@@ -195,7 +195,7 @@ def test_the_audit_names_each_tampering_and_fails(recorded, name):
     integrity = expected_integrity(runner.ledger, breaks(runner.ledger))
     lines = section_lines(integrity)
 
-    text = runner("audit")
+    text = runner("audit", env={"COLUMNS": None})  # piped: a finding a line
     assert (text.exit_code, text.stderr) == (1, "")
     assert section(text.output, "1. Integrity: attention") == ["1. Integrity: attention"] + ["  " + line for line in lines]
     assert text.output.endswith("\n\nintegrity: FAILED\n")
