@@ -1,14 +1,39 @@
 """Writing to the terminal: every report through the escaping of ``render/safe.py``, long
-outputs in batches, and standard output's file descriptor for workers that write to it."""
+outputs in batches, standard output's file descriptor for workers that write to it, and the width
+the text reports are laid out for."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from typing import Iterable
 
 import click
 
 from .render.safe import terminal
+
+
+# Below this a table cannot hold its columns; a narrower COLUMNS or terminal is laid out as this.
+MIN_WIDTH = 40
+
+
+def width() -> int | None:
+    """The columns text output must fit, from one place for every command: ``COLUMNS`` when it
+    is set (a positive whole number), else the terminal's width when standard output is a
+    terminal, else None: piped (to a file, ``less`` or another program), where the reporters lay
+    text out for ``render.text.WIDTH`` columns and cut nothing (see ``render/text.py``)."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), MIN_WIDTH)
+    try:
+        tty = sys.stdout.isatty()
+    except (AttributeError, OSError, ValueError):
+        tty = False
+    if not tty:
+        return None
+    # the fallback is for a terminal that does not report its size (a serial console)
+    return max(shutil.get_terminal_size((80, 24)).columns, MIN_WIDTH)
 
 
 def echo(text: str) -> None:

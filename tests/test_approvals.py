@@ -106,7 +106,7 @@ def test_the_person_overriding_does_not_approve_their_own_override(runner, roadm
     assert result.exit_code == 2
     assert result.stderr == (
         f"error: --approved-by: {own!r} is the person overriding (--by 'Mia S.'); overriding PAY-12 from tier-2 to "
-        "tier-1 needs approvals from other people under rulebook default 2026.11 (its overrides policy allows "
+        "tier-1 needs approvals from other people under rulebook default 2026.11.1 (its overrides policy allows "
         "self-approval only with self_approval: true)\n")
     assert entries(runner.ledger) == 12
 
@@ -117,7 +117,7 @@ def test_not_even_where_no_approval_is_needed(runner, roadmap):
     assert result.exit_code == 2
     assert result.stderr == (
         "error: --approved-by: 'Tom O.' is the person overriding (--by 'Tom O.'); overriding PAY-63 from tier-4 to "
-        "tier-3 needs approvals from other people under rulebook default 2026.11 (its overrides policy allows "
+        "tier-3 needs approvals from other people under rulebook default 2026.11.1 (its overrides policy allows "
         "self-approval only with self_approval: true)\n")
 
 
@@ -136,7 +136,7 @@ def test_a_policy_with_self_approval_lets_the_person_overriding_approve(runner, 
     assert runner("record", roadmap, "--by", "Priya", "--rules", rules).exit_code == 0
     alone = override(runner, "mia s.")  # still two distinct people
     assert alone.exit_code == 2
-    assert alone.stderr == ("error: overriding PAY-12 from tier-2 to tier-1 needs 2 approvals under rulebook team 2026.11 "
+    assert alone.stderr == ("error: overriding PAY-12 from tier-2 to tier-1 needs 2 approvals under rulebook team 2026.11.1 "
                             "(overrides policy); got 1: add --approved-by NAME\n")
     twice = override(runner, "Mia S.", "mia  s.")
     assert twice.exit_code == 2
@@ -145,11 +145,11 @@ def test_a_policy_with_self_approval_lets_the_person_overriding_approve(runner, 
     ok = override(runner, "mia s.", "Ana L.")
     assert ok.exit_code == 0, ok.stderr
     assert ok.stdout == "overridden PAY-12: tier-2 → tier-1 (#13) by Mia S.; approved by mia s., Ana L.\n"
-    audit = runner("audit", "--rules", rules)
+    audit = runner("audit", "--rules", rules, env={"COLUMNS": None})
     assert audit.exit_code == 0, audit.stderr
     assert section(audit.stdout, "4. Overrides") == [
         "4. Overrides: ok",
-        "  1 overrides; 0 below the approval policy",
+        "  1 override; 0 below the approval policy",
         f"  #13 {AT} PAY-12: tier-2 → tier-1 by Mia S. (mia s., Ana L.): Anchor of the campaign",
     ]
     shown = runner("rules", "show", "--rules", rules).stdout
@@ -205,7 +205,7 @@ def test_the_audit_reports_overrides_below_the_policy_with_the_reasons(runner, r
     forge_override(runner.ledger, "PAY-47", "tier-1", by="Tom O.", approved_by=["Ana L.", "Priya N."], at="2027-01-09T10:00:00Z")
     forge_override(runner.ledger, "PAY-63", "tier-3", by="Tom O.", approved_by=[""], at="2027-01-10T10:00:00Z")
 
-    result = runner("audit")
+    result = runner("audit", env={"COLUMNS": None})
     assert result.exit_code == 0, result.stderr  # the chain is whole: the approvals are what fall short
     with Ledger(runner.ledger) as ledger:
         head = ledger.head()

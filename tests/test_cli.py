@@ -112,7 +112,7 @@ def test_rules_env_variable_picks_the_rulebook(runner, edited_rulebook):
     result = runner("rules", "show", env={"LAUNCHTIER_RULES": str(team)})
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == runner("rules", "show", "--rules", team).stdout
-    assert result.stdout.splitlines()[0] == "Rulebook team-b 2026.11"
+    assert result.stdout.splitlines()[0] == "Rulebook team-b 2026.11.1"
 
 
 def test_rules_schema_validates_item_files(runner, golden, roadmap):
@@ -401,9 +401,9 @@ def test_explain_bad_what_if(runner, pay12, setting, expected):
 
 # ---- artifacts -----------------------------------------------------------------------------
 def test_artifacts_of_a_tier_grouped_by_owner(runner):
-    result = runner("artifacts", "--tier", "tier-1")
+    result = runner("artifacts", "--tier", "tier-1", env={"COLUMNS": None})
     assert (result.exit_code, result.stderr) == (0, "")
-    # each owner's artifacts under their name, a condition after the artifact it limits
+    # each owner's artifacts under their name, a condition after the artifact it limits (piped)
     assert result.stdout == """\
 tier-1 Marketing launch (launch)
   PMM (11 artifacts, about 26 days)

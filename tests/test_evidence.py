@@ -37,7 +37,7 @@ READERS = {
 def cli(*args: str, db: Path) -> subprocess.CompletedProcess:
     """launchtier in a process of its own: a crash or a hang cannot pass for an answer."""
     return subprocess.run([sys.executable, "-c", "from launchtier.cli.main import main; main()", *args, "--db", str(db)],
-                          capture_output=True, text=True, timeout=120, env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"})
+                          capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})  # no COLUMNS: piped
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +246,7 @@ def test_expect_head_fails_when_the_newest_entries_were_deleted(runner, roadmap)
         left = conn.execute("SELECT entry_hash FROM entries WHERE seq = 20").fetchone()[0]
     finally:
         conn.close()
-    result = runner("audit", "--expect-head", head)
+    result = runner("audit", "--expect-head", head, env={"COLUMNS": None})
     assert (result.exit_code, result.stderr) == (1, "")
     assert result.stdout.split("\n")[2:6] == [
         "1. Integrity: attention", f"  20 entries; chain head {left}",
@@ -262,7 +262,7 @@ def test_expect_head_fails_on_an_emptied_ledger_and_says_0_entries(runner, roadm
     assert (plain.exit_code, plain.stderr) == (0, "")
     assert plain.stdout.split("\n")[2:4] == ["1. Integrity: ok", "  0 entries: the ledger is empty; chain head (empty)"]
     assert plain.stdout.endswith("\n\nintegrity: ok (0 entries: the ledger is empty)\n")
-    expected = runner("audit", "--expect-head", head)
+    expected = runner("audit", "--expect-head", head, env={"COLUMNS": None})
     assert (expected.exit_code, expected.stderr) == (1, "")
     assert expected.stdout.split("\n")[2:6] == [
         "1. Integrity: attention", "  0 entries: the ledger is empty; chain head (empty)",
@@ -288,14 +288,14 @@ def test_a_rechained_forgery_fails_the_audit_and_says_what_it_means(runner, road
                           "WHERE item_key = 'PAY-63'")
     _rechain(runner.ledger)
     for jobs in ("1", "2"):
-        result = runner("audit", "--jobs", jobs)
+        result = runner("audit", "--jobs", jobs, env={"COLUMNS": None})
         assert (result.exit_code, result.stderr) == (1, "")
         lines = result.stdout.split("\n")
         assert lines[2] == "1. Integrity: ok"
         start = lines.index("2. Reproducibility: attention")
         assert lines[start:start + 5] == [
             "2. Reproducibility: attention",
-            "  12 decisions replayed under their own rulebooks; 1 differ",
+            "  12 decisions replayed under their own rulebooks; 1 differs",
             "  #10 PAY-63: recorded tier-1 (no rules), replays as tier-4 (no rules)",
             "  a decision that does not replay under its own rulebook means tampering (an entry rewritten and the "
             "chain recomputed) or a fault of the engine",

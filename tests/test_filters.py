@@ -54,7 +54,7 @@ def test_decisions_refuses_a_tier_neither_the_rulebook_nor_the_ledger_knows(runn
     assert result.exit_code == 2
     assert result.stderr == usage_error(
         "decisions [OPTIONS]", "--tier",
-        "unknown tier 'tier-9'; did you mean 'tier-4'? (tiers of rulebook default 2026.11 and of the ledger: "
+        "unknown tier 'tier-9'; did you mean 'tier-4'? (tiers of rulebook default 2026.11.1 and of the ledger: "
         "tier-1, tier-2, tier-3, tier-4, quiet)")
     # a tier only the ledger knows, or only the rulebook
     quiet = runner("decisions", "--tier", "quiet", "--format", "csv")
@@ -66,7 +66,7 @@ def test_decisions_refuses_a_tier_neither_the_rulebook_nor_the_ledger_knows(runn
     assert with_team.exit_code == 2
     assert with_team.stderr == usage_error(
         "decisions [OPTIONS]", "--tier",
-        "unknown tier 'tier-5'; did you mean 'tier-3'? (tiers of rulebook team 2026.11 and of the ledger: "
+        "unknown tier 'tier-5'; did you mean 'tier-3'? (tiers of rulebook team 2026.11.1 and of the ledger: "
         "tier-1, tier-2, tier-3, quiet)")
 
 
@@ -185,7 +185,7 @@ def test_audit_since_limits_every_section_but_integrity_and_says_so(runner, road
     assert runner("override", "PAY-12", "--tier", "tier-1", "--reason", "Anchor of the campaign", "--by", "Tom O.",
                   "--approved-by", "Ana L.", "--approved-by", "Lee K.").exit_code == 0
 
-    result = runner("audit", "--since", "2027-02-01")
+    result = runner("audit", "--since", "2027-02-01", env={"COLUMNS": None})
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:2] == [
@@ -194,11 +194,11 @@ def test_audit_since_limits_every_section_but_integrity_and_says_so(runner, road
         "integrity covers the whole chain",
     ]
     assert lines[3:5] == ["1. Integrity: ok", lines[4]] and lines[4].startswith("  14 entries; chain head sha256:")
-    assert lines[6:8] == ["2. Reproducibility: ok", "  1 decisions replayed under their own rulebooks; 0 differ"]
+    assert lines[6:8] == ["2. Reproducibility: ok", "  1 decision replayed under its own rulebook; 0 differ"]
     start = lines.index("4. Overrides: ok")
     assert lines[start:] == [
         "4. Overrides: ok",
-        "  1 overrides; 0 below the approval policy",
+        "  1 override; 0 below the approval policy",
         "  #14 2027-02-02T09:00:00Z PAY-12: tier-2 → tier-1 by Tom O. (Ana L., Lee K.): Anchor of the campaign",
         "",
         "5. Tiers per quarter (final tiers, latest decisions): ok",
@@ -218,7 +218,7 @@ def test_audit_since_limits_every_section_but_integrity_and_says_so(runner, road
         "integrity covers the whole chain", ""]
 
     # without --since: the whole history, and no window line
-    whole = runner("audit").stdout.splitlines()
+    whole = runner("audit", env={"COLUMNS": None}).stdout.splitlines()
     assert whole[:2] == [f"Audit of {runner.ledger}", ""]
     assert whole[whole.index("5. Tiers per quarter (final tiers, latest decisions): attention"):][:4] == [
         "5. Tiers per quarter (final tiers, latest decisions): attention",

@@ -4,13 +4,17 @@ When an output changes on purpose, regenerate them with
 ``python -m pytest tests/test_golden.py --update-golden`` and review the diff (the ``golden``
 fixture of conftest.py: one switch for every golden file). The last tests check that switch and
 the shared ``normalise`` themselves.
+
+The width text is laid out for (``cli.output.width()``) is in a golden file's name: ``-80`` and
+``-120`` are COLUMNS=80 and 120, ``-piped`` is no COLUMNS and no terminal (output to a file or a
+program), and a name without one is the suite's COLUMNS=100 (conftest's runner).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import check_golden
+from conftest import ROOT, check_golden, normalise
 
 CASES = {
     "classify.txt": ["classify", "{roadmap}"],
@@ -33,6 +37,38 @@ def test_output_matches_golden_file(runner, roadmap, golden, name, monkeypatch):
     result = runner(*args)
     assert result.exit_code == 0, result.output
     golden(name, result.stdout)
+
+
+# The outputs checked at each width (tests/test_width.py holds every line of them to it).
+WIDE_CASES = {
+    "classify": ["classify", "{roadmap}"],
+    "explain-PAY-12": ["explain", "{roadmap}", "--item", "PAY-12"],
+    "explain-PAY-38-beta": ["explain", "{roadmap}", "--item", "PAY-38", "--set", "stage=beta"],
+    "review": ["review", "{roadmap}"],
+    "rules-show": ["rules", "show"],
+    "rules-lint": ["rules", "lint"],
+}
+SLOW_CASES = {"rules-lint"}  # a full enumeration of the default rulebook's items: seconds a run
+COLUMNS = {"80": "80", "120": "120", "piped": None}
+
+
+def wide_cases() -> list:
+    return [pytest.param(name, marks=pytest.mark.slow) if name in SLOW_CASES else name for name in WIDE_CASES]
+
+
+def run_at(runner, case: str, columns: str | None) -> str:
+    """The case's command run from the repository (paths in the output as typed) with COLUMNS
+    set to ``columns``, or unset (None: piped, as the runner's standard output is no terminal)."""
+    result = runner(*[a.format(roadmap="examples/roadmap.yaml") for a in WIDE_CASES[case]], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    return normalise(result.stdout, paths={"repo": ROOT})  # rules show names the rulebook's file in this checkout
+
+
+@pytest.mark.parametrize("width", list(COLUMNS))
+@pytest.mark.parametrize("case", wide_cases())
+def test_output_at_a_width_matches_golden_file(runner, golden, case, width, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    golden(f"{case}-{width}.txt", run_at(runner, case, COLUMNS[width]))
 
 
 def test_the_golden_check_compares_whole_texts_and_rewrites_only_when_asked(tmp_path):

@@ -26,7 +26,7 @@ TIMEOUT = 60
 def run(tmp: Path, *args: str) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHTIER_")}
     env["LAUNCHTIER_DB"] = str(tmp / "launchtier.db")
-    env["COLUMNS"] = "100"
+    env.pop("COLUMNS", None)  # piped: a finding a line
     try:
         proc = subprocess.run([*CLI, *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -122,7 +122,7 @@ def test_lint_warns_about_a_rulebook_durable_rules_cannot_match(tmp_path, data, 
     assert run(tmp_path, "rules", "lint", "--rules", rules) == (1, (
         f"{rules}:1: warning: rulebook {name}: durable-rules cannot match it: {why}; "
         "fix: classify it with --engine reference, or use fewer rules or fewer alternatives\n"
-        f"0 errors, 1 warnings, 0 notes (exact checks over {space:,} distinct items); lint failed\n"), "")
+        f"0 errors, 1 warning, 0 notes (exact checks over {space:,} distinct items); lint failed\n"), "")
 
 
 @pytest.mark.slow
@@ -135,7 +135,7 @@ def test_lint_of_five_thousand_rules_gives_up_within_seconds(tmp_path):
         "2,000,000 cases, so 1,009 of its 5,001 conditions were not checked; fix: nothing to fix\n"
         f"{rules}:1: note: rulebook ordinary-5000: the item space has {501 ** 10:,} distinct cases (more than "
         "2,000,000), so tier reachability, gaps, artifacts and rule effects were not checked; fix: nothing to fix\n"
-        "0 errors, 1 warnings, 2 notes (exact item checks skipped (too large)); lint failed\n"), "")
+        "0 errors, 1 warning, 2 notes (exact item checks skipped (too large)); lint failed\n"), "")
 
 
 @pytest.mark.slow
@@ -148,7 +148,7 @@ def test_lint_gives_up_on_rules_times_the_item_space(tmp_path):
         f"{rules}:1: note: rulebook sixty: the item space has 1,771,561 distinct cases and 60 rules, 108,065,221 "
         "steps (more than 4,000,000), so tier reachability, gaps, artifacts and rule effects were not checked; "
         "fix: nothing to fix\n"
-        "0 errors, 0 warnings, 1 notes (exact item checks skipped (too large)); ok\n"), "")
+        "0 errors, 0 warnings, 1 note (exact item checks skipped (too large)); ok\n"), "")
 
 
 @pytest.mark.slow

@@ -110,12 +110,12 @@ def test_classify_table_shows_control_characters_escaped(runner, hostile):
     result = runner("classify", items, "--rules", book)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
-        "KEY  TITLE                                                                    TIER       KIND    IMP\n"
-        "A-1  Minor fix\\r=cmd|' /C calc'!A0                                            up Up <b>  launch    2\n"
+        "KEY  TITLE                                                TIER       KIND    IMP\n"
+        "A-1  Minor fix\\r=cmd|' /C calc'!A0                        up Up <b>  launch    2\n"
         "     fired: wide\n"
-        f"A-2  {TITLE_2}                      down Down  release  -2\n"
+        f"A-2  {TITLE_2}  down Down  release  -2\n"
         "     fired: narrow\n"
-        "A-3  +cmd|x\\nerror: forged & more                                             down Down  release   0\n"
+        "A-3  +cmd|x\\nerror: forged & more                         down Down  release   0\n"
         "     fired: (none)\n"
         "\n"
         "Scores: IMP impact.\n"
@@ -150,7 +150,7 @@ def test_explain_text_shows_control_characters_escaped(runner, hostile):
         "\n"
         "Artifacts (1 artifact):\n"
         "  PMM\\x1b[2K\n"
-        '    [ ] =HYPERLINK("http://evil","Brief")        <img src=x onerror=alert(1)>\n'
+        '    [ ] =HYPERLINK("http://evil","Brief")  <img src=x onerror=alert(1)>\n'
         "\n"
         f"Rulebook hostile {VERSION} ({short_hash(book)})\n")
 
@@ -247,10 +247,11 @@ def test_audit_text_shows_names_and_reasons_escaped(runner, hostile):
         "  3 decisions replayed under their own rulebooks; 0 differ\n"
         "\n"
         "3. Drift: ok\n"
-        f"  3 items' latest decisions under rulebook hostile {VERSION} ({short_hash(book)}): 0 would change tier\n"
+        f"  3 items' latest decisions under rulebook hostile {VERSION} ({short_hash(book)}): 0 would\n"
+        "    change tier\n"
         "\n"
         "4. Overrides: ok\n"
-        "  1 overrides; 0 below the approval policy\n"
+        "  1 override; 0 below the approval policy\n"
         f"  #4 {over} A-2: down → up by +Mallory (-Bob\\u009b2J): @SUM(1)\\x1b]0;x\\x07 red\n"
         "\n"
         "5. Tiers per quarter (final tiers, latest decisions): ok\n"
@@ -430,7 +431,7 @@ def test_artifacts_text_and_markdown_show_a_hostile_rulebook_escaped(runner, hos
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ("up Up <b> (launch)\n"
                              "  PMM\\x1b[2K (1 artifact)\n"
-                             '    [ ] =HYPERLINK("http://evil","Brief")      <img src=x onerror=alert(1)>\n')
+                             '    [ ] =HYPERLINK("http://evil","Brief")  <img src=x onerror=alert(1)>\n')
     result = runner("artifacts", "--tier", "up", "--rules", book, "--format", "markdown")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ("### up Up &lt;b&gt; (launch)\n"

@@ -506,7 +506,7 @@ def test_an_entry_that_no_longer_reads_as_text_is_a_broken_entry_not_a_traceback
     conn.execute("UPDATE entries SET item_json = x'00ff' WHERE seq = 4")  # a blob, not UTF-8 text
     conn.commit()
     conn.close()
-    result = runner("audit", "--jobs", jobs)
+    result = runner("audit", "--jobs", jobs, env={"COLUMNS": None})
     assert (result.exit_code, result.stderr) == (1, "")
     assert ("  BROKEN at #4 (item PAY-41): it cannot be read (item_json: binary data is not allowed; expected UTF-8 text): "
             "the entry was changed\n") in result.output

@@ -47,10 +47,10 @@ def test_the_default_rulebook_passes_lint(default_report):
 
 @pytest.mark.slow  # enumerates the default rulebook's 46,080 items in the CLI
 def test_rules_lint_of_the_default_rulebook(runner):
-    result = runner("rules", "lint")
+    result = runner("rules", "lint", env={"COLUMNS": None})  # piped: a line per finding
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (f"{DEFAULT}:{NOTE_LINE}{NOTE_TEXT}"
-                             "0 errors, 0 warnings, 1 notes (exact checks over 46,080 distinct items); ok\n")
+                             "0 errors, 0 warnings, 1 note (exact checks over 46,080 distinct items); ok\n")
 
 
 def _slow(*args):  # a full enumeration of an edited default rulebook
@@ -138,11 +138,11 @@ def test_rules_lint_of_a_small_rulebook_in_each_format(runner, tmp_path):
 
     bad = tmp_path / "bad.yaml"
     bad.write_text(SMALL.replace("{reach: {gte: 50}}", "{reach: {gte: 150}}"))
-    result = runner("rules", "lint", "--rules", bad)
+    result = runner("rules", "lint", "--rules", bad, env={"COLUMNS": None})  # piped: a line per finding
     assert (result.exit_code, result.stderr) == (1, "")
     assert result.stdout == (
         f"{bad}:9: error: rule wide: 'reach ≥ 150' can never hold (signal reach is 0..100); fix: use a value within 0..100\n"
-        "1 errors, 0 warnings, 0 notes (exact checks over 2 distinct items); lint failed\n")
+        "1 error, 0 warnings, 0 notes (exact checks over 2 distinct items); lint failed\n")
     result = runner("rules", "lint", "--rules", bad, "--format", "json")
     assert (result.exit_code, result.stderr) == (1, "")
     assert json.loads(result.stdout) == {
@@ -172,13 +172,13 @@ def test_a_rulebook_that_never_says_who_can_change_a_signal_gets_a_note(tmp_path
 def test_a_finding_points_at_the_file_and_line_and_exits_1(runner, edited_rulebook):
     path = edited_rulebook(("when: {customer_reach: {gte: 50}}", "when: {customer_reach: {gte: 150}}"))
     line = next(i for i, l in enumerate(path.read_text().splitlines(), 1) if "id: reach-majority" in l)
-    result = runner("rules", "lint", "--rules", path)
+    result = runner("rules", "lint", "--rules", path, env={"COLUMNS": None})  # piped: a line per finding
     assert (result.exit_code, result.stderr) == (1, "")
     assert result.stdout == (
         f"{path}:{line}: error: rule reach-majority: 'customer_reach ≥ 150' can never hold "
         "(signal customer_reach is 0..100); fix: use a value within 0..100\n"
         f"{path}:{NOTE_LINE}{NOTE_TEXT}"
-        "1 errors, 0 warnings, 1 notes (exact checks over 46,080 distinct items); lint failed\n")
+        "1 error, 0 warnings, 1 note (exact checks over 46,080 distinct items); lint failed\n")
 
 
 def test_lint_of_a_rulebook_that_does_not_load_is_exit_2(runner, edited_rulebook):
@@ -218,7 +218,7 @@ def test_rules_diff_in_the_domains_words(runner, edited_rulebook, roadmap):
     removed = "rule exec-priority removed: was when exec_priority = true → market_impact +1"
     tier2 = "tier tier-2 condition changed: when launch ≥ 3 → when launch ≥ 5"
     assert result.stdout == "\n".join([
-        f"default 2026.11 ({old_hash}…) → default 2026.11 ({new_hash}…)",
+        f"default 2026.11.1 ({old_hash}…) → default 2026.11.1 ({new_hash}…)",
         f"  {added}",
         f"  {expanded}",
         f"  {removed}",
@@ -245,7 +245,7 @@ def test_rules_diff_of_identical_rulebooks(runner):
     result = runner("rules", "diff", DEFAULT, DEFAULT)
     short = load_rulebook().hash[:19]
     assert (result.exit_code, result.stdout, result.stderr) == (
-        0, f"default 2026.11 ({short}…) → default 2026.11 ({short}…)\nno changes\n", "")
+        0, f"default 2026.11.1 ({short}…) → default 2026.11.1 ({short}…)\nno changes\n", "")
 
 
 def test_rules_diff_bad_input(runner, tmp_path):

@@ -20,7 +20,7 @@ from launchtier.engine.roadmap.review import PersonLoad, review
 # ---- workload per person --------------------------------------------------------------------
 
 def test_the_review_table_shows_the_workload_of_each_person_beside_the_role_totals(runner, roadmap):
-    result = runner("review", roadmap)
+    result = runner("review", roadmap, env={"COLUMNS": None})  # piped: each line whole
     assert result.exit_code == 0, result.stderr
     quarters = result.stdout[result.stdout.index("\n2027-Q1: "):]
     assert quarters == (
@@ -183,7 +183,7 @@ def test_precedents_are_the_same_tier_first_then_the_nearest_signals(runner, pre
 
 
 def test_explain_shows_each_precedents_final_tier_and_override_reason(runner, precedents_ledger):
-    text = runner("explain", precedents_ledger, "--item", "NEW-1").stdout
+    text = runner("explain", precedents_ledger, "--item", "NEW-1", env={"COLUMNS": None}).stdout  # piped: lines whole
     block = text[text.index("Precedents"):text.index("\n\n", text.index("Precedents"))]
     date = text[text.index("recorded ") + 9:][:10]
     assert block == (

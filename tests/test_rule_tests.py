@@ -80,7 +80,7 @@ def test_shipped_cases_pass_through_the_cli_at_full_coverage(runner, engine):
     assert result.stderr == ""
     n = shipped_case_count()
     assert result.stdout == "".join(line + "\n" for line in [
-        f"{n} passed, 0 failed (7 files, rulebook default 2026.11)",
+        f"{n} passed, 0 failed (7 files, rulebook default 2026.11.1)",
         "rule coverage: 100% (16 of 16 rules fired in some case)",
         "tiers reached: tier-1, tier-2, tier-3, tier-4",
         "artifacts produced: 21 of 21",
@@ -137,7 +137,7 @@ def test_shipped_cases_are_package_data():
 # ---- (b) a failing case -----------------------------------------------------------------------
 def test_a_failing_case_prints_fail_with_each_difference_and_exits_1(runner, tmp_path):
     cases = write(tmp_path / "cases.yaml", PASSING_CASE + FAILING_CASE)
-    result = runner("rules", "test", cases)
+    result = runner("rules", "test", cases, env={"COLUMNS": None})  # piped: a line per difference
     assert result.exit_code == 1
     assert result.stderr == ""
     lines = result.stdout.splitlines()
@@ -150,7 +150,7 @@ def test_a_failing_case_prints_fail_with_each_difference_and_exits_1(runner, tmp
         "  artifacts: expected press-release; produced: changelog",
         "  not_artifacts: changelog produced",
         "  scores.parity: expected 1, got 3",
-        "1 passed, 1 failed (1 files, rulebook default 2026.11)",
+        "1 passed, 1 failed (1 file, rulebook default 2026.11.1)",
     ]
     assert "FAIL Admin parity feature is a quiet release" not in result.stdout
     assert "launch: expected" not in result.stdout  # launch -3 was right
@@ -177,7 +177,7 @@ def test_a_single_case_without_a_name_is_reported_by_its_position(runner, tmp_pa
 # ---- (c) coverage below --min-coverage -----------------------------------------------------------
 # the report of PASSING_CASE alone: two rules, one tier, one artifact (lists wrapped at 100 columns)
 LOW_COVERAGE = """\
-1 passed, 0 failed (1 files, rulebook default 2026.11)
+1 passed, 0 failed (1 file, rulebook default 2026.11.1)
 rule coverage: 12.5% (2 of 16 rules fired in some case)
 never fired: new-market, positioning-changes, positioning-strengthens, differentiation-first,
   exec-priority, revenue-new-logo, revenue-expansion, revenue-deal-acceleration, pricing-change,
@@ -191,7 +191,7 @@ migration-guide, help-docs, support-briefing, metrics-dashboard, case-study
 
 def test_coverage_below_the_minimum_exits_1_and_lists_the_rules_never_fired(runner, tmp_path):
     cases = write(tmp_path / "cases.yaml", PASSING_CASE)
-    result = runner("rules", "test", cases, "--min-coverage", "50")
+    result = runner("rules", "test", cases, "--min-coverage", "50", env={"COLUMNS": None})
     assert (result.exit_code, result.stderr) == (1, "")
     assert result.stdout == LOW_COVERAGE + "coverage 12.5% is below the minimum of 50%\n"
     never = [r for r in RULES if r not in ("differentiation-parity", "audience-admin")]
@@ -202,7 +202,7 @@ def test_coverage_below_the_minimum_exits_1_and_lists_the_rules_never_fired(runn
 def test_low_coverage_passes_without_a_minimum_and_at_a_minimum_it_meets(runner, tmp_path):
     cases = write(tmp_path / "cases.yaml", PASSING_CASE)
     for args in ((), ("--min-coverage", "12.5"), ("--min-coverage", "0")):
-        result = runner("rules", "test", cases, *args)
+        result = runner("rules", "test", cases, *args, env={"COLUMNS": None})
         assert (result.exit_code, result.stdout, result.stderr) == (0, LOW_COVERAGE, ""), args
 
 
@@ -368,7 +368,7 @@ def test_the_case_folder_beside_a_rulebook_given_with_rules_is_used(runner, tmp_
         result = runner("rules", "test", "--rules", rules)
         assert (result.exit_code, result.stderr) == (0, ""), result.stdout + result.stderr
         assert result.stdout == (  # not the shipped cases: coverage is partial
-            f"{n} passed, 0 failed (2 files, rulebook default 2026.11)\n"
+            f"{n} passed, 0 failed (2 files, rulebook default 2026.11.1)\n"
             "rule coverage: 68.8% (11 of 16 rules fired in some case)\n"
             "never fired: new-market, positioning-changes, exec-priority, revenue-deal-acceleration, demand-high\n"
             "tiers reached: tier-1, tier-2, tier-3, tier-4\n"
@@ -382,4 +382,4 @@ def test_cases_given_on_the_command_line_replace_the_default_folder(runner, tmp_
     cases = write(tmp_path / "mine.yaml", PASSING_CASE)
     result = runner("rules", "test", cases)
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0] == "1 passed, 0 failed (1 files, rulebook default 2026.11)"
+    assert result.stdout.splitlines()[0] == "1 passed, 0 failed (1 file, rulebook default 2026.11.1)"

@@ -346,7 +346,7 @@ def test_deleting_the_newest_entries_is_the_chain_s_limit_and_the_head_shows_it(
 def test_deleting_every_entry_recorded_under_a_rulebook_leaves_it_unused_and_fails_the_audit(recorded):
     runner, _, other_hash = recorded
     tamper(runner.ledger, "DELETE FROM entries WHERE seq >= 12")  # #13, the only one under the other rulebook
-    after = runner("audit")
+    after = runner("audit", env={"COLUMNS": None})
     assert after.exit_code == 1
     assert (f"  BROKEN: stored rulebook {other_hash[:19]}… is not used by any entry: it was added, or the entries "
             "recorded under it were deleted\n") in after.output

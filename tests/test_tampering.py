@@ -109,7 +109,7 @@ TAMPERING = {
         lambda db: under_changed_rulebook("its name column says 'default-forged' and its content 'default'")),
     "rulebook-version-column": (
         ["UPDATE rulebooks SET version = '2027.1'"],
-        lambda db: under_changed_rulebook("its version column says '2027.1' and its content '2026.11'")),
+        lambda db: under_changed_rulebook("its version column says '2027.1' and its content '2026.11.1'")),
     "rulebook-added": (
         [("INSERT INTO rulebooks (hash, name, version, content, stored_at) VALUES (?, ?, ?, ?, ?)", OTHER)],
         lambda db: [(0, "-", f"stored rulebook {short(OTHER[0])} is not used by any entry: it was added, "
@@ -195,7 +195,7 @@ def test_the_audit_names_each_tampering_and_fails(recorded, name):
     integrity = expected_integrity(runner.ledger, breaks(runner.ledger))
     lines = section_lines(integrity)
 
-    text = runner("audit")
+    text = runner("audit", env={"COLUMNS": None})  # piped: a finding a line
     assert (text.exit_code, text.stderr) == (1, "")
     assert section(text.output, "1. Integrity: attention") == ["1. Integrity: attention"] + ["  " + line for line in lines]
     assert text.output.endswith("\n\nintegrity: FAILED\n")

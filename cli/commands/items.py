@@ -14,7 +14,7 @@ from launchtier.engine.errors import shown
 from ..errors import BadInput
 from ..options import (deprecated, engine_option, format_option, item_key_option, load, mapping_option, no_ledger_notice,
                        optional_db_option, rules_option)
-from ..output import echo, output_fd
+from ..output import echo, output_fd, width
 from ..render.safe import one_line, terminal
 
 PROGRESS_THRESHOLD = 2000
@@ -96,7 +96,7 @@ def _write_decisions(results, fmt: str, book) -> None:
     elif fmt == "markdown":
         echo(render.decisions_markdown(list(results), book))
     else:
-        echo(render.decisions_table(list(results), book))
+        echo(render.decisions_table(list(results), book, width()))
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -144,7 +144,7 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], mapping: str
     elif fmt == "markdown":
         click.echo(terminal(render.explain_markdown(ex, book)), nl=False)
     else:
-        echo(render.explain_text(ex, book))
+        echo(render.explain_text(ex, book, width()))
 
 
 # what tells a file that does not exist from an item key (the old ``--item FILE``) or a tier (the
@@ -200,7 +200,7 @@ def artifacts(file: str | None, item_key: str | None, tier: str | None, old_item
     elif fmt == "markdown":
         echo("\n".join(render.checklist_markdown(title, rows, note) for title, note, rows in sections).rstrip())
     else:
-        echo("\n\n".join(render.checklist_text(title, rows, note) for title, note, rows in sections))
+        echo("\n\n".join(render.checklist_text(title, rows, note, width()) for title, note, rows in sections))
 
 
 def _artifacts_spelling(book, file: str | None, item_key: str | None, tier: str | None,

@@ -8,7 +8,7 @@ import click
 
 from ..options import (db_option, engine_option, format_option, load, mapping_option, quarter_option, rules_option,
                        since_option)
-from ..output import write_chunks
+from ..output import width, write_chunks
 from ..render import text as render
 from ..render.safe import one_line, terminal
 
@@ -118,7 +118,7 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
         elif fmt == "csv":
             write_chunks(render_ledger.decisions_csv_chunks(records))
         else:
-            write_chunks(terminal(line) + "\n" for line in render_ledger.decisions_table_lines(records))
+            write_chunks(terminal(line) + "\n" for line in render_ledger.decisions_table_lines(records, width()))
 
 
 def _notice_unknown_item(item: str, ledger) -> None:
@@ -173,7 +173,7 @@ def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
     elif fmt == "markdown":
         click.echo(terminal(render_ledger.audit_markdown(report)), nl=False)
     else:
-        click.echo(terminal(render_ledger.audit_text(report)))
+        click.echo(terminal(render_ledger.audit_text(report, width())))
     if not report.ok:
         raise SystemExit(1)
 

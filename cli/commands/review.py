@@ -8,6 +8,7 @@ from launchtier.engine.errors import shown
 
 from ..errors import BadInput
 from ..options import db_option, engine_option, load, mapping_option, no_ledger_notice, quarter_option, rules_option
+from ..output import width
 from ..render.safe import one_line, terminal
 
 
@@ -88,7 +89,7 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
 
         text = render_html.review_html(report, book)
     else:
-        text = render_review.review_table(report, book)
+        text = render_review.review_table(report, book, None if report_path else width())
     if report_path:
         try:
             Path(report_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")

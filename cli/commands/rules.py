@@ -7,7 +7,7 @@ import json
 import click
 
 from ..options import deprecated, engine_option, format_option, load, mapping_option, rules_option
-from ..output import echo
+from ..output import echo, width
 from ..render import text as render
 
 
@@ -34,7 +34,7 @@ def rules_show(rules_path: str | None, fmt: str) -> None:
       launchtier rules show --rules my-rules/ --format json
     """
     book = load(rules_path)
-    echo(render.rulebook_json(book) if fmt == "json" else render.rulebook_text(book))
+    echo(render.rulebook_json(book) if fmt == "json" else render.rulebook_text(book, width()))
 
 
 @rules.command("schema")
@@ -94,7 +94,7 @@ def rules_test(cases: tuple[str, ...], rules_path: str | None, engine: str, min_
     book = load(rules_path)
     paths = [Path(c) for c in cases] or default_case_files(rules_path, book)
     report = run_tests(book, paths, engine=engine, min_coverage=min_coverage)
-    echo(report.model_dump_json(indent=2) if fmt == "json" else render.test_report_text(report))
+    echo(report.model_dump_json(indent=2) if fmt == "json" else render.test_report_text(report, width()))
     if not report.ok:
         raise SystemExit(1)
 
@@ -118,7 +118,7 @@ def rules_lint(rules_path: str | None, fmt: str) -> None:
     if fmt == "json":
         echo(json.dumps({**report.model_dump(mode="json"), "ok": report.ok}, indent=2, ensure_ascii=False))
     else:
-        echo(render.lint_text(report))
+        echo(render.lint_text(report, width()))
     if not report.ok:
         raise SystemExit(1)
 
@@ -147,4 +147,4 @@ def rules_diff(old: str, new: str, files: tuple[str, ...], old_item_files: tuple
         deprecated("--items FILE", "launchtier rules diff OLD NEW FILE...")
     item_files = (*files, *old_item_files)
     result = diff_roadmap(load(old), load(new), item_files, engine=engine, mapping=mapping)
-    echo(result.model_dump_json(indent=2) if fmt == "json" else render.diff_text(result, bool(item_files)))
+    echo(result.model_dump_json(indent=2) if fmt == "json" else render.diff_text(result, bool(item_files), width()))

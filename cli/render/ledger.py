@@ -11,52 +11,67 @@ if TYPE_CHECKING:
     from launchtier.engine.ledger.audit import AuditReport
     from launchtier.engine.ledger.records import DecisionRecord
 
-from .text import WIDTH, md, to_csv
-from .safe import one_line, style
+from .text import heading, lead, md, plural, to_csv, wrap, wrap_width
+from .safe import cells, one_line, style
 
 
-def decisions_table(records: Iterable[DecisionRecord]) -> str:
-    return "\n".join(decisions_table_lines(records))
+def decisions_table(records: Iterable[DecisionRecord], width: int | None = None) -> str:
+    return "\n".join(decisions_table_lines(records, width))
 
 
-def decisions_table_lines(records: Iterable[DecisionRecord]) -> Iterator[str]:
-    """The table's lines, each written as its record is read (a history of any size)."""
+def decisions_table_lines(records: Iterable[DecisionRecord], width: int | None = None) -> Iterator[str]:
+    """The table's lines, each written as its record is read (a history of any size), so its
+    columns are fixed for ``width`` rather than measured (see :func:`_layout`)."""
     header = True
     for r in records:
         if header:
-            yield from _table_header()
+            yield from _table_header(width)
             header = False
-        yield from _table_rows(r)
+        yield from _table_rows(r, width)
     if header:
         yield "no decisions recorded (that match)"
 
 
-def _table_header() -> list[str]:
-    return [style(f"{'#':>5}  {'RECORDED':<20}  {'ITEM':<10} {'QUARTER':<11} {'COMPUTED':<9} {'FINAL':<9} "
-                  f"{'SET BY':<9} BY", bold=True)]
+def _layout(width: int | None) -> tuple[int, bool]:
+    """The QUARTER column's width and whether BY goes under its row: under 100 columns the
+    quarter column is as wide as a quarter (2027-Q1), and BY moves down when it would have
+    under 12 columns of its own."""
+    quarter_w = 7 if width is not None and width < 100 else 11
+    return quarter_w, width is not None and width < 71 + quarter_w + 12
 
 
-def _table_rows(r: DecisionRecord) -> list[str]:
+def _table_header(width: int | None) -> list[str]:
+    quarter_w, by_below = _layout(width)
+    head = (f"{'#':>5}  {'RECORDED':<20}  {'ITEM':<10} {'QUARTER':<{quarter_w}} {'COMPUTED':<9} {'FINAL':<9} "
+            f"{'SET BY':<9}" + ("" if by_below else " BY"))
+    return heading(head.rstrip(), width)  # wrapped only narrower than the rows, which wrap too
+
+
+def _table_rows(r: DecisionRecord, width: int | None) -> list[str]:
     final = r.final_tier + ("*" if r.overrides else "")
-    # a line break in a name would start a row of its own
-    out = [one_line(f"{r.seq:>5}  {r.recorded_at:<20}  {r.item:<10} {r.quarter or '-':<11} {r.computed_tier:<9} "
-                    f"{final:<9} {r.set_by:<9} {r.recorded_by}")]
+    quarter_w, by_below = _layout(width)
     indent = " " * 7
+    # a line break in a name would start a row of its own
+    row = one_line(f"{r.seq:>5}  {r.recorded_at:<20}  {r.item:<10} {r.quarter or '-':<{quarter_w}} {r.computed_tier:<9} "
+                   f"{final:<9} {r.set_by:<9}" + ("" if by_below else f" {r.recorded_by}")).rstrip()
+    out = wrap(row, width, hang=indent + "  ")  # a key or a name longer than its column
+    if by_below:
+        out += wrap(one_line(f"by {r.recorded_by}"), width, indent, indent + "   ")
     if r.note:
-        out.append(textwrap.fill(f"note: {r.note}", WIDTH, initial_indent=indent, subsequent_indent=indent + "      "))
+        out += wrap(f"note: {r.note}", width, indent, indent + "      ", prose=True)
     d = r.decision
     if d.capacity is not None:
-        out.append(textwrap.fill(f"capacity: {d.capacity.reason} (its rules give {d.capacity.computed_tier})",
-                                 WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
+        out += wrap(f"capacity: {d.capacity.reason} (its rules give {d.capacity.computed_tier})", width, indent, indent + "  ",
+                    prose=True)
     if d.override is not None and not r.overrides:
         o = d.override
         who = o.by + (f", approved by {', '.join(o.approved_by)}" if o.approved_by else "")
-        out.append(textwrap.fill(f"override #{o.seq} recorded with it: {o.from_tier} → {o.tier} by {who}: {o.reason}",
-                                 WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
+        out += wrap(f"override #{o.seq} recorded with it: {o.from_tier} → {o.tier} by {who}: {o.reason}",
+                    width, indent, indent + "  ", prose=True)
     for o in r.overrides:
         who = f"{o.by}" + (f", approved by {', '.join(o.approved_by)}" if o.approved_by else "")
-        out.append(textwrap.fill(f"* override #{o.seq} {o.at}: {o.from_tier} → {o.tier} by {who}: {o.reason}",
-                                 WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
+        out += wrap(f"* override #{o.seq} {o.at}: {o.from_tier} → {o.tier} by {who}: {o.reason}", width, indent, indent + "  ",
+                    prose=True)
     return out
 
 
@@ -93,7 +108,7 @@ def decisions_json_chunks(records: Iterable[DecisionRecord]) -> Iterator[str]:
 def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
     """(title, ok, lines) for each part of the audit, shared by text and Markdown."""
     i = report.integrity
-    integrity = [f"{i.entries} entries; chain head {i.head}" if i.entries else
+    integrity = [f"{i.entries} {'entry' if i.entries == 1 else 'entries'}; chain head {i.head}" if i.entries else
                  "0 entries: the ledger is empty; chain head (empty)"]
     if report.expected_head is not None and report.expected_at is not None:
         integrity.append("chain head as expected (--expect-head)" if report.expected_head == i.head else
@@ -102,7 +117,9 @@ def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
     integrity += [f"BROKEN at #{b.seq} (item {b.item}): {b.problem}" if b.seq else f"BROKEN: {b.problem}" for b in i.breaks]
 
     r = report.reproducibility
-    repro = [f"{r.checked} decisions replayed under their own rulebooks; {len(r.mismatches)} differ"]
+    repro = [f"{plural(r.checked, 'decision')} replayed under "
+             + ("its own rulebook" if r.checked == 1 else "their own rulebooks")
+             + f"; {len(r.mismatches)} differ" + ("s" if len(r.mismatches) == 1 else "")]
     for m in r.mismatches:
         if m.problem:
             repro.append(f"#{m.seq} {m.item}: cannot be replayed: {m.problem}")
@@ -116,7 +133,8 @@ def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
         repro.append(NO_REPLAY)
 
     d = report.drift
-    drift = [f"{d.items_checked} items' latest decisions under rulebook {d.rulebook['name']} {d.rulebook['version']} "
+    latest = "item's latest decision" if d.items_checked == 1 else "items' latest decisions"
+    drift = [f"{d.items_checked} {latest} under rulebook {d.rulebook['name']} {d.rulebook['version']} "
              f"({d.rulebook['hash'][:19]}…): {len(d.changed)} would change tier"]
     for c in d.changed:
         final = f", final {c.final_tier}" if c.final_tier != c.recorded_tier else ""
@@ -127,7 +145,7 @@ def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:
         drift.append(f"changes since rulebook {old_hash[:19]}…: {len(changes)}")
         drift += [f"    {c.part} {c.id} {c.change}: {c.detail}" for c in changes]
 
-    overrides = [f"{len(report.overrides)} overrides; {sum(o.below_policy for o in report.overrides)} below the approval policy"]
+    overrides = [f"{plural(len(report.overrides), 'override')}; {sum(o.below_policy for o in report.overrides)} below the approval policy"]
     for o in report.overrides:
         flag = f" BELOW POLICY: {'; '.join(o.problems)}" if o.below_policy else ""
         approvers = ", ".join(o.approved_by) or "no approvers"
@@ -178,14 +196,19 @@ def _window(report: AuditReport) -> list[str]:
     return [f"since {w.since}: {limited} cover entries recorded on or after it; {whole} covers the whole chain"]
 
 
-def audit_text(report: AuditReport) -> str:
-    out = [style(f"Audit of {report.ledger}", bold=True) + (f" since {report.since}" if report.since else "")]
-    out += _window(report)
+def audit_text(report: AuditReport, width: int | None = None) -> str:
+    out = lead(f"Audit of {report.ledger}", f" since {report.since}" if report.since else "", width, "  ", bold=True)
+    out += [line for w in _window(report) for line in wrap(w, width, hang="  ")]
     for title, ok, lines in _sections(report):
         mark = style("ok", fg="green") if ok else style("attention", fg="red", bold=True)
-        out += ["", f"{style(title, bold=True)}: {mark}"]
-        out += ["  " + one_line(line) for line in lines]  # a title or a reason with a line break stays on its line
-    out += ["", "integrity: " + _verdict(report)]
+        if cells(f"{title}: {'ok' if ok else 'attention'}") <= wrap_width(width):
+            out += ["", f"{style(title, bold=True)}: {mark}"]
+        else:  # narrower than the title: wrapped, the mark after it
+            out += ["", *heading(f"{title}:", width), f"  {mark}"]
+        for line in lines:  # a title or a reason with a line break stays on its line
+            depth = len(line) - len(line.lstrip(" "))
+            out += wrap(one_line(line), width, "  ", " " * (depth + 4), break_on_hyphens=False)
+    out += ["", *wrap("integrity: " + _verdict(report), width, hang="  ")]
     return "\n".join(out)
 
 

@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import textwrap
-
 
 from launchtier.engine import Rulebook
 from launchtier.engine.decide.whatif import score_label
 from launchtier.engine.roadmap.review import PersonLoad, ReviewItem, ReviewReport
 
-from .text import WIDTH, check_line, md, plural, short, stage_sentence, stage_text, tier_style
-from .safe import one_line, style
+from .text import check_line, glued, lead, md, plural, short, stage_sentence, stage_text, tier_style, wrap
+from .safe import cells, clip, one_line, style, styled
 
 MAX_CLOSE = 3
 # what makes an item disputed, for the legends of every review format
@@ -55,35 +53,62 @@ def _header(report: ReviewReport, book: Rulebook) -> list[str]:
     return lines
 
 
-def review_table(report: ReviewReport, book: Rulebook) -> str:
+def review_table(report: ReviewReport, book: Rulebook, width: int | None = None) -> str:
+    """The review as a table for ``width`` columns (None: piped, see render/text.py): under 100
+    the QUARTER column is as wide as a quarter, SINCE LAST wraps in its column, a title is cut
+    to its line; any other line too long wraps under itself."""
     out = [style("Roadmap review", bold=True)] + _header(report, book) + [""]
     names = list(book.score_names)
-    key_w = max([3] + [len(i.decision.item) for i in report.items])
-    head = f"{'KEY':<{key_w}}  {'QUARTER':<11} {'TIER':<24} " + " ".join(f"{short(n):>3}" for n in names) + "  SINCE LAST"
-    out.append(style(head, bold=True))
+    key_w = max([3] + [cells(i.decision.item) for i in report.items])
+    quarter_w = 7 if width is not None and width < 100 else 11
+    head = f"{'KEY':<{key_w}}  {'QUARTER':<{quarter_w}} {'TIER':<24} " + " ".join(f"{short(n):>3}" for n in names) + "  "
+    # SINCE LAST in a column of at least 12, else under the title
+    since_below = width is not None and width - cells(head) < 12
+    out.append(style(head.rstrip() if since_below else head + "SINCE LAST", bold=True))
     indent = " " * (key_w + 2)
+    since_col = " " * cells(head)
     for item in report.items:
         d = item.decision
         tier = tier_style(d.kind, f"{d.tier} {d.label}"[:24].ljust(24))
         scores = " ".join(f"{d.scores[n]:>3}" for n in names)
         flag = style("!", fg="yellow", bold=True) if item.disputed else " "
-        out.append(f"{d.item:<{key_w}}{flag} {item.quarter or '-':<11} {tier} {scores}  {since_last(item)}")
-        out.append(indent + textwrap.shorten(d.title, WIDTH - len(indent), placeholder="…"))
+        since = [] if since_below else wrap(since_last(item), None if width is None else width - len(since_col),
+                                            break_on_hyphens=False)
+        out.append(f"{d.item:<{key_w}}{flag} {item.quarter or '-':<{quarter_w}} {tier} {scores}  {since[0] if since else ''}".rstrip())
+        out += [since_col + line for line in since[1:]]
+        title = " ".join(d.title.split())
+        out.append(indent + (title if width is None else clip(title, width - len(indent))))
+        if since_below:
+            out += wrap(f"since last: {since_last(item)}", width, indent, indent + "  ", break_on_hyphens=False)
         if d.override is not None:
-            out.append(textwrap.fill(stage_text(d), WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
+            out += wrap(stage_text(d), width, indent, indent + "  ", prose=True)
         for line in close_lines(item):
-            out.append(textwrap.fill(f"close: {line}", WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
-                                     break_on_hyphens=False))
+            out += wrap(f"close: {line}", width, indent, indent + "  ", prose=True, break_on_hyphens=False)
     out.append("")
     for q in report.quarters:
         tiers = ", ".join(f"{t} {n}" for t, n in q.tiers.items())
-        work = "; ".join(f"{w.owner} {plural(w.artifacts, 'artifact')}, {days(w.days)}" for w in q.workload)
-        out.append(f"{style(q.quarter, bold=True)}: {tiers}. Workload: {work or 'none'}.")
+        work = "; ".join(glued(f"{w.owner} {plural(w.artifacts, 'artifact')},") + " " + glued(days(w.days))
+                         for w in q.workload)
+        out += lead(q.quarter, f": {tiers}. Workload: {work or 'none'}.", width, "  ", bold=True)
         out += [one_line(f"  {p.role} {p.name}: {person_load(p)}") for p in q.people]
         out += [f"  capacity: {c}" for c in q.capacity]
-    out += [textwrap.fill(line, WIDTH, subsequent_indent="  ") for line in _after(report)]
-    out.append(textwrap.fill(f"! disputed: {DISPUTED}.", WIDTH, subsequent_indent="  "))
-    return "\n".join(out)
+    out += [wrapped for line in _after(report) for wrapped in wrap(line, width, hang="  ", prose=True)]
+    out += wrap(f"! disputed: {DISPUTED}.", width, hang="  ", prose=True)
+    return "\n".join(_fit(out, width))
+
+
+def _fit(lines: list[str], width: int | None) -> list[str]:
+    """``lines`` with each too long for ``width`` wrapped under itself (piped: as they are); a
+    styled line is laid out to fit by its maker."""
+    if width is None:
+        return lines
+    out = []
+    for line in lines:
+        if cells(line) <= width or styled(line):
+            out.append(line)
+        else:
+            out += wrap(line, width, hang=" " * (len(line) - len(line.lstrip(" ")) + 2), break_on_hyphens=False)
+    return out
 
 
 def _after(report: ReviewReport) -> list[str]:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import unicodedata
 from typing import Any
 
 import click
@@ -76,3 +77,34 @@ def csv_cell(value: Any, raw: bool) -> Any:
         return value
     value = _CONTROL_IN_CELL.sub(_escape, value)
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+# ---- width ---------------------------------------------------------------------------------
+def cells(text: str) -> int:
+    """The columns ``text`` takes on a terminal once :func:`terminal` has written it: styles
+    take none, an escaped control character its escape (``\\x1b`` is four), a wide character
+    (CJK) two, a combining mark none; ``→``, ``✓`` and ``…`` one each."""
+    shown = _CONTROL_KEEP_LINES.sub(_escape, _MARKED.sub(lambda m: m.group(2), text))
+    if shown.isascii():
+        return len(shown)
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in shown)
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns, its last one an ellipsis when anything was cut (plain
+    text only: a styled text is cut after it is measured, never inside its style)."""
+    if cells(text) <= width:
+        return text
+    out, used = [], 0
+    for c in text:
+        w = cells(c)
+        if used + w > width - 1:
+            break
+        out.append(c)
+        used += w
+    return "".join(out).rstrip() + "…"
+
+
+def styled(text: str) -> bool:
+    """Whether ``text`` holds a style of :func:`style` (its width is then its maker's to keep)."""
+    return _TOKEN in text

@@ -2,6 +2,13 @@
 
 Each function takes the engine's data and returns text; the commands choose one by --format.
 Machine formats (JSON, JSONL) are the engine's pydantic models dumped as they are.
+
+The text reporters take ``width``, the columns to fit (``cli.output.width()``): long reasons wrap
+under their line, indented, a table cuts a title with "…" where its columns need it, and no line
+is wider (a wide or escaped character counted as it shows, see ``safe.cells``). ``width`` None is
+output piped to a file or a program: text wraps at :data:`WIDTH` columns, a readable default
+that keeps a file's lines stable whatever terminal wrote it, and nothing is cut, so a table's
+title column is as wide as its longest title.
 """
 
 from __future__ import annotations
@@ -17,12 +24,13 @@ from typing import TYPE_CHECKING
 
 from launchtier.engine.rulebook.conditions import SYMBOL
 
-from .safe import csv_cell, csv_raw, one_line, style
+from .safe import cells, clip, csv_cell, csv_raw, one_line, style
 
 if TYPE_CHECKING:  # only for annotations: the models are imported when a command needs them
     from launchtier.engine import Decision, Rulebook
     from launchtier.engine.decide.decision import ArtifactRef, ConditionCheck, Explanation, Precedent
 
+# Where text wraps when output is piped (width None).
 WIDTH = 100
 
 
@@ -37,6 +45,59 @@ def literal(v: Any) -> str:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def wrap_width(width: int | None) -> int:
+    """The columns text wraps at: ``width``, or :data:`WIDTH` when output is piped."""
+    return WIDTH if width is None else width
+
+
+def wrap(text: str, width: int | None, indent: str = "", hang: str | None = None, *, prose: bool = False,
+         **options: Any) -> list[str]:
+    """``text`` wrapped to ``width``, ``indent`` before its first line and ``hang`` (``indent``
+    unless given) before the others; spaces inside a line are kept, so a line laid out in
+    columns wraps with ``hang`` as deep as the column that overflows. Piped (``width`` None),
+    ``prose`` (a reason, a note: sentences) wraps at :data:`WIDTH` and anything else stays one
+    line, whole, as a program reading it expects."""
+    hang = indent if hang is None else hang
+    if width is None and not prose:
+        lines = [indent + text]
+    else:
+        # an indent deeper than a narrow width leaves room for :data:`MIN_TEXT` columns of text
+        room = max(wrap_width(width) - MIN_TEXT, 0)
+        lines = textwrap.wrap(text, wrap_width(width), initial_indent=indent[:room], subsequent_indent=hang[:room],
+                              **options) or [indent.rstrip()]
+    return [line.replace(GLUE, " ") for line in lines]
+
+
+MIN_TEXT = 20
+
+# A space that :func:`wrap` does not break at ("lead_generation +3" stays on one line): a
+# private-use character, so no text from a file holds it.
+GLUE = "\ue001"
+
+
+def glued(text: str) -> str:
+    return text.replace(" ", GLUE)
+
+
+def fill(text: str, width: int | None, indent: str = "", hang: str | None = None, **options: Any) -> str:
+    """Prose (see :func:`wrap`) wrapped into one text."""
+    return "\n".join(wrap(text, width, indent, hang, prose=True, **options))
+
+
+def lead(prefix: str, text: str, width: int | None, hang: str, **styles: Any) -> list[str]:
+    """``prefix + text`` wrapped, with ``prefix`` styled: styles are measured apart from the text
+    they mark, so the text is wrapped plain and the style put back on its first words."""
+    lines = wrap(prefix + text, width, hang=hang, break_on_hyphens=False)
+    if not lines[0].startswith(prefix):  # a prefix longer than a line: all of it styled
+        return [style(line, **styles) for line in lines]
+    return [style(prefix, **styles) + lines[0][len(prefix):]] + lines[1:]
+
+
+def heading(text: str, width: int | None, **styles: Any) -> list[str]:
+    """A heading, bold unless other ``styles``, wrapped to ``width`` (its continuation indented)."""
+    return [style(line, **(styles or {"bold": True})) for line in wrap(text, width, hang="  ")]
 
 
 def condition_text(c: ConditionCheck) -> str:
@@ -130,36 +191,49 @@ def to_csv(header: list[str], rows: Iterable[list[Any]]) -> str:
 
 
 # ---- classify ------------------------------------------------------------------------------
-def decisions_table(decisions: list[Decision], book: Rulebook) -> str:
-    """One line per item, with the rules that fired wrapped underneath: fits in 100 columns."""
+def decisions_table(decisions: list[Decision], book: Rulebook, width: int | None = None) -> str:
+    """One line per item, with the rules that fired wrapped underneath. The title column is as
+    wide as the longest title, or as the other columns leave (cut titles end in "…"); when that
+    is under :data:`MIN_TITLE`, the KIND column goes first (the tier's colour still shows it)."""
     names = list(book.score_names)
-    key_w = max([3] + [len(d.item) for d in decisions])
-    tier_w = max([4] + [len(f"{t.id} {t.label}") for t in book.tiers])
+    key_w = max([3] + [cells(d.item) for d in decisions])
+    tier_w = max([4] + [cells(f"{t.id} {t.label}") for t in book.tiers])
     kind_w = 7
     score_w = [max(len(short(n)), *(len(str(d.scores[n])) for d in decisions)) if decisions else len(short(n)) for n in names]
-    title_w = max(12, WIDTH - key_w - tier_w - kind_w - sum(w + 1 for w in score_w) - 6)
+    titles = [one_line(d.title) for d in decisions]  # a line break in a title would start a row of its own
+    others = key_w + tier_w + sum(w + 1 for w in score_w) + 6
+    longest = max([5] + [cells(t) for t in titles])
+    title_w = longest
+    if width is not None and title_w > width - others - kind_w:
+        title_w = width - others - kind_w
+        if title_w < MIN_TITLE:
+            kind_w = 0
+            title_w = min(longest, width - others + 1)  # the KIND column and the space after it
+        title_w = max(title_w, 12)
 
     def line(key: str, title: str, tier: str, kind: str, scores: list[str], style_kind: str | None = None) -> str:
-        tier_cell = tier.ljust(tier_w)
+        tier_cell = tier + " " * (tier_w - cells(tier))
         if style_kind:
             tier_cell = tier_style(style_kind, tier_cell)
-        cells = " ".join(v.rjust(w) for v, w in zip(scores, score_w))
-        return f"{key.ljust(key_w)}  {title.ljust(title_w)}  {tier_cell}  {kind.ljust(kind_w)} {cells}".rstrip()
+        kind_cell = f"{kind.ljust(kind_w)} " if kind_w else ""
+        cells_ = " ".join(v.rjust(w) for v, w in zip(scores, score_w))
+        return f"{key}{' ' * (key_w - cells(key))}  {title}{' ' * (title_w - cells(title))}  {tier_cell}  {kind_cell}{cells_}".rstrip()
 
     out = [style(line("KEY", "TITLE", "TIER", "KIND", [short(n) for n in names]), bold=True)]
     indent = " " * (key_w + 2)
-    for d in decisions:
-        title = one_line(d.title)  # a line break in it would start a row of its own
-        title = title if len(title) <= title_w else title[: title_w - 1] + "…"
-        out.append(line(d.item, title, f"{d.tier} {d.label}", d.kind, [str(d.scores[n]) for n in names], d.kind))
+    for d, title in zip(decisions, titles):
+        out.append(line(d.item, clip(title, title_w), f"{d.tier} {d.label}", d.kind, [str(d.scores[n]) for n in names], d.kind))
         fired = ", ".join(f.rule for f in d.fired) or "(none)"
-        out.append(textwrap.fill(fired, WIDTH, initial_indent=indent + "fired: ",
-                                 subsequent_indent=indent + "       ", break_on_hyphens=False))
+        out += wrap(fired, width, indent + "fired: ", indent + "       ", prose=True, break_on_hyphens=False)
         if d.set_by != "rules":
-            out.append(textwrap.fill(stage_text(d), WIDTH, initial_indent=indent, subsequent_indent=indent + "  "))
+            out += wrap(stage_text(d), width, indent, indent + "  ", prose=True)
     legend = ", ".join(f"{short(n)} {n.replace('_', ' ')}" for n in names)
-    out += ["", textwrap.fill(f"Scores: {legend}.", WIDTH), f"{len(decisions)} items: {tier_tally(book, decisions)}."]
+    out += ["", *wrap(f"Scores: {legend}.", width, prose=True), *wrap(f"{plural(len(decisions), 'item')}: {tier_tally(book, decisions)}.", width)]
     return "\n".join(out)
+
+
+# Narrower than this, a title loses the table's KIND column to itself.
+MIN_TITLE = 24
 
 
 def decisions_markdown(decisions: list[Decision], book: Rulebook) -> str:
@@ -201,64 +275,63 @@ def _not_decisions(book: Rulebook) -> str:
     return f"Not listed: {' and '.join(parts)}." if parts else "Every signal is a decision of the team."
 
 
-def explain_text(ex: Explanation, book: Rulebook) -> str:
+def explain_text(ex: Explanation, book: Rulebook, width: int | None = None) -> str:
     from launchtier.engine.decide.whatif import change_text
 
     d = ex.decision
-    out = [style(f"{d.item}  {one_line(d.title)}", bold=True),
-           "Tier: " + tier_style(d.kind, f"{d.tier} {d.label}") + f" ({d.kind})",
-           textwrap.fill(stage_sentence(d), WIDTH, subsequent_indent="  ")]
+    out = [style(line, bold=True) for line in wrap(f"{d.item}  {one_line(d.title)}", width, hang=" " * (cells(d.item) + 2))]
+    out += ["Tier: " + tier_style(d.kind, f"{d.tier} {d.label}") + f" ({d.kind})", fill(stage_sentence(d), width, hang="  ")]
     if ex.changed:
-        out.append(style("What if: ", fg="yellow", bold=True)
-                   + "; ".join(f"{c.signal} {literal(c.from_)} → {literal(c.to)}" for c in ex.changed)
-                   + " (changed with --set, not in the file)")
+        out += lead("What if: ", "; ".join(f"{c.signal} {literal(c.from_)} → {literal(c.to)}" for c in ex.changed)
+                    + " (changed with --set, not in the file)", width, "  ", fg="yellow", bold=True)
     out += ["", "Rules fired:"]
     for f in d.fired:
         points = ", ".join(f"{dim} {p:+d}" for dim, p in f.score.items())
-        out.append(f"  {f.rule:<28} {points}")
-        out.append(textwrap.fill(f.because, WIDTH, initial_indent=" " * 6, subsequent_indent=" " * 6))
+        out += wrap(f"  {f.rule:<28} {points}", width, hang=" " * 31)
+        out += wrap(f.because, width, " " * 6, prose=True)
     if not d.fired:
         out.append("  (none)")
     out += ["", "Scores:"]
     for name in book.score_names:
         if name in book.dimensions:
             dim = book.dimensions[name]
-            out.append(f"  {dim.label:<20} {d.scores[name]:>3}   (range {dim.min}..{dim.max})")
+            out += wrap(f"  {dim.label:<20} {d.scores[name]:>3}   (range {dim.min}..{dim.max})", width, hang=" " * 29)
         else:
             formula = " ".join(f"{'+' if w >= 0 else '-'} {abs(w) if abs(w) != 1 else ''}{n}".replace("  ", " ")
                                for n, w in book.totals[name].items()).lstrip("+ ")
-            out.append(f"  {name:<20} {d.scores[name]:>3}   (= {formula})")
+            out += wrap(f"  {name:<20} {d.scores[name]:>3}   (= {formula})", width, hang=" " * 29)
     out += ["", f"Why {d.tier_reason.tier}:"]
     if d.tier_reason.conditions:
         for c in d.tier_reason.conditions:
-            out.append(f"  ✓ {check_line(c)}")
+            out += wrap(f"  ✓ {check_line(c)}", width, hang="      ")
     else:
-        out.append("  no higher tier's conditions hold, so the default tier applies")
+        out += wrap("  no higher tier's conditions hold, so the default tier applies", width, hang="    ")
     for h in reversed(d.higher_tiers):
         tier = book.tier_by_id[h.tier]
-        out += ["", f"Why not {h.tier} {tier.label}:"]
+        out += ["", *wrap(f"Why not {h.tier} {tier.label}:", width, hang="  ")]
         for c in h.failed:
-            out.append(f"  ✗ {check_line(c)}")
-    out += ["", "What the team could change (one decision at a time):"]
+            out += wrap(f"  ✗ {check_line(c)}", width, hang="      ")
+    out += ["", *wrap("What the team could change (one decision at a time):", width, hang="  ")]
     if ex.what_would_change:
         for ch in ex.what_would_change:
-            out.append(textwrap.fill(change_text(book, ch), WIDTH, initial_indent="  ", subsequent_indent="    "))
+            out += wrap(change_text(book, ch), width, "  ", "    ", prose=True, break_on_hyphens=False)
     else:
-        out.append("  no single decision of the team moves this item to another tier")
-    out.append(textwrap.fill(_not_decisions(book), WIDTH, initial_indent="  ", subsequent_indent="  ",
-                             break_on_hyphens=False))
+        out += wrap("  no single decision of the team moves this item to another tier", width, hang="    ")
+    out += wrap(_not_decisions(book), width, "  ", "  ", prose=True, break_on_hyphens=False)
     if ex.precedents:
-        out += ["", "Precedents (the earlier decisions most like it in the ledger, the same tier first):"]
-        out += [one_line(f"  {p.item:<10} {p.tier} {precedent_text(p)}") for p in ex.precedents]
+        out += ["", *wrap("Precedents (the earlier decisions most like it in the ledger, the same tier first):", width,
+                          hang="  ")]
+        for p in ex.precedents:
+            out += wrap(one_line(f"  {p.item:<10} {p.tier} {precedent_text(p)}"), width, hang=" " * 13)
     out += ["", f"Artifacts ({plural(len(d.artifacts), 'artifact')}):"]
+    name_w = name_width(d.artifacts)
     for owner, arts in _owners(d.artifacts).items():
-        out.append(f"  {one_line(owner)}")
-        for a in arts:
-            out.append(one_line(f"    [ ] {a.name:<40} {a.category}"))
+        out += wrap(f"  {one_line(owner)}", width, hang="    ")
+        out += checklist_lines([(a, "") for a in arts], name_w, width)
     if not d.artifacts:
         out.append("  (none)")
     out.append("")
-    out.append(f"Rulebook {d.rulebook.name} {d.rulebook.version} ({d.rulebook.hash[:19]}…)")
+    out += wrap(f"Rulebook {d.rulebook.name} {d.rulebook.version} ({d.rulebook.hash[:19]}…)", width, hang="  ")
     return "\n".join(out)
 
 
@@ -266,6 +339,27 @@ def precedent_text(p: Precedent) -> str:
     """A precedent after its key and final tier: its title, when and where, and why it was overridden."""
     why = f"; overridden from {p.computed_tier}: {p.override_reason}" if p.override_reason is not None else ""
     return f"{p.title} ({p.quarter or 'unscheduled'}, recorded {p.recorded_at[:10]}){why}"
+
+
+def name_width(arts: Iterable[Any]) -> int:
+    """The column of a checklist's artifact names: its longest name, up to 40."""
+    return min(40, max([0] + [cells(one_line(a.name)) for a in arts]))
+
+
+def checklist_lines(arts: list[tuple[Any, str]], name_w: int, width: int | None) -> list[str]:
+    """``    [ ] NAME  CATEGORY`` for each artifact, the categories in a column after ``name_w``
+    (one that does not fit wraps in its column), and the condition the artifact is listed
+    under, if any: after it when piped (a line per artifact), under it at a width."""
+    out = []
+    for a, when in arts:
+        name = one_line(a.name)
+        line = f"    [ ] {name}{' ' * (name_w - cells(name))}  {one_line(a.category)}"
+        if when and width is None:
+            line, when = f"{line}  (only when {when})", ""
+        out += wrap(line, width, hang=" " * (10 + name_w), break_on_hyphens=False)
+        if when:
+            out += wrap(f"(only when {when})", width, " " * 8, " " * 9, break_on_hyphens=False)
+    return out
 
 
 def explain_markdown(ex: Explanation, book: Rulebook) -> str:
@@ -306,17 +400,18 @@ def explain_markdown(ex: Explanation, book: Rulebook) -> str:
 
 
 # ---- artifacts -----------------------------------------------------------------------------
-def checklist_text(title: str, rows: list[tuple[str, Any, str]], note: str = "") -> str:
-    out = [style(title, bold=True)] + ([textwrap.fill(note, WIDTH)] if note else [])
+def checklist_text(title: str, rows: list[tuple[str, Any, str]], note: str = "", width: int | None = None) -> str:
+    out = [style(line, bold=True) for line in wrap(one_line(title), width, hang="  ")]
+    out += wrap(note, width, prose=True) if note else []
     groups: dict[str, list] = {}
     for _, art, when in rows:
         groups.setdefault(art.owner, []).append((art, when))
+    name_w = name_width(art for _, art, _ in rows)
     for owner, arts in groups.items():
         days = sum(a.effort or 0 for a, _ in arts)
-        out.append(f"  {one_line(owner)} ({plural(len(arts), 'artifact')}" + (f", about {days:g} days" if days else "") + ")")
-        for art, when in arts:
-            line = one_line(f"    [ ] {art.name:<38} {art.category}")
-            out.append(line + (f"  (only when {when})" if when else ""))
+        about = f", about {days:g} day" + ("" if days == 1 else "s") if days else ""
+        out += wrap(f"  {one_line(owner)} ({plural(len(arts), 'artifact')}{about})", width, hang="    ")
+        out += checklist_lines(arts, name_w, width)
     if not rows:
         out.append("  (no artifacts)")
     return "\n".join(out)
@@ -373,48 +468,52 @@ def template_csv(book: Rulebook) -> str:
     return to_csv(header, [defaults])
 
 
-def rulebook_text(book: Rulebook) -> str:
-    out = [style(f"Rulebook {book.name} {book.version}", bold=True), f"  hash:   {book.hash}"]
+def rulebook_text(book: Rulebook, width: int | None = None) -> str:
+    def hanging(line: str, depth: int) -> list[str]:
+        return wrap(line, width, hang=" " * depth, break_on_hyphens=False)
+
+    out = [*heading(f"Rulebook {book.name} {book.version}", width), *hanging(f"  hash:   {book.hash}", 4)]
     if book.source:
-        out.append(f"  source: {book.source}")
+        out += hanging(f"  source: {book.source}", 4)
     if book.description:
-        out.append(textwrap.fill(book.description, WIDTH, initial_indent="  ", subsequent_indent="  "))
-    out += ["", style(f"Signals ({len(book.signals)}): the questions for each item", bold=True)]
+        out += wrap(book.description, width, "  ", prose=True)
+    out += ["", *heading(f"Signals ({len(book.signals)}): the questions for each item", width)]
     for name, sig in book.signals.items():
         info = book.signal_info(name).describe()
         default = "required" if sig.default is None else f"default {literal(sig.default)}"
         moves = {"decision": "; a decision", "forward": "; a decision, forward only", "fact": "; a fact"}[sig.moves]
-        out.append(f"  {name:<22} {info}; {default}{moves}")
-        out.append(f"      {sig.question}")
-    out += ["", style("Dimensions (summed from the rules that fire, clamped)", bold=True)]
+        out += hanging(f"  {name:<22} {info}; {default}{moves}", 25)
+        out += wrap(sig.question, width, " " * 6)
+    out += ["", *heading("Dimensions (summed from the rules that fire, clamped)", width)]
     for name, dim in book.dimensions.items():
-        out.append(f"  {name:<22} {dim.label:<22} {dim.min}..{dim.max}")
+        out += hanging(f"  {name:<22} {dim.label:<22} {dim.min}..{dim.max}", 25)
     if book.totals:
-        out += ["", style("Totals", bold=True)]
+        out += ["", *heading("Totals", width)]
         for name, weights in book.totals.items():
             terms = " ".join(f"{'+' if w >= 0 else '-'} {'' if abs(w) == 1 else str(abs(w)) + '×'}{d}" for d, w in weights.items())
-            out.append(f"  {name} = {terms.lstrip('+ ')}")
-    out += ["", style(f"Rules ({len(book.rules)})", bold=True)]
+            out += hanging(f"  {name} = {terms.lstrip('+ ')}", 4)
+    out += ["", *heading(f"Rules ({len(book.rules)})", width)]
     for rule in book.rules:
         points = ", ".join(f"{d} {p:+d}" for d, p in rule.score.items())
-        out.append(f"  {rule.id:<26} when {rule.condition.text()}  →  {points}")
-        out.append(textwrap.fill(rule.because, WIDTH, initial_indent=" " * 6, subsequent_indent=" " * 6))
-    out += ["", style("Tiers (the first whose condition holds wins)", bold=True)]
+        out += hanging(f"  {rule.id:<26} when {rule.condition.text()}  {glued('→  ' + points)}", 34)
+        out += wrap(rule.because, width, " " * 6, prose=True)
+    out += ["", *heading("Tiers (the first whose condition holds wins)", width)]
     for tier in book.tiers:
         when = f"when {tier.condition.text()}" if tier.when else "otherwise"
-        out.append(f"  {tier.id:<8} {tier.label} ({tier.kind}): {when}")
+        out += hanging(f"  {tier.id:<8} {tier.label} ({tier.kind}): {when}", 11)
     if book.artifacts:
-        out += ["", style(f"Artifacts ({len(book.artifacts)})", bold=True)]
+        out += ["", *heading(f"Artifacts ({len(book.artifacts)})", width)]
         for art in book.artifacts:
             when = f"; only when {art.condition.text()}" if art.when else ""
-            out.append(f"  {art.id:<22} {art.owner:<4} {art.name} [{art.category}] {', '.join(art.tiers)}{when}")
+            out += hanging(f"  {art.id:<22} {art.owner:<4} {art.name} {glued(f'[{art.category}]')} {', '.join(art.tiers)}{when}", 30)
     if book.capacity:
-        out += ["", style("Capacity", bold=True)]
-        out += [f"  {t}: at most {c.max} per {c.per}" for t, c in book.capacity.items()]
+        out += ["", *heading("Capacity", width)]
+        out += [line for t, c in book.capacity.items() for line in hanging(f"  {t}: at most {c.max} per {c.per}", 4)]
     if book.overrides:
-        out += ["", style("Override approvals", bold=True)]
-        out += [f"  into or out of {t}: {p.approvals} approvals" + ("; the person overriding may approve" if p.self_approval else "")
-                for t, p in book.overrides.items()]
+        out += ["", *heading("Override approvals", width)]
+        for t, p in book.overrides.items():
+            out += hanging(f"  into or out of {t}: {plural(p.approvals, 'approval')}"
+                           + ("; the person overriding may approve" if p.self_approval else ""), 4)
     return "\n".join(out)
 
 
@@ -424,51 +523,61 @@ def rulebook_json(book: Rulebook) -> str:
 
 
 # ---- rule tests ----------------------------------------------------------------------------
-def test_report_text(report) -> str:
+def test_report_text(report, width: int | None = None) -> str:
     out = []
     for r in report.results:
         if not r.passed:
-            out.append(style(f"FAIL {r.name}", fg="red", bold=True) + f"  ({r.file})")
-            out += [f"  {d}" for d in r.differences]
+            out += lead(f"FAIL {r.name}", f"  ({r.file})", width, "    ", fg="red", bold=True)
+            out += [line for d in r.differences for line in wrap(f"  {d}", width, hang="    ")]
     c = report.coverage
     passed = report.cases - report.failed
-    out.append(f"{passed} passed, {report.failed} failed ({len(report.files)} files, rulebook {report.rulebook['name']} {report.rulebook['version']})")
-    out.append(f"rule coverage: {c.percent:g}% ({c.rules_fired} of {c.rules_total} rules fired in some case)")
+    out += wrap(f"{passed} passed, {report.failed} failed ({plural(len(report.files), 'file')}, "
+                f"rulebook {report.rulebook['name']} {report.rulebook['version']})", width, hang="  ")
+    out += wrap(f"rule coverage: {c.percent:g}% ({c.rules_fired} of {plural(c.rules_total, 'rule')} fired in some case)",
+                width, hang="  ")
     if c.never_fired:
-        out.append(textwrap.fill("never fired: " + ", ".join(c.never_fired), WIDTH, subsequent_indent="  ", break_on_hyphens=False))
-    out.append(f"tiers reached: {', '.join(c.tiers_reached) or 'none'}" + (f"; never: {', '.join(c.tiers_never_reached)}" if c.tiers_never_reached else ""))
-    out.append(f"artifacts produced: {len(c.artifacts_produced)} of {len(c.artifacts_produced) + len(c.artifacts_never_produced)}"
-               + (f"; never: {', '.join(c.artifacts_never_produced)}" if c.artifacts_never_produced else ""))
+        out += wrap("never fired: " + ", ".join(c.never_fired), width, hang="  ", prose=True, break_on_hyphens=False)
+    out += wrap(f"tiers reached: {', '.join(c.tiers_reached) or 'none'}"
+                + (f"; never: {', '.join(c.tiers_never_reached)}" if c.tiers_never_reached else ""), width, hang="  ")
+    out += wrap(f"artifacts produced: {len(c.artifacts_produced)} of {len(c.artifacts_produced) + len(c.artifacts_never_produced)}"
+                + (f"; never: {', '.join(c.artifacts_never_produced)}" if c.artifacts_never_produced else ""), width,
+                hang="  ", break_on_hyphens=False)
     if report.min_coverage is not None and c.rules_fired * 100 < report.min_coverage * c.rules_total:
-        out.append(style(f"coverage {c.percent:g}% is below the minimum of {report.min_coverage:g}%", fg="red", bold=True))
+        out += [style(line, fg="red", bold=True) for line in
+                wrap(f"coverage {c.percent:g}% is below the minimum of {report.min_coverage:g}%", width, hang="  ")]
     return "\n".join(out)
 
 
 # ---- lint and diff -------------------------------------------------------------------------
-def lint_text(report) -> str:
+def lint_text(report, width: int | None = None) -> str:
     out = []
     for f in report.findings:
         colour = {"error": "red", "warning": "yellow", "note": "blue"}[f.level]
         at = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
-        out.append(f"{at}{style(f.level, fg=colour, bold=f.level == 'error')}: {f.where}: {f.message}; fix: {f.fix}")
+        lines = wrap(f"{at}{f.level}: {f.where}: {f.message}; fix: {f.fix}", width, hang="    ", break_on_hyphens=False)
+        if lines[0].startswith(f"{at}{f.level}:"):  # a path too long for a line is cut before its level
+            lines[0] = at + style(f.level, fg=colour, bold=f.level == "error") + lines[0][len(at) + len(f.level):]
+        out += lines
     counts = {lvl: sum(f.level == lvl for f in report.findings) for lvl in ("error", "warning", "note")}
-    space = f"exact checks over {report.item_space:,} distinct items" if report.item_space else "exact item checks skipped (too large)"
-    out.append(f"{counts['error']} errors, {counts['warning']} warnings, {counts['note']} notes ({space}); "
-               + ("ok" if report.ok else "lint failed"))
+    space = (f"exact checks over {report.item_space:,} distinct item" + ("" if report.item_space == 1 else "s")
+             if report.item_space else "exact item checks skipped (too large)")
+    out += wrap(f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {plural(counts['note'], 'note')} "
+                f"({space}); " + ("ok" if report.ok else "lint failed"), width, hang="  ")
     return "\n".join(out)
 
 
-def diff_text(diff, with_items: bool) -> str:
-    out = [f"{diff.old['name']} {diff.old['version']} ({diff.old['hash'][:19]}…) → "
-           f"{diff.new['name']} {diff.new['version']} ({diff.new['hash'][:19]}…)"]
+def diff_text(diff, with_items: bool, width: int | None = None) -> str:
+    out = wrap(f"{diff.old['name']} {diff.old['version']} ({diff.old['hash'][:19]}…) → "
+               f"{diff.new['name']} {diff.new['version']} ({diff.new['hash'][:19]}…)", width, hang="  ")
     if not diff.changes:
         out.append("no changes")
     for c in diff.changes:
-        out.append(f"  {c.part} {c.id} {c.change}: {c.detail}")
+        out += wrap(f"  {c.part} {c.id} {c.change}: {c.detail}", width, hang="      ", break_on_hyphens=False)
     if with_items:
         out.append("")
-        out.append(f"{len(diff.items_changed)} of {diff.items_checked} items change tier")
+        out.append(f"{len(diff.items_changed)} of {plural(diff.items_checked, 'item')} change tier")
         for t in diff.items_changed:
-            out.append(f"  {t.item} {one_line(t.title)}: {t.old_tier} → {t.new_tier}")
-            out += [f"      because {c.part} {c.id} {c.change}: {c.detail}" for c in t.causes]
+            out += wrap(f"  {t.item} {one_line(t.title)}: {t.old_tier} → {t.new_tier}", width, hang="      ")
+            out += [line for c in t.causes for line in
+                    wrap(f"      because {c.part} {c.id} {c.change}: {c.detail}", width, hang="        ", break_on_hyphens=False)]
     return "\n".join(out)
