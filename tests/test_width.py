@@ -167,3 +167,14 @@ def test_a_checklist_of_one_artifact_of_one_day_says_so():
         "tier-4 Quiet release\n"
         "  PM (1 artifact, about 1 day)\n"
         "    [ ] Changelog entry  Support / Operations")
+
+
+def test_recording_one_item_says_one_decision(runner, tmp_path):
+    item = tmp_path / "one.yaml"
+    item.write_text("key: ONE-1\ntitle: One item\nquarter: 2027-Q1\n"
+                    "signals: {revenue_motion: none, differentiation: none, customer_reach: 5, audience: admin}\n")
+    result = runner("record", item, "--by", "Ann")
+    assert (result.exit_code, result.stdout.splitlines()[0]) == (
+        0, f"recorded 1 decision (#1) in {runner.ledger}: tier-4 1")
+    result = runner("review", item, "--record", "--by", "Ann", "--format", "json")
+    assert result.exit_code == 0 and result.stderr.splitlines()[0] == f"recorded 1 decision in {runner.ledger}"

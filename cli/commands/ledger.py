@@ -47,7 +47,8 @@ def record(files, by, note, mapping, rules_path, engine, db_path) -> None:
     book = load(rules_path)
     done = record_files(book, files, db_path, engine=engine, by=by, note=note, mapping=mapping)
     seqs, head = done.seqs, done.head
-    click.echo(f"recorded {len(seqs)} decisions (#{seqs[0]}-#{seqs[-1]}) in {where(db_path)}: "
+    span = f"#{seqs[0]}" if len(seqs) == 1 else f"#{seqs[0]}-#{seqs[-1]}"
+    click.echo(f"recorded {render.plural(len(seqs), 'decision')} ({span}) in {where(db_path)}: "
                f"{render.counts_tally(book, done.counts)}")
     for d in done.staged:  # the decisions that capacity or an override set
         click.echo(one_line(f"  {d.item}: {render.stage_text(d)}"))

@@ -10,6 +10,7 @@ from ..errors import BadInput
 from ..options import db_option, engine_option, load, mapping_option, no_ledger_notice, quarter_option, rules_option
 from ..output import width
 from ..render.safe import one_line, terminal
+from ..render.text import plural
 
 
 REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}
@@ -94,15 +95,17 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
         try:
             Path(report_path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         except OSError as e:
-            recorded = f" (the {len(report.recorded)} decisions were recorded in {where(db_path)})" if do_record else ""
+            recorded = (f" ({'the decision was' if len(report.recorded) == 1 else f'the {len(report.recorded)} decisions were'}"
+                        f" recorded in {where(db_path)})" if do_record else "")
             raise BadInput([f"{shown(report_path)}: the report cannot be written ({e.strerror or e}){recorded}; "
                             "give --report a file that can be written"]) from None
-        click.echo(f"wrote {fmt} report of {len(report.items)} items ({len(report.disputed)} disputed) to {report_path}", err=True)
+        click.echo(f"wrote {fmt} report of {plural(len(report.items), 'item')} ({len(report.disputed)} disputed) to {report_path}",
+                   err=True)
     else:
         click.echo(text.rstrip("\n") if fmt == "json" else terminal(text.rstrip("\n")))
     for warning in report.warnings:
         click.echo(f"warning: {one_line(warning)}", err=True)
     if do_record:
-        click.echo(f"recorded {len(report.recorded)} decisions in {where(db_path)}", err=True)
+        click.echo(f"recorded {plural(len(report.recorded), 'decision')} in {where(db_path)}", err=True)
         if report.head is not None:  # on stderr, like the line above: stdout is the report
             click.echo(f"chain head {report.head}", err=True)

@@ -320,7 +320,7 @@ def _checklist(artifacts: list[ArtifactRef]) -> str:
     out = ['<h4>Checklist</h4><div class="owners">']
     for owner, arts in owners.items():
         days = sum(a.effort or 0 for a in arts)
-        effort = f", about {days:g} days" if days else ""
+        effort = f", about {days:g} day{'' if days == 1 else 's'}" if days else ""
         out.append(f"<fieldset><legend>{_e(owner)} ({plural(len(arts), 'artifact')}{effort})</legend>")
         out += [f'<label><input type="checkbox"> {_e(a.name)} <span class="category">({_e(a.category)})</span></label>'
                 for a in arts]

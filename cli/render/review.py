@@ -8,7 +8,7 @@ from launchtier.engine import Rulebook
 from launchtier.engine.decide.whatif import score_label
 from launchtier.engine.roadmap.review import PersonLoad, ReviewItem, ReviewReport
 
-from .text import check_line, glued, lead, md, plural, short, stage_sentence, stage_text, tier_style, wrap
+from .text import check_line, glued, lead, md, plural, scores_kept, short, stage_sentence, stage_text, tier_style, wrap
 from .safe import cells, clip, one_line, style, styled
 
 MAX_CLOSE = 3
@@ -83,7 +83,7 @@ def review_table(report: ReviewReport, book: Rulebook, width: int | None = None)
         if d.override is not None:
             out += wrap(stage_text(d), width, indent, indent + "  ", prose=True)
         for line in close_lines(item):
-            out += wrap(f"close: {line}", width, indent, indent + "  ", prose=True, break_on_hyphens=False)
+            out += wrap(f"close: {scores_kept(line)}", width, indent, indent + "  ", prose=True, break_on_hyphens=False)
     out.append("")
     for q in report.quarters:
         tiers = ", ".join(f"{t} {n}" for t, n in q.tiers.items())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import textwrap
 from typing import Any, Iterable, Mapping
 
@@ -79,6 +80,12 @@ GLUE = "\ue001"
 
 def glued(text: str) -> str:
     return text.replace(" ", GLUE)
+
+
+def scores_kept(text: str) -> str:
+    """A change's text with each score it moves kept on one line when wrapped: in
+    "... (Market impact 1 → 2, launch 4 → 5)" no line ends inside "Market impact 1 → 2"."""
+    return re.sub(r"\(([^()]*→[^()]*)\)", lambda m: "(" + ", ".join(glued(p) for p in m.group(1).split(", ")) + ")", text)
 
 
 def fill(text: str, width: int | None, indent: str = "", hang: str | None = None, **options: Any) -> str:
@@ -314,7 +321,7 @@ def explain_text(ex: Explanation, book: Rulebook, width: int | None = None) -> s
     out += ["", *wrap("What the team could change (one decision at a time):", width, hang="  ")]
     if ex.what_would_change:
         for ch in ex.what_would_change:
-            out += wrap(change_text(book, ch), width, "  ", "    ", prose=True, break_on_hyphens=False)
+            out += wrap(scores_kept(change_text(book, ch)), width, "  ", "    ", prose=True, break_on_hyphens=False)
     else:
         out += wrap("  no single decision of the team moves this item to another tier", width, hang="    ")
     out += wrap(_not_decisions(book), width, "  ", "  ", prose=True, break_on_hyphens=False)

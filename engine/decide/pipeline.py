@@ -340,7 +340,7 @@ def _overridden_past_capacity(book: Rulebook, candidates: list[Candidate], moves
 
 def _past_capacity(quarter: str, tier: str, most: int, keys: list[str], overridden: set[str]) -> str:
     named = ", ".join(f"{k} (override)" if k in overridden else k for k in keys)
-    return f"{quarter} has {len(keys)} {tier} items, over its capacity of {most}: {named}"
+    return f"{quarter} has {len(keys)} {tier} item{'' if len(keys) == 1 else 's'}, over its capacity of {most}: {named}"
 
 
 def overridden_past_capacity(ledger: LedgerStore, key: str) -> list[str]:
