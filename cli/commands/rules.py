@@ -148,3 +148,48 @@ def rules_diff(old: str, new: str, files: tuple[str, ...], old_item_files: tuple
     item_files = (*files, *old_item_files)
     result = diff_roadmap(load(old), load(new), item_files, engine=engine, mapping=mapping)
     echo(result.model_dump_json(indent=2) if fmt == "json" else render.diff_text(result, bool(item_files), width()))
+
+
+@rules.command("calibrate")
+@click.argument("calibration_set", metavar="[SET]...", nargs=-1, type=click.Path())
+@rules_option
+@engine_option
+@click.option("--min-exact", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              help="Fail when fewer than PCT percent of the launches get their published tier.")
+@click.option("--min-within-one", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              help="Fail when fewer than PCT percent of the launches are within one tier of it.")
+@format_option("text", "json", "markdown")
+def rules_calibrate(calibration_set: tuple[str, ...], rules_path: str | None, engine: str, min_exact: float | None,
+                    min_within_one: float | None, fmt: str) -> None:
+    """Check the rulebook against real launches whose tier the company published: for each,
+    the published tier, the rulebook's, and the condition that decided it; the exact and
+    within-one-tier agreement; and for each miss the rules and tier conditions that decided it.
+    SET: calibration files or folders (default: calibration/*.yaml beside the rulebook). Exit 1
+    below --min-exact or --min-within-one.
+
+    \b
+    Example:
+      launchtier rules calibrate
+      launchtier rules calibrate --rules my-rules.yaml --format markdown > calibration.md
+    """
+    from pathlib import Path
+
+    from launchtier.engine.rulecheck.calibrate import calibrate, default_set_files, set_files
+
+    book = load(rules_path)
+    paths = set_files([Path(p) for p in calibration_set]) if calibration_set else default_set_files(rules_path, book)
+    report = calibrate(book, paths, engine=engine)
+    if fmt == "json":
+        echo(json.dumps({**report.model_dump(mode="json"), "exact_percent": report.rate(report.exact),
+                         "within_one_percent": report.rate(report.within_one)}, indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        echo(render.calibration_markdown(report))
+    else:
+        echo(render.calibration_text(report, width()))
+    below = [(name, pct, count) for name, pct, count in (("exact", min_exact, report.exact),
+                                                         ("within one tier", min_within_one, report.within_one))
+             if pct is not None and count * 100 < pct * report.launches]
+    for name, pct, count in below:
+        click.echo(f"agreement {name} {report.rate(count):g}% is below the minimum of {pct:g}%", err=True)
+    if below:
+        raise SystemExit(1)

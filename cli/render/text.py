@@ -588,3 +588,47 @@ def diff_text(diff, with_items: bool, width: int | None = None) -> str:
             out += [line for c in t.causes for line in
                     wrap(f"      because {c.part} {c.id} {c.change}: {c.detail}", width, hang="        ", break_on_hyphens=False)]
     return "\n".join(out)
+
+
+# ---- calibration ---------------------------------------------------------------------------
+def _calibration_summary(report) -> str:
+    return (f"exact: {report.exact} of {report.launches} ({report.rate(report.exact):g}%); within one tier: "
+            f"{report.within_one} of {report.launches} ({report.rate(report.within_one):g}%)")
+
+
+def calibration_text(report, width: int | None = None) -> str:
+    rb = report.rulebook
+    out = heading(f"Calibration of rulebook {rb['name']} {rb['version']} against "
+                  f"{report.launches} published launch{'' if report.launches == 1 else 'es'} "
+                  f"({plural(len(report.files), 'file')})", width)
+    key_w = max([4] + [cells(one_line(r.item)) for r in report.rows])
+    out.append(style(f"{'ITEM'.ljust(key_w)}  PUBLISHED  RULES    DECIDED BY", bold=True))
+    for r in report.rows:
+        mark = " " if not r.off_by else "!"
+        line = f"{one_line(r.item).ljust(key_w)}{mark} {r.expected:<9}  {r.got:<7}  {one_line(r.deciding)}"
+        out += wrap(line, width, hang=" " * (key_w + 22))
+    out += ["", _calibration_summary(report)]
+    if report.misses:
+        out += ["", *heading(f"Misses ({len(report.misses)})", width)]
+        for r in report.misses:
+            out += wrap(one_line(f"  {r.item} ({r.company}): published {r.expected} ({r.published}), the rules give {r.got}"),
+                        width, hang="    ")
+            out += [w for c in r.causes for w in wrap(one_line(f"    {c}"), width, hang="        ")]
+    return "\n".join(out)
+
+
+def calibration_markdown(report) -> str:
+    rb = report.rulebook
+    out = [f"### Calibration of rulebook {md(rb['name'])} {md(rb['version'])}", "",
+           md(_calibration_summary(report)) + ".", "",
+           "| Launch | Company | Published | Tier | Rules | Decided by |", "|---|---|---|---|---|---|"]
+    for r in report.rows:
+        got = r.got if not r.off_by else f"**{r.got}**"
+        out.append(f"| {md(r.item)} {md(r.title)} | {md(r.company)} | {md(r.published)} | {r.expected} | {got} | "
+                   f"{md(r.deciding)} |")
+    if report.misses:
+        out += ["", "Misses:", ""]
+        for r in report.misses:
+            out.append(f"- {md(r.item)}: published {r.expected}, the rules give {r.got}: "
+                       + "; ".join(md(c.strip()) for c in r.causes))
+    return "\n".join(out) + "\n"
