@@ -27,6 +27,9 @@ CASES = {
     "artifacts-PAY-38.txt": ["artifacts", "{roadmap}", "--item", "PAY-38"],
     "classify.csv": ["classify", "{roadmap}", "--format", "csv"],
     "artifacts-tier-2.txt": ["artifacts", "--tier", "tier-2"],
+    # the default rulebook against the shipped calibration set of published launches
+    "calibrate.txt": ["rules", "calibrate"],
+    "calibrate.md": ["rules", "calibrate", "--format", "markdown"],
 }
 
 
