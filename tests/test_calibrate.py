@@ -15,7 +15,7 @@ SIGNALS = dict(new_market=True, positioning="changes", revenue_motion="new_logo"
 
 def launch(key: str, tier: str, **signals) -> dict:
     return {"key": key, "title": f"Launch {key}", "company": "Acme", "kind": "B2B SaaS", "date": "2026-05",
-            "source": "https://example.com/launches", "facts": "What the page says.", "published": "Tier X",
+            "source": "https://example.com/launches", "facts": "What the page says.", "published": "Tier X", "evidence": "published",
             "mapping": "Tier X is the mapped tier.", "tier": tier,
             "signals": {n: {"value": v, "why": "from the facts"} for n, v in {**SIGNALS, **signals}.items()}}
 
@@ -33,11 +33,11 @@ def test_every_problem_of_a_set_is_reported_at_once(runner, tmp_path):
     result = runner("rules", "calibrate", path)
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.splitlines() == [
-        f"error: {path}:11: item A-1: tier: unknown tier 'Tier-1'; did you mean 'tier-1'? "
+        f"error: {path}:12: item A-1: tier: unknown tier 'Tier-1'; did you mean 'tier-1'? "
         "(tiers of rulebook default: tier-1, tier-2, tier-3, tier-4)",
-        f"error: {path}:12: item A-1: signals.audience: missing; answer \"Who notices it first?\" (one of admin, end_user, buyer)",
-        f"error: {path}:12: item A-1: signals.stage: 'GA' is not allowed; expected one of beta, ga; did you mean 'ga'?",
-        f"error: {path}:43: item A-1: key: key A-1 is already a launch of {path}",
+        f"error: {path}:13: item A-1: signals.audience: missing; answer \"Who notices it first?\" (one of admin, end_user, buyer)",
+        f"error: {path}:13: item A-1: signals.stage: 'GA' is not allowed; expected one of beta, ga; did you mean 'ga'?",
+        f"error: {path}:44: item A-1: key: key A-1 is already a launch of {path}",
         "4 problems; nothing was done.",
     ]
     del bad["signals"]["demand_votes"]  # a signal with a default must be answered too: the set says why
@@ -64,6 +64,11 @@ def test_a_miss_names_what_decided_it_and_the_minimums_fail_the_run(runner, tmp_
     assert (result.exit_code, result.stderr) == (0, "")
     assert (data["launches"], data["exact"], data["within_one"], data["exact_percent"], data["within_one_percent"]) == \
         (2, 1, 2, 50.0, 100.0)
+    assert data["by_evidence"] == {"published": {"launches": 2, "exact": 1, "within_one": 2}}
+    assert [(r["item"], r["expected"], r["got"], r["off_by"], r["deciding"], r["causes"]) for r in data["rows"]] == [
+        ("A-1", "tier-1", "tier-2", 1, "launch ≥ 3 (has 4)", ["not tier-1: parity ≤ 1 (has 2)",
+                                                              "  rule differentiation-parity (parity +2)"]),
+        ("A-2", "tier-4", "tier-4", 0, "default", [])]
     result = runner("rules", "calibrate", path, "--min-exact", "60", env={"COLUMNS": None})
     assert result.exit_code == 1
     assert result.stderr == "agreement exact 50% is below the minimum of 60%\n"

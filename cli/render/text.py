@@ -596,6 +596,13 @@ def _calibration_summary(report) -> str:
             f"{report.within_one} of {report.launches} ({report.rate(report.within_one):g}%)")
 
 
+def _calibration_by_evidence(report) -> list[str]:
+    """The agreement over each kind of evidence: a tier the company published, one its published
+    rule gives, one mapped from its launch program."""
+    return [f"{kind} tiers: exact {t.exact} of {t.launches} ({report.rate(t.exact, t.launches):g}%), within one "
+            f"{t.within_one} ({report.rate(t.within_one, t.launches):g}%)" for kind, t in report.by_evidence.items()]
+
+
 def calibration_text(report, width: int | None = None) -> str:
     rb = report.rulebook
     out = heading(f"Calibration of rulebook {rb['name']} {rb['version']} against "
@@ -608,6 +615,7 @@ def calibration_text(report, width: int | None = None) -> str:
         line = f"{one_line(r.item).ljust(key_w)}{mark} {r.expected:<9}  {r.got:<7}  {one_line(r.deciding)}"
         out += wrap(line, width, hang=" " * (key_w + 22))
     out += ["", _calibration_summary(report)]
+    out += [f"  {line}" for line in _calibration_by_evidence(report)]
     if report.misses:
         out += ["", *heading(f"Misses ({len(report.misses)})", width)]
         for r in report.misses:
@@ -620,11 +628,11 @@ def calibration_text(report, width: int | None = None) -> str:
 def calibration_markdown(report) -> str:
     rb = report.rulebook
     out = [f"### Calibration of rulebook {md(rb['name'])} {md(rb['version'])}", "",
-           md(_calibration_summary(report)) + ".", "",
-           "| Launch | Company | Published | Tier | Rules | Decided by |", "|---|---|---|---|---|---|"]
+           md(_calibration_summary(report)) + ".", "", *[f"- {md(line)}" for line in _calibration_by_evidence(report)], "",
+           "| Launch | Company | Published | Evidence | Tier | Rules | Decided by |", "|---|---|---|---|---|---|---|"]
     for r in report.rows:
         got = r.got if not r.off_by else f"**{r.got}**"
-        out.append(f"| {md(r.item)} {md(r.title)} | {md(r.company)} | {md(r.published)} | {r.expected} | {got} | "
+        out.append(f"| {md(r.item)} {md(r.title)} | {md(r.company)} | {md(r.published)} | {r.evidence} | {r.expected} | {got} | "
                    f"{md(r.deciding)} |")
     if report.misses:
         out += ["", "Misses:", ""]

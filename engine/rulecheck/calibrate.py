@@ -12,7 +12,7 @@ conditions of the published tier that failed).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,6 +48,10 @@ class Launch(_Model):
     source: str = Field(min_length=1, description="where the tier is published: a page, or owner/repo:path")
     facts: str = Field(min_length=1, description="what the source says, quoted or summarised")
     published: str = Field(min_length=1, description="the tier as the company names it")
+    evidence: Literal["published", "inferred", "mapped"] = Field(description=(
+        "published: the company names this launch's tier; inferred: the company's published tiering rule or "
+        "example gives it, the launch itself is not labelled; mapped: mapped from the launch program the "
+        "company published (a keynote and press, a blog post, a changelog entry only)"))
     mapping: str = Field(min_length=1, description="how the published tier maps to the rulebook's tiers")
     tier: str = Field(min_length=1, description="the published tier, mapped: a tier of the rulebook")
     signals: dict[str, Answer] = Field(min_length=1)
@@ -68,11 +72,18 @@ class Agreement(_Model):
     company: str
     file: str
     published: str
+    evidence: str
     expected: str
     got: str
     off_by: int = Field(description="tiers between the two: 0 agrees; positive when the rules give a lower tier")
     deciding: str = Field(description="the condition of the tier the rules give that held, or 'default'")
     causes: list[str] = Field(default_factory=list, description="for a miss: the rules and conditions that decided it")
+
+
+class Tally(_Model):
+    launches: int
+    exact: int
+    within_one: int
 
 
 class CalibrationReport(_Model):
@@ -81,14 +92,16 @@ class CalibrationReport(_Model):
     launches: int
     exact: int
     within_one: int
+    by_evidence: dict[str, Tally] = Field(description="the agreement over the launches of each kind of evidence")
     rows: list[Agreement]
 
     @property
     def misses(self) -> list[Agreement]:
         return [r for r in self.rows if r.off_by]
 
-    def rate(self, count: int) -> float:
-        return round(100 * count / self.launches, 1) if self.launches else 0.0
+    def rate(self, count: int, of: int | None = None) -> float:
+        of = self.launches if of is None else of
+        return round(100 * count / of, 1) if of else 0.0
 
 
 def default_set_files(rules_path: str | Path | None, book: Rulebook) -> list[Path]:
@@ -165,11 +178,21 @@ def calibrate(book: Rulebook, paths: list[Path], *, engine: str = "durable") -> 
         d = classifier.decide(item)
         off_by = book.tier_index[d.tier] - book.tier_index[launch.tier]
         rows.append(Agreement(item=launch.key, title=launch.title, company=launch.company, file=file,
-                              published=launch.published, expected=launch.tier, got=d.tier, off_by=off_by,
+                              published=launch.published, evidence=launch.evidence, expected=launch.tier, got=d.tier,
+                              off_by=off_by,
                               deciding=_held(d), causes=_causes(book, d, launch.tier) if off_by else []))
+    by_evidence = {}
+    for kind in ("published", "inferred", "mapped"):
+        some = [r for r in rows if r.evidence == kind]
+        if some:
+            by_evidence[kind] = _tally(some)
     return CalibrationReport(
-        rulebook=book.summary(), files=list(dict.fromkeys(f for f, _, _ in launches)), launches=len(rows),
-        exact=sum(not r.off_by for r in rows), within_one=sum(abs(r.off_by) <= 1 for r in rows), rows=rows)
+        rulebook=book.summary(), files=list(dict.fromkeys(f for f, _, _ in launches)), **_tally(rows).model_dump(),
+        by_evidence=by_evidence, rows=rows)
+
+
+def _tally(rows: list[Agreement]) -> Tally:
+    return Tally(launches=len(rows), exact=sum(not r.off_by for r in rows), within_one=sum(abs(r.off_by) <= 1 for r in rows))
 
 
 def _check(c: Any) -> str:
