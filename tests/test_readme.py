@@ -40,3 +40,18 @@ def test_the_disputed_figures_are_the_reviews():
         n, total = re.search(r"(\d+) of (\d+)", quoted).groups()
         assert quoted in README.replace("\n", " ").replace("  ", " ")
         assert (len(report.disputed), len(report.items)) == (int(n), int(total))
+
+
+def test_the_calibration_figures_are_the_reports():
+    from launchtier.engine.rulecheck.calibrate import calibrate, default_set_files
+
+    book = load_rulebook()
+    report = calibrate(book, default_set_files(None, book), engine="reference")
+    text = " ".join(README.split())
+    exact, total, within = map(int, re.search(r"agrees exactly on (\d+) of the (\d+) \(\d+ %\) and within one tier on (\d+)",
+                                              text).groups())
+    assert (exact, total, within) == (report.exact, report.launches, report.within_one)
+    published = report.by_evidence["published"]
+    assert f"on the {published.launches} published tiers, {published.exact} exact" in text
+    assert f"and {published.within_one} within one" in text
+    assert f"holds {report.launches} launches" in text
