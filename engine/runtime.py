@@ -51,7 +51,41 @@ def _start_worker(initializer: Callable[..., None], args: tuple) -> None:
 
 
 def worker_pool(jobs: int, initializer: Callable[..., None], initargs: tuple, context: Any = None) -> Any:
-    """A pool of ``jobs`` worker processes, each set up by ``initializer(*initargs)``; use it as
-    a context manager (leaving it terminates the workers)."""
+    """A pool of ``jobs`` worker processes, each set up by ``initializer(*initargs)``; end it
+    with :func:`stop_pool` (or use :func:`pool_of`)."""
     context = context or worker_context()
     return context.Pool(jobs, initializer=_start_worker, initargs=(initializer, initargs))
+
+
+@contextmanager
+def pool_of(jobs: int, initializer: Callable[..., None], initargs: tuple, context: Any = None) -> Iterator[Any]:
+    """:func:`worker_pool` for the block, stopped by :func:`stop_pool` when it is left."""
+    pool = worker_pool(jobs, initializer, initargs, context)
+    try:
+        yield pool
+    finally:
+        stop_pool(pool)
+
+
+# How long stopping a pool may take before its workers are killed and it is left behind.
+STOP_SECONDS = 10.0
+
+
+def stop_pool(pool: Any) -> None:
+    """Terminate a pool's workers, within :data:`STOP_SECONDS`.
+
+    ``Pool.terminate`` can hang for good: it kills the workers, then joins the thread that hands
+    out tasks, and that thread may be waiting for the lock of the results queue, which a worker
+    killed in the middle of sending a result held and never released (seen when a batch stopped
+    at a bad item while the workers were busy). So the pool is terminated in a thread of its own;
+    if that does not end in time, the workers are killed and the pool is left to the process's
+    exit (its threads are daemons, and multiprocessing reaps the workers then)."""
+    import threading
+
+    stopper = threading.Thread(target=pool.terminate, name="launchtier-stop-pool", daemon=True)
+    stopper.start()
+    stopper.join(STOP_SECONDS)
+    if stopper.is_alive():
+        for process in list(getattr(pool, "_pool", ())):
+            if process.exitcode is None:
+                process.kill()

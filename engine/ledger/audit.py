@@ -19,7 +19,7 @@ from .chain import GENESIS, chain_problem, content_problem, short
 from .policy import add_override, approval_problems, self_approval_allowed
 from .records import Entry, OverrideRecord, UnreadableEntry, latest_of
 from .store import LedgerStore
-from ..runtime import gc_paused, worker_pool
+from ..runtime import gc_paused, pool_of
 from ..rulebook.model import Rulebook
 from ..decide.pipeline import Candidate, Plan, Standing, capacity_moves, why_changed
 from ..rulebook.diff import RuleChange, diff_rulebooks
@@ -501,5 +501,5 @@ def _check_range(seq_range: tuple[int, int]) -> RangeCheck:
 def _checks_in_parallel(ledger: LedgerStore, current: Rulebook, engine: str, since: str | None, jobs: int,
                         ranges: list[tuple[int, int]]) -> Iterator[RangeCheck]:
     """The checks of each range, in order."""
-    with worker_pool(jobs, _init, (ledger.reopen_spec(), current.model_dump(mode="json"), engine, since)) as pool:
+    with pool_of(jobs, _init, (ledger.reopen_spec(), current.model_dump(mode="json"), engine, since)) as pool:
         yield from pool.imap(_check_range, ranges)

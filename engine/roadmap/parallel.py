@@ -21,7 +21,7 @@ from ..items.lines import Block, byte_ranges, digest, numbered, read_range
 from ..items.model import ItemReader
 from ..items.stream import block_values, chunks, first_pass, tally
 from ..rulebook.model import Rulebook
-from ..runtime import worker_context, worker_pool
+from ..runtime import stop_pool, worker_context, worker_pool
 from .final import final
 
 _worker: dict[str, Any] = {}
@@ -128,7 +128,7 @@ class Pool:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._pool.terminate()
+        stop_pool(self._pool)
         for path in self._files:
             os.unlink(path)
 
