@@ -56,6 +56,7 @@ class WhatIf:
         ``moves_only``, only the changes the rulebook's ``moves`` lets the team decide."""
         book = self.rulebook
         base = tier_index(signals)
+        before = dict(scores_of(signals))  # (a copy: the scores may be shared, and the next call may return others)
         changes: list[tuple[int, int, int, SignalChange]] = []
         for order, (name, sig) in enumerate(book.signals.items()):
             current = signals[name]
@@ -81,15 +82,12 @@ class WhatIf:
                 t = book.tiers[tier]
                 changes.append((tier, order, distance, SignalChange(
                     signal=name, **{"from": current}, to=value, tier=t.id, label=t.label, kind=t.kind,
-                    says=sig.phrase_of(name, value), scores=self.scores_moved(signals, name, value, scores_of))))
+                    says=sig.phrase_of(name, value), scores=self.scores_moved(before, scores_of({**signals, name: value})))))
         changes.sort(key=lambda c: (c[0], c[1], c[2]))
         return [c[3] for c in changes]
 
-    def scores_moved(self, signals: Mapping[str, Any], name: str, value: Any,
-                     scores_of: Callable[[Mapping[str, Any]], Mapping[str, int]]) -> dict[str, tuple[int, int]]:
-        """``{score: (before, after)}`` for each score the change of one signal moves."""
-        before = dict(scores_of(signals))
-        after = scores_of({**signals, name: value})
+    def scores_moved(self, before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+        """``{score: (before, after)}`` for each score a change moves."""
         return {n: (before[n], after[n]) for n in self.rulebook.score_names if before[n] != after[n]}
 
 

@@ -12,7 +12,7 @@ import re
 import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import jiter
 import yaml
@@ -429,6 +429,19 @@ def parse_structured(text: str, name: str) -> Any:
     if name.lower().endswith(".json"):
         return parse_json(text, name)
     return parse_yaml(text, name)
+
+
+def yaml_files(paths: Iterable[str | Path], problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+    """``(name, data)`` of each YAML file of ``paths`` that reads and parses; the problem of
+    each that does not is added to ``problems`` (every file is tried: all problems at once)."""
+    for path in paths:
+        name = str(path)
+        try:
+            raw = parse_yaml(read_text(path), name)
+        except FileProblem as e:
+            problems.append(e.problem)
+            continue
+        yield name, raw
 
 
 def line_of(obj: Any, key: Any = None) -> int | None:

@@ -96,7 +96,7 @@ def check_files(reader: ItemReader, files: Sequence[str], planner: Planner | Non
                 kept = accepted.setdefault(f, []) if accepted is not None else None
                 count += pool.check(f, planner, batch, kept) if pool else stream.check(reader, f, planner, batch, kept)
             else:
-                loaded[f] = read_file(reader, f, mapping) if mapping else reader.read(f)
+                loaded[f] = read_file(reader, f, mapping)
                 count += len(loaded[f])
                 batch.add(f, loaded[f])
                 if planner is not None:

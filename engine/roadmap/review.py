@@ -14,6 +14,7 @@ from ..decide.decision import Decision, RulebookRef
 from ..decide.whatif import change_text
 from ..items.model import ItemBase
 from ..decide.pipeline import decide_roadmap, ranking_text, record_decisions
+from ..rulebook.conditions import literal
 from ..rulebook.model import EnumSignal, IntSignal, Rulebook
 from .read import read_roadmap
 
@@ -146,12 +147,8 @@ def signals_moved(book: Rulebook, before: Mapping[str, Any], now: Mapping[str, A
     for name in book.signals:
         old, new = before.get(name), now.get(name)
         if old is not None and old != new:
-            out[name] = f"{_lit(old)} → {_lit(new)}"
+            out[name] = f"{literal(old)} → {literal(new)}"
     return out
-
-
-def _lit(v: Any) -> str:
-    return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
 def review(

@@ -57,9 +57,9 @@ class Compare:
     def text(self) -> str:
         value = self.value
         if isinstance(value, tuple):
-            value = "[" + ", ".join(_literal(v) for v in value) + "]"
+            value = "[" + ", ".join(literal(v) for v in value) + "]"
         else:
-            value = _literal(value)
+            value = literal(value)
         return f"{self.name} {SYMBOL[self.op]} {value}"
 
 
@@ -112,7 +112,8 @@ OPERATIONS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _literal(v: Any) -> str:
+def literal(v: Any) -> str:
+    """A value as a rulebook writes it: true and false for yes/no."""
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
@@ -291,7 +292,7 @@ def _check_scalar(name: str, value: Any, info: NameInfo, path: str, problems: li
     if not ok:
         hint = suggest(value, info.values) if info.type == "enum" and isinstance(value, str) else ""
         problems.append(ConditionProblem(
-            path, f"{_literal(value)!s} is not a value of {info.kind} {name}{hint} (allowed: {info.describe()})"))
+            path, f"{literal(value)!s} is not a value of {info.kind} {name}{hint} (allowed: {info.describe()})"))
         return _BAD
     return value
 

@@ -81,11 +81,7 @@ class _Signal(_Model):
     def phrase_of(self, name: str, value: Any) -> str:
         """The clause after "if" that says the signal has ``value``, in the rulebook's words:
         "it also changed pricing or packaging" (or "pricing_change were true" without them)."""
-        return f"{name} were {_literal(value)}"
-
-
-def _literal(v: Any) -> str:
-    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+        return f"{name} were {cond.literal(value)}"
 
 
 class BoolSignal(_Signal):
@@ -100,13 +96,13 @@ class BoolSignal(_Signal):
     @classmethod
     def _bool_keys(cls, v: Any) -> Any:
         # YAML reads `true:` as a boolean key
-        return {_literal(k) if isinstance(k, bool) else k: t for k, t in v.items()} if isinstance(v, dict) else v
+        return {cond.literal(k) if isinstance(k, bool) else k: t for k, t in v.items()} if isinstance(v, dict) else v
 
     def rank(self, value: Any) -> Any:
         return bool(value)
 
     def phrase_of(self, name: str, value: Any) -> str:
-        return (self.phrases or {}).get(_literal(value)) or super().phrase_of(name, value)
+        return (self.phrases or {}).get(cond.literal(value)) or super().phrase_of(name, value)
 
 
 class IntSignal(_Signal):

@@ -20,9 +20,9 @@ from ..decide.classify import Classifier
 from ..decide.decision import Decision
 from ..errors import ItemError, Problem
 from ..files.validation import problems_from
-from ..files.yamlio import FileProblem, line_of, parse_yaml, read_text
+from ..files.yamlio import line_of, yaml_files
 from ..items.model import ItemReader
-from ..rulebook.conditions import SYMBOL, suggest
+from ..rulebook.conditions import SYMBOL, literal, suggest
 from ..rulebook.model import Rulebook
 
 
@@ -127,13 +127,7 @@ def load_set(paths: list[Path], book: Rulebook) -> list[tuple[str, Launch, Any]]
     problems: list[Problem] = []
     out: list[tuple[str, Launch, Any]] = []
     seen: dict[str, str] = {}
-    for path in paths:
-        name = str(path)
-        try:
-            raw = parse_yaml(read_text(path), name)
-        except FileProblem as e:
-            problems.append(e.problem)
-            continue
+    for name, raw in yaml_files(paths, problems):
         try:
             data = CalibrationFile.model_validate(raw)
         except ValidationError as err:
@@ -198,11 +192,7 @@ def _tally(rows: list[Agreement]) -> Tally:
 def _check(c: Any) -> str:
     if c.of:
         return f"{c.name} ({'; '.join(_check(p) for p in c.of)})"
-    return f"{c.name} {SYMBOL.get(c.op, c.op)} {_lit(c.expected)} (has {_lit(c.actual)})"
-
-
-def _lit(v: Any) -> str:
-    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+    return f"{c.name} {SYMBOL.get(c.op, c.op)} {literal(c.expected)} (has {literal(c.actual)})"
 
 
 def _held(d: Decision) -> str:

@@ -18,7 +18,7 @@ from ..items.model import ItemReader
 from ..rulebook.conditions import suggest
 from ..rulebook.model import Rulebook
 from ..files.validation import problems_from
-from ..files.yamlio import FileProblem, line_of, parse_yaml, read_text
+from ..files.yamlio import line_of, yaml_files
 
 
 class Expect(BaseModel):
@@ -96,13 +96,8 @@ def load_cases(paths: list[Path], book: Rulebook) -> list[tuple[str, str, Any]]:
     reader = ItemReader(book)
     problems: list[Problem] = []
     cases = []
-    for path in paths:
-        name = str(path)
-        try:
-            raw = parse_yaml(read_text(path), name)
-        except FileProblem as e:
-            problems.append(e.problem)
-            continue
+    for name, raw in yaml_files(paths, problems):
+        path = Path(name)
         entries = raw
         if isinstance(raw, dict) and "cases" in raw:
             entries = raw["cases"]
