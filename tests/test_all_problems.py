@@ -152,7 +152,7 @@ def test_an_override_tier_is_suggested_whatever_its_case(runner, roadmap):
     result = runner("override", "PAY-63", "--tier", "Tier-3", "--reason", "Support asked for notes", "--by", "Tom")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
-        f"error: unknown tier 'Tier-3'; did you mean 'tier-3'? (tiers of rulebook default 2026.11.1: {TIERS})\n")
+        f"error: unknown tier 'Tier-3'; did you mean 'tier-3'? (tiers of rulebook default 2026.11.2: {TIERS})\n")
 
 
 def test_set_reports_an_unknown_signal_and_a_bad_value_together(runner, roadmap):

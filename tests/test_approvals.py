@@ -106,7 +106,7 @@ def test_the_person_overriding_does_not_approve_their_own_override(runner, roadm
     assert result.exit_code == 2
     assert result.stderr == (
         f"error: --approved-by: {own!r} is the person overriding (--by 'Mia S.'); overriding PAY-12 from tier-2 to "
-        "tier-1 needs approvals from other people under rulebook default 2026.11.1 (its overrides policy allows "
+        "tier-1 needs approvals from other people under rulebook default 2026.11.2 (its overrides policy allows "
         "self-approval only with self_approval: true)\n")
     assert entries(runner.ledger) == 12
 
@@ -117,7 +117,7 @@ def test_not_even_where_no_approval_is_needed(runner, roadmap):
     assert result.exit_code == 2
     assert result.stderr == (
         "error: --approved-by: 'Tom O.' is the person overriding (--by 'Tom O.'); overriding PAY-63 from tier-4 to "
-        "tier-3 needs approvals from other people under rulebook default 2026.11.1 (its overrides policy allows "
+        "tier-3 needs approvals from other people under rulebook default 2026.11.2 (its overrides policy allows "
         "self-approval only with self_approval: true)\n")
 
 
@@ -136,7 +136,7 @@ def test_a_policy_with_self_approval_lets_the_person_overriding_approve(runner, 
     assert runner("record", roadmap, "--by", "Priya", "--rules", rules).exit_code == 0
     alone = override(runner, "mia s.")  # still two distinct people
     assert alone.exit_code == 2
-    assert alone.stderr == ("error: overriding PAY-12 from tier-2 to tier-1 needs 2 approvals under rulebook team 2026.11.1 "
+    assert alone.stderr == ("error: overriding PAY-12 from tier-2 to tier-1 needs 2 approvals under rulebook team 2026.11.2 "
                             "(overrides policy); got 1: add --approved-by NAME\n")
     twice = override(runner, "Mia S.", "mia  s.")
     assert twice.exit_code == 2

@@ -112,7 +112,7 @@ def test_rules_env_variable_picks_the_rulebook(runner, edited_rulebook):
     result = runner("rules", "show", env={"LAUNCHTIER_RULES": str(team)})
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == runner("rules", "show", "--rules", team).stdout
-    assert result.stdout.splitlines()[0] == "Rulebook team-b 2026.11.1"
+    assert result.stdout.splitlines()[0] == "Rulebook team-b 2026.11.2"
 
 
 def test_rules_schema_validates_item_files(runner, golden, roadmap):

@@ -54,7 +54,7 @@ def test_decisions_refuses_a_tier_neither_the_rulebook_nor_the_ledger_knows(runn
     assert result.exit_code == 2
     assert result.stderr == usage_error(
         "decisions [OPTIONS]", "--tier",
-        "unknown tier 'tier-9'; did you mean 'tier-4'? (tiers of rulebook default 2026.11.1 and of the ledger: "
+        "unknown tier 'tier-9'; did you mean 'tier-4'? (tiers of rulebook default 2026.11.2 and of the ledger: "
         "tier-1, tier-2, tier-3, tier-4, quiet)")
     # a tier only the ledger knows, or only the rulebook
     quiet = runner("decisions", "--tier", "quiet", "--format", "csv")
@@ -66,7 +66,7 @@ def test_decisions_refuses_a_tier_neither_the_rulebook_nor_the_ledger_knows(runn
     assert with_team.exit_code == 2
     assert with_team.stderr == usage_error(
         "decisions [OPTIONS]", "--tier",
-        "unknown tier 'tier-5'; did you mean 'tier-3'? (tiers of rulebook team 2026.11.1 and of the ledger: "
+        "unknown tier 'tier-5'; did you mean 'tier-3'? (tiers of rulebook team 2026.11.2 and of the ledger: "
         "tier-1, tier-2, tier-3, quiet)")
 
 

@@ -218,7 +218,7 @@ def test_rules_diff_in_the_domains_words(runner, edited_rulebook, roadmap):
     removed = "rule exec-priority removed: was when exec_priority = true → market_impact +1"
     tier2 = "tier tier-2 condition changed: when launch ≥ 3 → when launch ≥ 5"
     assert result.stdout == "\n".join([
-        f"default 2026.11.1 ({old_hash}…) → default 2026.11.1 ({new_hash}…)",
+        f"default 2026.11.2 ({old_hash}…) → default 2026.11.2 ({new_hash}…)",
         f"  {added}",
         f"  {expanded}",
         f"  {removed}",
@@ -245,7 +245,7 @@ def test_rules_diff_of_identical_rulebooks(runner):
     result = runner("rules", "diff", DEFAULT, DEFAULT)
     short = load_rulebook().hash[:19]
     assert (result.exit_code, result.stdout, result.stderr) == (
-        0, f"default 2026.11.1 ({short}…) → default 2026.11.1 ({short}…)\nno changes\n", "")
+        0, f"default 2026.11.2 ({short}…) → default 2026.11.2 ({short}…)\nno changes\n", "")
 
 
 def test_rules_diff_bad_input(runner, tmp_path):

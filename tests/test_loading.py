@@ -763,4 +763,4 @@ def test_a_scalar_that_differs_between_rulebook_files(tmp_path, default_data):
         load_rulebook(tmp_path)
     [p] = info.value.problems
     assert (p.file, p.line, p.field) == (str(tmp_path / "b.yaml"), 1, "version")
-    assert p.message == f"'version' differs between files ({tmp_path / 'a.yaml'} says '2026.11.1')"
+    assert p.message == f"'version' differs between files ({tmp_path / 'a.yaml'} says '2026.11.2')"

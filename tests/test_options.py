@@ -133,7 +133,7 @@ def test_record_of_an_export_records_reviews_decisions(runner, reviewed):
     assert (result.exit_code, result.stderr) == (0, "")
     assert normalise(result.stdout, paths={"ledger": runner.ledger}, hashes=True) == (
         "recorded 9 decisions (#1-#9) in <ledger>: tier-1 2, tier-2 2, tier-3 3, tier-4 2\n"
-        "rulebook default 2026.11.1 sha256:<hash>\n"
+        "rulebook default 2026.11.2 sha256:<hash>\n"
         "chain head sha256:<hash>\n")
     history = json.loads(runner("decisions", "--format", "json").stdout)
     assert [d["decision"] for d in history] == [reviewed[k] for k in JIRA_KEYS]

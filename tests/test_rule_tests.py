@@ -80,7 +80,7 @@ def test_shipped_cases_pass_through_the_cli_at_full_coverage(runner, engine):
     assert result.stderr == ""
     n = shipped_case_count()
     assert result.stdout == "".join(line + "\n" for line in [
-        f"{n} passed, 0 failed (7 files, rulebook default 2026.11.1)",
+        f"{n} passed, 0 failed (7 files, rulebook default 2026.11.2)",
         "rule coverage: 100% (16 of 16 rules fired in some case)",
         "tiers reached: tier-1, tier-2, tier-3, tier-4",
         "artifacts produced: 21 of 21",
@@ -150,7 +150,7 @@ def test_a_failing_case_prints_fail_with_each_difference_and_exits_1(runner, tmp
         "  artifacts: expected press-release; produced: changelog",
         "  not_artifacts: changelog produced",
         "  scores.parity: expected 1, got 3",
-        "1 passed, 1 failed (1 file, rulebook default 2026.11.1)",
+        "1 passed, 1 failed (1 file, rulebook default 2026.11.2)",
     ]
     assert "FAIL Admin parity feature is a quiet release" not in result.stdout
     assert "launch: expected" not in result.stdout  # launch -3 was right
@@ -177,7 +177,7 @@ def test_a_single_case_without_a_name_is_reported_by_its_position(runner, tmp_pa
 # ---- (c) coverage below --min-coverage -----------------------------------------------------------
 # the report of PASSING_CASE alone: two rules, one tier, one artifact (lists wrapped at 100 columns)
 LOW_COVERAGE = """\
-1 passed, 0 failed (1 file, rulebook default 2026.11.1)
+1 passed, 0 failed (1 file, rulebook default 2026.11.2)
 rule coverage: 12.5% (2 of 16 rules fired in some case)
 never fired: new-market, positioning-changes, positioning-strengthens, differentiation-first,
   exec-priority, revenue-new-logo, revenue-expansion, revenue-deal-acceleration, pricing-change,
@@ -368,7 +368,7 @@ def test_the_case_folder_beside_a_rulebook_given_with_rules_is_used(runner, tmp_
         result = runner("rules", "test", "--rules", rules)
         assert (result.exit_code, result.stderr) == (0, ""), result.stdout + result.stderr
         assert result.stdout == (  # not the shipped cases: coverage is partial
-            f"{n} passed, 0 failed (2 files, rulebook default 2026.11.1)\n"
+            f"{n} passed, 0 failed (2 files, rulebook default 2026.11.2)\n"
             "rule coverage: 68.8% (11 of 16 rules fired in some case)\n"
             "never fired: new-market, positioning-changes, exec-priority, revenue-deal-acceleration, demand-high\n"
             "tiers reached: tier-1, tier-2, tier-3, tier-4\n"
@@ -382,4 +382,4 @@ def test_cases_given_on_the_command_line_replace_the_default_folder(runner, tmp_
     cases = write(tmp_path / "mine.yaml", PASSING_CASE)
     result = runner("rules", "test", cases)
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0] == "1 passed, 0 failed (1 file, rulebook default 2026.11.1)"
+    assert result.stdout.splitlines()[0] == "1 passed, 0 failed (1 file, rulebook default 2026.11.2)"

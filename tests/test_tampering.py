@@ -109,7 +109,7 @@ TAMPERING = {
         lambda db: under_changed_rulebook("its name column says 'default-forged' and its content 'default'")),
     "rulebook-version-column": (
         ["UPDATE rulebooks SET version = '2027.1'"],
-        lambda db: under_changed_rulebook("its version column says '2027.1' and its content '2026.11.1'")),
+        lambda db: under_changed_rulebook("its version column says '2027.1' and its content '2026.11.2'")),
     "rulebook-added": (
         [("INSERT INTO rulebooks (hash, name, version, content, stored_at) VALUES (?, ?, ?, ?, ?)", OTHER)],
         lambda db: [(0, "-", f"stored rulebook {short(OTHER[0])} is not used by any entry: it was added, "

@@ -16,7 +16,8 @@ from launchtier.engine.decide.tally import tier_counts
 from launchtier.engine.decide.whatif import score_label
 from launchtier.engine.roadmap.review import UNSCHEDULED, QuarterSummary, ReviewItem, ReviewReport
 
-from .text import check_line, plural, short, stage_sentence
+from launchtier.engine.decide.decision import check_text
+from .text import plural, short, stage_sentence
 from .review import DISPUTED, close_lines, since_last
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -301,11 +302,11 @@ def _reasons(item: ReviewItem, book: Rulebook) -> list[str]:
     else:
         out.append("<p>No rule fired.</p>")
     if d.tier_reason.conditions:
-        out += [f"<h4>Why {_e(d.tier)}</h4>", _list([f"✓ {_e(check_line(c))}" for c in d.tier_reason.conditions], "why")]
+        out += [f"<h4>Why {_e(d.tier)}</h4>", _list([f"✓ {_e(check_text(c))}" for c in d.tier_reason.conditions], "why")]
     for h in d.higher_tiers[-1:]:
         if h.failed:
             out += [f"<h4>Why not {_e(h.tier)} {_e(book.tier_by_id[h.tier].label)}</h4>",
-                    _list([f"✗ {_e(check_line(c))}" for c in h.failed], "why-not")]
+                    _list([f"✗ {_e(check_text(c))}" for c in h.failed], "why-not")]
     if item.close:
         out += ["<h4>Close calls</h4>", _list([_e(c) for c in item.close], "close")]
     return out

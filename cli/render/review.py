@@ -8,7 +8,8 @@ from launchtier.engine import Rulebook
 from launchtier.engine.decide.whatif import score_label
 from launchtier.engine.roadmap.review import PersonLoad, ReviewItem, ReviewReport
 
-from .text import check_line, glued, lead, md, plural, scores_kept, short, stage_sentence, stage_text, tier_style, wrap
+from launchtier.engine.decide.decision import check_text
+from .text import glued, lead, md, plural, scores_kept, short, stage_sentence, stage_text, tier_style, wrap
 from .safe import cells, clip, one_line, style, styled
 
 MAX_CLOSE = 3
@@ -166,7 +167,7 @@ def review_markdown(report: ReviewReport, book: Rulebook) -> str:
             out.append("- No rule fired.")
         for h in d.higher_tiers[-1:]:
             if h.failed:
-                out.append(f"- Not {h.tier}: " + "; ".join(md(check_line(c)) for c in h.failed))
+                out.append(f"- Not {h.tier}: " + "; ".join(md(check_text(c)) for c in h.failed))
         for c in close_lines(item, limit=len(item.close)):
             out.append(f"- Close: {md(c)}")
         if item.previous:

@@ -23,7 +23,8 @@ from typing import Any, Iterable, Mapping
 
 from typing import TYPE_CHECKING
 
-from launchtier.engine.rulebook.conditions import SYMBOL
+from launchtier.engine.decide.decision import check_text
+from launchtier.engine.rulebook.conditions import literal
 
 from .safe import cells, clip, csv_cell, csv_raw, one_line, style
 
@@ -36,14 +37,6 @@ WIDTH = 100
 
 
 # ---- small helpers -------------------------------------------------------------------------
-def literal(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list):
-        return "[" + ", ".join(literal(x) for x in v) + "]"
-    return str(v)
-
-
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -105,31 +98,6 @@ def lead(prefix: str, text: str, width: int | None, hang: str, **styles: Any) ->
 def heading(text: str, width: int | None, **styles: Any) -> list[str]:
     """A heading, bold unless other ``styles``, wrapped to ``width`` (its continuation indented)."""
     return [style(line, **(styles or {"bold": True})) for line in wrap(text, width, hang="  ")]
-
-
-def condition_text(c: ConditionCheck) -> str:
-    if c.of:
-        return c.name
-    return f"{c.name} {SYMBOL.get(c.op, c.op)} {literal(c.expected)}"
-
-
-def gap(c: ConditionCheck) -> str:
-    """How far a failed numeric condition is from holding: '1 short', '2 over'."""
-    if c.of or not isinstance(c.actual, int) or isinstance(c.actual, bool) or not isinstance(c.expected, int):
-        return ""
-    need = {"gte": c.expected - c.actual, "gt": c.expected + 1 - c.actual,
-            "lte": c.actual - c.expected, "lt": c.actual - c.expected + 1}.get(c.op)
-    if not need or need <= 0:
-        return ""
-    return f"{need} short" if c.op in ("gte", "gt") else f"{need} over"
-
-
-def check_line(c: ConditionCheck) -> str:
-    if c.of:
-        inner = "; ".join(check_line(p) for p in c.of)
-        return f"{c.name} ({inner})"
-    extra = gap(c)
-    return f"{condition_text(c)}: has {literal(c.actual)}" + (f" ({extra})" if extra else "")
 
 
 def short(name: str) -> str:
@@ -310,14 +278,14 @@ def explain_text(ex: Explanation, book: Rulebook, width: int | None = None) -> s
     out += ["", f"Why {d.tier_reason.tier}:"]
     if d.tier_reason.conditions:
         for c in d.tier_reason.conditions:
-            out += wrap(f"  ✓ {check_line(c)}", width, hang="      ")
+            out += wrap(f"  ✓ {check_text(c)}", width, hang="      ")
     else:
         out += wrap("  no higher tier's conditions hold, so the default tier applies", width, hang="    ")
     for h in reversed(d.higher_tiers):
         tier = book.tier_by_id[h.tier]
         out += ["", *wrap(f"Why not {h.tier} {tier.label}:", width, hang="  ")]
         for c in h.failed:
-            out += wrap(f"  ✗ {check_line(c)}", width, hang="      ")
+            out += wrap(f"  ✗ {check_text(c)}", width, hang="      ")
     out += ["", *wrap("What the team could change (one decision at a time):", width, hang="  ")]
     if ex.what_would_change:
         for ch in ex.what_would_change:
@@ -386,10 +354,10 @@ def explain_markdown(ex: Explanation, book: Rulebook) -> str:
     out += ["", "### Scores", "", "| Score | Value |", "|---|---|"]
     out += [f"| {md(n)} | {d.scores[n]} |" for n in book.score_names]
     out += ["", f"### Why {d.tier_reason.tier}", ""]
-    out += [f"- ✓ {md(check_line(c))}" for c in d.tier_reason.conditions] or ["- no higher tier's conditions hold, so the default tier applies"]
+    out += [f"- ✓ {md(check_text(c))}" for c in d.tier_reason.conditions] or ["- no higher tier's conditions hold, so the default tier applies"]
     for h in reversed(d.higher_tiers):
         out += ["", f"### Why not {h.tier} {md(book.tier_by_id[h.tier].label)}", ""]
-        out += [f"- ✗ {md(check_line(c))}" for c in h.failed]
+        out += [f"- ✗ {md(check_text(c))}" for c in h.failed]
     out += ["", "### What the team could change", ""]
     out += [f"- {md(change_text(book, ch))}" for ch in ex.what_would_change] \
         or ["- no single decision of the team moves this item to another tier"]

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..rulebook.conditions import SYMBOL, literal
+
 
 class _Data(BaseModel):
     # defer_build: a model's validator and serializer are built when first used, not at import
@@ -39,6 +41,51 @@ class ConditionCheck(_Data):
     actual: Any = None
     holds: bool
     of: list["ConditionCheck"] = Field(default_factory=_new_list, exclude_if=_empty)
+
+
+def check_text(c: ConditionCheck) -> str:
+    """One checked condition on one line: ``market_impact ≥ 3: has 2 (1 short)``.
+
+    A combined condition reads as its parts, from the side that decides it: the parts of an
+    ``all`` that failed (all of them when it holds), the alternatives of an ``any`` that failed,
+    joined by "or" (those that held when it holds), ``not (...)``. Its full text is in ``name``.
+    """
+    if not c.of:
+        extra = _gap(c)
+        return f"{c.name} {SYMBOL.get(c.op, c.op)} {literal(c.expected)}: has {literal(c.actual)}" + (
+            f" ({extra})" if extra else "")
+    if c.op == "not":
+        return f"not ({check_text(c.of[0])})"
+    if c.op == "any":
+        parts = [p for p in c.of if p.holds] if c.holds else list(c.of)
+        joint = " or "
+    else:
+        parts = list(c.of) if c.holds else [p for p in c.of if not p.holds]
+        joint = "; "
+    texts = [check_text(p) for p in parts]
+    if len(texts) == 1:
+        return texts[0]
+    return joint.join(f"({t})" if p.of and len(p.of) > 1 and _many(p) else t for p, t in zip(parts, texts))
+
+
+def _many(c: ConditionCheck) -> bool:
+    """Whether ``check_text`` of a combined condition shows more than one part."""
+    if c.op == "not":
+        return False
+    shown = [p for p in c.of if p.holds == c.holds] if c.op == "any" else (
+        list(c.of) if c.holds else [p for p in c.of if not p.holds])
+    return len(shown) > 1 or (len(shown) == 1 and bool(shown[0].of) and _many(shown[0]))
+
+
+def _gap(c: ConditionCheck) -> str:
+    """How far a failed numeric condition is from holding: '1 short', '2 over'."""
+    if not isinstance(c.actual, int) or isinstance(c.actual, bool) or not isinstance(c.expected, int):
+        return ""
+    need = {"gte": c.expected - c.actual, "gt": c.expected + 1 - c.actual,
+            "lte": c.actual - c.expected, "lt": c.actual - c.expected + 1}.get(c.op)
+    if not need or need <= 0:
+        return ""
+    return f"{need} short" if c.op in ("gte", "gt") else f"{need} over"
 
 
 class FiredRule(_Data):

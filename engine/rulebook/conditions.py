@@ -113,9 +113,11 @@ OPERATIONS: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def literal(v: Any) -> str:
-    """A value as a rulebook writes it: true and false for yes/no."""
+    """A value as a rulebook writes it: true and false for yes/no, [a, b] for a list."""
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + ", ".join(literal(x) for x in v) + "]"
     return str(v)
 
 

@@ -17,12 +17,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..decide.classify import Classifier
-from ..decide.decision import Decision
+from ..decide.decision import Decision, check_text
 from ..errors import ItemError, Problem
 from ..files.validation import problems_from
 from ..files.yamlio import line_of, yaml_files
 from ..items.model import ItemReader
-from ..rulebook.conditions import SYMBOL, literal, suggest
+from ..rulebook.conditions import suggest
 from ..rulebook.model import Rulebook
 
 
@@ -189,14 +189,8 @@ def _tally(rows: list[Agreement]) -> Tally:
     return Tally(launches=len(rows), exact=sum(not r.off_by for r in rows), within_one=sum(abs(r.off_by) <= 1 for r in rows))
 
 
-def _check(c: Any) -> str:
-    if c.of:
-        return f"{c.name} ({'; '.join(_check(p) for p in c.of)})"
-    return f"{c.name} {SYMBOL.get(c.op, c.op)} {literal(c.expected)} (has {literal(c.actual)})"
-
-
 def _held(d: Decision) -> str:
-    return "; ".join(_check(c) for c in d.tier_reason.conditions) or "default"
+    return "; ".join(check_text(c) for c in d.tier_reason.conditions) or "default"
 
 
 def _causes(book: Rulebook, d: Decision, expected: str) -> list[str]:
@@ -213,7 +207,7 @@ def _causes(book: Rulebook, d: Decision, expected: str) -> list[str]:
         return causes
     failed = next((h.failed for h in d.higher_tiers if h.tier == expected), [])
     for c in failed:
-        causes.append(f"not {expected}: {_check(c)}")
+        causes.append(f"not {expected}: {check_text(c)}")
         read = {x.name for x in _leaves([c])}
         capped = c.op in ("lte", "lt") and not c.of
         causes += [f"  rule {f.rule} ({', '.join(f'{s} {p:+d}' for s, p in f.score.items())})"
