@@ -15,9 +15,10 @@ from conftest import EXAMPLES
 from launchtier.engine.rulebook.conditions import suggest
 
 TIERS = "tier-1, tier-2, tier-3, tier-4"
-RULES = ("new-market, positioning-changes, positioning-strengthens, differentiation-first, exec-priority, "
-         "revenue-new-logo, revenue-expansion, revenue-deal-acceleration, pricing-change, differentiation-parity, "
-         "audience-admin, reach-majority, reach-some, demand-high, user-action-required, revenue-retention")
+RULES = ("new-market, positioning-changes, positioning-strengthens, differentiation-first, differentiation-better, "
+         "exec-priority, revenue-new-logo, revenue-expansion, revenue-deal-acceleration, pricing-change, "
+         "differentiation-parity, differentiation-none, audience-admin, reach-majority, reach-some, demand-high, "
+         "user-action-required, revenue-retention")
 SIGNALS = ("new_market, positioning, revenue_motion, differentiation, customer_reach, demand_votes, "
            "user_action_required, pricing_change, audience, stage, exec_priority")
 AIA_1 = ("- key: AIA-1\n  title: Audit log for admins\n"

@@ -55,7 +55,7 @@ def test_no_set_is_an_error_that_says_where_one_goes(runner, tmp_path):
 
 
 def test_a_miss_names_what_decided_it_and_the_minimums_fail_the_run(runner, tmp_path):
-    path = write(tmp_path, [launch("A-1", "tier-1"), launch("A-2", "tier-4", new_market=False, positioning="none",
+    path = write(tmp_path, [launch("A-1", "tier-1", new_market=False, exec_priority=False), launch("A-2", "tier-4", new_market=False, positioning="none",
                                                              revenue_motion="none", pricing_change=False,
                                                              exec_priority=False, differentiation="none",
                                                              customer_reach=0)])
@@ -66,8 +66,9 @@ def test_a_miss_names_what_decided_it_and_the_minimums_fail_the_run(runner, tmp_
         (2, 1, 2, 50.0, 100.0)
     assert data["by_evidence"] == {"published": {"launches": 2, "exact": 1, "within_one": 2}}
     assert [(r["item"], r["expected"], r["got"], r["off_by"], r["deciding"], r["causes"]) for r in data["rows"]] == [
-        ("A-1", "tier-1", "tier-2", 1, "launch ≥ 3 (has 4)", ["not tier-1: parity ≤ 1 (has 2)",
-                                                              "  rule differentiation-parity (parity +2)"]),
+        ("A-1", "tier-1", "tier-2", 1, "launch ≥ 2: has 3",
+         ["not tier-1: (market_impact ≥ 3: has 2 (1 short); parity ≤ 1: has 2 (1 over)) or exec_priority = true: has false",
+          "  rule differentiation-parity (parity +2)"]),
         ("A-2", "tier-4", "tier-4", 0, "default", [])]
     result = runner("rules", "calibrate", path, "--min-exact", "60", env={"COLUMNS": None})
     assert result.exit_code == 1

@@ -103,7 +103,7 @@ def test_rules_show_fails_on_a_bad_rulebook(runner, edited_rulebook):
     result = runner("rules", "show", "--rules", bad)
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
-        f"error: {bad}:{line_of(bad, 'revenue_moton')}: rules[5] (revenue-new-logo).when.revenue_moton: unknown name "
+        f"error: {bad}:{line_of(bad, 'revenue_moton')}: rules[6] (revenue-new-logo).when.revenue_moton: unknown name "
         f"'revenue_moton'; did you mean 'revenue_motion'? (allowed: {SIGNAL_NAMES}, or all / any / not)\n")
 
 
@@ -208,7 +208,8 @@ def test_classify_machine_formats_are_the_decision_model(runner, roadmap, fmt):
     assert (pay12.tier, pay12.kind) == ("tier-2", "launch")
 
 
-PAY_12_FIRED = ["positioning-strengthens", "revenue-expansion", "pricing-change", "reach-majority", "user-action-required"]
+PAY_12_FIRED = ["positioning-strengthens", "differentiation-better", "revenue-expansion", "pricing-change", "reach-majority",
+                "user-action-required"]
 PAY_12_ARTIFACTS = ["positioning", "requirements", "pricing", "blog-post", "sales-deck", "battlecard", "demo",
                     "customer-announcement", "faq", "migration-guide", "help-docs", "support-briefing",
                     "metrics-dashboard", "changelog"]
@@ -220,12 +221,12 @@ def test_classify_markdown_and_csv(runner, pay12):
     assert md.stdout == (
         "| Key | Title | Tier | Set by | Kind | market impact | lead generation | parity | customer impact | launch | Rules fired |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|\n"
-        f"| PAY-12 | Usage-based pricing | tier-2 Launch | rules | launch | 1 | 3 | 0 | 3 | 4 | {', '.join(PAY_12_FIRED)} |\n")
+        f"| PAY-12 | Usage-based pricing | tier-2 Launch | rules | launch | 2 | 3 | 0 | 3 | 5 | {', '.join(PAY_12_FIRED)} |\n")
     out = runner("classify", pay12, "--format", "csv")
     assert (out.exit_code, out.stderr) == (0, "")
     assert out.stdout == (
         "key,title,tier,label,set_by,rules_tier,kind,market_impact,lead_generation,parity,customer_impact,launch,fired,artifacts\n"
-        f"PAY-12,Usage-based pricing,tier-2,Launch,rules,tier-2,launch,1,3,0,3,4,{';'.join(PAY_12_FIRED)},"
+        f"PAY-12,Usage-based pricing,tier-2,Launch,rules,tier-2,launch,2,3,0,3,5,{';'.join(PAY_12_FIRED)},"
         f"{';'.join(PAY_12_ARTIFACTS)}\n")
 
 
@@ -303,7 +304,7 @@ def test_binary_item_file_exits_2(runner, tmp_path):
 BAD_RULEBOOKS = {  # the edit, the line it lands on (its nth match of a text), the message
     "unknown signal in a rule": (
         ("when: {exec_priority: true}", "when: {exec_priorty: true}"), ("exec_priorty", 0),
-        "rules[4] (exec-priority).when.exec_priorty: unknown name 'exec_priorty'; did you mean 'exec_priority'? "
+        "rules[5] (exec-priority).when.exec_priorty: unknown name 'exec_priorty'; did you mean 'exec_priority'? "
         f"(allowed: {SIGNAL_NAMES}, or all / any / not)"),
     "unknown dimension in score": (
         ("score: {market_impact: 3}", "score: {market_impakt: 3}"), ("market_impakt", 0),
@@ -334,14 +335,20 @@ def test_a_reserved_signal_name_is_refused_with_each_problem_it_causes(runner, e
     result = runner("classify", pay12, "--rules", path)
     assert (result.exit_code, result.stdout) == (2, "")
     names = SIGNAL_NAMES.replace("exec_priority, ", "").replace("revenue_motion, ", "revenue_motion, sid, ")
+    # a tier condition reads the scores too
+    tier_names = ("audience, customer_impact, customer_reach, demand_votes, differentiation, launch, lead_generation, "
+                  "market_impact, new_market, parity, positioning, pricing_change, revenue_motion, sid, stage, "
+                  "user_action_required")
     # the signal is named at the line where its definition starts (the line after "sid:"); the rule
     # that reads exec_priority now names a signal that does not exist
     assert result.stderr == (
         f"error: {path}:{line_of(path, '  sid:') + 1}: signals.sid: 'sid' is a reserved name (durable-rules uses 'sid' for "
         "its sessions and hangs on rules that read it); rename it\n"
-        f"error: {path}:{line_of(path, 'when: {exec_priority: true}')}: rules[4] (exec-priority).when.exec_priority: "
+        f"error: {path}:{line_of(path, 'when: {exec_priority: true}')}: rules[5] (exec-priority).when.exec_priority: "
         f"unknown name 'exec_priority' (allowed: {names}, or all / any / not)\n"
-        "2 problems; nothing was done.\n")
+        f"error: {path}:{line_of(path, '- exec_priority: true')}: tiers[0] (tier-1).when.any[1].exec_priority: "
+        f"unknown name 'exec_priority' (allowed: {tier_names}, or all / any / not)\n"
+        "3 problems; nothing was done.\n")
 
 
 # ---- explain -------------------------------------------------------------------------------

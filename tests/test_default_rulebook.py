@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from launchtier.engine import Classifier, Decision, default_rulebook_path, load_rulebook
-from launchtier.engine.decide.decision import ConditionCheck, HigherTier
+from launchtier.engine.decide.decision import ConditionCheck, check_text
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -110,12 +110,10 @@ def test_innovative_item_that_attracts_new_customers_is_a_marketing_launch(decid
     assert d.scores["market_impact"] == 3
     assert d.scores["lead_generation"] == 3
     assert d.higher_tiers == []
-    assert [(c.name, c.holds) for c in d.tier_reason.conditions] == [
-        ("market_impact", True),
-        ("lead_generation", True),
-        ("parity", True),
-        ("stage", True),
-    ]
+    # tier-1 holds by its first route (market impact 3 and leads, at GA); read as its parts
+    [route] = d.tier_reason.conditions
+    assert (route.op, route.holds) == ("any", True)
+    assert check_text(route) == "market_impact ≥ 3: has 3; lead_generation ≥ 2: has 3; parity ≤ 1: has 0; stage = ga: has ga"
 
 
 @pytest.mark.parametrize("innovation", [{"new_market": True}, {"positioning": "changes"}], ids=["new-market", "positioning-changes"])
@@ -123,9 +121,26 @@ def test_the_same_item_in_beta_is_not_tier_1_because_of_the_stage(decide, innova
     d = decide(**INNOVATIVE_NEW, **innovation, stage="beta")
     assert d.tier == "tier-2"
     assert d.kind == "launch"
-    assert d.higher_tiers == [
-        HigherTier(tier="tier-1", failed=[ConditionCheck(name="stage", op="eq", expected="ga", actual="beta", holds=False)])
-    ]
+    [higher] = d.higher_tiers
+    assert higher.tier == "tier-1"
+    # the stage fails the first route; no leadership campaign, so the second fails too
+    assert [check_text(c) for c in higher.failed] == ["stage = ga: has beta or exec_priority = true: has false"]
+
+
+def test_the_same_item_in_beta_is_tier_1_when_leadership_makes_it_a_campaign(decide):
+    d = decide(**INNOVATIVE_NEW, positioning="changes", stage="beta", exec_priority=True)
+    assert (d.tier, d.kind) == ("tier-1", "launch")
+    [route] = d.tier_reason.conditions
+    assert check_text(route) == ("exec_priority = true: has true; market_impact ≥ 2: has 3; "
+                                 "lead_generation ≥ 2: has 3")
+
+
+def test_a_new_product_in_a_category_others_own_is_not_vetoed_by_parity(decide):
+    d = decide(new_market=True, revenue_motion="new_logo", differentiation="parity", customer_reach=50, audience="buyer")
+    assert (d.tier, d.scores["parity"]) == ("tier-1", 0)
+    assert "differentiation-parity" not in [f.rule for f in d.fired]
+    inside = decide(revenue_motion="new_logo", differentiation="parity", customer_reach=50, audience="buyer")
+    assert inside.scores["parity"] == 2 and "differentiation-parity" in [f.rule for f in inside.fired]
 
 
 def test_me_too_item_that_retains_customers_is_a_product_release(decide):
@@ -133,7 +148,7 @@ def test_me_too_item_that_retains_customers_is_a_product_release(decide):
     assert (d.tier, d.label, d.kind) == ("tier-3", "Product release", "release")
     assert d.scores == {"market_impact": 0, "lead_generation": 0, "parity": 2, "customer_impact": 2, "launch": -2}
     assert [h.tier for h in d.higher_tiers] == ["tier-1", "tier-2"]
-    assert d.higher_tiers[1].failed == [ConditionCheck(name="launch", op="gte", expected=3, actual=-2, holds=False)]
+    assert d.higher_tiers[1].failed == [ConditionCheck(name="launch", op="gte", expected=2, actual=-2, holds=False)]
     [reason] = d.tier_reason.conditions
     assert reason.op == "any" and reason.holds
 
@@ -151,9 +166,10 @@ def test_administrative_parity_item_with_no_reach_is_a_quiet_release_with_a_chan
 def test_usage_based_pricing_gives_the_decision_of_issue_3(decide):
     d = decide("PAY-12", **PAY_12)
     assert (d.item, d.tier, d.label, d.kind) == ("PAY-12", "tier-2", "Launch", "launch")
-    assert d.scores == {"market_impact": 1, "lead_generation": 3, "parity": 0, "customer_impact": 3, "launch": 4}
+    assert d.scores == {"market_impact": 2, "lead_generation": 3, "parity": 0, "customer_impact": 3, "launch": 5}
     assert [f.rule for f in d.fired] == [
         "positioning-strengthens",
+        "differentiation-better",
         "revenue-expansion",
         "pricing-change",
         "reach-majority",
@@ -163,10 +179,10 @@ def test_usage_based_pricing_gives_the_decision_of_issue_3(decide):
     assert expansion.score == {"lead_generation": 2}
     assert expansion.because.startswith("Drives expansion revenue")
     assert d.tier_reason.tier == "tier-2"
-    assert d.tier_reason.conditions == [ConditionCheck(name="launch", op="gte", expected=3, actual=4, holds=True)]
-    assert d.higher_tiers == [
-        HigherTier(tier="tier-1", failed=[ConditionCheck(name="market_impact", op="gte", expected=2, actual=1, holds=False)])
-    ]
+    assert d.tier_reason.conditions == [ConditionCheck(name="launch", op="gte", expected=2, actual=5, holds=True)]
+    [higher] = d.higher_tiers
+    assert higher.tier == "tier-1"
+    assert [check_text(c) for c in higher.failed] == ["market_impact ≥ 3: has 2 (1 short) or exec_priority = true: has false"]
     assert d.rulebook.name == "default"
     [pricing] = [a for a in d.artifacts if a.id == "pricing"]
     assert (pricing.owner, pricing.category) == ("PM", "Business / Pricing")
@@ -174,8 +190,8 @@ def test_usage_based_pricing_gives_the_decision_of_issue_3(decide):
 
 def test_pricing_artifact_only_when_pricing_changes(decide):
     without = decide("PAY-12", **{**PAY_12, "pricing_change": False})
-    assert without.tier == "tier-2"  # lead generation 2, launch 3: still a launch
-    assert without.scores["launch"] == 3
+    assert without.tier == "tier-2"  # lead generation 2, launch 4: still a launch
+    assert without.scores["launch"] == 4
     assert "pricing" not in artifact_ids(without)
     assert "pricing" in artifact_ids(decide("PAY-12", **PAY_12))
 
@@ -212,9 +228,10 @@ def test_battlecard_only_for_better_or_first(decide, differentiation, battlecard
 
 
 def test_no_battlecard_for_a_parity_launch(decide):
-    d = decide(new_market=True, revenue_motion="new_logo", differentiation="parity", customer_reach=2, audience="buyer")
-    assert d.tier == "tier-2"  # parity 2 keeps it out of tier 1
-    assert d.higher_tiers[0].failed == [ConditionCheck(name="parity", op="lte", expected=1, actual=2, holds=False)]
+    d = decide(positioning="changes", revenue_motion="new_logo", differentiation="parity", customer_reach=2, audience="buyer")
+    assert d.tier == "tier-2"  # parity 2 (and market impact 2) keep it out of tier 1
+    assert [check_text(c) for c in d.higher_tiers[0].failed] == [
+        "(market_impact ≥ 3: has 2 (1 short); parity ≤ 1: has 2 (1 over)) or exec_priority = true: has false"]
     assert "battlecard" not in artifact_ids(d)
 
 
@@ -301,7 +318,7 @@ def test_capacity_is_one_tier_1_a_quarter(book):
 
 
 def test_every_rule_says_why(book):
-    assert len(book.rules) == 16
+    assert len(book.rules) == 18
     for rule in book.rules:
         assert rule.because[0].isupper() and rule.because.endswith("."), rule.id
         assert len(rule.because.split()) >= 4, rule.id
@@ -373,15 +390,15 @@ def test_a_directory_of_rulebook_files_loads_to_the_same_rules(book, tmp_path):
 EXAMPLE_TIERS = {
     "PAY-12": "tier-2",  # one market-impact point short of tier 1
     "PAY-31": "tier-1",
-    "PAY-38": "tier-1",  # market impact exactly 2; competes with PAY-31 for 2027-Q2
-    "PAY-41": "tier-2",  # beta: tier 1 at GA
+    "PAY-38": "tier-1",  # competes with PAY-31 for 2027-Q2
+    "PAY-41": "tier-1",  # beta, but leadership's campaign
     "PAY-44": "tier-3",
-    "PAY-47": "tier-2",  # launch exactly 3
-    "PAY-52": "tier-3",  # launch 2, one point short of tier 2
+    "PAY-47": "tier-2",  # a campaign, but one lead-generation point short of tier 1
+    "PAY-52": "tier-2",  # better than competitors: launch 3
     "PAY-57": "tier-4",
     "PAY-60": "tier-3",
-    "PAY-63": "tier-4",  # reach 8, two percent short of a release
-    "PAY-70": "tier-2",  # parity 2 keeps a new market out of tier 1
+    "PAY-63": "tier-4",  # reach 8, nothing to tell
+    "PAY-70": "tier-1",  # a new market, parity no veto
     "PAY-74": "tier-3",
 }
 
@@ -397,16 +414,17 @@ def test_the_example_roadmap_classifies_into_the_designed_tiers(classifier, road
 
 
 def test_the_example_roadmap_has_two_tier_1_candidates_in_one_quarter(classifier, roadmap):
-    tier_1 = [item for item in roadmap if classifier.decide(item).tier == "tier-1"]
-    assert {item.quarter for item in tier_1} == {"2027-Q2"}
-    assert len(tier_1) == 2
+    tier_1 = [(item.quarter, item.key) for item in roadmap if classifier.decide(item).tier == "tier-1"]
+    assert sorted(tier_1, key=str) == [("2027-Q1", "PAY-41"), ("2027-Q2", "PAY-31"), ("2027-Q2", "PAY-38"), (None, "PAY-70")]
     assert [item.key for item in roadmap if item.quarter is None] == ["PAY-70", "PAY-74"]
 
 
-def test_the_example_beta_item_is_tier_1_at_ga(classifier, reader, roadmap):
+def test_the_example_beta_item_is_tier_1_as_a_campaign_else_at_ga(classifier, reader, roadmap):
     [beta] = [item for item in roadmap if item.signals.stage == "beta"]
-    assert classifier.decide(beta).tier == "tier-2"
+    assert classifier.decide(beta).tier == "tier-1"  # leadership's campaign launches at beta
     raw = beta.model_dump()
+    raw["signals"]["exec_priority"] = False
+    assert classifier.decide(reader.validate(raw)).tier == "tier-2"
     raw["signals"]["stage"] = "ga"
     assert classifier.decide(reader.validate(raw)).tier == "tier-1"
 

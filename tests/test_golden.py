@@ -22,8 +22,8 @@ CASES = {
     "explain-PAY-12.txt": ["explain", "{roadmap}", "--item", "PAY-12"],
     "explain-PAY-12.md": ["explain", "{roadmap}", "--item", "PAY-12", "--format", "markdown"],
     "explain-PAY-38-beta.txt": ["explain", "{roadmap}", "--item", "PAY-38", "--set", "stage=beta"],
-    # the quarter's capacity moves PAY-38 (its rules give tier-1; PAY-31 ranks first)
-    "explain-PAY-38.txt": ["explain", "{roadmap}", "--item", "PAY-38"],
+    # the quarter's capacity moves PAY-31 (its rules give tier-1; PAY-38 ranks first on customer impact)
+    "explain-PAY-31.txt": ["explain", "{roadmap}", "--item", "PAY-31"],
     "artifacts-PAY-38.txt": ["artifacts", "{roadmap}", "--item", "PAY-38"],
     "classify.csv": ["classify", "{roadmap}", "--format", "csv"],
     "artifacts-tier-2.txt": ["artifacts", "--tier", "tier-2"],

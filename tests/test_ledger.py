@@ -207,7 +207,7 @@ def test_drift_names_the_items_and_the_rule_changes(runner, roadmap, tmp_path):
     runner("record", roadmap, "--by", "Priya")
     text = DEFAULT.read_text()
     changed = tmp_path / "rules.yaml"
-    changed.write_text(text.replace("when: {launch: {gte: 3}}", "when: {launch: {gte: 5}}")
+    changed.write_text(text.replace("when: {launch: {gte: 2}}", "when: {launch: {gte: 5}}")
                        .replace("score: {lead_generation: 2}", "score: {lead_generation: 1}"))
     result = runner("audit", "--rules", changed, "--format", "json")
     assert result.exit_code == 0
@@ -369,7 +369,7 @@ def test_audit_over_several_processes_gives_the_single_process_report(runner, ro
     conn.commit()
     conn.close()
     changed = tmp_path / "rules.yaml"
-    changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 3}}", "when: {launch: {gte: 5}}"))
+    changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 2}}", "when: {launch: {gte: 5}}"))
     one = runner("audit", "--rules", changed, "--format", "json")
     many = runner("audit", "--rules", changed, "--format", "json", "--jobs", jobs)
     assert one.exit_code == many.exit_code == 1
@@ -418,7 +418,7 @@ def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monk
     monkeypatch.setattr(audit_module, "RANGE", size)
     ledger = _busy_ledger(tmp_path / "busy.db", tmp_path)
     changed = tmp_path / "changed.yaml"
-    changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 3}}", "when: {launch: {gte: 5}}"))
+    changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 2}}", "when: {launch: {gte: 5}}"))
     current = load_rulebook(changed)
     report = audit_module.audit(ledger, current, since=since, jobs=jobs)
 
@@ -526,7 +526,7 @@ def test_a_recorded_decision_that_no_longer_reads_is_a_mismatch_not_a_crash(runn
     conn.commit()
     conn.close()
     changed = tmp_path / "rules.yaml"  # the current rulebook moves PAY-12: its drift reads the decision too
-    changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 3}}", "when: {launch: {gte: 5}}"))
+    changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 2}}", "when: {launch: {gte: 5}}"))
     result = runner("audit", "--rules", changed, "--format", "json", "--jobs", jobs)
     assert result.exit_code == 1, result.stderr
     report = json.loads(result.output)

@@ -453,7 +453,7 @@ def test_unknown_signal_in_a_rule_condition(rulebook_problem):
 
 def test_unknown_dimension_in_a_score(rulebook_problem):
     p = rulebook_problem(lambda d: _rule(d, "revenue-new-logo").update(score={"lead_generaton": 3}))
-    assert p.field == "rules[5] (revenue-new-logo).score.lead_generaton"
+    assert p.field == "rules[6] (revenue-new-logo).score.lead_generaton"
     assert p.message == (
         "unknown dimension 'lead_generaton'; did you mean 'lead_generation'? "
         "(dimensions: market_impact, lead_generation, parity, customer_impact)"
@@ -480,7 +480,7 @@ def test_a_tier_without_a_condition_before_the_last(rulebook_problem):
 @pytest.mark.parametrize(
     "section, change, field, message",
     [
-        ("rules", lambda d: d["rules"].append(dict(d["rules"][0])), "rules[16] (new-market).id", "duplicate rule id 'new-market' (also rules[0])"),
+        ("rules", lambda d: d["rules"].append(dict(d["rules"][0])), "rules[18] (new-market).id", "duplicate rule id 'new-market' (also rules[0])"),
         ("tiers", lambda d: d["tiers"].insert(1, dict(d["tiers"][0])), "tiers[1] (tier-1).id", "duplicate tier id 'tier-1' (also tiers[0])"),
         ("artifacts", lambda d: d["artifacts"].append(dict(d["artifacts"][0])), "artifacts[21] (launch-plan).id", "duplicate artifact id 'launch-plan' (also artifacts[0])"),
     ],
@@ -547,7 +547,7 @@ def test_gte_on_an_enum(rulebook_problem):
 
 def test_unknown_operator(rulebook_problem):
     p = rulebook_problem(lambda d: _rule(d, "reach-some").update(when={"customer_reach": {"gte": 10, "below": 50}}))
-    assert p.field == "rules[12] (reach-some).when.customer_reach.below"
+    assert p.field == "rules[14] (reach-some).when.customer_reach.below"
     assert p.message == "unknown operator 'below' (allowed: eq, ne, lt, lte, gt, gte, in, not_in)"
 
 
@@ -666,7 +666,7 @@ def test_every_problem_of_a_rulebook_at_once(rulebook_problems):
     found = rulebook_problems(change)
     assert [p.field for p in found] == [
         "rules[0] (new-market).when.new_markt",
-        "rules[5] (revenue-new-logo).score.lead_generaton",
+        "rules[6] (revenue-new-logo).score.lead_generaton",
         "artifacts[0] (launch-plan).tiers",
     ]
 
@@ -695,7 +695,7 @@ def test_rulebook_file_problems_have_lines(tmp_path):
     got = [(p.file, p.line, p.field) for p in info.value.problems]
     assert got == [
         (str(path), _line_of(text, "new_markt"), "rules[0] (new-market).when.new_markt"),
-        (str(path), _line_of(text, "lead_generaton"), "rules[5] (revenue-new-logo).score.lead_generaton"),
+        (str(path), _line_of(text, "lead_generaton"), "rules[6] (revenue-new-logo).score.lead_generaton"),
         (str(path), _line_of(text, "when: {parity: {gte: 0}}"), "tiers[3] (tier-4).when"),
         (str(path), _line_of(text, "tier-9"), "artifacts[0] (launch-plan).tiers"),
     ]

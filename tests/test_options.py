@@ -43,7 +43,7 @@ def jira_items(tmp_path_factory) -> Path:
 @pytest.fixture
 def stricter(edited_rulebook) -> Path:
     """The default rulebook with a higher bar for tier-2: BILL-140 falls to tier-3."""
-    return edited_rulebook(("when: {launch: {gte: 3}}", "when: {launch: {gte: 5}}"), name="stricter.yaml")
+    return edited_rulebook(("when: {launch: {gte: 2}}", "when: {launch: {gte: 5}}"), name="stricter.yaml")
 
 
 @pytest.fixture

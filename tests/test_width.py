@@ -101,7 +101,7 @@ def test_the_other_text_reports_fit_too(history, args, monkeypatch):
 
 
 def test_rules_diff_fits(runner, edited_rulebook, roadmap):
-    new = edited_rulebook(("when: {launch: {gte: 3}}", "when: {launch: {gte: 5}}"),
+    new = edited_rulebook(("when: {launch: {gte: 2}}", "when: {launch: {gte: 5}}"),
                           ("  - id: exec-priority\n", "  - id: exec-sponsor-of-the-quarterly-campaign\n"), name="new.yaml")
     for columns in (80, 120):
         result = runner("rules", "diff", DEFAULT_RULEBOOK, new, "--items", roadmap, env={"COLUMNS": str(columns)})

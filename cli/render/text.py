@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # only for annotations: the models are imported when a comman
 
 # Where text wraps when output is piped (width None).
 WIDTH = 100
+# a higher tier whose conditions hold: its decision was moved (by the quarter's capacity)
+HELD_BUT_MOVED = "its conditions hold: the quarter's capacity moved the item (above)"
 
 
 # ---- small helpers -------------------------------------------------------------------------
@@ -286,6 +288,8 @@ def explain_text(ex: Explanation, book: Rulebook, width: int | None = None) -> s
         out += ["", *wrap(f"Why not {h.tier} {tier.label}:", width, hang="  ")]
         for c in h.failed:
             out += wrap(f"  ✗ {check_text(c)}", width, hang="      ")
+        if not h.failed:
+            out += wrap(f"  ✓ {HELD_BUT_MOVED}", width, hang="      ")
     out += ["", *wrap("What the team could change (one decision at a time):", width, hang="  ")]
     if ex.what_would_change:
         for ch in ex.what_would_change:
@@ -357,7 +361,7 @@ def explain_markdown(ex: Explanation, book: Rulebook) -> str:
     out += [f"- ✓ {md(check_text(c))}" for c in d.tier_reason.conditions] or ["- no higher tier's conditions hold, so the default tier applies"]
     for h in reversed(d.higher_tiers):
         out += ["", f"### Why not {h.tier} {md(book.tier_by_id[h.tier].label)}", ""]
-        out += [f"- ✗ {md(check_text(c))}" for c in h.failed]
+        out += [f"- ✗ {md(check_text(c))}" for c in h.failed] or [f"- ✓ {HELD_BUT_MOVED}"]
     out += ["", "### What the team could change", ""]
     out += [f"- {md(change_text(book, ch))}" for ch in ex.what_would_change] \
         or ["- no single decision of the team moves this item to another tier"]

@@ -485,15 +485,29 @@ def _merge(parts: list[tuple[str, dict]]) -> tuple[dict, dict, list[Problem]]:
     return merged, origin, problems
 
 
+def _deepest_line(node: Any, path: tuple) -> int | None:
+    """The line of the deepest part of ``path`` found below ``node`` (through mappings and lists):
+    a condition nested in ``any`` is named at its own line, not at its tier's."""
+    line = None
+    for step in path:
+        if isinstance(node, dict) and step in node:
+            line = line_of(node, step) or line
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+            line = line_of(node) or line
+        else:
+            break
+    return line
+
+
 def _link(book: Rulebook, raw: dict, where) -> list[Problem]:
     """Cross-references: names, ids, conditions. Every problem is collected, none stops the rest."""
     problems: list[Problem] = []
 
     def report(loc: tuple, message: str, field: str | None = None) -> None:
         file, entry = where(loc)
-        line = None
-        if isinstance(entry, dict) and len(loc) >= 3:
-            line = line_of(entry, loc[2])
+        line = _deepest_line(entry, loc[2:]) if isinstance(entry, dict) else None
         if line is None:
             line = line_of(entry) if isinstance(entry, dict) else line_of(raw.get(loc[0]), loc[1] if len(loc) > 1 else None)
         problems.append(Problem(message, file=file, line=line, field=field or _label(raw, _field(loc))))
@@ -521,12 +535,15 @@ def _link(book: Rulebook, raw: dict, where) -> list[Problem]:
 
     def parse(raw_when: Any, ns: dict, loc: tuple) -> cond.Condition:
         found: list[cond.ConditionProblem] = []
-        parsed = cond.parse(raw_when, ns, _label(raw, _field(loc)) or "", found)
+        prefix = _label(raw, _field(loc)) or ""
+        parsed = cond.parse(raw_when, ns, prefix, found)
         for p in found:
             extra = ""
             if ns is signal_ns and p.message.startswith("unknown name") and p.path.split(".")[-1] in full_ns:
                 extra = " (a rule's condition reads signals only: dimensions and totals are computed from the rules)"
-            report(loc, p.message + extra, field=p.path)
+            inner = p.path[len(prefix):] if p.path.startswith(prefix) else ""
+            steps = tuple(int(x) if x.isdigit() else x for x in re.findall(r"[^.\[\]]+", inner))
+            report(loc + steps, p.message + extra, field=p.path)
         return parsed
 
     ids: dict[str, int] = {}

@@ -208,11 +208,20 @@ def _causes(book: Rulebook, d: Decision, expected: str) -> list[str]:
     failed = next((h.failed for h in d.higher_tiers if h.tier == expected), [])
     for c in failed:
         causes.append(f"not {expected}: {check_text(c)}")
-        read = {x.name for x in _leaves([c])}
-        capped = c.op in ("lte", "lt") and not c.of
+        capped = {x.name for x in _failed_leaves(c) if x.op in ("lte", "lt")}
         causes += [f"  rule {f.rule} ({', '.join(f'{s} {p:+d}' for s, p in f.score.items())})"
-                   for f in d.fired if capped and _counts_in(book, f.score, read)]
+                   for f in d.fired if capped and _counts_in(book, f.score, capped)]
     return causes
+
+
+def _failed_leaves(c: Any) -> list[Any]:
+    """The simple conditions that make ``c`` fail: every alternative of an ``any``, the failed
+    parts of an ``all``."""
+    if not c.of:
+        return [] if c.holds else [c]
+    if c.op == "not":
+        return []
+    return [x for p in c.of if not p.holds for x in _failed_leaves(p)]
 
 
 def _leaves(checks: list[Any]) -> list[Any]:
