@@ -67,7 +67,8 @@ def test_a_miss_names_what_decided_it_and_the_minimums_fail_the_run(runner, tmp_
     assert data["by_evidence"] == {"published": {"launches": 2, "exact": 1, "within_one": 2}}
     assert [(r["item"], r["expected"], r["got"], r["off_by"], r["deciding"], r["causes"]) for r in data["rows"]] == [
         ("A-1", "tier-1", "tier-2", 1, "launch ≥ 2: has 3",
-         ["not tier-1: (market_impact ≥ 3: has 2 (1 short); parity ≤ 1: has 2 (1 over)) or exec_priority = true: has false",
+         ["not tier-1: (market_impact ≥ 3: has 2 (1 short); parity ≤ 1: has 2 (1 over)) or (exec_priority = true: has "
+          "false; (parity ≤ 1: has 2 (1 over) or customer_impact ≥ 3: has 1 (2 short)))",
           "  rule differentiation-parity (parity +2)"]),
         ("A-2", "tier-4", "tier-4", 0, "default", [])]
     result = runner("rules", "calibrate", path, "--min-exact", "60", env={"COLUMNS": None})

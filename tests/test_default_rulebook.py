@@ -132,7 +132,7 @@ def test_the_same_item_in_beta_is_tier_1_when_leadership_makes_it_a_campaign(dec
     assert (d.tier, d.kind) == ("tier-1", "launch")
     [route] = d.tier_reason.conditions
     assert check_text(route) == ("exec_priority = true: has true; market_impact ≥ 2: has 3; "
-                                 "lead_generation ≥ 2: has 3")
+                                 "lead_generation ≥ 2: has 3; parity ≤ 1: has 0")
 
 
 def test_a_new_product_in_a_category_others_own_is_not_vetoed_by_parity(decide):
@@ -231,7 +231,8 @@ def test_no_battlecard_for_a_parity_launch(decide):
     d = decide(positioning="changes", revenue_motion="new_logo", differentiation="parity", customer_reach=2, audience="buyer")
     assert d.tier == "tier-2"  # parity 2 (and market impact 2) keep it out of tier 1
     assert [check_text(c) for c in d.higher_tiers[0].failed] == [
-        "(market_impact ≥ 3: has 2 (1 short); parity ≤ 1: has 2 (1 over)) or exec_priority = true: has false"]
+        "(market_impact ≥ 3: has 2 (1 short); parity ≤ 1: has 2 (1 over)) or (exec_priority = true: has false; "
+        "(parity ≤ 1: has 2 (1 over) or customer_impact ≥ 3: has 0 (3 short)))"]
     assert "battlecard" not in artifact_ids(d)
 
 

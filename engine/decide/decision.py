@@ -47,34 +47,29 @@ def check_text(c: ConditionCheck) -> str:
     """One checked condition on one line: ``market_impact ≥ 3: has 2 (1 short)``.
 
     A combined condition reads as its parts, from the side that decides it: the parts of an
-    ``all`` that failed (all of them when it holds), the alternatives of an ``any`` that failed,
-    joined by "or" (those that held when it holds), ``not (...)``. Its full text is in ``name``.
+    ``all`` that failed (all of them when it holds), joined by "; ", the alternatives of an
+    ``any`` that failed, joined by "or" (those that held when it holds), ``not (...)``; a part
+    joined otherwise than its whole is put in brackets. Its full text is in ``name``.
     """
+    return _shown(c)[0]
+
+
+def _shown(c: ConditionCheck) -> tuple[str, str]:
+    """``check_text`` of ``c``, and the joint between its parts ('' for a single part)."""
     if not c.of:
         extra = _gap(c)
-        return f"{c.name} {SYMBOL.get(c.op, c.op)} {literal(c.expected)}: has {literal(c.actual)}" + (
-            f" ({extra})" if extra else "")
+        return (f"{c.name} {SYMBOL.get(c.op, c.op)} {literal(c.expected)}: has {literal(c.actual)}"
+                + (f" ({extra})" if extra else "")), ""
     if c.op == "not":
-        return f"not ({check_text(c.of[0])})"
+        return f"not ({_shown(c.of[0])[0]})", ""
     if c.op == "any":
-        parts = [p for p in c.of if p.holds] if c.holds else list(c.of)
-        joint = " or "
+        parts, joint = ([p for p in c.of if p.holds] if c.holds else list(c.of)), " or "
     else:
-        parts = list(c.of) if c.holds else [p for p in c.of if not p.holds]
-        joint = "; "
-    texts = [check_text(p) for p in parts]
-    if len(texts) == 1:
-        return texts[0]
-    return joint.join(f"({t})" if p.of and len(p.of) > 1 and _many(p) else t for p, t in zip(parts, texts))
-
-
-def _many(c: ConditionCheck) -> bool:
-    """Whether ``check_text`` of a combined condition shows more than one part."""
-    if c.op == "not":
-        return False
-    shown = [p for p in c.of if p.holds == c.holds] if c.op == "any" else (
-        list(c.of) if c.holds else [p for p in c.of if not p.holds])
-    return len(shown) > 1 or (len(shown) == 1 and bool(shown[0].of) and _many(shown[0]))
+        parts, joint = (list(c.of) if c.holds else [p for p in c.of if not p.holds]), "; "
+    shown = [_shown(p) for p in parts]
+    if len(shown) == 1:
+        return shown[0]
+    return joint.join(f"({text})" if inner and inner != joint else text for text, inner in shown), joint
 
 
 def _gap(c: ConditionCheck) -> str:
