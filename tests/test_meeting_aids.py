@@ -24,23 +24,25 @@ def test_the_review_table_shows_the_workload_of_each_person_beside_the_role_tota
     assert result.exit_code == 0, result.stderr
     quarters = result.stdout[result.stdout.index("\n2027-Q1: "):]
     assert quarters == (
-        "\n2027-Q1: tier-2 3, tier-3 1, tier-4 1. Workload: PM 30 artifacts, 44.25 days; PMM 16 artifacts, 24.5 days.\n"
+        "\n"
+        "2027-Q1: tier-1 1, tier-2 2, tier-3 1, tier-4 1. Workload: PM 30 artifacts, 44.25 days; PMM 22 artifacts, 42.5 days.\n"
         "  PM Priya Natarajan: 3 items, 17 artifacts, 26.75 days\n"
         "  PM Daniel Hoffmann: 1 item, 7 artifacts, 9.75 days\n"
         "  PM Lena Varga: 1 item, 6 artifacts, 7.75 days\n"
-        "  PMM Tom Okafor: 2 items, 10 artifacts, 16 days\n"
+        "  PMM Tom Okafor: 2 items, 16 artifacts, 34 days\n"
         "  PMM Jonas Berg: 2 items, 6 artifacts, 8.5 days\n"
-        "2027-Q2: tier-1 1, tier-2 1, tier-3 2, tier-4 1. Workload: PM 28 artifacts, 37.25 days; PMM 17 artifacts, 34.5 days.\n"
+        "2027-Q2: tier-1 1, tier-2 2, tier-3 1, tier-4 1. Workload: PM 29 artifacts, 39.25 days; PMM 22 artifacts, 42.5 days.\n"
         "  PM Daniel Hoffmann: 2 items, 14 artifacts, 19.5 days\n"
         "  PM Lena Varga: 2 items, 8 artifacts, 10 days\n"
-        "  PM Priya Natarajan: 1 item, 6 artifacts, 7.75 days\n"
+        "  PM Priya Natarajan: 1 item, 7 artifacts, 9.75 days\n"
         "  PMM Amara Mensah: 2 items, 16 artifacts, 34 days\n"
+        "  PMM Tom Okafor: 1 item, 5 artifacts, 8 days\n"
         "  PMM Jonas Berg: 1 item, 1 artifact, 0.5 days\n"
-        "  capacity: tier-1: 2 candidates for 1 place; moved down: PAY-38\n"
-        "unscheduled: tier-2 1, tier-3 1. Workload: PM 13 artifacts, 17.5 days; PMM 5 artifacts, 7.5 days.\n"
+        "  capacity: tier-1: 2 candidates for 1 place; moved down: PAY-31\n"
+        "unscheduled: tier-1 1, tier-3 1. Workload: PM 13 artifacts, 17.5 days; PMM 11 artifacts, 25.5 days.\n"
         "  PM Daniel Hoffmann: 1 item, 7 artifacts, 9.75 days\n"
         "  PM Lena Varga: 1 item, 6 artifacts, 7.75 days\n"
-        "  PMM Amara Mensah: 1 item, 4 artifacts, 7 days\n"
+        "  PMM Amara Mensah: 1 item, 10 artifacts, 25 days\n"
         "  PMM unassigned: 1 item, 1 artifact, 0.5 days\n"
         "! disputed: the quarter's capacity moved it, or a small change the team could decide (the rulebook's\n"
         "  moves: a yes/no, the next value, a number within a twentieth of its range) gives it another tier.\n")
@@ -76,17 +78,17 @@ def test_an_artifact_falls_to_the_items_pm_or_pmm_and_to_unassigned_without_one(
 
 def test_review_record_stores_the_note_and_prints_the_chain_head(runner, roadmap):
     result = runner("review", roadmap, "--quarter", "2027-Q2", "--record", "--by", "Priya",
-                    "--note", "agreed: PAY-38 waits for Q3", "--format", "json")
+                    "--note", "agreed: PAY-31 waits for Q3", "--format", "json")
     assert result.exit_code == 0, result.stderr
     with Ledger(runner.ledger) as ledger:
         head = ledger.head()
     assert json.loads(result.stdout)["head"] == head
     assert result.stderr == f"recorded 12 decisions in {runner.ledger}\nchain head {head}\n"
-    shown = runner("decisions", "--item", "PAY-31")
+    shown = runner("decisions", "--item", "PAY-38")
     assert normalise(shown.stdout, times=True) == (
         "    #  RECORDED              ITEM       QUARTER     COMPUTED  FINAL     SET BY    BY\n"
-        "    2  <time>  PAY-31     2027-Q2     tier-1    tier-1    rules     Priya\n"
-        "       note: review 2027-Q2: agreed: PAY-38 waits for Q3\n")
+        "    3  <time>  PAY-38     2027-Q2     tier-1    tier-1    rules     Priya\n"
+        "       note: review 2027-Q2: agreed: PAY-31 waits for Q3\n")
 
 
 def test_review_without_a_note_records_its_scope_alone(runner, roadmap):
@@ -105,37 +107,37 @@ def test_a_note_without_record_is_refused_and_records_nothing(runner, roadmap):
 
 # ---- decisions: the reason capacity moved a decision ------------------------------------------
 
-CAPACITY_REASON = "tier-1 capacity of 1 for 2027-Q2 taken by PAY-31; moved to tier-2"
+CAPACITY_REASON = "tier-1 capacity of 1 for 2027-Q2 taken by PAY-38; moved to tier-2"
 
 
 def test_decisions_show_why_capacity_moved_a_decision(runner, roadmap):
-    # 2027-Q2 has two tier-1 candidates for one place: record moves PAY-38 down
+    # 2027-Q2 has two tier-1 candidates for one place: record moves PAY-31 down
     assert runner("record", roadmap, "--by", "Priya").exit_code == 0
-    table = runner("decisions", "--item", "PAY-38")
+    table = runner("decisions", "--item", "PAY-31")
     assert (table.exit_code, table.stderr) == (0, "")
     assert normalise(table.stdout, times=True) == (
         "    #  RECORDED              ITEM       QUARTER     COMPUTED  FINAL     SET BY    BY\n"
-        "    3  <time>  PAY-38     2027-Q2     tier-2    tier-2    capacity  Priya\n"
+        "    2  <time>  PAY-31     2027-Q2     tier-2    tier-2    capacity  Priya\n"
         f"       capacity: {CAPACITY_REASON} (its rules give\n"
         "         tier-1)\n")
-    csv = runner("decisions", "--item", "PAY-38", "--format", "csv")
+    csv = runner("decisions", "--item", "PAY-31", "--format", "csv")
     assert normalise(csv.stdout, times=True, hashes=True) == (
         "seq,recorded_at,item,title,quarter,computed_tier,final_tier,set_by,recorded_by,note,capacity_reason,"
         "override_reason,override_by,approved_by,rulebook_hash\n"
-        f"3,<time>,PAY-38,Instant payouts over SEPA Instant,2027-Q2,tier-2,tier-2,capacity,Priya,,{CAPACITY_REASON},"
+        f"2,<time>,PAY-31,Embedded payments for marketplaces,2027-Q2,tier-2,tier-2,capacity,Priya,,{CAPACITY_REASON},"
         ",,,sha256:<hash>\n")
-    (record,) = json.loads(runner("decisions", "--item", "PAY-38", "--format", "json").stdout)
+    (record,) = json.loads(runner("decisions", "--item", "PAY-31", "--format", "json").stdout)
     assert record["decision"]["capacity"] == {"computed_tier": "tier-1", "reason": CAPACITY_REASON}
 
 
 def test_the_capacity_reason_stays_when_an_override_follows(runner, roadmap):
     runner("record", roadmap, "--by", "Priya")
-    runner("override", "PAY-38", "--tier", "tier-1", "--reason", "anchor of the EU campaign", "--by", "Tom",
+    runner("override", "PAY-31", "--tier", "tier-1", "--reason", "anchor of the marketplace campaign", "--by", "Tom",
            "--approved-by", "Ana", "--approved-by", "Lee")
-    csv = runner("decisions", "--item", "PAY-38", "--format", "csv")
+    csv = runner("decisions", "--item", "PAY-31", "--format", "csv")
     assert normalise(csv.stdout.splitlines()[1], times=True, hashes=True) == (
-        f"3,<time>,PAY-38,Instant payouts over SEPA Instant,2027-Q2,tier-2,tier-1,override,Priya,,{CAPACITY_REASON},"
-        "anchor of the EU campaign,Tom,Ana;Lee,sha256:<hash>")
+        f"2,<time>,PAY-31,Embedded payments for marketplaces,2027-Q2,tier-2,tier-1,override,Priya,,{CAPACITY_REASON},"
+        "anchor of the marketplace campaign,Tom,Ana;Lee,sha256:<hash>")
 
 
 # ---- precedents: the earlier decisions most like the item ------------------------------------
