@@ -102,6 +102,23 @@ def test_a_rulebook_diff_with_a_roadmap(book, roadmap, tmp_path):
     assert all(c.causes for c in result.items_changed)
 
 
+def test_a_rulebook_diff_names_for_each_item_the_changes_that_matter_to_it(book, roadmap, tmp_path):
+    data = yaml.safe_load(Path(book.source).read_text(encoding="utf-8"))
+    data["dimensions"]["market_impact"]["max"] = 1
+    data["rules"] = [r for r in data["rules"] if r["id"] != "exec-priority"]
+    (tmp_path / "capped.yaml").write_text(yaml.safe_dump(data))
+    after = load_rulebook(str(tmp_path / "capped.yaml"))
+    result = diff_roadmap(book, after, [str(roadmap)], engine="reference")
+    assert [(c.part, c.id, c.change) for c in result.changes] == [
+        ("rule", "exec-priority", "removed"), ("dimension", "market_impact", "changed")]
+    # the removed rule fired for PAY-31 and PAY-47, not for PAY-70; the cap lowers the market
+    # impact of all three
+    assert {t.item: (t.old_tier, t.new_tier, [c.id for c in t.causes]) for t in result.items_changed} == {
+        "PAY-31": ("tier-1", "tier-2", ["exec-priority", "market_impact"]),
+        "PAY-47": ("tier-2", "tier-4", ["exec-priority", "market_impact"]),
+        "PAY-70": ("tier-2", "tier-4", ["market_impact"])}
+
+
 def test_every_signal_that_moved_since_the_last_decision(book):
     before = {"stage": "beta", "customer_reach": 20, "new_market": False}
     now = {"stage": "ga", "customer_reach": 40, "new_market": False, "pricing_change": True}

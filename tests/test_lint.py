@@ -241,6 +241,131 @@ def test_rules_diff_in_the_domains_words(runner, edited_rulebook, roadmap):
         "PAY-12": ("tier-2", "tier-3"), "PAY-47": ("tier-2", "tier-4"), "PAY-70": ("tier-2", "tier-4")}
 
 
+TIER2_DOWN = ("when: {launch: {gte: 3}}", "when: {launch: {gte: 2}}")
+TIER3_PARITY = ("        - {user_action_required: true}\n", "        - {user_action_required: true}\n        - {parity: {gte: 3}}\n")
+
+
+WIDE = {"COLUMNS": "400"}  # a change on one line, as the rulebooks' texts are compared
+
+
+def _diff_head(new) -> str:
+    return f"default 2026.11.1 ({load_rulebook().hash[:19]}…) → default 2026.11.1 ({load_rulebook(new).hash[:19]}…)"
+
+
+def test_rules_diff_names_for_each_item_only_the_tier_condition_that_flips_it(runner, edited_rulebook, roadmap):
+    # two tier conditions change, each moves one item; a rule re-weighted that fires for neither
+    # item, and one re-pointed that fires for PAY-52 under both rulebooks with the same points,
+    # are no cause of either
+    new = edited_rulebook(
+        TIER2_DOWN, TIER3_PARITY,
+        ("score: {market_impact: 3}", "score: {market_impact: 2}"),
+        ("when: {positioning: strengthens}", "when: {positioning: {in: [strengthens]}}"),
+        name="new.yaml")
+    result = runner("rules", "diff", DEFAULT, new, roadmap, env=WIDE)
+    assert (result.exit_code, result.stderr) == (0, "")
+    tier2 = "tier tier-2 condition changed: when launch ≥ 3 → when launch ≥ 2"
+    tier3 = ("tier tier-3 condition changed: when customer_impact ≥ 1 or user_action_required = true → "
+             "when customer_impact ≥ 1 or user_action_required = true or parity ≥ 3")
+    assert result.stdout == "\n".join([
+        _diff_head(new),
+        "  rule new-market re-weighted: market_impact +3 → market_impact +2",
+        "  rule positioning-strengthens re-pointed: when positioning = strengthens → when positioning in [strengthens]",
+        f"  {tier2}",
+        f"  {tier3}",
+        "",
+        "2 of 12 items change tier",
+        "  PAY-52 Consolidated billing across legal entities: tier-3 → tier-2",
+        f"      because {tier2}",
+        "  PAY-57 Audit-log export to S3: tier-4 → tier-3",
+        f"      because {tier3}",
+        ""])
+
+
+def test_rules_diff_names_an_added_tier_and_a_rule_whose_points_change_for_the_item(runner, edited_rulebook, roadmap):
+    # audience-admin fires for PAY-60 under both rulebooks with other points: named; new-market
+    # fires for it under neither: not named; tier-4 is only renamed, which moves no item
+    new = edited_rulebook(
+        ("  - id: tier-3\n", "  - id: tier-3a\n    label: Announced release\n    kind: release\n"
+                            "    when: {customer_impact: {gte: 3}, user_action_required: true}\n  - id: tier-3\n"),
+        ("    label: Quiet release\n", "    label: Changelog release\n"),
+        ("score: {parity: 1}\n", "score: {parity: 2}\n"),
+        ("score: {market_impact: 3}", "score: {market_impact: 2}"),
+        name="new.yaml")
+    result = runner("rules", "diff", DEFAULT, new, roadmap, env=WIDE)
+    assert (result.exit_code, result.stderr) == (0, "")
+    admin = "rule audience-admin re-weighted: parity +1 → parity +2"
+    added = "tier tier-3a added: when customer_impact ≥ 3 and user_action_required = true"
+    assert result.stdout == "\n".join([
+        _diff_head(new),
+        "  rule new-market re-weighted: market_impact +3 → market_impact +2",
+        f"  {admin}",
+        f"  {added}",
+        "  tier tier-4 renamed: Quiet release (release) → Changelog release (release)",
+        "",
+        "1 of 12 items change tier",
+        "  PAY-60 Retire webhook signatures v1: tier-3 → tier-3a",
+        f"      because {admin}",
+        f"      because {added}",
+        ""])
+
+
+def test_rules_diff_names_a_reordering_where_it_changes_the_first_tier_to_hold(runner, edited_rulebook, roadmap):
+    text = DEFAULT.read_text()
+    tier1 = text[text.index("  - id: tier-1\n"):text.index("  - id: tier-2\n")]
+    tier2 = text[text.index("  - id: tier-2\n"):text.index("  - id: tier-3\n")]
+    new = edited_rulebook((tier1 + tier2, tier2 + tier1), name="new.yaml")
+    result = runner("rules", "diff", DEFAULT, new, roadmap, env=WIDE)
+    assert (result.exit_code, result.stderr) == (0, "")
+    reordered = "tier * reordered: tier-1, tier-2, tier-3, tier-4 → tier-2, tier-1, tier-3, tier-4"
+    assert result.stdout == "\n".join([
+        _diff_head(new),
+        f"  {reordered}",
+        "",
+        "1 of 12 items change tier",
+        "  PAY-31 Embedded payments for marketplaces: tier-1 → tier-2",
+        f"      because {reordered}",
+        ""])
+
+
+def test_rules_diff_falls_back_to_every_rule_tier_and_signal_change(runner, edited_rulebook, roadmap):
+    # a signal's default moves the items that leave it out, through a rule that did not change:
+    # no rule or tier change matters to them, so each lists every rule, tier and signal change
+    # (the tier-1 condition and the audience-admin rule matter to none of them)
+    new = edited_rulebook(
+        ("  new_market:\n    type: bool\n    default: false", "  new_market:\n    type: bool\n    default: true"),
+        ("score: {parity: 1}\n", "score: {parity: 2}\n"),
+        ("stage: ga}", "stage: {in: [beta, ga]}}"),
+        name="new.yaml")
+    result = runner("rules", "diff", DEFAULT, new, roadmap, env=WIDE)
+    assert (result.exit_code, result.stderr) == (0, "")
+    admin = "rule audience-admin re-weighted: parity +1 → parity +2"
+    tier1 = ("tier tier-1 condition changed: when market_impact ≥ 2 and lead_generation ≥ 2 and parity ≤ 1 and stage = ga"
+             " → when market_impact ≥ 2 and lead_generation ≥ 2 and parity ≤ 1 and stage in [beta, ga]")
+    phrases = "phrases {'true': 'it opened a new market, segment or SKU', 'false': 'it opened no new market'}"
+    signal = (f"signal new_market changed: type bool, default False, moves fact, {phrases} → "
+              f"type bool, default True, moves fact, {phrases}")
+    fallback = [f"      because {admin}", f"      because {tier1}", f"      because {signal}"]
+    assert result.stdout == "\n".join([
+        _diff_head(new),
+        f"  {admin}",
+        f"  {tier1}",
+        f"  {signal}",
+        "",
+        "5 of 12 items change tier",
+        "  PAY-12 Usage-based pricing: tier-2 → tier-1",
+        *fallback,
+        "  PAY-31 Embedded payments for marketplaces: tier-1 → tier-2",
+        "      because capacity tier-1 ranking: now tier-1 capacity of 1 for 2027-Q2 taken by PAY-38; moved to tier-2",
+        "  PAY-38 Instant payouts over SEPA Instant: tier-2 → tier-1",
+        "      because capacity tier-1 ranking: no longer moved by capacity (was: tier-1 capacity of 1 for 2027-Q2 taken "
+        "by PAY-31; moved to tier-2)",
+        "  PAY-52 Consolidated billing across legal entities: tier-3 → tier-2",
+        *fallback,
+        "  PAY-63 Faster invoice PDF rendering: tier-4 → tier-2",
+        *fallback,
+        ""])
+
+
 def test_rules_diff_of_identical_rulebooks(runner):
     result = runner("rules", "diff", DEFAULT, DEFAULT)
     short = load_rulebook().hash[:19]

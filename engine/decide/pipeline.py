@@ -425,13 +425,16 @@ def decide_item(book: Rulebook, items: list[ItemBase], item: ItemBase, *, engine
     return plan(book, classifier, items, ledger).finish(classifier, item, classifier.decide(item))
 
 
-def why_changed(changes: list[RuleChange], before: Decision, after: Decision) -> list[RuleChange]:
-    """Why an item's final tier differs between two decisions, by the stage that differs: the
-    rule changes when its rules give another tier; else the capacity (the rulebook's, or the
-    ranking in its quarter); and an override that stood before and no longer does."""
+def why_changed(changes: list[RuleChange], before: Decision, after: Decision, books: tuple[Rulebook, Rulebook],
+                signals: tuple[Mapping[str, Any], Mapping[str, Any]]) -> list[RuleChange]:
+    """Why an item's final tier differs between two decisions (under ``books``, old and new, with
+    the item's ``signals`` as each reads them), by the stage that differs: the rule changes that
+    matter to the item when its rules give another tier (see :func:`.rulebook.diff.causes`); else
+    the capacity (the rulebook's, or the ranking in its quarter); and an override that stood
+    before and no longer does."""
     out = []
     if before.rules_tier != after.rules_tier:
-        out += causes(changes, before, after)
+        out += causes(changes, before, after, books, signals)
     elif _computed(before) != _computed(after):
         cap = [c for c in changes if c.part == "capacity"]
         detail = (f"now {after.capacity.reason}" if after.capacity is not None

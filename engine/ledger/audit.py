@@ -367,6 +367,7 @@ def _audit(ledger: LedgerStore, current: Rulebook, *, since: str | None, engine:
     now, now_tier = _pipeline_now(ledger, current, classifier, reader, latest, final)
     changed = []
     rule_changes: dict[str, list[RuleChange]] = {}
+    readers: dict[str, ItemReader] = {}  # per rulebook hash, to read a recorded item as its rulebook did
     for d in latest:
         then = final.get(d.seq, d.final_tier)
         if d.now_error is None and now_tier[d.seq] == then:
@@ -391,7 +392,8 @@ def _audit(ledger: LedgerStore, current: Rulebook, *, since: str | None, engine:
         else:
             if d.seq in overrides:  # the overrides that followed it are part of what was decided then
                 before = before.model_copy(update={"tier": then, "override": now.overrides[d.item].note})
-            why = why_changed(rule_changes[old_book.hash], before, after)
+            why = why_changed(rule_changes[old_book.hash], before, after, (old_book, current),
+                              (_signals_under(readers, old_book, entry.item_json, item), item.signal_values()))
         changed.append(DriftItem(**moved, new_tier=after.tier, causes=why))
     drift = Drift(rulebook=current.summary(), items_checked=len(latest), changed=changed, rule_changes=rule_changes)
 
@@ -429,6 +431,17 @@ def _audit(ledger: LedgerStore, current: Rulebook, *, since: str | None, engine:
     return AuditReport(ledger=ledger.location, since=since, window=window, integrity=integrity,
                        reproducibility=reproducibility, drift=drift, overrides=audited, distribution=distribution,
                        expected_head=expect_head, expected_at=expected_at)
+
+
+def _signals_under(readers: dict[str, ItemReader], book: Rulebook, item_json: str, now: ItemBase) -> dict:
+    """A recorded item's signals as the rulebook it was decided under reads them (``readers``
+    keeps a reader per rulebook hash); as the current one reads them if that one cannot."""
+    if book.hash not in readers:
+        readers[book.hash] = ItemReader(book)
+    try:
+        return readers[book.hash].validate(jiter.from_json(item_json.encode()), file="ledger entry").signal_values()
+    except InputError:
+        return now.signal_values()
 
 
 def _pipeline_now(ledger: LedgerStore, current: Rulebook, classifier: Classifier, reader: ItemReader,

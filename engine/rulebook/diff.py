@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
+from . import conditions as cond
 from .model import Rulebook
 
 
@@ -123,19 +124,87 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def causes(changes: list[RuleChange], before: Any, after: Any) -> list[RuleChange]:
-    """The rule changes that touch one item's two decisions, whose rules give different tiers:
-    rules that fired in either, the tiers involved, and dimension or total changes; all rule
-    and tier changes if none match."""
-    fired = {f.rule for f in before.fired} | {f.rule for f in after.fired}
-    tiers = {before.rules_tier, after.rules_tier} | {h.tier for h in before.higher_tiers} | {h.tier for h in after.higher_tiers}
-    picked = [
-        c for c in changes
-        if (c.part == "rule" and c.id in fired and c.change != "reworded")
-        or (c.part == "tier" and (c.id in tiers or c.id == "*"))
-        or c.part in ("dimension", "total")
-    ]
+def causes(changes: list[RuleChange], before: Any, after: Any, books: tuple[Rulebook, Rulebook],
+           signals: tuple[Mapping[str, Any], Mapping[str, Any]]) -> list[RuleChange]:
+    """The rule changes that matter to one item whose rules give different tiers under the two
+    rulebooks. ``before`` and ``after`` are its decisions under ``books`` (old, new); ``signals``
+    its signals as each rulebook reads them. An item's *facts* under a rulebook are its signals
+    and its scores (dimensions and totals) under that rulebook. A change is listed when:
+
+    - rule (any change but a rewording): the rule fired for the item under either rulebook, and
+      whether it fires, or its points when it fires under both, differ between the two;
+    - tier condition changed, tier added or removed: the tier is one the item reaches under either
+      rulebook (at or above its tier there: first match wins, so a lower tier's condition is never
+      looked at), and on the item's old facts or on its new facts the tier's old condition and its
+      new condition disagree (a tier a rulebook does not have holds for nothing). Both conditions
+      are judged on the same facts, so a condition is named for what its own change does, not
+      for a score that moved under it; a condition naming what one side's facts lack is not
+      judged on them;
+    - tiers reordered: with either rulebook's tier conditions on that rulebook's facts, the first
+      tier to hold among the tiers both rulebooks have is another in the old order than in the new;
+    - dimension or total: the item's value of it differs between the two decisions.
+
+    A renamed tier never moves an item. When nothing is listed (a signal's change, say), every
+    rule, tier and signal change is, so that no changed item goes without a cause."""
+    old_book, new_book = books
+    old_facts = {**signals[0], **before.scores}
+    new_facts = {**signals[1], **after.scores}
+    old_fired = {f.rule: f.score for f in before.fired}
+    new_fired = {f.rule: f.score for f in after.fired}
+    old_tiers, new_tiers = old_book.tier_by_id, new_book.tier_by_id
+    # (a tier a rulebook lacks, as in a recorded decision read back, leaves every tier reachable)
+    old_reach = old_book.tier_index.get(before.rules_tier, len(old_book.tiers))
+    new_reach = new_book.tier_index.get(after.rules_tier, len(new_book.tiers))
+
+    def reached(tid: str) -> bool:
+        return (tid in old_tiers and old_book.tier_index[tid] <= old_reach) or (
+            tid in new_tiers and new_book.tier_index[tid] <= new_reach)
+
+    def flips(tid: str) -> bool:
+        for facts in (old_facts, new_facts):
+            was = _holds(old_tiers[tid].condition, facts) if tid in old_tiers else False
+            now = _holds(new_tiers[tid].condition, facts) if tid in new_tiers else False
+            if was is not None and now is not None and was != now:
+                return True
+        return False
+
+    def reorder_matters() -> bool:
+        old_order = [t for t in old_book.tier_by_id if t in new_tiers]
+        new_order = [t for t in new_book.tier_by_id if t in old_tiers]
+        for by_id, facts in ((old_tiers, old_facts), (new_tiers, new_facts)):
+            def first(order: list[str]) -> str | None:
+                return next((t for t in order if _holds(by_id[t].condition, facts)), None)
+            if first(old_order) != first(new_order):
+                return True
+        return False
+
+    def matters(c: RuleChange) -> bool:
+        if c.part == "rule":
+            if c.change == "reworded" or (c.id not in old_fired and c.id not in new_fired):
+                return False
+            return old_fired.get(c.id) != new_fired.get(c.id)
+        if c.part == "tier":
+            if c.id == "*":
+                return reorder_matters()
+            return c.change in ("condition changed", "added", "removed") and reached(c.id) and flips(c.id)
+        if c.part in ("dimension", "total"):
+            return before.scores.get(c.id) != after.scores.get(c.id)
+        return False
+
+    picked = [c for c in changes if matters(c)]
     return picked or [c for c in changes if c.part in ("rule", "tier", "signal")]
+
+
+def _holds(condition: cond.Condition, facts: Mapping[str, Any]) -> bool | None:
+    """Whether a condition holds on an item's facts; None when it names something they lack (a
+    signal or dimension one of the two rulebooks does not have) or compares a value the other
+    rulebook types differently (a number with a word)."""
+    if any(name not in facts for name in cond.names(condition)):
+        return None
+    try:
+        return condition.holds(facts)
+    except TypeError:
+        return None
 
 
 class TierChange(BaseModel):

@@ -25,9 +25,10 @@ def diff_roadmap(old: Rulebook, new: Rulebook, item_files: Sequence[str] = (), *
         new_items = read_roadmap(new, item_files, mapping)
         before, _ = decide_roadmap(old, old_items, engine=engine)
         after, _ = decide_roadmap(new, new_items, engine=engine)
-        for item, a, b in zip(old_items, before, after):
+        for item, new_item, a, b in zip(old_items, new_items, before, after):
             checked += 1
             if a.tier != b.tier:
                 changed.append(TierChange(item=item.key, title=item.title, old_tier=a.tier, new_tier=b.tier,
-                                          causes=why_changed(changes, a, b)))
+                                          causes=why_changed(changes, a, b, (old, new),
+                                                             (item.signal_values(), new_item.signal_values()))))
     return RulebookDiff(old=old.summary(), new=new.summary(), changes=changes, items_checked=checked, items_changed=changed)
