@@ -216,7 +216,7 @@ def test_rules_diff_in_the_domains_words(runner, edited_rulebook, roadmap):
     expanded = "rule revenue-expansion re-weighted: lead_generation +2 → lead_generation +1"
     added = "rule exec-sponsor added: when exec_priority = true → market_impact +1"
     removed = "rule exec-priority removed: was when exec_priority = true → market_impact +1"
-    tier2 = "tier tier-2 condition changed: when launch ≥ 3 → when launch ≥ 5"
+    tier2 = "tier tier-2 condition changed: when launch ≥ 2 → when launch ≥ 5"
     assert result.stdout == "\n".join([
         f"default 2026.11.2 ({old_hash}…) → default 2026.11.2 ({new_hash}…)",
         f"  {added}",
@@ -229,27 +229,30 @@ def test_rules_diff_in_the_domains_words(runner, edited_rulebook, roadmap):
         "  PAY-12 Usage-based pricing: tier-2 → tier-3",
         f"      because {expanded}",
         f"      because {tier2}",
-        "  PAY-47 Partner referral API: tier-2 → tier-4",
+        "  PAY-47 Partner referral API: tier-2 → tier-3",
         f"      because {added}",
         f"      because {removed}",
         f"      because {tier2}",
-        "  PAY-70 Localised invoicing for Japan: tier-2 → tier-4",
+        "  PAY-52 Consolidated billing across legal entities: tier-2 → tier-3",
         f"      because {tier2}",
         ""])
     data = json.loads(runner("rules", "diff", DEFAULT, new, roadmap, "--format", "json").output)
     assert {c["item"]: (c["old_tier"], c["new_tier"]) for c in data["items_changed"]} == {
-        "PAY-12": ("tier-2", "tier-3"), "PAY-47": ("tier-2", "tier-4"), "PAY-70": ("tier-2", "tier-4")}
+        "PAY-12": ("tier-2", "tier-3"), "PAY-47": ("tier-2", "tier-3"), "PAY-52": ("tier-2", "tier-3")}
 
 
-TIER2_DOWN = ("when: {launch: {gte: 3}}", "when: {launch: {gte: 2}}")
+TIER2_UP = ("when: {launch: {gte: 2}}", "when: {launch: {gte: 4}}")
 TIER3_PARITY = ("        - {user_action_required: true}\n", "        - {user_action_required: true}\n        - {parity: {gte: 3}}\n")
+TIER3_OLD = ("market_impact ≥ 2 or lead_generation ≥ 1 or user_action_required = true or demand_votes ≥ 50 or "
+             "(customer_impact ≥ 2 and revenue_motion = retention)")
+ADMIN_UP = ("when: {audience: admin}\n    score: {parity: 1}", "when: {audience: admin}\n    score: {parity: 2}")
 
 
-WIDE = {"COLUMNS": "400"}  # a change on one line, as the rulebooks' texts are compared
+WIDE = {"COLUMNS": "1000"}  # a change on one line, as the rulebooks' texts are compared
 
 
 def _diff_head(new) -> str:
-    return f"default 2026.11.1 ({load_rulebook().hash[:19]}…) → default 2026.11.1 ({load_rulebook(new).hash[:19]}…)"
+    return f"default 2026.11.2 ({load_rulebook().hash[:19]}…) → default 2026.11.2 ({load_rulebook(new).hash[:19]}…)"
 
 
 def test_rules_diff_names_for_each_item_only_the_tier_condition_that_flips_it(runner, edited_rulebook, roadmap):
@@ -257,24 +260,25 @@ def test_rules_diff_names_for_each_item_only_the_tier_condition_that_flips_it(ru
     # item, and one re-pointed that fires for PAY-52 under both rulebooks with the same points,
     # are no cause of either
     new = edited_rulebook(
-        TIER2_DOWN, TIER3_PARITY,
-        ("score: {market_impact: 3}", "score: {market_impact: 2}"),
+        TIER2_UP, TIER3_PARITY,
+        ("score: {lead_generation: 1}\n  # ---- parity", "score: {lead_generation: 2}\n  # ---- parity"),
         ("when: {positioning: strengthens}", "when: {positioning: {in: [strengthens]}}"),
         name="new.yaml")
     result = runner("rules", "diff", DEFAULT, new, roadmap, env=WIDE)
     assert (result.exit_code, result.stderr) == (0, "")
-    tier2 = "tier tier-2 condition changed: when launch ≥ 3 → when launch ≥ 2"
-    tier3 = ("tier tier-3 condition changed: when customer_impact ≥ 1 or user_action_required = true → "
-             "when customer_impact ≥ 1 or user_action_required = true or parity ≥ 3")
+    tier2 = "tier tier-2 condition changed: when launch ≥ 2 → when launch ≥ 4"
+    tier3 = (f"tier tier-3 condition changed: when {TIER3_OLD} → when market_impact ≥ 2 or lead_generation ≥ 1 or "
+             "user_action_required = true or parity ≥ 3 or demand_votes ≥ 50 or (customer_impact ≥ 2 and "
+             "revenue_motion = retention)")
     assert result.stdout == "\n".join([
         _diff_head(new),
-        "  rule new-market re-weighted: market_impact +3 → market_impact +2",
         "  rule positioning-strengthens re-pointed: when positioning = strengthens → when positioning in [strengthens]",
+        "  rule pricing-change re-weighted: lead_generation +1 → lead_generation +2",
         f"  {tier2}",
         f"  {tier3}",
         "",
         "2 of 12 items change tier",
-        "  PAY-52 Consolidated billing across legal entities: tier-3 → tier-2",
+        "  PAY-52 Consolidated billing across legal entities: tier-2 → tier-3",
         f"      because {tier2}",
         "  PAY-57 Audit-log export to S3: tier-4 → tier-3",
         f"      because {tier3}",
@@ -283,29 +287,33 @@ def test_rules_diff_names_for_each_item_only_the_tier_condition_that_flips_it(ru
 
 def test_rules_diff_names_an_added_tier_and_a_rule_whose_points_change_for_the_item(runner, edited_rulebook, roadmap):
     # audience-admin fires for PAY-60 under both rulebooks with other points: named; new-market
-    # fires for it under neither: not named; tier-4 is only renamed, which moves no item
+    # fires for it under neither (only for PAY-70, which it moves): not named; tier-4 is only
+    # renamed, which moves no item
     new = edited_rulebook(
         ("  - id: tier-3\n", "  - id: tier-3a\n    label: Announced release\n    kind: release\n"
                             "    when: {customer_impact: {gte: 3}, user_action_required: true}\n  - id: tier-3\n"),
         ("    label: Quiet release\n", "    label: Changelog release\n"),
-        ("score: {parity: 1}\n", "score: {parity: 2}\n"),
+        ADMIN_UP,
         ("score: {market_impact: 3}", "score: {market_impact: 2}"),
         name="new.yaml")
     result = runner("rules", "diff", DEFAULT, new, roadmap, env=WIDE)
     assert (result.exit_code, result.stderr) == (0, "")
     admin = "rule audience-admin re-weighted: parity +1 → parity +2"
     added = "tier tier-3a added: when customer_impact ≥ 3 and user_action_required = true"
+    market = "rule new-market re-weighted: market_impact +3 → market_impact +2"
     assert result.stdout == "\n".join([
         _diff_head(new),
-        "  rule new-market re-weighted: market_impact +3 → market_impact +2",
+        f"  {market}",
         f"  {admin}",
         f"  {added}",
         "  tier tier-4 renamed: Quiet release (release) → Changelog release (release)",
         "",
-        "1 of 12 items change tier",
+        "2 of 12 items change tier",
         "  PAY-60 Retire webhook signatures v1: tier-3 → tier-3a",
         f"      because {admin}",
         f"      because {added}",
+        "  PAY-70 Localised invoicing for Japan: tier-1 → tier-2",
+        f"      because {market}",
         ""])
 
 
@@ -321,49 +329,72 @@ def test_rules_diff_names_a_reordering_where_it_changes_the_first_tier_to_hold(r
         _diff_head(new),
         f"  {reordered}",
         "",
-        "1 of 12 items change tier",
-        "  PAY-31 Embedded payments for marketplaces: tier-1 → tier-2",
+        "3 of 12 items change tier",
+        "  PAY-38 Instant payouts over SEPA Instant: tier-1 → tier-2",
+        f"      because {reordered}",
+        "  PAY-41 AI revenue-recovery assistant: tier-1 → tier-2",
+        f"      because {reordered}",
+        "  PAY-70 Localised invoicing for Japan: tier-1 → tier-2",
         f"      because {reordered}",
         ""])
 
 
-def test_rules_diff_falls_back_to_every_rule_tier_and_signal_change(runner, edited_rulebook, roadmap):
+def test_rules_diff_names_a_signal_whose_new_default_moves_the_item(runner, edited_rulebook, roadmap):
     # a signal's default moves the items that leave it out, through a rule that did not change:
-    # no rule or tier change matters to them, so each lists every rule, tier and signal change
-    # (the tier-1 condition and the audience-admin rule matter to none of them)
+    # the signal is named; the tier-1 condition (stage) matters to none of them, and audience-admin
+    # only to PAY-57, the one admin item moved; PAY-41 loses 2027-Q1's place to PAY-12
     new = edited_rulebook(
         ("  new_market:\n    type: bool\n    default: false", "  new_market:\n    type: bool\n    default: true"),
-        ("score: {parity: 1}\n", "score: {parity: 2}\n"),
+        ADMIN_UP,
         ("stage: ga}", "stage: {in: [beta, ga]}}"),
         name="new.yaml")
     result = runner("rules", "diff", DEFAULT, new, roadmap, env=WIDE)
     assert (result.exit_code, result.stderr) == (0, "")
     admin = "rule audience-admin re-weighted: parity +1 → parity +2"
-    tier1 = ("tier tier-1 condition changed: when market_impact ≥ 2 and lead_generation ≥ 2 and parity ≤ 1 and stage = ga"
-             " → when market_impact ≥ 2 and lead_generation ≥ 2 and parity ≤ 1 and stage in [beta, ga]")
+    tier1_old = ("(market_impact ≥ 3 and lead_generation ≥ 2 and parity ≤ 1 and stage = ga) or (exec_priority = true and "
+                 "market_impact ≥ 2 and ((lead_generation ≥ 2 and parity ≤ 1) or customer_impact ≥ 3))")
+    tier1 = f"tier tier-1 condition changed: when {tier1_old} → when {tier1_old.replace('stage = ga', 'stage in [beta, ga]')}"
     phrases = "phrases {'true': 'it opened a new market, segment or SKU', 'false': 'it opened no new market'}"
     signal = (f"signal new_market changed: type bool, default False, moves fact, {phrases} → "
               f"type bool, default True, moves fact, {phrases}")
-    fallback = [f"      because {admin}", f"      because {tier1}", f"      because {signal}"]
     assert result.stdout == "\n".join([
         _diff_head(new),
         f"  {admin}",
         f"  {tier1}",
         f"  {signal}",
         "",
-        "5 of 12 items change tier",
+        "6 of 12 items change tier",
         "  PAY-12 Usage-based pricing: tier-2 → tier-1",
-        *fallback,
-        "  PAY-31 Embedded payments for marketplaces: tier-1 → tier-2",
-        "      because capacity tier-1 ranking: now tier-1 capacity of 1 for 2027-Q2 taken by PAY-38; moved to tier-2",
-        "  PAY-38 Instant payouts over SEPA Instant: tier-2 → tier-1",
-        "      because capacity tier-1 ranking: no longer moved by capacity (was: tier-1 capacity of 1 for 2027-Q2 taken "
-        "by PAY-31; moved to tier-2)",
-        "  PAY-52 Consolidated billing across legal entities: tier-3 → tier-2",
-        *fallback,
+        f"      because {signal}",
+        "  PAY-41 AI revenue-recovery assistant: tier-1 → tier-2",
+        "      because capacity tier-1 ranking: now tier-1 capacity of 1 for 2027-Q1 taken by PAY-12; moved to tier-2",
+        "  PAY-44 Apple Pay and Google Pay in hosted checkout: tier-3 → tier-2",
+        f"      because {signal}",
+        "  PAY-57 Audit-log export to S3: tier-4 → tier-3",
+        f"      because {admin}",
+        f"      because {signal}",
         "  PAY-63 Faster invoice PDF rendering: tier-4 → tier-2",
-        *fallback,
+        f"      because {signal}",
+        "  PAY-74 Dark mode for the customer portal: tier-3 → tier-2",
+        f"      because {signal}",
         ""])
+
+
+def test_a_changed_item_with_no_change_that_matters_to_it_lists_every_rule_tier_and_signal_change():
+    """The fallback: no changed item goes without a cause (here a rule that fires for neither
+    decision and an artifact move, which never moves an item)."""
+    from launchtier.engine.decide.classify import Classifier
+    from launchtier.engine.items.model import ItemReader
+    from launchtier.engine.rulebook.diff import RuleChange, causes
+
+    book = load_rulebook()
+    item = ItemReader(book).validate({"key": "X-1", "title": "x", "signals": {
+        "revenue_motion": "none", "differentiation": "none", "customer_reach": 0, "audience": "buyer"}})
+    d = Classifier(book, "reference").decide(item)
+    rule = RuleChange(part="rule", id="new-market", change="re-weighted", detail="market_impact +3 → market_impact +2")
+    moved = RuleChange(part="artifact", id="press-release", change="moved", detail="tier-1 → tier-1, tier-2")
+    signals = item.signal_values()
+    assert causes([rule, moved], d, d, (book, book), (signals, signals)) == [rule]
 
 
 def test_rules_diff_of_identical_rulebooks(runner):

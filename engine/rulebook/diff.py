@@ -142,10 +142,11 @@ def causes(changes: list[RuleChange], before: Any, after: Any, books: tuple[Rule
       judged on them;
     - tiers reordered: with either rulebook's tier conditions on that rulebook's facts, the first
       tier to hold among the tiers both rulebooks have is another in the old order than in the new;
-    - dimension or total: the item's value of it differs between the two decisions.
+    - dimension or total: the item's value of it differs between the two decisions;
+    - signal: the item's value of it differs as the two rulebooks read it (a new default, say).
 
-    A renamed tier never moves an item. When nothing is listed (a signal's change, say), every
-    rule, tier and signal change is, so that no changed item goes without a cause."""
+    A renamed tier never moves an item. When nothing is listed, every rule, tier and signal
+    change is, so that no changed item goes without a cause."""
     old_book, new_book = books
     old_facts = {**signals[0], **before.scores}
     new_facts = {**signals[1], **after.scores}
@@ -189,6 +190,8 @@ def causes(changes: list[RuleChange], before: Any, after: Any, books: tuple[Rule
             return c.change in ("condition changed", "added", "removed") and reached(c.id) and flips(c.id)
         if c.part in ("dimension", "total"):
             return before.scores.get(c.id) != after.scores.get(c.id)
+        if c.part == "signal":
+            return signals[0].get(c.id) != signals[1].get(c.id)
         return False
 
     picked = [c for c in changes if matters(c)]
