@@ -86,11 +86,11 @@ def test_rules_diff_of_an_export_names_the_item_that_changes(runner, stricter):
     result = runner("rules", "diff", DEFAULT_RULEBOOK, stricter, JIRA, "--mapping", JIRA_MAPPING)
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.split("\n", 1)[1] == (  # after the rulebooks' names and hashes
-        "  tier tier-2 condition changed: when launch ≥ 3 → when launch ≥ 5\n"
+        "  tier tier-2 condition changed: when launch ≥ 2 → when launch ≥ 5\n"
         "\n"
         "1 of 9 items change tier\n"
         "  BILL-140 Multi-entity invoicing for enterprise groups: tier-2 → tier-3\n"
-        "      because tier tier-2 condition changed: when launch ≥ 3 → when launch ≥ 5\n")
+        "      because tier tier-2 condition changed: when launch ≥ 2 → when launch ≥ 5\n")
 
 
 def test_classify_of_an_export_gives_reviews_decisions(runner, reviewed):

@@ -46,16 +46,16 @@ def tiers_everywhere(runner, roadmap) -> dict[str, dict[str, str]]:
 @pytest.mark.slow  # every command over a recorded ledger
 def test_every_command_names_the_same_final_tier_as_the_ledger(runner, roadmap):
     before = tiers_everywhere(runner, roadmap)  # no ledger yet: rules and capacity
-    expected = {k: "tier-2" if k == "PAY-38" else before["classify"][k] for k in KEYS}
-    assert before["classify"]["PAY-38"] == "tier-2"  # 2027-Q2's one tier-1 place went to PAY-31
+    expected = {k: "tier-2" if k == "PAY-31" else before["classify"][k] for k in KEYS}
+    assert before["classify"]["PAY-31"] == "tier-2"  # 2027-Q2's one tier-1 place went to PAY-38
     assert before == {command: expected for command in before}
 
     assert runner("review", roadmap, "--record", "--by", "Priya").exit_code == 0
-    for key, tier in (("PAY-12", "tier-1"), ("PAY-38", "tier-1"), ("PAY-63", "tier-3")):
+    for key, tier in (("PAY-12", "tier-1"), ("PAY-31", "tier-1"), ("PAY-63", "tier-3")):
         done = runner("override", key, "--tier", tier, "--reason", "The meeting decided", "--by", "Tom",
                       "--approved-by", "Priya", "--approved-by", "Ana")
         assert done.exit_code == 0, done.output
-    committed = {**expected, "PAY-12": "tier-1", "PAY-38": "tier-1", "PAY-63": "tier-3"}
+    committed = {**expected, "PAY-12": "tier-1", "PAY-31": "tier-1", "PAY-63": "tier-3"}
     after = tiers_everywhere(runner, roadmap)
     assert after == {command: committed for command in after}
     latest = {r["item"]: r["final_tier"] for r in json.loads(runner("decisions", "--format", "json").stdout)}
@@ -66,7 +66,7 @@ def test_every_command_names_the_same_final_tier_as_the_ledger(runner, roadmap):
     history = json.loads(runner("decisions", "--format", "json").stdout)
     latest = {r["item"]: (r["final_tier"], r["decision"]["override"]["seq"] if "override" in r["decision"] else None)
               for r in history if r["seq"] > 15}
-    assert latest == {k: (t, {"PAY-12": 13, "PAY-38": 14, "PAY-63": 15}.get(k)) for k, t in committed.items()}
+    assert latest == {k: (t, {"PAY-12": 13, "PAY-31": 14, "PAY-63": 15}.get(k)) for k, t in committed.items()}
     report = runner("audit", "--format", "json")
     data = json.loads(report.stdout)
     assert (report.exit_code, data["drift"]["changed"], data["reproducibility"]["mismatches"]) == (0, [], [])
@@ -77,7 +77,7 @@ def test_the_stage_that_set_the_tier_is_named(runner, roadmap):
     runner("override", "PAY-63", "--tier", "tier-3", "--reason", "Support asked for notes", "--by", "Tom")
     csv_out = list(csv.DictReader(io.StringIO(runner("classify", roadmap, "--format", "csv").stdout)))
     stages = {r["key"]: (r["tier"], r["set_by"], r["rules_tier"]) for r in csv_out if r["set_by"] != "rules"}
-    assert stages == {"PAY-38": ("tier-2", "capacity", "tier-1"), "PAY-63": ("tier-3", "override", "tier-4")}
+    assert stages == {"PAY-31": ("tier-2", "capacity", "tier-1"), "PAY-63": ("tier-3", "override", "tier-4")}
     explained = runner("explain", roadmap, "--item", "PAY-63").stdout.splitlines()[:4]
     assert explained == [
         "PAY-63  Faster invoice PDF rendering",
@@ -112,7 +112,7 @@ def test_rules_diff_counts_an_item_that_capacity_moves(runner, roadmap, tmp_path
     result = runner("rules", "diff", ROOT / "rules" / "default.yaml", wider, roadmap, "--format", "json")
     data = json.loads(result.stdout)
     assert [(c["item"], c["old_tier"], c["new_tier"], [(x["part"], x["change"]) for x in c["causes"]])
-            for c in data["items_changed"]] == [("PAY-38", "tier-2", "tier-1", [("capacity", "changed")])]
+            for c in data["items_changed"]] == [("PAY-31", "tier-2", "tier-1", [("capacity", "changed")])]
 
 
 # ---- property: the documented flows audit clean ---------------------------------------------
@@ -173,7 +173,7 @@ def test_the_audit_names_a_capacity_change_not_the_rules_as_the_cause(runner, ro
         "tier-1: {max: 1, per: quarter,", "tier-1: {max: 2, per: quarter,"))
     report = json.loads(runner("audit", "--rules", wider, "--format", "json").stdout)
     assert [(d["item"], d["final_tier"], d["new_tier"], [(c["part"], c["id"], c["change"]) for c in d["causes"]])
-            for d in report["drift"]["changed"]] == [("PAY-38", "tier-2", "tier-1", [("capacity", "tier-1", "changed")])]
+            for d in report["drift"]["changed"]] == [("PAY-31", "tier-2", "tier-1", [("capacity", "tier-1", "changed")])]
 
 
 # ---- record streams the pipeline's decisions ------------------------------------------------
