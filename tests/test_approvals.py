@@ -200,8 +200,8 @@ def forge_override(db: Path, key: str, tier: str, *, by: str, approved_by: list[
 def test_the_audit_reports_overrides_below_the_policy_with_the_reasons(runner, roadmap):
     runner("record", roadmap, "--by", "Priya")
     forge_override(runner.ledger, "PAY-12", "tier-1", by="Mia S.", approved_by=["Mia S.", "mia  s."], at="2027-01-06T10:00:00Z")
-    forge_override(runner.ledger, "PAY-31", "tier-2", by=" ", approved_by=["Ana L.", "Tom O."], at="2027-01-07T10:00:00Z")
-    forge_override(runner.ledger, "PAY-41", "tier-1", by="Tom O.", approved_by=["Ana L."], at="2027-01-08T10:00:00Z")
+    forge_override(runner.ledger, "PAY-38", "tier-2", by=" ", approved_by=["Ana L.", "Tom O."], at="2027-01-07T10:00:00Z")
+    forge_override(runner.ledger, "PAY-41", "tier-2", by="Tom O.", approved_by=["Ana L."], at="2027-01-08T10:00:00Z")
     forge_override(runner.ledger, "PAY-47", "tier-1", by="Tom O.", approved_by=["Ana L.", "Priya N."], at="2027-01-09T10:00:00Z")
     forge_override(runner.ledger, "PAY-63", "tier-3", by="Tom O.", approved_by=[""], at="2027-01-10T10:00:00Z")
 
@@ -216,9 +216,9 @@ def test_the_audit_reports_overrides_below_the_policy_with_the_reasons(runner, r
         "  #13 2027-01-06T10:00:00Z PAY-12: tier-2 → tier-1 by Mia S. (Mia S., mia  s.): review call BELOW POLICY: "
         "'Mia S.' approved their own override (the policy does not allow self-approval); 'Mia S.' and 'mia  s.' are "
         "the same approver; 0 of 2 approvals from distinct people other than the person overriding",
-        "  #14 2027-01-07T10:00:00Z PAY-31: tier-1 → tier-2 by   (Ana L., Tom O.): review call BELOW POLICY: "
+        "  #14 2027-01-07T10:00:00Z PAY-38: tier-1 → tier-2 by   (Ana L., Tom O.): review call BELOW POLICY: "
         "the person overriding is not named (blank)",
-        "  #15 2027-01-08T10:00:00Z PAY-41: tier-2 → tier-1 by Tom O. (Ana L.): review call BELOW POLICY: "
+        "  #15 2027-01-08T10:00:00Z PAY-41: tier-1 → tier-2 by Tom O. (Ana L.): review call BELOW POLICY: "
         "1 of 2 approvals from distinct people other than the person overriding",
         "  #16 2027-01-09T10:00:00Z PAY-47: tier-2 → tier-1 by Tom O. (Ana L., Priya N.): review call",
         "  #17 2027-01-10T10:00:00Z PAY-63: tier-4 → tier-3 by Tom O. (no approvers): review call BELOW POLICY: "

@@ -111,12 +111,12 @@ def test_a_rulebook_diff_names_for_each_item_the_changes_that_matter_to_it(book,
     result = diff_roadmap(book, after, [str(roadmap)], engine="reference")
     assert [(c.part, c.id, c.change) for c in result.changes] == [
         ("rule", "exec-priority", "removed"), ("dimension", "market_impact", "changed")]
-    # the removed rule fired for PAY-31 and PAY-47, not for PAY-70; the cap lowers the market
-    # impact of all three
+    # the removed rule fired for PAY-41 (and PAY-31, which the cap leaves in tier-1 and so takes
+    # 2027-Q2's place from PAY-38), not for PAY-38 or PAY-70; the cap lowers the market impact of all
     assert {t.item: (t.old_tier, t.new_tier, [c.id for c in t.causes]) for t in result.items_changed} == {
-        "PAY-31": ("tier-1", "tier-2", ["exec-priority", "market_impact"]),
-        "PAY-47": ("tier-2", "tier-4", ["exec-priority", "market_impact"]),
-        "PAY-70": ("tier-2", "tier-4", ["market_impact"])}
+        "PAY-38": ("tier-1", "tier-2", ["market_impact"]),
+        "PAY-41": ("tier-1", "tier-2", ["exec-priority", "market_impact"]),
+        "PAY-70": ("tier-1", "tier-2", ["market_impact"])}
 
 
 def test_every_signal_that_moved_since_the_last_decision(book):
@@ -134,18 +134,20 @@ def test_a_review_reports_every_moved_signal(book, roadmap, tmp_path):
         review(book, items, engine="reference", ledger=ledger, record_by="Priya")
     data = yaml.safe_load(roadmap.read_text())
     pay41 = next(i for i in data["items"] if i["key"] == "PAY-41")
-    pay41["signals"].update(stage="ga", customer_reach=pay41["signals"]["customer_reach"] + 1)
+    pay41["signals"].update(stage="ga", customer_reach=pay41["signals"]["customer_reach"] + 1, exec_priority=False)
     (tmp_path / "r.yaml").write_text(yaml.safe_dump(data))
     with open_ledger(str(tmp_path / "l.db"), readonly=True) as ledger:
         report = review(book, read_roadmap(book, [str(tmp_path / "r.yaml")]), engine="reference", ledger=ledger)
     prev = next(i for i in report.items if i.decision.item == "PAY-41").previous
     reach = pay41["signals"]["customer_reach"]
-    assert prev.moved == {"customer_reach": f"{reach - 1} → {reach}", "stage": "beta → ga"}
+    assert prev.moved == {"customer_reach": f"{reach - 1} → {reach}", "exec_priority": "true → false",
+                          "stage": "beta → ga"}
     assert prev.stage_moved == "beta → ga"
     from launchtier.cli.render.review import since_last
 
+    # at GA it needs no campaign to stay tier-1
     assert since_last(next(i for i in report.items if i.decision.item == "PAY-41")) == \
-        f"was tier-2, customer_reach {reach - 1} → {reach}, stage beta → ga"
+        f"unchanged, customer_reach {reach - 1} → {reach}, stage beta → ga, exec_priority true → false"
 
 
 def test_the_commands_engine_functions_open_the_ledger_by_its_location(book, roadmap, tmp_path):

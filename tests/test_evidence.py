@@ -296,7 +296,7 @@ def test_a_rechained_forgery_fails_the_audit_and_says_what_it_means(runner, road
         assert lines[start:start + 5] == [
             "2. Reproducibility: attention",
             "  12 decisions replayed under their own rulebooks; 1 differs",
-            "  #10 PAY-63: recorded tier-1 (no rules), replays as tier-4 (no rules)",
+            "  #10 PAY-63: recorded tier-1 (differentiation-none), replays as tier-4 (differentiation-none)",
             "  a decision that does not replay under its own rulebook means tampering (an entry rewritten and the "
             "chain recomputed) or a fault of the engine",
             ""]

@@ -91,7 +91,7 @@ def test_record_reads_json_lines(runner, tmp_path):
     lines, _ = _batch(tmp_path, make_items(3))
     result = runner("record", lines, "--by", "Priya N.")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines()[0] == f"recorded 3 decisions (#1-#3) in {runner.ledger}: tier-2 1, tier-3 2"
+    assert result.stdout.splitlines()[0] == f"recorded 3 decisions (#1-#3) in {runner.ledger}: tier-2 2, tier-3 1"
     listed = runner("decisions", "--format", "json")
     assert [d["item"] for d in json.loads(listed.stdout)] == ["GEN-0", "GEN-1", "GEN-2"]
 
@@ -205,7 +205,7 @@ def test_a_merge_key_with_overrides_reads_as_the_mapping_written_out(runner, tmp
     assert (from_merged.exit_code, from_merged.stderr) == (0, "")
     assert from_merged.stdout == from_written.stdout
     assert [line.split(",")[:3] for line in from_merged.stdout.splitlines()[1:]] == [
-        ["PAY-1", "Base", "tier-3"], ["PAY-2", "Merged", "tier-3"]]
+        ["PAY-1", "Base", "tier-2"], ["PAY-2", "Merged", "tier-2"]]
 
 
 def test_a_key_written_twice_beside_a_merge_key_is_still_a_duplicate(runner, tmp_path):

@@ -20,7 +20,7 @@ EVIL_KEY = 'XSS-1"><b>key</b>'
 EVIL_PM = "Tom & <i>Jerry</i>"
 EVIL_PMM = "<img src=x onerror=\"document.title='pwned'\">"
 QUARTERS = ["2027-Q1", "2027-Q2", "unscheduled"]
-CAPACITY_NOTE = "tier-1 capacity of 1 for 2027-Q2 taken by PAY-31"
+CAPACITY_NOTE = "tier-1 capacity of 1 for 2027-Q2 taken by PAY-38"
 LABELS = {"tier-1": "Marketing launch", "tier-2": "Launch", "tier-3": "Product release", "tier-4": "Quiet release"}
 
 
@@ -159,7 +159,7 @@ def test_every_item_appears_in_table_and_section(page, review_json):
         boxes = section.find_all("input", type="checkbox")
         assert len(boxes) == len(d["artifacts"])
     disputed = doc.one("section", id="disputed")
-    assert disputed.one("h2").text() == "Disputed items (6)"
+    assert disputed.one("h2").text() == "Disputed items (5)"
     assert [r.find_all("td")[0].text() for r in disputed.find_all("tr")[1:]] == \
         [i["decision"]["item"] for i in items if i["close"]]
 
@@ -174,7 +174,7 @@ def test_quarters_show_capacity_and_workload(page, review_json):
         rows = [[td.text() for td in tr.find_all("td")] for tr in card.one("table", cls="people").find_all("tr")[1:]]
         assert rows == [[p["name"], p["role"], str(p["items"]), str(p["artifacts"]), f"{p['days']:g}"] for p in q["people"]]
         assert q["people"]
-    assert CAPACITY_NOTE in doc.one("section", id="item-PAY-38").one("p", cls="capacity-note").text()
+    assert CAPACITY_NOTE in doc.one("section", id="item-PAY-31").one("p", cls="capacity-note").text()
 
 
 def test_item_text_is_escaped(runner, roadmap, tmp_path):
@@ -210,7 +210,7 @@ def test_rulebook_text_is_escaped(runner, roadmap, tmp_path):
     doc = parse(result.stdout)
     assert not doc.find_all("em") and not doc.find_all("u") and not doc.find_all("b")
     assert doc.one("g", cls="legend").find_all("text")[0].text() == "tier-1 Marketing <em>launch</em>"
-    section = doc.one("section", id="item-PAY-31")
+    section = doc.one("section", id="item-PAY-38")
     assert section.find_all("span", cls="tier")[0].text() == "tier-1 Marketing <em>launch</em>"
     assert "Launch <u>plan</u> & more (Programs <b>/</b> Launch)" in section.one("div", cls="owners").text()
 
@@ -262,14 +262,14 @@ def test_browser_shows_the_review(browser, runner, roadmap, review_json, tmp_pat
     assert doc.one("head").one("title").text() == "Roadmap review"
     assert doc.one("h1").text() == "Roadmap review"
     disputed = doc.one("section", id="disputed")
-    assert disputed.one("h2").text() == "Disputed items (6)"
+    assert disputed.one("h2").text() == "Disputed items (5)"
     assert CAPACITY_NOTE in disputed.text()
     for item in review_json["items"]:
         d = item["decision"]
         section = doc.one("section", id=f"item-{d['item']}")
         assert section.one("span", cls="title").text() == d["title"]
-    assert CAPACITY_NOTE in doc.one("section", id="item-PAY-38").one("p", cls="capacity-note").text()
-    assert "tier-1: 2 candidates for 1 place; moved down: PAY-38" in doc.one("article", id="quarter-2027-Q2").text()
+    assert CAPACITY_NOTE in doc.one("section", id="item-PAY-31").one("p", cls="capacity-note").text()
+    assert "tier-1: 2 candidates for 1 place; moved down: PAY-31" in doc.one("article", id="quarter-2027-Q2").text()
     svg = doc.one("svg", role="img")
     assert _rects_per_quarter(svg) == {q["quarter"]: len(q["tiers"]) for q in review_json["quarters"]}
     assert _rects_per_quarter(svg) == {"2027-Q1": 3, "2027-Q2": 4, "unscheduled": 2}
