@@ -272,7 +272,7 @@ def test_browser_shows_the_review(browser, runner, roadmap, review_json, tmp_pat
     assert "tier-1: 2 candidates for 1 place; moved down: PAY-31" in doc.one("article", id="quarter-2027-Q2").text()
     svg = doc.one("svg", role="img")
     assert _rects_per_quarter(svg) == {q["quarter"]: len(q["tiers"]) for q in review_json["quarters"]}
-    assert _rects_per_quarter(svg) == {"2027-Q1": 3, "2027-Q2": 4, "unscheduled": 2}
+    assert _rects_per_quarter(svg) == {"2027-Q1": 4, "2027-Q2": 4, "unscheduled": 2}
 
 
 @pytest.mark.slow  # a headless browser
