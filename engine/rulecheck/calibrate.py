@@ -200,7 +200,7 @@ def _causes(book: Rulebook, d: Decision, expected: str) -> list[str]:
     the condition caps)."""
     causes = []
     if book.tier_index[d.tier] < book.tier_index[expected]:
-        read = {c.name for c in _leaves(d.tier_reason.conditions)}
+        read = {x.name for c in d.tier_reason.conditions for x in _deciding_leaves(c)}
         causes.append(f"{d.tier} because {_held(d)}")
         causes += [f"rule {f.rule} ({', '.join(f'{s} {p:+d}' for s, p in f.score.items())})"
                    for f in d.fired if _counts_in(book, f.score, read)]
@@ -208,27 +208,20 @@ def _causes(book: Rulebook, d: Decision, expected: str) -> list[str]:
     failed = next((h.failed for h in d.higher_tiers if h.tier == expected), [])
     for c in failed:
         causes.append(f"not {expected}: {check_text(c)}")
-        capped = {x.name for x in _failed_leaves(c) if x.op in ("lte", "lt")}
+        capped = {x.name for x in _deciding_leaves(c) if x.op in ("lte", "lt")}
         causes += [f"  rule {f.rule} ({', '.join(f'{s} {p:+d}' for s, p in f.score.items())})"
                    for f in d.fired if capped and _counts_in(book, f.score, capped)]
     return causes
 
 
-def _failed_leaves(c: Any) -> list[Any]:
-    """The simple conditions that make ``c`` fail: every alternative of an ``any``, the failed
-    parts of an ``all``."""
+def _deciding_leaves(c: Any) -> list[Any]:
+    """The simple conditions that decide ``c``, from the side it falls: what held of one that
+    holds (the alternatives of an ``any`` that held), what failed of one that fails."""
     if not c.of:
-        return [] if c.holds else [c]
+        return [c]
     if c.op == "not":
         return []
-    return [x for p in c.of if not p.holds for x in _failed_leaves(p)]
-
-
-def _leaves(checks: list[Any]) -> list[Any]:
-    out = []
-    for c in checks:
-        out += _leaves(c.of) if c.of else [c]
-    return out
+    return [x for p in c.of if p.holds == c.holds for x in _deciding_leaves(p)]
 
 
 def _counts_in(book: Rulebook, score: dict[str, int], names: set[str]) -> bool:
