@@ -204,14 +204,14 @@ def _session(runner, roadmap, db: Path) -> list[tuple[int, str, str]]:
         ("record", roadmap, "--by", "Priya", "--note", "2027-Q1 review"),
         ("override", "PAY-12", "--tier", "tier-1", "--reason", "Anchor", "--by", "Tom", "--approved-by", "Priya",
          "--approved-by", "Ana"),
-        ("override", "PAY-38", "--tier", "tier-1", "--reason", "SEPA", "--by", "Tom", "--approved-by", "Priya",
+        ("override", "PAY-31", "--tier", "tier-1", "--reason", "Marketplaces", "--by", "Tom", "--approved-by", "Priya",
          "--approved-by", "Ana"),  # past capacity: a warning
         ("override", "PAY-12", "--tier", "tier-1", "--reason", "Again", "--by", "Tom"),  # refused: already
         ("decisions",),
         ("decisions", "--tier", "tier-1", "--format", "json"),
         ("classify", roadmap, "--format", "json"),
         ("explain", roadmap, "--item", "PAY-12"),
-        ("artifacts", roadmap, "--item", "PAY-38"),
+        ("artifacts", roadmap, "--item", "PAY-31"),
         ("review", roadmap, "--quarter", "2027-Q2", "--format", "markdown"),
         ("review", roadmap, "--record", "--by", "Mia", "--format", "markdown"),
         ("audit",),

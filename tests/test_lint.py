@@ -74,10 +74,8 @@ def artifact(d: dict, aid: str) -> dict:
            *[("warning", "dead-artifact", f"artifact {a}")
              for a in ("launch-plan", "landing-page", "press-release", "ads-social", "sales-training", "case-study")],
            ("note", "no-tier-effect", "rule demand-high"), ("note", "no-tier-effect", "rule user-action-required")]),
-    # with no tier-2, parity is read by tier-1 alone, which the parity rules never decide on their own
     _slow(lambda d: tier(d, "tier-2").update(when={"launch": {"in": [7, 8]}}),
-          [("error", "never-holds", "tier tier-2"), ("note", "no-tier-effect", "rule differentiation-parity"),
-           ("note", "no-tier-effect", "rule differentiation-none"), ("note", "no-tier-effect", "rule audience-admin")]),
+          [("error", "never-holds", "tier tier-2")]),
     # the condition always holds (a range finding) and so the rule scores every item (a rule finding)
     _slow(lambda d: rule(d, "demand-high").update(when={"demand_votes": {"gte": 0}}),
           [("warning", "always-holds", "rule demand-high"), ("warning", "always-holds", "rule demand-high")]),
