@@ -30,7 +30,13 @@ def test_the_commands_table_is_one_table():
 def test_the_default_rulebook_counts_are_the_rulebooks():
     book = load_rulebook()
     quoted = set(re.findall(r"default \((\d+) rules, (\d+) signals\)", README))
-    assert quoted == {(str(len(book.rules)), str(len(book.signals)))}
+    assert quoted <= {(str(len(book.rules)), str(len(book.signals)))}
+    # a figure measured under an earlier version names it, and the README says the current one
+    # was not measured in full
+    for version, rules in re.findall(r"default (\d{4}\.\d+\.\d+) \((\d+) rules", README):
+        assert version != book.version
+        assert f"{book.version} ({len(book.rules)} rules" in " ".join(README.split())
+        assert "has not been re-run on it" in " ".join(README.split())
 
 
 def test_the_disputed_figures_are_the_reviews():

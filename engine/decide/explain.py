@@ -61,8 +61,19 @@ def check_json(c: cond.Condition, values: Mapping[str, Any], shown: Mapping[str,
     parts = (c.part,) if isinstance(c, cond.Not) else c.parts
     op = "not" if isinstance(c, cond.Not) else "all" if isinstance(c, cond.All) else "any"
     of = ',"of":[' + ",".join([check_json(p, values, shown, known)[0] for p in parts]) + "]" if parts else ""  # (excluded when empty)
-    return ('{"name":' + _encode(c.text()) + ',"op":"' + op + '","expected":null,"actual":null,"holds":'
-            + ("true" if holds else "false") + of + "}"), holds
+    return (_combined_head(c, op) + ("true" if holds else "false") + of + "}"), holds
+
+
+_HEADS: dict[str, str] = {}
+
+
+def _combined_head(c: cond.Condition, op: str) -> str:
+    """The start of a combined condition's JSON, up to its ``holds``: encoded once per text."""
+    text = c.text()
+    head = _HEADS.get(text)
+    if head is None:
+        head = _HEADS[text] = '{"name":' + _encode(text) + ',"op":"' + op + '","expected":null,"actual":null,"holds":'
+    return head
 
 
 def checks_in(explained: Explained) -> int:

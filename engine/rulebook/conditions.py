@@ -9,6 +9,7 @@ every value against what the name is, so a typo is a load error, never a silent 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator, Mapping, Union
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in")
@@ -71,6 +72,10 @@ class All:
         return all(p.holds(values) for p in self.parts)
 
     def text(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:  # a combined condition's text is asked for every item explained: once
         return " and ".join(_wrap(p) for p in self.parts) if self.parts else "always"
 
 
@@ -82,6 +87,10 @@ class Any_:
         return any(p.holds(values) for p in self.parts)
 
     def text(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
         return " or ".join(_wrap(p) for p in self.parts)
 
 
@@ -93,6 +102,10 @@ class Not:
         return not self.part.holds(values)
 
     def text(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
         return "not " + _wrap(self.part)
 
 
