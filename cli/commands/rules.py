@@ -75,17 +75,19 @@ def template(rules_path: str | None, fmt: str) -> None:
 @engine_option
 @click.option("--min-coverage", type=click.FloatRange(0, 100), default=None, metavar="PCT",
               help="Fail when fewer than PCT percent of the rules fire in some case.")
-@format_option("text", "json")
+@format_option("text", "json", "junit")
 def rules_test(cases: tuple[str, ...], rules_path: str | None, engine: str, min_coverage: float | None, fmt: str) -> None:
     """Run rule tests: each case is an item with the tier, kind, fired rules and artifacts it
     must get. CASES default to tests/*.yaml beside the rulebook. Reports failing cases, then
     coverage: rules fired, tiers reached, artifacts produced. Exit 1 on a failing case or
-    coverage below --min-coverage.
+    coverage below --min-coverage. --format junit writes JUnit XML for CI: a testsuite per case
+    file, a testcase per case, and a testcase "coverage" with --min-coverage.
 
     \b
     Example:
       launchtier rules test --min-coverage 100
       launchtier rules test my-cases.yaml --rules my-rules.yaml --format json
+      launchtier rules test --min-coverage 100 --format junit > rule-tests.xml
     """
     from pathlib import Path
 
@@ -94,29 +96,42 @@ def rules_test(cases: tuple[str, ...], rules_path: str | None, engine: str, min_
     book = load(rules_path)
     paths = [Path(c) for c in cases] or default_case_files(rules_path, book)
     report = run_tests(book, paths, engine=engine, min_coverage=min_coverage)
-    echo(report.model_dump_json(indent=2) if fmt == "json" else render.test_report_text(report, width()))
+    if fmt == "json":
+        echo(report.model_dump_json(indent=2))
+    elif fmt == "junit":
+        from ..render import ci
+
+        echo(ci.rule_tests_junit(report))
+    else:
+        echo(render.test_report_text(report, width()))
     if not report.ok:
         raise SystemExit(1)
 
 
 @rules.command("lint")
 @rules_option
-@format_option("text", "json")
+@format_option("text", "json", "sarif", "github")
 def rules_lint(rules_path: str | None, fmt: str) -> None:
     """Check the rulebook for conditions that can never hold, tiers no item can reach, gaps
     between tier conditions, artifacts no item gets, unused signals and dimensions, and rules
     whose points can never change a tier. One finding a line, with the fix; exit 1 on any
-    error or warning (notes do not fail).
+    error or warning (notes do not fail). For CI, --format sarif writes SARIF 2.1.0 (code
+    scanning), --format github GitHub Actions annotations.
 
     \b
     Example:
       launchtier rules lint --rules my-rules.yaml
+      launchtier rules lint --rules my-rules.yaml --format sarif > lint.sarif
     """
     from launchtier.engine.rulecheck.lint import lint
 
     report = lint(load(rules_path))
     if fmt == "json":
         echo(json.dumps({**report.model_dump(mode="json"), "ok": report.ok}, indent=2, ensure_ascii=False))
+    elif fmt in ("sarif", "github"):
+        from ..render import ci
+
+        echo(ci.lint_sarif(report) if fmt == "sarif" else ci.lint_github(report))
     else:
         echo(render.lint_text(report, width()))
     if not report.ok:
@@ -130,16 +145,18 @@ def rules_lint(rules_path: str | None, fmt: str) -> None:
 @click.option("--items", "old_item_files", multiple=True, type=click.Path(allow_dash=True), hidden=True)  # the old spelling of FILES
 @mapping_option
 @engine_option
-@format_option("text", "json")
+@format_option("text", "json", "markdown")
 def rules_diff(old: str, new: str, files: tuple[str, ...], old_item_files: tuple[str, ...], mapping: str | None,
                engine: str, fmt: str) -> None:
     """What changed between two rulebooks OLD and NEW, in the domain's words: rules added,
     removed, re-pointed or re-weighted, tier conditions changed, artifacts moved between tiers;
     with item FILES (roadmap-tool CSV exports with --mapping), which items change tier and why.
+    --format markdown writes it as a pull request's comment.
 
     \b
     Example:
       launchtier rules diff rules-2026.yaml rules-2027.yaml examples/roadmap.yaml
+      launchtier rules diff old.yaml new.yaml roadmap.yaml --format markdown > comment.md
     """
     from launchtier.engine.rulecheck.diff import diff_roadmap
 
@@ -147,7 +164,12 @@ def rules_diff(old: str, new: str, files: tuple[str, ...], old_item_files: tuple
         deprecated("--items FILE", "launchtier rules diff OLD NEW FILE...")
     item_files = (*files, *old_item_files)
     result = diff_roadmap(load(old), load(new), item_files, engine=engine, mapping=mapping)
-    echo(result.model_dump_json(indent=2) if fmt == "json" else render.diff_text(result, bool(item_files), width()))
+    if fmt == "json":
+        echo(result.model_dump_json(indent=2))
+    elif fmt == "markdown":
+        echo(render.diff_markdown(result, bool(item_files)))
+    else:
+        echo(render.diff_text(result, bool(item_files), width()))
 
 
 @rules.command("calibrate")

@@ -1,5 +1,5 @@
-"""Hostile text made harmless on the way out: control characters escaped for the terminal, and
-spreadsheet formulas neutralised in CSV.
+"""Hostile text made harmless on the way out: control characters escaped for the terminal and in
+XML, and spreadsheet formulas neutralised in CSV.
 
 A title, a rule's reason or a name can hold any character. Printed raw, an escape sequence clears
 the screen, retitles the window or erases the start of a line, and a line break starts a forged
@@ -54,6 +54,19 @@ def terminal(text: str) -> str:
     but its own line breaks, then the reporters' styles (:func:`style`) applied."""
     escaped = _CONTROL_KEEP_LINES.sub(_escape, text)
     return _MARKED.sub(lambda m: click.style(m.group(2), **json.loads(m.group(1))), escaped)
+
+
+# ---- XML -----------------------------------------------------------------------------------
+# Beyond the control characters, the code points XML 1.0 forbids: a lone surrogate (JSON's "\ud800"
+# reads as one), U+FFFE and U+FFFF.
+_NOT_XML = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: Any) -> str:
+    """Text from a file for an XML attribute or element, on one line: every control character
+    but tab written as a visible escape as in :func:`one_line`, and every other code point XML 1.0
+    forbids as ``\\uXXXX``, so that the document stays well-formed and shows what the file holds."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", one_line(text))
 
 
 # ---- CSV -----------------------------------------------------------------------------------

@@ -508,23 +508,35 @@ def test_report_text(report, width: int | None = None) -> str:
         if not r.passed:
             out += lead(f"FAIL {r.name}", f"  ({r.file})", width, "    ", fg="red", bold=True)
             out += [line for d in r.differences for line in wrap(f"  {d}", width, hang="    ")]
-    c = report.coverage
     passed = report.cases - report.failed
     out += wrap(f"{passed} passed, {report.failed} failed ({plural(len(report.files), 'file')}, "
                 f"rulebook {report.rulebook['name']} {report.rulebook['version']})", width, hang="  ")
-    out += wrap(f"rule coverage: {c.percent:g}% ({c.rules_fired} of {plural(c.rules_total, 'rule')} fired in some case)",
-                width, hang="  ")
+    c = report.coverage
+    out += wrap(coverage_text(report), width, hang="  ")
     if c.never_fired:
-        out += wrap("never fired: " + ", ".join(c.never_fired), width, hang="  ", prose=True, break_on_hyphens=False)
+        out += wrap(never_fired_text(report), width, hang="  ", prose=True, break_on_hyphens=False)
     out += wrap(f"tiers reached: {', '.join(c.tiers_reached) or 'none'}"
                 + (f"; never: {', '.join(c.tiers_never_reached)}" if c.tiers_never_reached else ""), width, hang="  ")
     out += wrap(f"artifacts produced: {len(c.artifacts_produced)} of {len(c.artifacts_produced) + len(c.artifacts_never_produced)}"
                 + (f"; never: {', '.join(c.artifacts_never_produced)}" if c.artifacts_never_produced else ""), width,
                 hang="  ", break_on_hyphens=False)
-    if report.min_coverage is not None and c.rules_fired * 100 < report.min_coverage * c.rules_total:
-        out += [style(line, fg="red", bold=True) for line in
-                wrap(f"coverage {c.percent:g}% is below the minimum of {report.min_coverage:g}%", width, hang="  ")]
+    if report.below_minimum:
+        out += [style(line, fg="red", bold=True) for line in wrap(shortfall_text(report), width, hang="  ")]
     return "\n".join(out)
+
+
+def coverage_text(report) -> str:
+    c = report.coverage
+    return f"rule coverage: {c.percent:g}% ({c.rules_fired} of {plural(c.rules_total, 'rule')} fired in some case)"
+
+
+def never_fired_text(report) -> str:
+    return "never fired: " + ", ".join(report.coverage.never_fired)
+
+
+def shortfall_text(report) -> str:
+    """What a rule coverage below the minimum reads like (``report.below_minimum``)."""
+    return f"coverage {report.coverage.percent:g}% is below the minimum of {report.min_coverage:g}%"
 
 
 # ---- lint and diff -------------------------------------------------------------------------
@@ -533,16 +545,26 @@ def lint_text(report, width: int | None = None) -> str:
     for f in report.findings:
         colour = {"error": "red", "warning": "yellow", "note": "blue"}[f.level]
         at = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
-        lines = wrap(f"{at}{f.level}: {f.where}: {f.message}; fix: {f.fix}", width, hang="    ", break_on_hyphens=False)
+        lines = wrap(f"{at}{f.level}: {finding_text(f)}", width, hang="    ", break_on_hyphens=False)
         if lines[0].startswith(f"{at}{f.level}:"):  # a path too long for a line is cut before its level
             lines[0] = at + style(f.level, fg=colour, bold=f.level == "error") + lines[0][len(at) + len(f.level):]
         out += lines
+    out += wrap(lint_summary(report), width, hang="  ")
+    return "\n".join(out)
+
+
+def finding_text(f) -> str:
+    """A lint finding's text, after its place and level."""
+    return f"{f.where}: {f.message}; fix: {f.fix}"
+
+
+def lint_summary(report) -> str:
+    """``1 error, 0 warnings, 0 notes (exact checks over 2 distinct items); lint failed``."""
     counts = {lvl: sum(f.level == lvl for f in report.findings) for lvl in ("error", "warning", "note")}
     space = (f"exact checks over {report.item_space:,} distinct item" + ("" if report.item_space == 1 else "s")
              if report.item_space else "exact item checks skipped (too large)")
-    out += wrap(f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {plural(counts['note'], 'note')} "
-                f"({space}); " + ("ok" if report.ok else "lint failed"), width, hang="  ")
-    return "\n".join(out)
+    return (f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {plural(counts['note'], 'note')} "
+            f"({space}); " + ("ok" if report.ok else "lint failed"))
 
 
 def diff_text(diff, with_items: bool, width: int | None = None) -> str:
@@ -551,14 +573,44 @@ def diff_text(diff, with_items: bool, width: int | None = None) -> str:
     if not diff.changes:
         out.append("no changes")
     for c in diff.changes:
-        out += wrap(f"  {c.part} {c.id} {c.change}: {c.detail}", width, hang="      ", break_on_hyphens=False)
+        out += wrap(f"  {rule_change_text(c)}", width, hang="      ", break_on_hyphens=False)
     if with_items:
         out.append("")
-        out.append(f"{len(diff.items_changed)} of {plural(diff.items_checked, 'item')} change tier")
+        out.append(items_changed_text(diff))
         for t in diff.items_changed:
             out += wrap(f"  {t.item} {one_line(t.title)}: {t.old_tier} → {t.new_tier}", width, hang="      ")
             out += [line for c in t.causes for line in
-                    wrap(f"      because {c.part} {c.id} {c.change}: {c.detail}", width, hang="        ", break_on_hyphens=False)]
+                    wrap(f"      because {rule_change_text(c)}", width, hang="        ", break_on_hyphens=False)]
+    return "\n".join(out)
+
+
+def rule_change_text(c) -> str:
+    """``rule revenue-new-logo re-weighted: lead_generation +3 → lead_generation +2``."""
+    return f"{c.part} {c.id} {c.change}: {c.detail}"
+
+
+def items_changed_text(diff) -> str:
+    return f"{len(diff.items_changed)} of {plural(diff.items_checked, 'item')} change tier"
+
+
+def diff_markdown(diff, with_items: bool) -> str:
+    """The diff as a pull request's comment: the two rulebooks, each change, and a table of the
+    items whose tier changes with the changes that cause it."""
+    def book(b: dict[str, str]) -> str:
+        return f"{md(b['name'])} {md(b['version'])} (`{b['hash'][:19]}`)"
+
+    out = [f"### Rulebook change: {book(diff.old)} → {book(diff.new)}", ""]
+    if diff.changes:
+        out += [f"{plural(len(diff.changes), 'change')}:", "", *[f"- {md(rule_change_text(c))}" for c in diff.changes]]
+    else:
+        out.append("No changes.")
+    if with_items:
+        out += ["", f"**{items_changed_text(diff)}**"]
+        if diff.items_changed:
+            out += ["", "| Item | Title | Tier | Because |", "|---|---|---|---|"]
+            for t in diff.items_changed:
+                because = "<br>".join(md(rule_change_text(c)) for c in t.causes)
+                out.append(f"| {md(t.item)} | {md(t.title)} | {md(t.old_tier)} → {md(t.new_tier)} | {because} |")
     return "\n".join(out)
 
 

@@ -10,7 +10,7 @@ enumerated. When that space is too large, the exact checks say they gave up.
 from __future__ import annotations
 
 from itertools import product
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,31 @@ MAX_CONDITION_SPACE = 200_000
 MAX_CONDITION_WORK = 2_000_000
 MAX_TABLE_ENTRIES = 500_000
 MAX_WORK = 4_000_000
+
+
+class Check(NamedTuple):
+    level: Literal["error", "warning", "note"]
+    summary: str
+
+
+# Every check lint makes, by the code of its findings: their level, and what the check looks for
+# (SARIF lists the checks as the tool's rules).
+CHECKS: dict[str, Check] = {
+    "never-holds": Check("error", "A condition, or a comparison in it, can never hold"),
+    "always-holds": Check("warning", "A comparison always holds, or a rule's condition holds for every item"),
+    "shadowed-tier": Check("error", "A tier no item can reach: a tier above it takes every item its condition holds for"),
+    "unreachable-tier": Check("error", "A tier no item can reach: the rules never produce the scores its condition asks for"),
+    "unreachable-default": Check("warning", "The default tier is never used: every item gets a tier above it"),
+    "tier-gap": Check("warning", "A score value between two that reach higher tiers falls to the default tier"),
+    "dead-artifact": Check("warning", "An artifact no item ever gets"),
+    "unused-signal": Check("warning", "A signal no rule, tier or artifact reads"),
+    "unscored-dimension": Check("warning", "A dimension no rule scores"),
+    "idle-rule": Check("warning", "A rule whose points no tier condition reads"),
+    "durable-limit": Check("warning", "A rulebook beyond the limits of durable-rules, the matching engine"),
+    "no-tier-effect": Check("note", "A rule whose points never decide an item's tier on their own"),
+    "no-moves": Check("note", "No signal says who can change it (moves)"),
+    "gave-up": Check("note", "An exact check was skipped: the rulebook is too large to check it within seconds"),
+}
 
 
 class Finding(BaseModel):
@@ -67,9 +92,10 @@ class _Linter:
         self.domains: dict[str, list[Any]] = {}
         self.cuts: dict[str, list[int]] | None = None
 
-    def add(self, level: str, code: str, section: str, key: Any, where: str, message: str, fix: str) -> None:
+    def add(self, code: str, section: str, key: Any, where: str, message: str, fix: str) -> None:
         file, line = self.book.location(section, key)
-        self.findings.append(Finding(level=level, code=code, where=where, message=message, fix=fix, file=file, line=line))
+        self.findings.append(Finding(level=CHECKS[code].level, code=code, where=where, message=message, fix=fix,
+                                     file=file, line=line))
 
     # ---- the owners of conditions -------------------------------------------------------
     def owners(self) -> Iterable[tuple[str, Any, str, cond.Condition]]:
@@ -94,10 +120,10 @@ class _Linter:
                 what = f"{info.kind} {c.name} is {info.min}..{info.max}"
                 if verdict == "never":
                     flagged.add((section, key))
-                    self.add("error", "never-holds", section, key, where,
+                    self.add("never-holds", section, key, where,
                              f"'{c.text()}' can never hold ({what})", f"use a value within {info.min}..{info.max}")
                 elif verdict == "always":
-                    self.add("warning", "always-holds", section, key, where,
+                    self.add("always-holds", section, key, where,
                              f"'{c.text()}' always holds ({what})", "remove it, or use a value within the range")
         return flagged
 
@@ -113,7 +139,7 @@ class _Linter:
                 work += size
             if work > MAX_CONDITION_WORK:
                 left = len(owners) - n
-                self.add("note", "gave-up", "rulebook", None, f"rulebook {self.book.name}",
+                self.add("gave-up", "rulebook", None, f"rulebook {self.book.name}",
                          f"checking every condition for contradictions takes more than {MAX_CONDITION_WORK:,} cases, "
                          f"so {left:,} of its {len(owners):,} conditions were not checked", "nothing to fix")
                 return
@@ -121,14 +147,14 @@ class _Linter:
             if verdict == "never":
                 flagged.add((section, key))
             if verdict is None:
-                self.add("note", "gave-up", section, key, where,
+                self.add("gave-up", section, key, where,
                          "condition too large to check exhaustively for contradictions", "nothing to fix")
             elif verdict == "never":
-                self.add("error", "never-holds", section, key, where,
+                self.add("never-holds", section, key, where,
                          f"its condition can never hold: {condition.text()} (contradictory bounds or values)",
                          "fix the bounds so that some item can satisfy them")
             elif verdict == "always" and section == "rules":
-                self.add("warning", "always-holds", section, key, where,
+                self.add("always-holds", section, key, where,
                          f"its condition always holds ({condition.text()}), so every item gets its points",
                          "make it depend on a signal, or fold the points into the tier thresholds")
 
@@ -207,24 +233,24 @@ class _Linter:
         book = self.book
         beyond = durable.limits(book)
         if beyond:
-            self.add("warning", "durable-limit", "rulebook", None, f"rulebook {book.name}",
+            self.add("durable-limit", "rulebook", None, f"rulebook {book.name}",
                      f"durable-rules cannot match it: {beyond}",
                      "classify it with --engine reference, or use fewer rules or fewer alternatives")
         scored = {d for r in book.rules for d in r.score}
         for name in book.dimensions:
             if name not in scored:
-                self.add("warning", "unscored-dimension", "dimensions", name, f"dimension {name}",
+                self.add("unscored-dimension", "dimensions", name, f"dimension {name}",
                          "no rule scores it, so it is always its minimum", "add a rule that scores it, or remove it")
         read = set()
         for _, _, _, condition in self.owners():
             read.update(cond.names(condition))
         for name in book.signals:
             if name not in read:
-                self.add("warning", "unused-signal", "signals", name, f"signal {name}",
+                self.add("unused-signal", "signals", name, f"signal {name}",
                          "no rule, tier or artifact reads it, so answering it changes nothing",
                          "read it in a rule or remove it from the rulebook")
         if not any("moves" in sig.model_fields_set for sig in book.signals.values()):
-            self.add("note", "no-moves", "signals", None, f"rulebook {book.name}",
+            self.add("no-moves", "signals", None, f"rulebook {book.name}",
                      "no signal says who can change it (moves), so a review offers a change of any signal as a "
                      "close call, a new market or less differentiation included",
                      "mark facts with moves: fact, and decisions made only one way with moves: forward")
@@ -239,7 +265,7 @@ class _Linter:
             idle = [d for d in r.score if d not in used_dims]
             if idle and len(idle) == len(r.score):
                 self.idle.add(("rules", i))
-                self.add("warning", "idle-rule", "rules", i, f"rule {r.id}",
+                self.add("idle-rule", "rules", i, f"rule {r.id}",
                          f"its points ({', '.join(idle)}) can never change a tier: no tier condition reads "
                          f"{'that dimension' if len(idle) == 1 else 'those dimensions'}, directly or through a total",
                          "use the dimension in a tier condition or a total that a tier reads, or remove the rule")
@@ -253,7 +279,7 @@ class _Linter:
         for d in domains:
             size *= len(d)
         if size > MAX_ITEM_SPACE:
-            self.add("note", "gave-up", "rulebook", None, f"rulebook {book.name}",
+            self.add("gave-up", "rulebook", None, f"rulebook {book.name}",
                      f"the item space has {size:,} distinct cases (more than {MAX_ITEM_SPACE:,}), so tier "
                      "reachability, gaps, artifacts and rule effects were not checked", "nothing to fix")
             return 0
@@ -270,7 +296,7 @@ class _Linter:
                     if entries > MAX_TABLE_ENTRIES else
                     f"the item space has {size:,} distinct cases and {len(book.rules):,} rules, {work:,} steps "
                     f"(more than {MAX_WORK:,})")
-            self.add("note", "gave-up", "rulebook", None, f"rulebook {book.name}",
+            self.add("gave-up", "rulebook", None, f"rulebook {book.name}",
                      f"{what}, so tier reachability, gaps, artifacts and rule effects were not checked", "nothing to fix")
             return 0
         index = {n: i for i, n in enumerate(signals)}
@@ -344,28 +370,28 @@ class _Linter:
                 continue  # a condition that can never hold is reported once, as such
             if i < default and i in held:
                 above = ", ".join(t.id for t in book.tiers[:i])
-                self.add("error", "shadowed-tier", "tiers", i, f"tier {tier.id}",
+                self.add("shadowed-tier", "tiers", i, f"tier {tier.id}",
                          f"no item can reach it: whenever its condition holds, a tier above it ({above}) takes the item first",
                          "loosen its condition, tighten the tiers above it, or remove it")
             elif i < default:
-                self.add("error", "unreachable-tier", "tiers", i, f"tier {tier.id}",
+                self.add("unreachable-tier", "tiers", i, f"tier {tier.id}",
                          "no item can reach it: the rules can never produce scores that satisfy its condition",
                          "lower its thresholds, or add rules that score what it asks for")
             else:
-                self.add("warning", "unreachable-default", "tiers", i, f"tier {tier.id}",
+                self.add("unreachable-default", "tiers", i, f"tier {tier.id}",
                          "every item gets a tier above the default, so it is never used", "that may be intended; otherwise tighten the tiers above")
         for i, a in enumerate(book.artifacts):
             if a.id not in produced:
                 live = [t for t in a.tiers if book.tier_index[t] in reached]
                 why = (f"its condition ({a.condition.text()}) never holds for an item of {', '.join(live)}" if live
                        else f"none of its tiers ({', '.join(a.tiers)}) can be reached")
-                self.add("warning", "dead-artifact", "artifacts", i, f"artifact {a.id}",
+                self.add("dead-artifact", "artifacts", i, f"artifact {a.id}",
                          f"no item ever gets it: {why}", "attach it to a reachable tier or fix its condition")
         for i, r in enumerate(book.rules):
             if i not in fired_ever:
                 continue  # a rule that never fires is reported by the contradiction check
             if i not in effective and ("rules", i) not in self.idle:
-                self.add("note", "no-tier-effect", "rules", i, f"rule {r.id}",
+                self.add("no-tier-effect", "rules", i, f"rule {r.id}",
                          "its points never decide an item's tier on their own (other rules or conditions always settle it)",
                          "fine if the score matters elsewhere (capacity ranking, reports); otherwise re-weight it")
         self.gaps(by_score, default)
@@ -388,7 +414,7 @@ class _Linter:
                     below = max(u for u in other if u < v)
                     above = min(u for u in other if u > v)
                     section, key = ("dimensions", name) if name in book.dimensions else ("totals", name)
-                    self.add("warning", "tier-gap", section, key, f"{'dimension' if name in book.dimensions else 'total'} {name}",
+                    self.add("tier-gap", section, key, f"{'dimension' if name in book.dimensions else 'total'} {name}",
                              f"items with {name} = {v} always fall to the default tier {book.tiers[default].id}, although "
                              f"{name} = {below} and {name} = {above} reach higher tiers (a gap between the tier conditions)",
                              "make the neighbouring tier conditions meet, e.g. with gte/lte bounds that touch")
