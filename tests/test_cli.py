@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ROOT, normalise, pyyaml_words
+from conftest import ROOT, document, normalise, pyyaml_words
 from launchtier.cli.main import cli
 from launchtier.engine import Decision, load_rulebook
 from launchtier.engine.decide.decision import Explanation
@@ -83,8 +83,8 @@ def test_rules_show_json_is_the_rulebook(runner):
     assert (result.exit_code, result.stderr) == (0, "")
     book = load_rulebook()
     # the rulebook model, its hash and the file it came from first, in the order of the file
-    assert json.loads(result.stdout) == {"hash": book.hash, "source": str(book.source), **book.model_dump(mode="json")}
-    assert list(json.loads(result.stdout)) == ["hash", "source", *book.model_dump(mode="json")]
+    assert document(result.stdout) == {"hash": book.hash, "source": str(book.source), **book.model_dump(mode="json")}
+    assert list(document(result.stdout)) == ["hash", "source", *book.model_dump(mode="json")]
 
 
 SIGNAL_NAMES = ("audience, customer_reach, demand_votes, differentiation, exec_priority, new_market, positioning, "
@@ -150,7 +150,7 @@ def test_template_yaml_asks_every_question_and_loads_once_filled(runner, golden,
     (tmp_path / "new.yaml").write_text(filled)
     classified = runner("classify", tmp_path / "new.yaml", "--format", "jsonl")
     assert (classified.exit_code, classified.stderr) == (0, ""), classified.output
-    decision = Decision.model_validate_json(classified.stdout)
+    decision = Decision.model_validate(document(classified.stdout))
     assert (decision.item, decision.title, decision.tier) == ("NEW-1", "A new thing", "tier-2")
 
 
@@ -200,7 +200,7 @@ def test_classify_table(runner, golden, roadmap):
 def test_classify_machine_formats_are_the_decision_model(runner, roadmap, fmt):
     result = runner("classify", roadmap, "--format", fmt)
     assert result.exit_code == 0
-    rows = json.loads(result.output) if fmt == "json" else [json.loads(line) for line in result.output.splitlines()]
+    rows = document(result.output)["decisions"] if fmt == "json" else [document(line) for line in result.output.splitlines()]
     decisions = [Decision.model_validate(row) for row in rows]
     assert len(decisions) == len(yaml.safe_load(roadmap.read_text())["items"])
     assert [d.model_dump(mode="json") for d in decisions] == rows
@@ -234,7 +234,7 @@ def test_classify_reads_standard_input(runner, pay12):
     result = runner("classify", "-", "--format", "jsonl", input=PAY_12)
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == runner("classify", pay12, "--format", "jsonl").stdout
-    assert Decision.model_validate_json(result.stdout).tier == "tier-2"
+    assert Decision.model_validate(document(result.stdout)).tier == "tier-2"
 
 
 def test_classify_reference_engine_agrees(runner, roadmap):
@@ -366,7 +366,7 @@ def test_explain_text(runner, golden, pay12):
 def test_explain_what_if_changes_the_tier_and_says_what_changed(runner, golden, pay12):
     result = runner("explain", pay12, "--set", "positioning=changes", "--format", "json")
     assert result.exit_code == 0
-    ex = Explanation.model_validate_json(result.stdout)
+    ex = Explanation.model_validate(document(result.stdout))
     assert ex.decision.tier == "tier-1"
     assert [(c.signal, c.from_, c.to) for c in ex.changed] == [("positioning", "strengthens", "changes")]
     assert result.stderr == NO_LEDGER.format(ledger=runner.ledger)

@@ -7,7 +7,7 @@ import json
 import click
 
 from ..options import deprecated, engine_option, format_option, load, mapping_option, rules_option
-from ..output import echo, width
+from ..output import document, document_data, echo, width
 from ..render import text as render
 
 
@@ -34,7 +34,7 @@ def rules_show(rules_path: str | None, fmt: str) -> None:
       launchtier rules show --rules my-rules/ --format json
     """
     book = load(rules_path)
-    echo(render.rulebook_json(book) if fmt == "json" else render.rulebook_text(book, width()))
+    echo(document_data(render.rulebook_data(book)) if fmt == "json" else render.rulebook_text(book, width()))
 
 
 @rules.command("schema")
@@ -94,7 +94,7 @@ def rules_test(cases: tuple[str, ...], rules_path: str | None, engine: str, min_
     book = load(rules_path)
     paths = [Path(c) for c in cases] or default_case_files(rules_path, book)
     report = run_tests(book, paths, engine=engine, min_coverage=min_coverage)
-    echo(report.model_dump_json(indent=2) if fmt == "json" else render.test_report_text(report, width()))
+    echo(document(report) if fmt == "json" else render.test_report_text(report, width()))
     if not report.ok:
         raise SystemExit(1)
 
@@ -116,7 +116,7 @@ def rules_lint(rules_path: str | None, fmt: str) -> None:
 
     report = lint(load(rules_path))
     if fmt == "json":
-        echo(json.dumps({**report.model_dump(mode="json"), "ok": report.ok}, indent=2, ensure_ascii=False))
+        echo(document_data({**report.model_dump(mode="json"), "ok": report.ok}))
     else:
         echo(render.lint_text(report, width()))
     if not report.ok:
@@ -147,7 +147,7 @@ def rules_diff(old: str, new: str, files: tuple[str, ...], old_item_files: tuple
         deprecated("--items FILE", "launchtier rules diff OLD NEW FILE...")
     item_files = (*files, *old_item_files)
     result = diff_roadmap(load(old), load(new), item_files, engine=engine, mapping=mapping)
-    echo(result.model_dump_json(indent=2) if fmt == "json" else render.diff_text(result, bool(item_files), width()))
+    echo(document(result) if fmt == "json" else render.diff_text(result, bool(item_files), width()))
 
 
 @rules.command("calibrate")
@@ -180,8 +180,8 @@ def rules_calibrate(calibration_set: tuple[str, ...], rules_path: str | None, en
     paths = set_files([Path(p) for p in calibration_set]) if calibration_set else default_set_files(rules_path, book)
     report = calibrate(book, paths, engine=engine)
     if fmt == "json":
-        echo(json.dumps({**report.model_dump(mode="json"), "exact_percent": report.rate(report.exact),
-                         "within_one_percent": report.rate(report.within_one)}, indent=2, ensure_ascii=False))
+        echo(document_data({**report.model_dump(mode="json"), "exact_percent": report.rate(report.exact),
+                            "within_one_percent": report.rate(report.within_one)}))
     elif fmt == "markdown":
         echo(render.calibration_markdown(report))
     else:
