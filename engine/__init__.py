@@ -16,6 +16,7 @@ _EXPORTS = {
     "ItemBase": "items.model", "ItemReader": "items.model", "item_file_schema": "items.model", "item_model": "items.model",
     "Rulebook": "rulebook.model", "default_rulebook_path": "rulebook.model", "load_rulebook": "rulebook.model",
     "rulebook_from_data": "rulebook.model",
+    "SCHEMAS": "schemas", "json_schema": "schemas",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -36,3 +37,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import EngineUnavailable, InputError, ItemError, LaunchtierError, Problem, RulebookError  # noqa: F401
     from .items.model import ItemBase, ItemReader, item_file_schema, item_model  # noqa: F401
     from .rulebook.model import Rulebook, default_rulebook_path, load_rulebook, rulebook_from_data  # noqa: F401
+    from .schemas import SCHEMAS, json_schema  # noqa: F401

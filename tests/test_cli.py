@@ -16,6 +16,7 @@ import click
 import jsonschema
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from conftest import ROOT, document, normalise, pyyaml_words
 from launchtier.cli.main import cli
@@ -115,10 +116,10 @@ def test_rules_env_variable_picks_the_rulebook(runner, edited_rulebook):
     assert result.stdout.splitlines()[0] == "Rulebook team-b 2026.11.2"
 
 
-def test_rules_schema_validates_item_files(runner, golden, roadmap):
-    result = runner("rules", "schema")
+def test_schema_item_validates_item_files(runner, golden, roadmap):
+    result = runner("schema", "item")
     assert (result.exit_code, result.stderr) == (0, "")
-    golden("rules-schema.json", result.stdout)
+    golden("schema-item.json", result.stdout)
     schema = json.loads(result.output)
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
@@ -130,9 +131,16 @@ def test_rules_schema_validates_item_files(runner, golden, roadmap):
     assert list(validator.iter_errors(misspelt))
 
 
-def test_rules_schema_fails_on_a_missing_rulebook(runner, tmp_path):
-    result = runner("rules", "schema", "--rules", tmp_path / "nope.yaml")
+def test_schema_item_fails_on_a_missing_rulebook(runner, tmp_path):
+    result = runner("schema", "item", "--rules", tmp_path / "nope.yaml")
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"error: {tmp_path / 'nope.yaml'}: no such file\n")
+
+
+def test_rules_schema_is_the_old_spelling_of_schema_item(runner):
+    result = runner("rules", "schema")
+    assert (result.exit_code, result.stdout) == (0, runner("schema", "item").stdout)
+    assert result.stderr == "note: launchtier rules schema is deprecated; use launchtier schema item\n"
+    assert "schema" not in runner("rules", "--help").stdout  # hidden, like every old spelling
 
 
 def test_template_yaml_asks_every_question_and_loads_once_filled(runner, golden, tmp_path):
@@ -490,3 +498,34 @@ def test_progress_bar_only_for_long_runs_on_a_terminal(monkeypatch):
         assert list(stream) == many
     with commands._progress(many[:10], "x") as stream:
         assert stream == many[:10]
+
+
+# ---- completion ----------------------------------------------------------------------------
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_prints_clicks_script_for_launchtier(runner, shell):
+    from click.shell_completion import get_completion_class
+
+    result = runner("completion", shell)
+    assert (result.exit_code, result.stderr) == (0, "")
+    # what click itself writes for this command line, for the launchtier executable
+    assert result.stdout == get_completion_class(shell)(cli, {}, "launchtier", "_LAUNCHTIER_COMPLETE").source() + "\n"
+    assert "_LAUNCHTIER_COMPLETE" in result.stdout and "_launchtier_completion" in result.stdout
+
+
+@pytest.mark.parametrize("words, completed", [
+    ("launchtier sch", "plain,schema\n"),
+    ("launchtier classify x.yaml --format j", "plain,json\nplain,jsonl\n"),
+    ("launchtier schema r", "plain,rulebook\n"),
+])
+def test_the_script_completes_through_launchtiers_own_main(words, completed):
+    """What the bash script asks (click's protocol): launchtier with _LAUNCHTIER_COMPLETE set."""
+    env = {"_LAUNCHTIER_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+    result = CliRunner().invoke(cli, [], env=env, prog_name="launchtier")
+    assert (result.exit_code, result.output) == (0, completed)
+
+
+def test_completion_refuses_another_shell(runner):
+    result = runner("completion", "tcsh")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith("Error: Invalid value for '{bash|zsh|fish}': 'tcsh' is not one of 'bash', 'zsh', "
+                                  "'fish'.\n")

@@ -1,8 +1,7 @@
-"""The rulebook's commands: ``rules show|schema|test|lint|diff`` and ``template``."""
+"""The rulebook's commands: ``rules show|test|lint|diff|calibrate`` and ``template`` (and
+``rules schema``, the old spelling of ``schema item``)."""
 
 from __future__ import annotations
-
-import json
 
 import click
 
@@ -13,12 +12,13 @@ from ..render import text as render
 
 @click.group()
 def rules() -> None:
-    """Show the rulebook, or the JSON Schema of its item files.
+    """Show the rulebook, and check it: lint, rule tests, calibration against published
+    launches, and what a change does to the roadmap.
 
     \b
     Example:
       launchtier rules show
-      launchtier rules schema > item.schema.json
+      launchtier rules lint --rules my-rules.yaml
     """
 
 
@@ -37,18 +37,20 @@ def rules_show(rules_path: str | None, fmt: str) -> None:
     echo(document_data(render.rulebook_data(book)) if fmt == "json" else render.rulebook_text(book, width()))
 
 
-@rules.command("schema")
+@rules.command("schema", hidden=True)
 @rules_option
 def rules_schema(rules_path: str | None) -> None:
-    """Print the JSON Schema of an item file for the rulebook (editors validate item files with it).
+    """The old spelling of `launchtier schema item`: the JSON Schema of an item file for the
+    rulebook, with a note of the new spelling.
 
     \b
     Example:
-      launchtier rules schema > roadmap.schema.json
+      launchtier rules schema > roadmap.schema.json   # now: launchtier schema item
     """
-    from launchtier.engine import item_file_schema
+    from .schema import print_schema
 
-    echo(json.dumps(item_file_schema(load(rules_path)), indent=2, ensure_ascii=False))
+    deprecated("launchtier rules schema", "launchtier schema item")
+    print_schema("item", rules_path)
 
 
 @click.command()
