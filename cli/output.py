@@ -1,13 +1,14 @@
 """Writing to the terminal: every report through the escaping of ``render/safe.py``, long
-outputs in batches, standard output's file descriptor for workers that write to it, and the width
-the text reports are laid out for."""
+outputs in batches, standard output's file descriptor for workers that write to it, the width
+the text reports are laid out for, and every JSON document with its format version."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 import click
 
@@ -61,3 +62,34 @@ def output_fd() -> int | None:
         return None
     sys.stdout.flush()
     return fd
+
+
+# ---- JSON documents: every one an object whose first field is format_version --------------------
+def _version() -> int:
+    from launchtier.engine.decide.decision import FORMAT_VERSION
+
+    return FORMAT_VERSION
+
+
+def document(model: Any, **dump: Any) -> str:
+    """A pydantic model's JSON (indented by 2) as a document: ``format_version`` first, then the
+    model's fields as ``model_dump_json`` writes them."""
+    return f'{{\n  "format_version": {_version()},' + model.model_dump_json(indent=2, **dump)[1:]
+
+
+def document_data(data: dict[str, Any]) -> str:
+    """``data`` (JSON values) as a document: ``format_version`` first, indented by 2."""
+    return json.dumps({"format_version": _version(), **data}, indent=2, ensure_ascii=False)
+
+
+def array_document(name: str, elements: Iterable[str]) -> Iterator[str]:
+    """A document whose field ``name`` is an array, written as its ``elements`` (each one JSON
+    value's text) come: a long one is never held whole, and an empty one still has its version."""
+    yield f'{{\n  "format_version": {_version()},\n  {json.dumps(name)}: ['
+    sep = "\n    "
+    for element in elements:
+        # indented at the layout's line breaks only: JSON escapes a line break inside a string,
+        # but not U+2028 or U+0085, where textwrap.indent (splitlines) would break it too
+        yield sep + element.replace("\n", "\n    ")
+        sep = ",\n    "
+    yield "]\n}\n" if sep == "\n    " else "\n  ]\n}\n"

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "ENGINES": "decide.classify", "Classifier": "decide.classify",
-    "Decision": "decide.decision", "SignalChange": "decide.decision",
+    "Decision": "decide.decision", "FORMAT_VERSION": "decide.decision", "SignalChange": "decide.decision",
     "EngineUnavailable": "errors", "InputError": "errors", "ItemError": "errors",
     "LaunchtierError": "errors", "Problem": "errors", "RulebookError": "errors",
     "ItemBase": "items.model", "ItemReader": "items.model", "item_file_schema": "items.model", "item_model": "items.model",
     "Rulebook": "rulebook.model", "default_rulebook_path": "rulebook.model", "load_rulebook": "rulebook.model",
     "rulebook_from_data": "rulebook.model",
+    "SCHEMAS": "schemas", "json_schema": "schemas",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -32,7 +33,8 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:  # pragma: no cover
     from .decide.classify import ENGINES, Classifier  # noqa: F401
-    from .decide.decision import Decision, SignalChange  # noqa: F401
+    from .decide.decision import FORMAT_VERSION, Decision, SignalChange  # noqa: F401
     from .errors import EngineUnavailable, InputError, ItemError, LaunchtierError, Problem, RulebookError  # noqa: F401
     from .items.model import ItemBase, ItemReader, item_file_schema, item_model  # noqa: F401
     from .rulebook.model import Rulebook, default_rulebook_path, load_rulebook, rulebook_from_data  # noqa: F401
+    from .schemas import SCHEMAS, json_schema  # noqa: F401

@@ -92,6 +92,16 @@ def normalise(text: str, *, paths: dict[str, Path | str] | None = None, times: b
     return text
 
 
+def document(text: str | bytes) -> dict:
+    """A JSON document a command printed (or a line of its JSON Lines), as data without its
+    ``format_version``, which must be its first field and the current version."""
+    from launchtier.engine import FORMAT_VERSION
+
+    data = json.loads(text)
+    assert list(data)[:1] == ["format_version"] and data.pop("format_version") == FORMAT_VERSION, text[:200]
+    return data
+
+
 class Runner:
     """Invokes the CLI like a user would; stdout and stderr kept apart."""
 

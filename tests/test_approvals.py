@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import document
 from launchtier.engine.ledger.chain import canonical
 from launchtier.engine.ledger.sqlite import Ledger
 
@@ -126,7 +127,7 @@ def test_names_are_stored_trimmed(runner, roadmap):
     result = override(runner, " Ana L.", "Tom O.  ", by=" Mia S. ")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "overridden PAY-12: tier-2 → tier-1 (#13) by Mia S.; approved by Ana L., Tom O.\n"
-    (record,) = json.loads(runner("decisions", "--item", "PAY-12", "--format", "json").stdout)
+    (record,) = document(runner("decisions", "--item", "PAY-12", "--format", "json").stdout)["decisions"]
     assert record["recorded_by"] == "Priya N."
     assert (record["overrides"][0]["by"], record["overrides"][0]["approved_by"]) == ("Mia S.", ["Ana L.", "Tom O."])
 

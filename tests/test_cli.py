@@ -16,8 +16,9 @@ import click
 import jsonschema
 import pytest
 import yaml
+from click.testing import CliRunner
 
-from conftest import ROOT, normalise, pyyaml_words
+from conftest import ROOT, document, normalise, pyyaml_words
 from launchtier.cli.main import cli
 from launchtier.engine import Decision, load_rulebook
 from launchtier.engine.decide.decision import Explanation
@@ -83,8 +84,8 @@ def test_rules_show_json_is_the_rulebook(runner):
     assert (result.exit_code, result.stderr) == (0, "")
     book = load_rulebook()
     # the rulebook model, its hash and the file it came from first, in the order of the file
-    assert json.loads(result.stdout) == {"hash": book.hash, "source": str(book.source), **book.model_dump(mode="json")}
-    assert list(json.loads(result.stdout)) == ["hash", "source", *book.model_dump(mode="json")]
+    assert document(result.stdout) == {"hash": book.hash, "source": str(book.source), **book.model_dump(mode="json")}
+    assert list(document(result.stdout)) == ["hash", "source", *book.model_dump(mode="json")]
 
 
 SIGNAL_NAMES = ("audience, customer_reach, demand_votes, differentiation, exec_priority, new_market, positioning, "
@@ -115,10 +116,10 @@ def test_rules_env_variable_picks_the_rulebook(runner, edited_rulebook):
     assert result.stdout.splitlines()[0] == "Rulebook team-b 2026.11.2"
 
 
-def test_rules_schema_validates_item_files(runner, golden, roadmap):
-    result = runner("rules", "schema")
+def test_schema_item_validates_item_files(runner, golden, roadmap):
+    result = runner("schema", "item")
     assert (result.exit_code, result.stderr) == (0, "")
-    golden("rules-schema.json", result.stdout)
+    golden("schema-item.json", result.stdout)
     schema = json.loads(result.output)
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
@@ -130,9 +131,16 @@ def test_rules_schema_validates_item_files(runner, golden, roadmap):
     assert list(validator.iter_errors(misspelt))
 
 
-def test_rules_schema_fails_on_a_missing_rulebook(runner, tmp_path):
-    result = runner("rules", "schema", "--rules", tmp_path / "nope.yaml")
+def test_schema_item_fails_on_a_missing_rulebook(runner, tmp_path):
+    result = runner("schema", "item", "--rules", tmp_path / "nope.yaml")
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"error: {tmp_path / 'nope.yaml'}: no such file\n")
+
+
+def test_rules_schema_is_the_old_spelling_of_schema_item(runner):
+    result = runner("rules", "schema")
+    assert (result.exit_code, result.stdout) == (0, runner("schema", "item").stdout)
+    assert result.stderr == "note: launchtier rules schema is deprecated; use launchtier schema item\n"
+    assert "schema" not in runner("rules", "--help").stdout  # hidden, like every old spelling
 
 
 def test_template_yaml_asks_every_question_and_loads_once_filled(runner, golden, tmp_path):
@@ -150,7 +158,7 @@ def test_template_yaml_asks_every_question_and_loads_once_filled(runner, golden,
     (tmp_path / "new.yaml").write_text(filled)
     classified = runner("classify", tmp_path / "new.yaml", "--format", "jsonl")
     assert (classified.exit_code, classified.stderr) == (0, ""), classified.output
-    decision = Decision.model_validate_json(classified.stdout)
+    decision = Decision.model_validate(document(classified.stdout))
     assert (decision.item, decision.title, decision.tier) == ("NEW-1", "A new thing", "tier-2")
 
 
@@ -200,7 +208,7 @@ def test_classify_table(runner, golden, roadmap):
 def test_classify_machine_formats_are_the_decision_model(runner, roadmap, fmt):
     result = runner("classify", roadmap, "--format", fmt)
     assert result.exit_code == 0
-    rows = json.loads(result.output) if fmt == "json" else [json.loads(line) for line in result.output.splitlines()]
+    rows = document(result.output)["decisions"] if fmt == "json" else [document(line) for line in result.output.splitlines()]
     decisions = [Decision.model_validate(row) for row in rows]
     assert len(decisions) == len(yaml.safe_load(roadmap.read_text())["items"])
     assert [d.model_dump(mode="json") for d in decisions] == rows
@@ -234,7 +242,7 @@ def test_classify_reads_standard_input(runner, pay12):
     result = runner("classify", "-", "--format", "jsonl", input=PAY_12)
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == runner("classify", pay12, "--format", "jsonl").stdout
-    assert Decision.model_validate_json(result.stdout).tier == "tier-2"
+    assert Decision.model_validate(document(result.stdout)).tier == "tier-2"
 
 
 def test_classify_reference_engine_agrees(runner, roadmap):
@@ -366,7 +374,7 @@ def test_explain_text(runner, golden, pay12):
 def test_explain_what_if_changes_the_tier_and_says_what_changed(runner, golden, pay12):
     result = runner("explain", pay12, "--set", "positioning=changes", "--format", "json")
     assert result.exit_code == 0
-    ex = Explanation.model_validate_json(result.stdout)
+    ex = Explanation.model_validate(document(result.stdout))
     assert ex.decision.tier == "tier-1"
     assert [(c.signal, c.from_, c.to) for c in ex.changed] == [("positioning", "strengthens", "changes")]
     assert result.stderr == NO_LEDGER.format(ledger=runner.ledger)
@@ -490,3 +498,34 @@ def test_progress_bar_only_for_long_runs_on_a_terminal(monkeypatch):
         assert list(stream) == many
     with commands._progress(many[:10], "x") as stream:
         assert stream == many[:10]
+
+
+# ---- completion ----------------------------------------------------------------------------
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_prints_clicks_script_for_launchtier(runner, shell):
+    from click.shell_completion import get_completion_class
+
+    result = runner("completion", shell)
+    assert (result.exit_code, result.stderr) == (0, "")
+    # what click itself writes for this command line, for the launchtier executable
+    assert result.stdout == get_completion_class(shell)(cli, {}, "launchtier", "_LAUNCHTIER_COMPLETE").source() + "\n"
+    assert "_LAUNCHTIER_COMPLETE" in result.stdout and "_launchtier_completion" in result.stdout
+
+
+@pytest.mark.parametrize("words, completed", [
+    ("launchtier sch", "plain,schema\n"),
+    ("launchtier classify x.yaml --format j", "plain,json\nplain,jsonl\n"),
+    ("launchtier schema r", "plain,rulebook\n"),
+])
+def test_the_script_completes_through_launchtiers_own_main(words, completed):
+    """What the bash script asks (click's protocol): launchtier with _LAUNCHTIER_COMPLETE set."""
+    env = {"_LAUNCHTIER_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+    result = CliRunner().invoke(cli, [], env=env, prog_name="launchtier")
+    assert (result.exit_code, result.output) == (0, completed)
+
+
+def test_completion_refuses_another_shell(runner):
+    result = runner("completion", "tcsh")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith("Error: Invalid value for '{bash|zsh|fish}': 'tcsh' is not one of 'bash', 'zsh', "
+                                  "'fish'.\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from launchtier.engine import load_rulebook
+from launchtier.engine import FORMAT_VERSION, load_rulebook
 from launchtier.engine.decide.checklist import item_checklist, tier_checklists
 from launchtier.engine.decide.pipeline import decide_roadmap
 from launchtier.engine.decide.tally import tier_counts
@@ -54,7 +54,10 @@ def test_a_batch_over_workers_writes_json_lines_to_the_descriptor_given(book, ro
         with classify_batch(book, [str(roadmap)], engine="reference", jobs=2, as_json=True, fd=f.fileno()) as batch:
             assert list(batch.results) == []
             assert sum(batch.written) == len(items)
-    assert [json.loads(line) for line in out.read_text().splitlines()] == [d.model_dump(mode="json") for d in expected]
+    # JSON Lines output: each line a document, with its format version first
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [
+        {"format_version": FORMAT_VERSION, **d.model_dump(mode="json")} for d in expected]
+    assert all(line.startswith('{"format_version":') for line in out.read_text().splitlines())
 
 
 def test_tier_counts_follow_the_rulebooks_order_then_unknown_tiers(book):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_items, write_items
+from conftest import document, make_items, write_items
 
 from launchtier.engine.ledger import sqlite as ledger_module
 from launchtier.engine.errors import LedgerError
@@ -285,7 +285,7 @@ def test_a_read_only_ledger_file_refuses_record_clearly_and_loses_nothing(runner
             f"the permissions of the file and of {runner.ledger.parent}, or use another ledger with --db"
         )
         listed = runner("decisions", "--format", "json")  # what is there can still be read
-        assert listed.exit_code == 0 and len(json.loads(listed.output)) == 12
+        assert listed.exit_code == 0 and len(document(listed.output)["decisions"]) == 12
     assert_nothing_half_written(runner, before)
 
 

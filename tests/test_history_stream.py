@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, make_items
+from conftest import EXAMPLES, ROOT, document, make_items
 from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.ledger import sqlite as ledger_module
-from launchtier.engine.decide.decision import Decision
+from launchtier.engine.decide.decision import FORMAT_VERSION, Decision
 from launchtier.engine.decide.precedents import CANDIDATES, SignalDistance
 from launchtier.engine.ledger.policy import add_override
 from launchtier.engine.ledger.records import encode_pairs, latest_of
@@ -101,11 +101,12 @@ def test_decisions_streamed_are_the_whole_history_in_order(small):
     assert len(expected) == 120 and sum(bool(r["overrides"]) for r in expected) == 3
     result = small("decisions", "--format", "json")
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+    assert result.stdout == json.dumps({"format_version": FORMAT_VERSION, "decisions": expected}, indent=2,
+                                       ensure_ascii=False) + "\n"
     q1 = small("decisions", "--format", "json", "--quarter", "2027-Q1", "--tier", "tier-4")
-    assert q1.stdout == json.dumps([r for r in expected if r["quarter"] == "2027-Q1" and r["final_tier"] == "tier-4"],
-                                   indent=2, ensure_ascii=False) + "\n"
-    assert small("decisions", "--format", "json", "--item", "NONE-1").stdout == "[]\n"
+    assert document(q1.stdout)["decisions"] == [r for r in expected if r["quarter"] == "2027-Q1" and r["final_tier"] == "tier-4"]
+    assert small("decisions", "--format", "json", "--item", "NONE-1").stdout == (
+        f'{{\n  "format_version": {FORMAT_VERSION},\n  "decisions": []\n}}\n')  # nothing found still has its version
 
 
 def test_the_precedent_candidates_are_the_latest_decisions_newest_first_final_tier_after_overrides(small):

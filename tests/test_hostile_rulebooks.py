@@ -97,7 +97,7 @@ def test_a_rulebook_past_durable_rules_limits_is_refused_and_classified_by_the_r
     assert run(tmp_path, "record", items, "--by", "Ann", "--rules", rules) == (2, "", refused)
     code, out, err = run(tmp_path, "classify", items, "--rules", rules, "--engine", "reference", "--format", "json")
     assert (code, err) == (0, "")
-    (decision,) = json.loads(out)
+    (decision,) = json.loads(out)["decisions"]
     assert (decision["item"], decision["tier"], decision["scores"]) == ("A-1", "up", {"d": fired})
     assert [f["rule"] for f in decision["fired"]] == [f"r{i}" for i in range(fired)]
 

@@ -204,7 +204,7 @@ def recorded(runner, book: Path, items: Path) -> list[dict]:
                     "--approved-by", "-Bob\u009b2J")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "overridden A-2: down → up (#4) by +Mallory; approved by -Bob\\u009b2J\n"
-    return json.loads(runner("decisions", "--format", "json").stdout)
+    return json.loads(runner("decisions", "--format", "json").stdout)["decisions"]
 
 
 def test_record_and_decisions_table_show_names_and_reasons_escaped(runner, hostile):
@@ -215,8 +215,8 @@ def test_record_and_decisions_table_show_names_and_reasons_escaped(runner, hosti
     assert result.stdout.split("\n")[:2] == [f"recorded 3 decisions (#1-#3) in {runner.ledger}: up 1, down 2",
                                              f"rulebook hostile {VERSION} {head}"]
     runner("override", "A-2", "--tier", "up", "--reason", "@SUM(1)\x1b]0;x\x07 red", "--by", "+Mallory")
-    at = [r["recorded_at"] for r in json.loads(runner("decisions", "--format", "json").stdout)]
-    over = json.loads(runner("decisions", "--format", "json").stdout)[1]["overrides"][0]["at"]
+    at = [r["recorded_at"] for r in json.loads(runner("decisions", "--format", "json").stdout)["decisions"]]
+    over = json.loads(runner("decisions", "--format", "json").stdout)["decisions"][1]["overrides"][0]["at"]
     result = runner("decisions")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
@@ -265,7 +265,7 @@ def test_json_keeps_the_text_as_it_is(runner, hostile):
     book, items = hostile
     result = runner("classify", items, "--rules", book, "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert [d["title"] for d in json.loads(result.stdout)] == [i["title"] for i in ITEMS]
+    assert [d["title"] for d in json.loads(result.stdout)["decisions"]] == [i["title"] for i in ITEMS]
     result = runner("explain", items, "--item", "A-2", "--rules", book, "--format", "json")
     assert json.loads(result.stdout)["decision"]["fired"][0]["because"] == "Narrow\u009b2J."
 

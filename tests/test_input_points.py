@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, make_items, write_items
+from conftest import EXAMPLES, ROOT, document, make_items, write_items
 
 CLI = [sys.executable, "-c", "from launchtier.cli.main import main; main()"]
 
@@ -93,7 +93,7 @@ def test_record_reads_json_lines(runner, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[0] == f"recorded 3 decisions (#1-#3) in {runner.ledger}: tier-2 2, tier-3 1"
     listed = runner("decisions", "--format", "json")
-    assert [d["item"] for d in json.loads(listed.stdout)] == ["GEN-0", "GEN-1", "GEN-2"]
+    assert [d["item"] for d in document(listed.stdout)["decisions"]] == ["GEN-0", "GEN-1", "GEN-2"]
 
 
 # ---- a key is unique across the files of one batch ------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_items, write_items, tamper
+from conftest import document, make_items, write_items, tamper
 
 from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.errors import LedgerError
@@ -53,7 +53,7 @@ def test_record_override_history_audit_end_to_end(runner, roadmap):
 
     hist = runner("decisions", "--item", "PAY-12", "--format", "json")
     assert hist.exit_code == 0
-    (record,) = json.loads(hist.output)
+    (record,) = document(hist.output)["decisions"]
     assert (record["computed_tier"], record["final_tier"]) == ("tier-2", "tier-1")
     assert record["overrides"][0]["reason"] == "Anchor of the campaign"
     assert record["decision"]["tier"] == "tier-2" and record["note"] == "2027-Q1 review"
@@ -103,9 +103,9 @@ def test_override_needs_a_recorded_decision_and_a_reason(runner, roadmap):
 
 def test_decisions_filters_and_csv(runner, roadmap):
     runner("record", roadmap, "--by", "Priya")
-    q1 = json.loads(runner("decisions", "--quarter", "2027-Q1", "--format", "json").output)
+    q1 = document(runner("decisions", "--quarter", "2027-Q1", "--format", "json").output)["decisions"]
     assert q1 and {r["quarter"] for r in q1} == {"2027-Q1"}
-    unscheduled = json.loads(runner("decisions", "--quarter", "unscheduled", "--format", "json").output)
+    unscheduled = document(runner("decisions", "--quarter", "unscheduled", "--format", "json").output)["decisions"]
     assert {r["item"] for r in unscheduled} == {"PAY-70", "PAY-74"}
     t4 = runner("decisions", "--tier", "tier-4", "--format", "csv")
     lines = t4.output.splitlines()
@@ -123,7 +123,7 @@ def test_a_rescore_is_a_new_decision(runner, roadmap, tmp_path):
     pay41["signals"]["stage"] = "ga"
     write_items(tmp_path / "ga.json", [pay41])
     assert runner("record", tmp_path / "ga.json", "--by", "Priya", "--note", "GA").exit_code == 0
-    history = json.loads(runner("decisions", "--item", "PAY-41", "--format", "json").output)
+    history = document(runner("decisions", "--item", "PAY-41", "--format", "json").output)["decisions"]
     assert [(r["final_tier"], r["note"]) for r in history] == [("tier-1", None), ("tier-2", "no campaign"), ("tier-1", "GA")]
 
 

@@ -13,7 +13,7 @@ import json
 import pytest
 import yaml
 
-from conftest import DEFAULT_RULEBOOK as DEFAULT
+from conftest import DEFAULT_RULEBOOK as DEFAULT, document
 from launchtier.engine import load_rulebook, rulebook_from_data
 from launchtier.engine.rulecheck.lint import lint
 
@@ -144,7 +144,7 @@ def test_rules_lint_of_a_small_rulebook_in_each_format(runner, tmp_path):
         "1 error, 0 warnings, 0 notes (exact checks over 2 distinct items); lint failed\n")
     result = runner("rules", "lint", "--rules", bad, "--format", "json")
     assert (result.exit_code, result.stderr) == (1, "")
-    assert json.loads(result.stdout) == {
+    assert document(result.stdout) == {
         "rulebook": {"name": "small", "version": "1", "hash": load_rulebook(bad).hash},
         "findings": [{"level": "error", "code": "never-holds", "where": "rule wide",
                       "message": "'reach ≥ 150' can never hold (signal reach is 0..100)",

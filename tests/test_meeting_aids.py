@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import normalise, write_items
+from conftest import document, normalise, write_items
 from launchtier.engine import ItemReader, load_rulebook, rulebook_from_data
 from launchtier.engine.decide import precedents as precedents_module
 from launchtier.engine.decide.precedents import SignalDistance
@@ -126,7 +126,7 @@ def test_decisions_show_why_capacity_moved_a_decision(runner, roadmap):
         "override_reason,override_by,approved_by,rulebook_hash\n"
         f"2,<time>,PAY-31,Embedded payments for marketplaces,2027-Q2,tier-2,tier-2,capacity,Priya,,{CAPACITY_REASON},"
         ",,,sha256:<hash>\n")
-    (record,) = json.loads(runner("decisions", "--item", "PAY-31", "--format", "json").stdout)
+    (record,) = document(runner("decisions", "--item", "PAY-31", "--format", "json").stdout)["decisions"]
     assert record["decision"]["capacity"] == {"computed_tier": "tier-1", "reason": CAPACITY_REASON}
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 import pytest
 
-from conftest import DEFAULT_RULEBOOK, EXAMPLES, normalise
+from conftest import DEFAULT_RULEBOOK, EXAMPLES, document, normalise
 from launchtier.cli.main import cli
 
 JIRA = EXAMPLES / "exports" / "jira.csv"
@@ -96,7 +96,7 @@ def test_rules_diff_of_an_export_names_the_item_that_changes(runner, stricter):
 def test_classify_of_an_export_gives_reviews_decisions(runner, reviewed):
     result = runner("classify", JIRA, "--mapping", JIRA_MAPPING, "--format", "json")
     assert (result.exit_code, result.stderr) == (0, "")
-    assert json.loads(result.stdout) == [reviewed[k] for k in JIRA_KEYS]
+    assert document(result.stdout)["decisions"] == [reviewed[k] for k in JIRA_KEYS]
 
 
 def test_classify_with_jobs_reads_an_export_whole_beside_streamed_files(runner, roadmap, tmp_path):
@@ -135,10 +135,10 @@ def test_record_of_an_export_records_reviews_decisions(runner, reviewed):
         "recorded 9 decisions (#1-#9) in <ledger>: tier-1 2, tier-2 2, tier-3 3, tier-4 2\n"
         "rulebook default 2026.11.2 sha256:<hash>\n"
         "chain head sha256:<hash>\n")
-    history = json.loads(runner("decisions", "--format", "json").stdout)
+    history = document(runner("decisions", "--format", "json").stdout)["decisions"]
     assert [d["decision"] for d in history] == [reviewed[k] for k in JIRA_KEYS]
     one = runner("decisions", "--item", "BILL-114", "--format", "json")
-    assert [d["item"] for d in json.loads(one.stdout)] == ["BILL-114"]
+    assert [d["item"] for d in document(one.stdout)["decisions"]] == ["BILL-114"]
 
 
 @pytest.mark.parametrize("args", [

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_items, write_items
+from conftest import document, make_items, write_items
 from launchtier.engine import ItemReader, load_rulebook
 from launchtier.engine.ledger.audit import audit
 from launchtier.engine.ledger.sqlite import Ledger
@@ -28,9 +28,9 @@ KEYS = ["PAY-12", "PAY-31", "PAY-38", "PAY-41", "PAY-44", "PAY-47", "PAY-52", "P
 def tiers_everywhere(runner, roadmap) -> dict[str, dict[str, str]]:
     """Each command's tier for each item of the roadmap, with the runner's ledger."""
     found: dict[str, dict[str, str]] = {}
-    found["classify"] = {d["item"]: d["tier"] for d in json.loads(runner("classify", roadmap, "--format", "json").stdout)}
-    found["classify --jobs 2"] = {d["item"]: d["tier"] for d in json.loads(
-        runner("classify", roadmap, "--format", "json", "--jobs", "2").stdout)}
+    found["classify"] = {d["item"]: d["tier"] for d in document(runner("classify", roadmap, "--format", "json").stdout)["decisions"]}
+    found["classify --jobs 2"] = {d["item"]: d["tier"] for d in document(
+        runner("classify", roadmap, "--format", "json", "--jobs", "2").stdout)["decisions"]}
     found["explain"] = {k: json.loads(runner("explain", roadmap, "--item", k, "--format", "json").stdout)["decision"]["tier"]
                         for k in KEYS}
     artifacts = {}
@@ -58,12 +58,12 @@ def test_every_command_names_the_same_final_tier_as_the_ledger(runner, roadmap):
     committed = {**expected, "PAY-12": "tier-1", "PAY-31": "tier-1", "PAY-63": "tier-3"}
     after = tiers_everywhere(runner, roadmap)
     assert after == {command: committed for command in after}
-    latest = {r["item"]: r["final_tier"] for r in json.loads(runner("decisions", "--format", "json").stdout)}
+    latest = {r["item"]: r["final_tier"] for r in document(runner("decisions", "--format", "json").stdout)["decisions"]}
     assert latest == committed
 
     # recorded again (record this time): the overrides stand, the ledger says the same
     assert runner("record", roadmap, "--by", "Priya").exit_code == 0
-    history = json.loads(runner("decisions", "--format", "json").stdout)
+    history = document(runner("decisions", "--format", "json").stdout)["decisions"]
     latest = {r["item"]: (r["final_tier"], r["decision"]["override"]["seq"] if "override" in r["decision"] else None)
               for r in history if r["seq"] > 15}
     assert latest == {k: (t, {"PAY-12": 13, "PAY-31": 14, "PAY-63": 15}.get(k)) for k, t in committed.items()}
@@ -94,11 +94,11 @@ def test_a_quarter_recorded_in_two_batches_ends_as_in_one(runner, roadmap, tmp_p
     assert runner("record", first, "--by", "Priya").exit_code == 0
     assert runner("record", second, "--by", "Priya").exit_code == 0
     # the history in order: an item's later decision replaces its earlier one
-    two = {r["item"]: (r["final_tier"], r["decision"].get("capacity")) for r in json.loads(runner("decisions", "--format", "json").stdout)}
+    two = {r["item"]: (r["final_tier"], r["decision"].get("capacity")) for r in document(runner("decisions", "--format", "json").stdout)["decisions"]}
     one_db = tmp_path / "one.db"
     assert runner("record", whole, "--by", "Priya", "--db", one_db).exit_code == 0
     one = {r["item"]: (r["final_tier"], r["decision"].get("capacity"))
-           for r in json.loads(runner("decisions", "--format", "json", "--db", one_db).stdout)}
+           for r in document(runner("decisions", "--format", "json", "--db", one_db).stdout)["decisions"]}
     assert two == one and len(one) == 40
     assert any(capacity for _, capacity in one.values())  # the scenario moves some items
 

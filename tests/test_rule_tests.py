@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import pyyaml_words
+from conftest import document, pyyaml_words
 from launchtier.engine import ItemError, default_rulebook_path, load_rulebook
 from launchtier.engine.rulecheck.ruletests import TestReport, default_case_files, run_tests
 
@@ -220,7 +220,7 @@ def test_coverage_below_the_minimum_fails_the_report_through_the_api(tmp_path):
 def test_json_report_matches_the_model_and_the_engine_api(runner, engine):
     result = runner("rules", "test", "--format", "json", "--min-coverage", "100", "--engine", engine)
     assert result.exit_code == 0
-    data = json.loads(result.stdout)
+    data = document(result.stdout)
     report = TestReport.model_validate(data)
     book = load_rulebook()
     assert report == run_tests(book, default_case_files(None, book), engine=engine, min_coverage=100)
@@ -232,7 +232,7 @@ def test_json_report_of_a_failing_run_still_parses(runner, tmp_path):
     cases = write(tmp_path / "cases.yaml", PASSING_CASE + FAILING_CASE)
     result = runner("rules", "test", cases, "--format", "json", "--min-coverage", "50")
     assert result.exit_code == 1
-    report = TestReport.model_validate_json(result.stdout)
+    report = TestReport.model_validate(document(result.stdout))
     assert (report.cases, report.failed, report.min_coverage) == (2, 1, 50)
     assert report.results[1].name == "Admin parity feature mistaken for a marketing launch"
     assert report.results[1].differences[0] == "tier: expected tier-1, got tier-4 Quiet release"

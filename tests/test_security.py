@@ -242,7 +242,7 @@ def test_code_in_texts_stays_text(tmp_path):
     assert shown.returncode == 0 and CODE in shown.stdout and "{{ 7 * 7 }} ${7*7}" in shown.stdout
     decided = run(["classify", items, "--rules", book_path, "--format", "json"], tmp_path)
     assert decided.returncode == 0, decided.stderr
-    [decision] = json.loads(decided.stdout)
+    [decision] = json.loads(decided.stdout)["decisions"]
     assert decision["title"] == CODE and decision["fired"][0]["because"] == CODE
     assert not (tmp_path / MARKER).exists()
 

@@ -14,7 +14,7 @@ from launchtier.engine.errors import shown
 from ..errors import BadInput
 from ..options import (deprecated, engine_option, format_option, item_key_option, load, mapping_option, no_ledger_notice,
                        optional_db_option, rules_option)
-from ..output import echo, output_fd, width
+from ..output import array_document, document, echo, output_fd, width, write_chunks
 from ..render.safe import one_line, terminal
 
 PROGRESS_THRESHOLD = 2000
@@ -71,10 +71,12 @@ def classify(files: tuple[str, ...], mapping: str | None, rules_path: str | None
 
 
 def _write_decisions(results, fmt: str, book) -> None:
-    if fmt == "jsonl":  # the decisions come as UTF-8 JSON
+    if fmt == "jsonl":  # the decisions come as UTF-8 JSON; each line is a document, with its version
+        from launchtier.engine.decide.decision import decision_line
+
         lines: list[bytes] = []
         for text in results:
-            lines.append(text)
+            lines.append(decision_line(text))
             if len(lines) == 1000:  # one write per thousand lines, not one per line
                 click.echo(b"\n".join(lines))
                 lines.clear()
@@ -82,10 +84,7 @@ def _write_decisions(results, fmt: str, book) -> None:
             click.echo(b"\n".join(lines))
         return
     if fmt == "json":
-        click.echo(b"[", nl=False)
-        for i, text in enumerate(results):
-            click.echo((b",\n  " if i else b"\n  ") + text, nl=False)
-        click.echo(b"\n]")
+        write_chunks(array_document("decisions", (text.decode() for text in results)))
         return
     # the reporters of text, Markdown and CSV: the JSON formats (a script's) need none of them
     from ..render import text as render
@@ -140,7 +139,7 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], mapping: str
     if ledger is None:
         no_ledger_notice(db_path, "explaining without its overrides, recorded items or precedents")
     if fmt == "json":
-        echo(ex.model_dump_json(by_alias=True, indent=2))
+        echo(document(ex, by_alias=True))
     elif fmt == "markdown":
         click.echo(terminal(render.explain_markdown(ex, book)), nl=False)
     else:

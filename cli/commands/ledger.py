@@ -8,7 +8,7 @@ import click
 
 from ..options import (db_option, engine_option, format_option, load, mapping_option, quarter_option, rules_option,
                        since_option)
-from ..output import width, write_chunks
+from ..output import array_document, document, width, write_chunks
 from ..render import text as render
 from ..render.safe import one_line, terminal
 
@@ -115,7 +115,7 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
         from ..render import ledger as render_ledger
 
         if fmt == "json":
-            write_chunks(render_ledger.decisions_json_chunks(records))
+            write_chunks(array_document("decisions", render_ledger.decisions_json(records)))
         elif fmt == "csv":
             write_chunks(render_ledger.decisions_csv_chunks(records))
         else:
@@ -170,7 +170,7 @@ def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
     from ..render import ledger as render_ledger
 
     if fmt == "json":
-        click.echo(report.model_dump_json(indent=2))
+        click.echo(document(report))
     elif fmt == "markdown":
         click.echo(terminal(render_ledger.audit_markdown(report)), nl=False)
     else:

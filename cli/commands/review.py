@@ -8,7 +8,7 @@ from launchtier.engine.errors import shown
 
 from ..errors import BadInput
 from ..options import db_option, engine_option, load, mapping_option, no_ledger_notice, quarter_option, rules_option
-from ..output import width
+from ..output import document, width
 from ..render.safe import one_line, terminal
 from ..render.text import plural
 
@@ -82,7 +82,7 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     if report.ledger is None:
         no_ledger_notice(db_path, "reviewing without the changes since the last recorded decisions")
     if fmt == "json":
-        text = report.model_dump_json(indent=2)
+        text = document(report)
     elif fmt == "markdown":
         text = render_review.review_markdown(report, book)
     elif fmt == "html":

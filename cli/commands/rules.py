@@ -1,24 +1,24 @@
-"""The rulebook's commands: ``rules show|schema|test|lint|diff`` and ``template``."""
+"""The rulebook's commands: ``rules show|test|lint|diff|calibrate`` and ``template`` (and
+``rules schema``, the old spelling of ``schema item``)."""
 
 from __future__ import annotations
-
-import json
 
 import click
 
 from ..options import deprecated, engine_option, format_option, load, mapping_option, rules_option
-from ..output import echo, width
+from ..output import document, document_data, echo, width
 from ..render import text as render
 
 
 @click.group()
 def rules() -> None:
-    """Show the rulebook, or the JSON Schema of its item files.
+    """Show the rulebook, and check it: lint, rule tests, calibration against published
+    launches, and what a change does to the roadmap.
 
     \b
     Example:
       launchtier rules show
-      launchtier rules schema > item.schema.json
+      launchtier rules lint --rules my-rules.yaml
     """
 
 
@@ -34,21 +34,23 @@ def rules_show(rules_path: str | None, fmt: str) -> None:
       launchtier rules show --rules my-rules/ --format json
     """
     book = load(rules_path)
-    echo(render.rulebook_json(book) if fmt == "json" else render.rulebook_text(book, width()))
+    echo(document_data(render.rulebook_data(book)) if fmt == "json" else render.rulebook_text(book, width()))
 
 
-@rules.command("schema")
+@rules.command("schema", hidden=True)
 @rules_option
 def rules_schema(rules_path: str | None) -> None:
-    """Print the JSON Schema of an item file for the rulebook (editors validate item files with it).
+    """The old spelling of `launchtier schema item`: the JSON Schema of an item file for the
+    rulebook, with a note of the new spelling.
 
     \b
     Example:
-      launchtier rules schema > roadmap.schema.json
+      launchtier rules schema > roadmap.schema.json   # now: launchtier schema item
     """
-    from launchtier.engine import item_file_schema
+    from .schema import print_schema
 
-    echo(json.dumps(item_file_schema(load(rules_path)), indent=2, ensure_ascii=False))
+    deprecated("launchtier rules schema", "launchtier schema item")
+    print_schema("item", rules_path)
 
 
 @click.command()
@@ -97,7 +99,7 @@ def rules_test(cases: tuple[str, ...], rules_path: str | None, engine: str, min_
     paths = [Path(c) for c in cases] or default_case_files(rules_path, book)
     report = run_tests(book, paths, engine=engine, min_coverage=min_coverage)
     if fmt == "json":
-        echo(report.model_dump_json(indent=2))
+        echo(document(report))
     elif fmt == "junit":
         from ..render import ci
 
@@ -127,7 +129,7 @@ def rules_lint(rules_path: str | None, fmt: str) -> None:
 
     report = lint(load(rules_path))
     if fmt == "json":
-        echo(json.dumps({**report.model_dump(mode="json"), "ok": report.ok}, indent=2, ensure_ascii=False))
+        echo(document_data({**report.model_dump(mode="json"), "ok": report.ok}))
     elif fmt in ("sarif", "github"):
         from ..render import ci
 
@@ -165,7 +167,7 @@ def rules_diff(old: str, new: str, files: tuple[str, ...], old_item_files: tuple
     item_files = (*files, *old_item_files)
     result = diff_roadmap(load(old), load(new), item_files, engine=engine, mapping=mapping)
     if fmt == "json":
-        echo(result.model_dump_json(indent=2))
+        echo(document(result))
     elif fmt == "markdown":
         echo(render.diff_markdown(result, bool(item_files)))
     else:
@@ -202,8 +204,8 @@ def rules_calibrate(calibration_set: tuple[str, ...], rules_path: str | None, en
     paths = set_files([Path(p) for p in calibration_set]) if calibration_set else default_set_files(rules_path, book)
     report = calibrate(book, paths, engine=engine)
     if fmt == "json":
-        echo(json.dumps({**report.model_dump(mode="json"), "exact_percent": report.rate(report.exact),
-                         "within_one_percent": report.rate(report.within_one)}, indent=2, ensure_ascii=False))
+        echo(document_data({**report.model_dump(mode="json"), "exact_percent": report.rate(report.exact),
+                            "within_one_percent": report.rate(report.within_one)}))
     elif fmt == "markdown":
         echo(render.calibration_markdown(report))
     else:

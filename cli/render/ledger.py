@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 
@@ -94,15 +93,11 @@ def decisions_csv_chunks(records: Iterable[DecisionRecord]) -> Iterator[str]:
                                 ";".join(last.approved_by) if last else "", r.rulebook["hash"]]]).split("\n", 1)[1]
 
 
-def decisions_json_chunks(records: Iterable[DecisionRecord]) -> Iterator[str]:
-    """The records as one JSON array (as json.dumps with indent 2 writes it), each element
-    written as its record is read."""
-    first = True
+def decisions_json(records: Iterable[DecisionRecord]) -> Iterator[str]:
+    """Each record's JSON (as json.dumps with indent 2 writes it), as its record is read: the
+    elements of the ``decisions`` document (``output.array_document``)."""
     for r in records:
-        element = textwrap.indent(json.dumps(r.model_dump(mode="json"), indent=2, ensure_ascii=False), "  ")
-        yield ("[\n" if first else ",\n") + element
-        first = False
-    yield "[]\n" if first else "\n]\n"
+        yield json.dumps(r.model_dump(mode="json"), indent=2, ensure_ascii=False)
 
 
 def _sections(report: AuditReport) -> list[tuple[str, bool, list[str]]]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import textwrap
 from typing import Any, Iterable, Mapping
@@ -496,9 +495,9 @@ def rulebook_text(book: Rulebook, width: int | None = None) -> str:
     return "\n".join(out)
 
 
-def rulebook_json(book: Rulebook) -> str:
-    data = {"hash": book.hash, "source": book.source, **book.model_dump(mode="json")}
-    return json.dumps(data, indent=2, ensure_ascii=False)
+def rulebook_data(book: Rulebook) -> dict:
+    """The rulebook as JSON values: its hash and the file it came from, then the model."""
+    return {"hash": book.hash, "source": book.source, **book.model_dump(mode="json")}
 
 
 # ---- rule tests ----------------------------------------------------------------------------

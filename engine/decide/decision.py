@@ -9,6 +9,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..rulebook.conditions import SYMBOL, literal
 
 
+# The version of the JSON that the command line prints. Every JSON document it prints (and every
+# line of its JSON Lines) is an object whose first field is ``format_version``; within a version
+# fields are only added, and removing or renaming one, or changing what one means, is the next
+# version. The decision stored in a ledger is the model alone: it carries no version, so that a
+# new version never changes the bytes a recorded decision replays to.
+FORMAT_VERSION = 1
+
+_LINE_HEAD = b'{"format_version":%d,' % FORMAT_VERSION
+
+
+def decision_line(decision_json: bytes) -> bytes:
+    """A decision's JSON (``Decision.model_dump_json()``, as bytes) as a line of JSON Lines
+    output, a document of its own: with the format version first."""
+    return _LINE_HEAD + decision_json[1:]
+
+
 class _Data(BaseModel):
     # defer_build: a model's validator and serializer are built when first used, not at import
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)

@@ -34,8 +34,8 @@ class Batch(NamedTuple):
     count: int  # the items of the files
     results: Iterator[Any]  # each item's final Decision (its JSON, as bytes, with as_json), in input order
     # with an output file descriptor and worker processes: the workers write the decisions'
-    # JSON Lines to it themselves, and this gives the number of items of each chunk written
-    # (``results`` is then empty)
+    # JSON Lines to it themselves (each line a document: ``decision_line``), and this gives the
+    # number of items of each chunk written (``results`` is then empty)
     written: Iterator[int] | None = None
 
 
@@ -47,9 +47,10 @@ def classify_batch(book: Rulebook, files: Sequence[str], *, engine: str = "durab
     over the items given (and the ledger's items of the same quarters), then the ledger's
     overrides. Entering checks every file (one ItemError with every problem) and plans; the
     batch's results are read inside the block. ``jobs`` above 1 spreads the work over that many
-    processes; with ``fd`` too (and ``as_json``) they write JSON Lines straight to it. The
-    ledger at ``ledger_location`` (None: the default place), when there is one, is only read
-    while planning, and is closed once the plan is made. With a ``mapping``, the ``.csv`` files
+    processes; with ``fd`` too (and ``as_json``) they write JSON Lines output straight to it
+    (each line with its format version: ``decision_line``). The ledger at ``ledger_location``
+    (None: the default place), when there is one, is only read while planning, and is closed
+    once the plan is made. With a ``mapping``, the ``.csv`` files
     are roadmap-tool exports read through it, each whole (an export is a meeting's roadmap, not
     a stream), and decided as the item files are."""
     from ..ledger import reading_if_present

@@ -15,6 +15,7 @@ import os
 import tempfile
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from ..decide.decision import decision_line
 from ..errors import Problem
 from ..items.keys import BatchKeys
 from ..items.lines import Block, byte_ranges, digest, numbered, read_range
@@ -51,7 +52,7 @@ def _work(task: tuple) -> Any:
     except BaseException:
         _write_in_turn(seq, fd, None)  # the writers waiting behind this chunk give up
         raise
-    _write_in_turn(seq, fd, b"".join(line + b"\n" for line in lines))
+    _write_in_turn(seq, fd, b"".join(decision_line(line) + b"\n" for line in lines))
     return len(lines)
 
 
