@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("review", "review"),
     "record": ("ledger", "record"), "override": ("ledger", "override"), "decisions": ("ledger", "decisions"),
     "audit": ("ledger", "audit"),
+    "config": ("config", "config"),
 }
 
 
