@@ -13,7 +13,7 @@ import click
 from launchtier.engine.errors import EngineUnavailable, InputError, LaunchtierError, LedgerDamaged, LedgerError, RulebookError
 
 from .render.safe import one_line
-from .source import ENV, rules_from_env
+from .source import rules_named_elsewhere
 
 
 class BadInput(click.ClickException):
@@ -48,9 +48,10 @@ class Group(click.Group):
             return super().invoke(ctx)
         except InputError as e:
             lines = [str(p) for p in e.problems]
-            if isinstance(e, RulebookError) and rules_from_env(ctx, e.problems):
+            named = rules_named_elsewhere(ctx, e.problems) if isinstance(e, RulebookError) else None
+            if named is not None:
                 # the name is not on the command line: say where it came from
-                lines = [f"{line} (from {ENV})" for line in lines]
+                lines = [f"{line} (from {named})" for line in lines]
             raise BadInput(lines) from None
         except LedgerDamaged as e:
             raise Damaged([str(e)]) from None

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("ledger", "record"), "override": ("ledger", "override"), "decisions": ("ledger", "decisions"),
     "audit": ("ledger", "audit"),
     "schema": ("schema", "schema"), "completion": ("completion", "completion"),
+    "config": ("config", "config"),
 }
 
 

@@ -6,7 +6,7 @@ import re
 
 import click
 
-from .source import note_rules_source
+from .source import note_rules_source, setting, source_of
 
 rules_option = click.option(
     "--rules",
@@ -14,7 +14,7 @@ rules_option = click.option(
     envvar="LAUNCHTIER_RULES",
     type=click.Path(),
     default=None,
-    help="Rulebook file or directory (default: $LAUNCHTIER_RULES, else the shipped default).",
+    help="Rulebook file or directory (default: $LAUNCHTIER_RULES, else the project config's, else the shipped default).",
     callback=note_rules_source,
 )
 
@@ -68,7 +68,8 @@ def format_option(*choices: str, default: str | None = None):
         type=click.Choice(list(choices), case_sensitive=False),
         default=default or choices[0],
         show_default=True,
-        help="Output format.",
+        help="Output format (default: the project config's, when it is one of these).",
+        callback=setting("format"),
     )
 
 
@@ -80,28 +81,29 @@ def load(rules_path: str | None):
 
 def db_option(help: str):
     """``--db PATH`` (or $LAUNCHTIER_DB): the ledger, with what the command does with it."""
-    return click.option("--db", "db_path", envvar="LAUNCHTIER_DB", type=click.Path(dir_okay=False), default=None, help=help)
+    return click.option("--db", "db_path", envvar="LAUNCHTIER_DB", type=click.Path(dir_okay=False), default=None, help=help,
+                        callback=setting("db"))
 
 
 optional_db_option = db_option("A ledger whose overrides, and recorded items of the same quarters, take part "
-                               "(default: $LAUNCHTIER_DB, else launchtier.db if present).")
+                               "(default: $LAUNCHTIER_DB, else the project config's, else launchtier.db if present).")
 
 
 def no_ledger_notice(db_path: str | None, without: str) -> None:
-    """A notice, when the ledger named by --db or $LAUNCHTIER_DB is absent (an optional ledger
-    left at its default says nothing: the command simply has none); ``without``: what the
-    command does then."""
+    """A notice, when the ledger named by --db, $LAUNCHTIER_DB or the project config is absent
+    (an optional ledger left at its default says nothing: the command simply has none);
+    ``without``: what the command does then."""
     from launchtier.engine.ledger import where
 
     if db_path is not None:
-        source = click.get_current_context().get_parameter_source("db_path")
-        given = "$LAUNCHTIER_DB" if source == click.core.ParameterSource.ENVIRONMENT else "--db"
+        given = source_of(click.get_current_context(), "db")
         click.echo(f"notice: no ledger at {where(db_path)} (from {given}); {without}", err=True)
 
 
 mapping_option = click.option(
-    "--mapping", type=click.Path(dir_okay=False), metavar="FILE",
-    help="Mapping of a roadmap tool's CSV export (its columns to signals): the .csv files are read through it.",
+    "--mapping", type=click.Path(dir_okay=False), metavar="FILE", callback=setting("mapping"),
+    help="Mapping of a roadmap tool's CSV export (its columns to signals): the .csv files are read through it "
+         "(default: the project config's).",
 )
 
 item_key_option = click.option("--item", "item_key", metavar="KEY", help="The item of FILE (needed when it holds several).")

@@ -58,6 +58,10 @@ class ItemError(InputError):
     """An item file, or an item, that does not fit the rulebook."""
 
 
+class ConfigError(InputError):
+    """A project config file that cannot be used."""
+
+
 class EngineUnavailable(LaunchtierError):
     """The requested evaluation engine cannot run on this machine."""
 

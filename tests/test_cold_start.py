@@ -14,11 +14,12 @@ import pytest
 
 # modules (and the packages under them) that a classify of one item without a ledger never needs
 NEVER = {
-    "sqlite3", "multiprocessing", "concurrent.futures", "jsonschema",
+    "sqlite3", "multiprocessing", "concurrent.futures", "jsonschema", "tomllib",
     "launchtier.engine.ledger.records", "launchtier.engine.ledger.chain", "launchtier.engine.ledger.policy",
     "launchtier.engine.ledger.audit", "launchtier.engine.rulecheck", "launchtier.engine.roadmap.parallel",
     "launchtier.engine.roadmap.record", "launchtier.engine.roadmap.review", "launchtier.engine.items.mapping",
     "launchtier.cli.commands.ledger", "launchtier.cli.commands.review", "launchtier.cli.commands.rules",
+    "launchtier.cli.commands.config",
     "launchtier.cli.render.html", "launchtier.cli.render.ledger", "launchtier.cli.render.review",
 }
 # the reporters of text, Markdown and CSV: not for the JSON formats
@@ -39,6 +40,7 @@ ITEM = {"key": "PAY-12", "title": "Usage-based pricing", "quarter": "2027-Q1",
 
 
 def loaded_by(tmp_path, *args: str) -> tuple[set[str], str]:
+    """The modules a classify of one item in ``tmp_path`` loads, and its output."""
     item = tmp_path / "one.yaml"
     item.write_text(json.dumps(ITEM))  # what bench.py's cold start classifies: one item, as JSON
     out = tmp_path / "modules.json"
@@ -74,3 +76,18 @@ def test_with_a_ledger_the_store_is_loaded(tmp_path):
     assert "PAY-12" in stdout
     assert among(modules, NEVER) == ["launchtier.engine.ledger.chain", "launchtier.engine.ledger.policy",
                                      "launchtier.engine.ledger.records", "sqlite3", "sqlite3.dbapi2"]
+
+
+@pytest.mark.slow
+def test_a_project_config_is_looked_for_without_a_toml_parser(tmp_path):
+    """Looking for the project config is cheap: a pyproject.toml without [tool.launchtier] (one
+    that names launchtier among its dependencies, say) is passed over without parsing TOML; one
+    with it is parsed (the check above is not vacuous)."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "roadmap"\ndependencies = ["launchtier"]\n')
+    modules, stdout = loaded_by(tmp_path, "--format", "jsonl")
+    assert "PAY-12" in stdout
+    assert among(modules, {"tomllib"}) == []
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "roadmap"\n\n[tool.launchtier]\nformat = "jsonl"\n')
+    modules, stdout = loaded_by(tmp_path)
+    assert stdout.startswith('{"item":"PAY-12"')
+    assert "tomllib" in modules

@@ -112,30 +112,39 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 @click.argument("file", type=click.Path(allow_dash=True))
 @item_key_option
 @click.option("--set", "sets", multiple=True, metavar="SIGNAL=VALUE", help="What if: change a signal for this run only (repeatable).")
+@click.option("--save-case", "cases_path", type=click.Path(dir_okay=False), metavar="CASES",
+              help="Append the item, with the --set changes, as a rule-test case expecting what the rules now decide.")
 @mapping_option
 @rules_option
 @engine_option
 @format_option("text", "json", "markdown")
 @optional_db_option
-def explain(file: str, item_key: str | None, sets: tuple[str, ...], mapping: str | None, rules_path: str | None,
-            engine: str, fmt: str, db_path: str | None) -> None:
+def explain(file: str, item_key: str | None, sets: tuple[str, ...], cases_path: str | None, mapping: str | None,
+            rules_path: str | None, engine: str, fmt: str, db_path: str | None) -> None:
     """Explain one item in full: the rules that fired and why, the scores, the tier condition
     that held, why it is not a higher tier, what single change would move it, and the
-    artifacts that follow, by owner.
+    artifacts that follow, by owner. With --save-case CASES, the item and its --set changes
+    are appended to CASES as a rule-test case for `launchtier rules test`.
 
     \b
     Example:
       launchtier explain examples/roadmap.yaml --item PAY-12
       launchtier explain examples/roadmap.yaml --item PAY-12 --set positioning=changes
+      launchtier explain examples/roadmap.yaml --item PAY-12 --set positioning=changes --save-case what-ifs.yaml
       launchtier explain jira.csv --mapping examples/exports/jira-mapping.yaml --item BILL-101
     """
-    from launchtier.engine.roadmap.item import explain_in_file
+    from launchtier.engine.roadmap.item import explain_in_file, explain_saving_case
 
     from ..render import text as render
 
     changes = _parse_sets(sets)
     book = load(rules_path)
-    ex, ledger = explain_in_file(book, file, item_key, changes, engine=engine, ledger_location=db_path, mapping=mapping)
+    saved = None
+    if cases_path is None:
+        ex, ledger = explain_in_file(book, file, item_key, changes, engine=engine, ledger_location=db_path, mapping=mapping)
+    else:  # saved before anything is shown: a case that cannot be saved is the only message
+        (ex, ledger), saved = explain_saving_case(book, file, item_key, changes, cases_path, engine=engine,
+                                                  ledger_location=db_path, mapping=mapping)
     if ledger is None:
         no_ledger_notice(db_path, "explaining without its overrides, recorded items or precedents")
     if fmt == "json":
@@ -144,6 +153,8 @@ def explain(file: str, item_key: str | None, sets: tuple[str, ...], mapping: str
         click.echo(terminal(render.explain_markdown(ex, book)), nl=False)
     else:
         echo(render.explain_text(ex, book, width()))
+    if saved is not None:
+        click.echo(one_line(f"saved rule-test case '{saved.name}' to {shown(saved.file)} (expects {saved.tier})"), err=True)
 
 
 # what tells a file that does not exist from an item key (the old ``--item FILE``) or a tier (the

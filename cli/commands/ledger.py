@@ -12,7 +12,8 @@ from ..output import array_document, document, width, write_chunks
 from ..render import text as render
 from ..render.safe import one_line, terminal
 
-ledger_option = db_option("The ledger (default: $LAUNCHTIER_DB, else launchtier.db in the current directory).")
+ledger_option = db_option("The ledger (default: $LAUNCHTIER_DB, else the project config's, else launchtier.db in the current "
+                          "directory).")
 
 
 def _ledger(db_path: str | None, create: bool = False, audit: bool = False, readonly: bool = False):

@@ -42,7 +42,7 @@ def _report_format(path, fmt: str | None) -> str:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"], case_sensitive=False), default=None,
               help="Output format  [default: table, or from the --report extension]")
 @db_option("Ledger for 'changes since last time', its overrides and recorded items of the same quarters "
-           "(default: $LAUNCHTIER_DB, else launchtier.db if present).")
+           "(default: $LAUNCHTIER_DB, else the project config's, else launchtier.db if present).")
 @click.option("--record", "do_record", is_flag=True, help="Record the meeting's decisions in the ledger (needs --by).")
 @click.option("--by", metavar="NAME", help="Who records, with --record.")
 @click.option("--note", help='With --record, a note stored with every decision, after "review QUARTER: ".')

@@ -56,6 +56,10 @@ class FileProblem(Exception):
         super().__init__(str(problem))
 
 
+class EmptyFile(FileProblem):
+    """A file with no content: nothing, blank lines, or only comments (a file to start, for a writer)."""
+
+
 class _StrictLoader(_Base):  # type: ignore[misc,valid-type]
     def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
         if not isinstance(node, yaml.MappingNode):
@@ -289,7 +293,7 @@ def read_text(
             )
         ) from None
     if not text.strip():
-        raise FileProblem(Problem("is empty", file=name))
+        raise EmptyFile(Problem("is empty", file=name))
     return text
 
 
@@ -353,7 +357,7 @@ def parse_yaml(text: str, name: str, *, advice: str = SPLIT) -> Any:
             node = loader.get_single_node()
             # "---" alone is a document holding nothing, as empty as an empty file
             if node is None or (node.tag == "tag:yaml.org,2002:null" and node.value == ""):
-                raise FileProblem(Problem("is empty", file=name))
+                raise EmptyFile(Problem("is empty", file=name))
             _check_size(node)
             return loader.construct_document(node)
         finally:
@@ -442,6 +446,12 @@ def yaml_files(paths: Iterable[str | Path], problems: list[Problem]) -> Iterator
             problems.append(e.problem)
             continue
         yield name, raw
+
+
+def dump_yaml(data: Any) -> str:
+    """``data`` as YAML the way people write launchtier's files: blocks, with a mapping or list
+    of plain values on one line (``signals: {a: 1, b: x}``), keys in their order, safe tags only."""
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True)
 
 
 def line_of(obj: Any, key: Any = None) -> int | None:
