@@ -181,8 +181,8 @@ def test_an_export_without_a_mapping_is_one_problem_that_names_the_mappings(runn
     assert result.stderr == (
         f"error: {path}:1: looks like an export of a roadmap tool: its header has columns like {like} but no key, "
         f"title or signal column of an item file (columns: {COLUMNS}); read it through a mapping file with "
-        "--mapping FILE (examples/exports/ in launchtier's source has jira-mapping.yaml and "
-        "productboard-mapping.yaml to start from)\n")
+        "--mapping FILE (examples/exports/ in launchtier's source has jira-mapping.yaml, jira-cloud-mapping.yaml, "
+        "linear-mapping.yaml, aha-mapping.yaml and productboard-mapping.yaml to start from)\n")
 
 
 def test_an_item_csv_with_misspelt_columns_lists_the_columns_once(runner, tmp_path):
