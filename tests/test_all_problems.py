@@ -173,6 +173,9 @@ COLUMNS = f"key, title, description, pm, pmm, quarter, links, {SIGNALS}"
 @pytest.mark.parametrize("export, like", [
     ("jira.csv", "'Summary', 'Issue key', 'Issue id', ..."),
     ("productboard.csv", "'Feature ID', 'Feature name', 'Description', ..."),
+    ("jira-cloud.csv", "'Summary', 'Issue key', 'Issue id', ..."),
+    ("linear.csv", "'ID', 'Team', 'Title', ..."),  # a Title, but no key
+    ("aha.csv", "'Feature reference #', 'Feature name', 'Feature type', ..."),
 ])
 def test_an_export_without_a_mapping_is_one_problem_that_names_the_mappings(runner, export, like):
     path = EXAMPLES / "exports" / export

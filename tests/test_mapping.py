@@ -367,6 +367,7 @@ def test_quarter_from_version(text, quarter):
     ("13.07.2027", "2027-Q3"),
     ("07/07/27", "2027-Q3"),          # the same day either way
     ("15/Feb/27 9:30 AM", "2027-Q1"),  # Jira's own format
+    ("25/Feb/26 10:17 PM", "2026-Q1"),  # Jira Cloud's too
     ("3 Oct 2027", "2027-Q4"),
     ("2027-01-01 - 2027-03-31", "2027-Q1"),   # a Productboard timeframe: its start
     ("2027-03-15 – 2027-05-31", "2027-Q1"),   # an en dash; spans quarters: the start counts

@@ -378,10 +378,10 @@ class ItemReader:
 
 
 def _foreign(header: list[str], signals: list[str]) -> bool:
-    """A header with no key or title column (even ignoring case) and no signal column: another
-    tool's CSV (most often a roadmap tool's export, whose Description or Audience matches by
-    chance), to be read through a mapping rather than refused column by column."""
-    return (any(header) and not any(c.casefold() in ("key", "title") for c in header)
+    """A header with no key column (even ignoring case) and no signal column: another tool's CSV
+    (most often a roadmap tool's export, whose Title, Description or Audience matches by chance;
+    Linear's has a Title), to be read through a mapping rather than refused column by column."""
+    return (any(header) and not any(c.casefold() == "key" for c in header)
             and not any(c in signals for c in header))
 
 
