@@ -173,6 +173,9 @@ COLUMNS = f"key, title, description, pm, pmm, quarter, links, {SIGNALS}"
 @pytest.mark.parametrize("export, like", [
     ("jira.csv", "'Summary', 'Issue key', 'Issue id', ..."),
     ("productboard.csv", "'Feature ID', 'Feature name', 'Description', ..."),
+    ("jira-cloud.csv", "'Summary', 'Issue key', 'Issue id', ..."),
+    ("linear.csv", "'ID', 'Team', 'Title', ..."),  # a Title, but no key
+    ("aha.csv", "'Feature reference #', 'Feature name', 'Feature type', ..."),
 ])
 def test_an_export_without_a_mapping_is_one_problem_that_names_the_mappings(runner, export, like):
     path = EXAMPLES / "exports" / export
@@ -181,8 +184,8 @@ def test_an_export_without_a_mapping_is_one_problem_that_names_the_mappings(runn
     assert result.stderr == (
         f"error: {path}:1: looks like an export of a roadmap tool: its header has columns like {like} but no key, "
         f"title or signal column of an item file (columns: {COLUMNS}); read it through a mapping file with "
-        "--mapping FILE (examples/exports/ in launchtier's source has jira-mapping.yaml and "
-        "productboard-mapping.yaml to start from)\n")
+        "--mapping FILE (examples/exports/ in launchtier's source has jira-mapping.yaml, jira-cloud-mapping.yaml, "
+        "linear-mapping.yaml, aha-mapping.yaml and productboard-mapping.yaml to start from)\n")
 
 
 def test_an_item_csv_with_misspelt_columns_lists_the_columns_once(runner, tmp_path):

@@ -16,6 +16,12 @@ JIRA_CSV = EXPORTS / "jira.csv"
 JIRA_MAPPING = EXPORTS / "jira-mapping.yaml"
 PB_CSV = EXPORTS / "productboard.csv"
 PB_MAPPING = EXPORTS / "productboard-mapping.yaml"
+CLOUD_CSV = EXPORTS / "jira-cloud.csv"
+CLOUD_MAPPING = EXPORTS / "jira-cloud-mapping.yaml"
+LINEAR_CSV = EXPORTS / "linear.csv"
+LINEAR_MAPPING = EXPORTS / "linear-mapping.yaml"
+AHA_CSV = EXPORTS / "aha.csv"
+AHA_MAPPING = EXPORTS / "aha-mapping.yaml"
 
 SIGNALS = (
     "new_market", "positioning", "revenue_motion", "differentiation", "customer_reach", "demand_votes",
@@ -89,6 +95,83 @@ PRODUCTBOARD = [
 ]
 
 
+# Jira Cloud: fiscal fix versions (the year starts in February), labels audience:..., beta.
+JIRA_CLOUD = [
+    ("CHK-210", "Pay by bank in hosted checkout", "2027-Q1", "Priya Natarajan", "Tom Okafor",
+     # Payments FY28 Q1: February 2027; labels audience:buyer, exec-priority, migration; component Pricing
+     (False, "strengthens", "expansion", "better", 60, 34, True, True, "buyer", "ga", True),
+     "tier-1"),
+    ("CHK-214", "Checkout for B2B marketplaces", "2027-Q2", "Daniel Hoffmann", "Amara Mensah",
+     # Q2 FY2028: May 2027; the label beta; votes empty: 0
+     (True, "changes", "new_logo", "first", 5, 0, False, False, "buyer", "beta", False),
+     "tier-2"),
+    ("CHK-219", "Saved cards for returning shoppers", "2027-Q1", "Lena Varga", "Jonas Berg",
+     # FY2028-Q1; audience:end-user is end_user; positioning empty: the mapping's default none
+     (False, "none", "retention", "parity", 40, 120, False, False, "end_user", "ga", False),
+     "tier-3"),
+    ("CHK-223", "Checkout audit trail export", "2026-Q4", "Lena Varga", "Jonas Berg",
+     # Payments FY27 Q4: November 2026 - January 2027, counted where it starts
+     (False, "none", "none", "parity", 3, 12, False, False, "admin", "ga", False),
+     "tier-4"),
+    ("CHK-227", "Adaptive 3-D Secure exemptions", "2027-Q2", "Daniel Hoffmann", "Amara Mensah",
+     # two fix versions, FY2028-Q3 (2027-Q3) and Payments FY28 Q2 (2027-Q2): the earlier
+     (False, "strengthens", "deal_acceleration", "better", 12, 65, False, True, "buyer", "ga", False),
+     "tier-2"),
+    ("CHK-231", "Smart retries for declined cards", None, "Priya Natarajan", "Tom Okafor",
+     (False, "strengthens", "retention", "better", 55, 48, False, False, "admin", "ga", False),
+     "tier-3"),
+]  # CHK-226 is Won't Do: skipped
+
+# Linear: every signal from the labels; quarter labels whl-fy.. of a year starting in July.
+LINEAR = [
+    ("WHL-41", "Net-60 invoicing for wholesale buyers", "2027-Q1", "priya@example.com", None,
+     # whl-fy27q3: January 2027; reach-most 60; story: strengthens; no votes column: 0
+     (False, "strengthens", "expansion", "better", 60, 0, False, True, "buyer", "ga", True),
+     "tier-1"),  # MI 3, LG 3, P 0, GA
+    ("WHL-44", "Wholesale storefront for brands selling to retailers", "2027-Q2", "daniel@example.com", None,
+     # whl-fy27q4: April 2027; revenue:new-logo is new_logo
+     (True, "changes", "new_logo", "first", 5, 0, False, False, "buyer", "beta", False),
+     "tier-2"),  # MI 3, LG 3, but beta
+    ("WHL-47", "Reorder from past invoices", "2027-Q1", "lena@example.com", None,
+     (False, "none", "retention", "parity", 30, 0, False, False, "end_user", "ga", False),
+     "tier-3"),  # P 2, CI 2
+    ("WHL-52", "Credit-limit audit log", "2027-Q3", "lena@example.com", None,
+     # whl-fy28q1: July 2027
+     (False, "none", "none", "parity", 5, 0, False, False, "admin", "ga", False),
+     "tier-4"),  # P 3, CI 0
+    ("WHL-58", "Bulk order upload", None, "priya@example.com", None,
+     # no quarter label: unscheduled
+     (False, "strengthens", "retention", "better", 60, 0, False, False, "admin", "ga", False),
+     "tier-3"),  # launch 2+0-1 = 1; CI 3
+]  # WHL-55 is a Duplicate: skipped
+
+# Aha!: the quarter in the release name, tags in one cell.
+AHA = [
+    ("PAYOUT-112", "Instant payouts in 40 countries", "2026-Q4", "Daniel Hoffmann", "Amara Mensah",
+     # v8.8 (Q4 2026); tags "exec-priority, pricing"; positioning not mapped: the rulebook's default
+     (False, "none", "expansion", "better", 35, 88, False, True, "buyer", "ga", True),
+     "tier-1"),  # MI 2, LG 3, P 0, GA
+    ("PAYOUT-118", "Payout reconciliation report", "2027-Q1", "Lena Varga", "Jonas Berg",
+     (False, "none", "retention", "parity", 70, 41, False, False, "admin", "ga", False),
+     "tier-3"),  # P 3; CI 3
+    ("PAYOUT-121", "Payouts in stablecoins", "2027-Q2", "Daniel Hoffmann", "Amara Mensah",
+     (True, "none", "new_logo", "first", 2, 9, False, False, "buyer", "beta", False),
+     "tier-2"),  # MI 3, LG 3, but beta
+    ("PAYOUT-127", "Tax forms for payees (1099-K)", "2027-Q1", "Priya Natarajan", "Tom Okafor",
+     (False, "none", "retention", "parity", 80, 20, True, False, "admin", "ga", False),
+     "tier-3"),  # P 3; CI 3
+]  # PAYOUT-125 will not be implemented: skipped
+
+EXAMPLES = [
+    (JIRA_CSV, JIRA_MAPPING, JIRA),
+    (PB_CSV, PB_MAPPING, PRODUCTBOARD),
+    (CLOUD_CSV, CLOUD_MAPPING, JIRA_CLOUD),
+    (LINEAR_CSV, LINEAR_MAPPING, LINEAR),
+    (AHA_CSV, AHA_MAPPING, AHA),
+]
+EXAMPLE_IDS = ["jira", "productboard", "jira-cloud", "linear", "aha"]
+
+
 @pytest.fixture
 def problems(book, tmp_path):
     """The problems of reading an export through a mapping; either is the example's text, edited."""
@@ -128,10 +211,7 @@ def mapping_line(text: str, fragment: str) -> int:
 # ---- the shipped examples -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("csv_path, mapping_path, expected", [
-    (JIRA_CSV, JIRA_MAPPING, JIRA),
-    (PB_CSV, PB_MAPPING, PRODUCTBOARD),
-], ids=["jira", "productboard"])
+@pytest.mark.parametrize("csv_path, mapping_path, expected", EXAMPLES, ids=EXAMPLE_IDS)
 def test_example_export_maps_to_the_expected_items(book, csv_path, mapping_path, expected):
     items = read_mapped(str(csv_path), str(mapping_path), book)
     assert [i.key for i in items] == [e[0] for e in expected]
@@ -140,14 +220,33 @@ def test_example_export_maps_to_the_expected_items(book, csv_path, mapping_path,
         assert item.signal_values() == dict(zip(SIGNALS, signals)), key
 
 
-@pytest.mark.parametrize("csv_path, mapping_path, expected", [
-    (JIRA_CSV, JIRA_MAPPING, JIRA),
-    (PB_CSV, PB_MAPPING, PRODUCTBOARD),
-], ids=["jira", "productboard"])
+@pytest.mark.parametrize("csv_path, mapping_path, expected", EXAMPLES, ids=EXAMPLE_IDS)
 def test_example_export_items_get_their_tiers(book, csv_path, mapping_path, expected):
     classifier = Classifier(book, "durable")
     items = read_mapped(str(csv_path), str(mapping_path), book)
     assert {d.item: d.tier for d in classifier.classify(items)} == {e[0]: e[6] for e in expected}
+
+
+def test_the_jira_cloud_example_is_written_as_jira_cloud_writes_it():
+    data = CLOUD_CSV.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfSummary,Issue key,") and b"\r\n" in data
+    header = data.decode("utf-8-sig").splitlines()[0].split(",")
+    assert [header.count(c) for c in ("Fix versions", "Components", "Labels", "Parent key")] == [2, 2, 3, 1]
+    assert "25/Feb/26 10:17 PM" in data.decode("utf-8-sig")
+
+
+def test_the_linear_example_has_linears_thirty_columns():
+    header = LINEAR_CSV.read_text().splitlines()[0]
+    assert header == (
+        "ID,Team,Title,Description,Status,Estimate,Priority,Project ID,Project,Creator,Assignee,Labels,"
+        "Cycle Number,Cycle Name,Cycle Start,Cycle End,Created,Updated,Started,Triaged,Completed,Canceled,"
+        "Archived,Due Date,Parent issue,Initiatives,Project Milestone ID,Project Milestone,SLA Status,Roadmaps"
+    )
+
+
+def test_the_aha_example_repeats_epic_name():
+    header = AHA_CSV.read_text().splitlines()[0].split(",")
+    assert header[:2] == ["Feature reference #", "Feature name"] and header.count("Epic name") == 2
 
 
 def test_wont_do_rows_are_skipped(book):
@@ -250,7 +349,7 @@ def test_a_cell_naming_an_enum_value_is_that_value(book, tmp_path):
     ("Payments Q3 2027 train", "2027-Q3"),
     ("v3.2.0", None),
     ("Backlog", None),
-    ("FY2027 Q1", None),   # a fiscal quarter is not a calendar quarter
+    ("FY2027", None),      # a fiscal year, no quarter
     ("2027-Q5", None),
     ("Q1 20271", None),
 ])
@@ -263,14 +362,20 @@ def test_quarter_from_version(text, quarter):
     ("2027-04-01", "2027-Q2"),
     ("2027-09-30T23:59:00Z", "2027-Q3"),
     ("2027/12/01", "2027-Q4"),
-    ("15/02/2027", "2027-Q1"),
-    ("01.07.2027", "2027-Q3"),        # day first
+    ("15/02/2027", "2027-Q1"),        # 15 is no month: day first
+    ("02/15/2027", "2027-Q1"),        # month first
+    ("13.07.2027", "2027-Q3"),
+    ("07/07/27", "2027-Q3"),          # the same day either way
     ("15/Feb/27 9:30 AM", "2027-Q1"),  # Jira's own format
+    ("25/Feb/26 10:17 PM", "2026-Q1"),  # Jira Cloud's too
     ("3 Oct 2027", "2027-Q4"),
     ("2027-01-01 - 2027-03-31", "2027-Q1"),   # a Productboard timeframe: its start
     ("2027-03-15 – 2027-05-31", "2027-Q1"),   # an en dash; spans quarters: the start counts
     ("2027-04-01 to 2027-06-30", "2027-Q2"),
-    ("02/15/2027", None),   # month first is not read: 15 is no month
+    ("3/30/2027 - 4/2/2027", "2027-Q1"),       # the start's order shows: month first
+    ("4/2/2027 - 6/30/2027", "2027-Q2"),       # the end's order shows: month first
+    ("13/14/2027", None),   # neither is a month
+    ("3/0/2027", None),
     ("2027-02-30", None),
     ("2027-Q1", None),
     ("soon", None),
@@ -358,11 +463,13 @@ def test_contains_on_an_enum_signal(problems):
 
 @pytest.mark.parametrize("old, new, field, message", [
     ("quarter: {column: Fix Version/s, from: version}", "quarter: {column: Fix Version/s, form: version}",
-     "quarter.form", "unknown field 'form'; did you mean 'from'? (allowed: column, from)"),
+     "quarter.form", "unknown field 'form'; did you mean 'from'? (allowed: column, from, prefix)"),
     ("title: Summary", "titel: Summary",
-     "titel", "unknown field 'titel'; did you mean 'title'? (allowed: key, title, description, pm, pmm, quarter, links, signals, skip)"),
+     "titel", "unknown field 'titel'; did you mean 'title'? (allowed: key, title, description, pm, pmm, quarter, "
+     "date_order, fiscal_year_start, links, signals, skip)"),
     ("    values: {Admins: admin,", "    vaules: {Admins: admin,",
-     "signals.audience.vaules", "unknown field 'vaules'; did you mean 'values'? (allowed: column, values, default, contains, value)"),
+     "signals.audience.vaules", "unknown field 'vaules'; did you mean 'values'? "
+     "(allowed: column, values, default, contains, prefix, labels, value)"),
     ("skip: {column: Status, values:", "skip: {column: Status, value:",
      "skip.value", "unknown field 'value'; did you mean 'values'? (allowed: column, values)"),
 ])
@@ -389,7 +496,8 @@ def test_an_unquoted_yes_as_a_cell_text(problems):
     ("{column: Labels, contains: x, default: true}", "'contains' answers yes or no by itself; it takes no values or default"),
     ("{value: admin, column: Labels}", "a constant {value: ...} takes nothing else (remove column)"),
     ("{column: Labels, values: {Admin: admin, ' admin': admin}}", "cell texts 'Admin' and ' admin' are the same (cells match ignoring case)"),
-    ("5", "a signal comes from a column name, {column: ..., values: {...}}, {column: ..., contains: ...} or {value: ...} (got 5)"),
+    ("5", "a signal comes from a column name, {column: ..., values: {...}}, {column: ..., contains: ...}, "
+          "{column: ..., prefix: ...}, {column: ..., labels: {...}} or {value: ...} (got 5)"),
 ])
 def test_a_signal_spec_in_no_known_form(problems, spec, message):
     text = jira_mapping("  audience:\n    column: Custom field (Audience)\n    values: {Admins: admin, End users: end_user, Buyers: buyer}\n",
@@ -473,13 +581,15 @@ def test_a_ragged_row(problems, tmp_path):
 
 @pytest.mark.parametrize("old, new, message", [
     ("Billing 2027.Q2,,compliance", "FY27 Q2,,compliance",
-     "no quarter in 'FY27 Q2'; expected a version naming one, like 2027-Q1, 2027 Q1, Q1 2027, Q1-2027 or Release 2027.Q1 "
-     "(fiscal years are not read: they differ from calendar quarters)"),
+     "'FY27 Q2' is a fiscal quarter (Q2 of FY2027), and its calendar quarter depends on the month the fiscal year "
+     "starts in; set fiscal_year_start: 1-12 in {mapping} (FY2027 is the fiscal year that ends in 2027)"),
     ("Billing 2027.Q2,,compliance", "Backlog,,compliance",
-     "no quarter in 'Backlog'; expected a version naming one, like 2027-Q1, 2027 Q1, Q1 2027, Q1-2027 or Release 2027.Q1"),
+     "no quarter in 'Backlog'; expected a version naming one, like 2027-Q1, 2027 Q1, Q1 2027, Q1-2027, "
+     "Release 2027.Q1, or a fiscal quarter like FY27 Q1"),
 ])
 def test_a_version_without_a_quarter(problems, tmp_path, old, new, message):
     [p] = problems(csv_text=jira_csv(old, new))
+    message = message.format(mapping=tmp_path / "jira-mapping.yaml")
     assert p == Problem(message, file=str(tmp_path / "jira.csv"), line=5, item="BILL-127", field="Fix Version/s")
 
 
@@ -490,7 +600,7 @@ def test_a_timeframe_that_is_no_date(book, tmp_path):
         read_mapped(str(tmp_path / "pb.csv"), str(PB_MAPPING), book)
     [p] = info.value.problems
     assert p == Problem(
-        "no date in 'Next quarter'; expected a date like 2027-02-15, 15/02/2027 (day first), 15/Feb/27, "
+        "no date in 'Next quarter'; expected a date like 2027-02-15, 15/02/2027, 15/Feb/27, "
         "or a timeframe like 2027-01-01 - 2027-03-31",
         file=str(tmp_path / "pb.csv"), line=3, item="PB-204", field="Timeframe",
     )
@@ -575,3 +685,214 @@ def test_a_windows_export_with_a_byte_order_mark_and_crlf_lines(book, tmp_path):
     (tmp_path / "jira.csv").write_bytes(b"\xef\xbb\xbf" + JIRA_CSV.read_text().replace("\n", "\r\n").encode("utf-8"))
     items = read_mapped(str(tmp_path / "jira.csv"), str(JIRA_MAPPING), book)
     assert items[6].description.startswith("Replace stored card numbers with network tokens.\r\n\r\n")
+
+
+# ---- date order ------------------------------------------------------------------------------
+
+DATED_MAPPING = """\
+key: ID
+title: Name
+quarter: {column: Due, from: date}
+signals:
+  revenue_motion: {value: expansion}
+  differentiation: {value: better}
+  customer_reach: {value: 30}
+  audience: {value: buyer}
+"""
+
+
+def exported(tmp_path, csv_text: str, mapping_text: str, name: str = "e") -> tuple[str, str]:
+    (tmp_path / f"{name}.csv").write_text(csv_text, encoding="utf-8")
+    (tmp_path / f"{name}.yaml").write_text(mapping_text, encoding="utf-8")
+    return str(tmp_path / f"{name}.csv"), str(tmp_path / f"{name}.yaml")
+
+
+def refused(book, csv_path: str, mapping_path: str) -> list[Problem]:
+    with pytest.raises(ItemError) as info:
+        read_mapped(csv_path, mapping_path, book)
+    return info.value.problems
+
+
+def test_an_ambiguous_slashed_date_is_refused_until_the_mapping_says_the_order(book, tmp_path):
+    csv_path, mapping_path = exported(tmp_path, "ID,Name,Due\nA-1,One,3/4/2027\nA-2,Two,28/2/2027\nA-3,Three,7/28/2027\n",
+                                      DATED_MAPPING)
+    assert refused(book, csv_path, mapping_path) == [Problem(
+        f"'3/4/2027' could be 3 April 2027 (day-first) or March 4 2027 (month-first); "
+        f"set date_order: day-first or month-first in {mapping_path}",
+        file=csv_path, line=2, item="A-1", field="Due",
+    )]  # A-2 and A-3 say their order themselves: read
+
+
+@pytest.mark.parametrize("order, quarter", [("month-first", "2027-Q1"), ("day-first", "2027-Q2")])
+def test_date_order_reads_the_ambiguous_dates(book, tmp_path, order, quarter):
+    csv_path, mapping_path = exported(tmp_path, "ID,Name,Due\nA-1,One,3/4/2027\nA-2,Two,2027-08-01\n",
+                                      DATED_MAPPING + f"date_order: {order}\n")
+    assert [i.quarter for i in read_mapped(csv_path, mapping_path, book)] == [quarter, "2027-Q3"]
+
+
+def test_a_date_against_the_mappings_date_order(book, tmp_path):
+    csv_path, mapping_path = exported(tmp_path, "ID,Name,Due\nA-1,One,28/2/2027\n", DATED_MAPPING + "date_order: month-first\n")
+    assert refused(book, csv_path, mapping_path) == [Problem(
+        f"'28/2/2027' is not a month-first date (there is no month 28), as date_order says in {mapping_path}",
+        file=csv_path, line=2, item="A-1", field="Due",
+    )]
+
+
+def test_quarter_from_date_refuses_an_ambiguous_date_without_an_order():
+    with pytest.raises(ValueError) as info:
+        quarter_from_date("01.07.2027")
+    assert str(info.value) == ("'01.07.2027' could be 1 July 2027 (day-first) or January 7 2027 (month-first); "
+                               "set date_order: day-first or month-first in the mapping file")
+    assert quarter_from_date("01.07.2027", "day-first") == "2027-Q3"
+    assert quarter_from_date("01.07.2027", "month-first") == "2027-Q1"
+
+
+@pytest.mark.parametrize("line, field, message", [
+    ("date_order: us\n", "date_order", "'us' is not allowed; expected one of day-first, month-first"),
+    ("fiscal_year_start: 13\n", "fiscal_year_start",
+     "expected the month the fiscal year starts in, 1 (January) to 12 (December), "
+     "e.g. 7 when FY2027 runs from July 2026 to June 2027 (got 13)"),
+    ("fiscal_year_start: July\n", "fiscal_year_start",
+     "expected the month the fiscal year starts in, 1 (January) to 12 (December), "
+     "e.g. 7 when FY2027 runs from July 2026 to June 2027 (got 'July')"),
+])
+def test_a_bad_date_order_or_fiscal_year_start(book, tmp_path, line, field, message):
+    csv_path, mapping_path = exported(tmp_path, "ID,Name,Due\nA-1,One,2027-01-05\n", DATED_MAPPING + line)
+    assert refused(book, csv_path, mapping_path) == [Problem(message, file=mapping_path, line=9, field=field)]
+
+
+# ---- fiscal quarters -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, start, quarter", [
+    ("FY27 Q1", 1, "2027-Q1"),            # a fiscal year starting in January is the calendar year
+    ("FY27 Q1", 7, "2026-Q3"),            # FY2027 runs July 2026 - June 2027
+    ("Q3 FY2027", 7, "2027-Q1"),
+    ("FY2027-Q4", 10, "2027-Q3"),         # October 2026 - September 2027
+    ("whl-fy27q1", 2, "2026-Q1"),         # February - April 2026: where it starts
+    ("Payments FY28 Q2", 2, "2027-Q2"),   # May - July 2027
+    ("FY28 Q4", 2, "2027-Q4"),            # November 2027 - January 2028
+    ("Release 2027.Q1", 7, "2027-Q1"),    # a calendar quarter stays one
+])
+def test_a_fiscal_quarter_is_the_calendar_quarter_it_starts_in(text, start, quarter):
+    assert quarter_from_version(text, start) == quarter
+
+
+def test_a_fiscal_quarter_without_fiscal_year_start_is_refused():
+    with pytest.raises(ValueError) as info:
+        quarter_from_version("Q1 FY2027")
+    assert str(info.value) == (
+        "'Q1 FY2027' is a fiscal quarter (Q1 of FY2027), and its calendar quarter depends on the month the fiscal year "
+        "starts in; set fiscal_year_start: 1-12 in the mapping file (FY2027 is the fiscal year that ends in 2027)")
+
+
+def test_an_export_of_fiscal_quarters_without_fiscal_year_start(runner, tmp_path):
+    mapping = tmp_path / "linear-mapping.yaml"
+    mapping.write_text(LINEAR_MAPPING.read_text().replace("fiscal_year_start: 7\n", ""), encoding="utf-8")
+    result = runner("classify", LINEAR_CSV, "--mapping", mapping)
+    assert (result.exit_code, result.stdout) == (2, "")
+    advice = (f"and its calendar quarter depends on the month the fiscal year starts in; set fiscal_year_start: 1-12 "
+              f"in {mapping}")
+    assert result.stderr == (
+        f"error: {LINEAR_CSV}:2: item WHL-41: Labels: 'whl-fy27q3' is a fiscal quarter (Q3 of FY2027), {advice} "
+        "(FY2027 is the fiscal year that ends in 2027)\n"
+        f"error: {LINEAR_CSV}:3: item WHL-44: Labels: 'whl-fy27q4' is a fiscal quarter (Q4 of FY2027), {advice} "
+        "(FY2027 is the fiscal year that ends in 2027)\n"
+        f"error: {LINEAR_CSV}:4: item WHL-47: Labels: 'whl-fy27q3' is a fiscal quarter (Q3 of FY2027), {advice} "
+        "(FY2027 is the fiscal year that ends in 2027)\n"
+        f"error: {LINEAR_CSV}:5: item WHL-52: Labels: 'whl-fy28q1' is a fiscal quarter (Q1 of FY2028), {advice} "
+        "(FY2028 is the fiscal year that ends in 2028)\n"
+        "4 problems; nothing was done.\n")
+
+
+def test_a_quarter_label_that_names_no_quarter(book, tmp_path):
+    csv_path, mapping_path = exported(tmp_path, LINEAR_CSV.read_text().replace("whl-fy28q1,", "whl-fyi,"),
+                                      LINEAR_MAPPING.read_text())
+    assert refused(book, csv_path, mapping_path) == [Problem(
+        "no quarter in 'whl-fyi'; expected a version naming one, like 2027-Q1, 2027 Q1, Q1 2027, Q1-2027, "
+        "Release 2027.Q1, or a fiscal quarter like FY27 Q1",
+        file=csv_path, line=5, item="WHL-52", field="Labels",
+    )]
+
+
+def test_two_quarter_labels_give_the_earlier(book, tmp_path):
+    csv_path, mapping_path = exported(tmp_path, LINEAR_CSV.read_text().replace("whl-fy28q1,", "whl-fy28q1, whl-fy27q4,"),
+                                      LINEAR_MAPPING.read_text())
+    items = {i.key: i for i in read_mapped(csv_path, mapping_path, book)}
+    assert items["WHL-52"].quarter == "2027-Q2"
+
+
+# ---- a choice among labels -------------------------------------------------------------------
+
+
+def test_two_labels_with_the_prefix_are_an_error_naming_both(book, tmp_path):
+    csv_path, mapping_path = exported(tmp_path, LINEAR_CSV.read_text().replace("audience:buyer, pricing",
+                                                                               "audience:buyer, audience:admin, pricing"),
+                                      LINEAR_MAPPING.read_text())
+    assert refused(book, csv_path, mapping_path) == [Problem(
+        f"signal audience: 2 labels start with 'audience:' (signals.audience.prefix in {mapping_path}): "
+        "'audience:buyer', 'audience:admin'; expected one",
+        file=csv_path, line=2, item="WHL-41", field="Labels",
+    )]
+
+
+def test_two_labels_of_the_labels_table_are_an_error_naming_both(book, tmp_path):
+    csv_path, mapping_path = exported(tmp_path, LINEAR_CSV.read_text().replace("revenue:retention, parity,",
+                                                                               "revenue:retention, parity, better,"),
+                                      LINEAR_MAPPING.read_text())
+    assert refused(book, csv_path, mapping_path) == [Problem(
+        f"signal differentiation: 2 labels are in signals.differentiation.labels of {mapping_path}: "
+        "'parity', 'better'; expected one",
+        file=csv_path, line=4, item="WHL-47", field="Labels",
+    )]
+
+
+def test_two_labels_giving_the_same_value_are_one_answer(book, tmp_path):
+    # beta and early-access both give beta; a label repeated in two columns is one label
+    csv_path, mapping_path = exported(tmp_path, CLOUD_CSV.read_text(encoding="utf-8-sig").replace(
+        "Risk,,audience:admin,,", "Risk,,audience:admin,beta,early-access").replace(
+        "Admin console,,audience:admin,compliance,", "Admin console,,audience:admin,audience:admin,"),
+        CLOUD_MAPPING.read_text())
+    items = {i.key: i for i in read_mapped(csv_path, mapping_path, book)}
+    assert items["CHK-231"].signal_values()["stage"] == "beta"
+    assert items["CHK-223"].signal_values()["audience"] == "admin"
+
+
+def test_a_prefix_with_a_values_table(book, tmp_path):
+    text = LINEAR_MAPPING.read_text().replace(
+        'audience: {column: Labels, prefix: "audience:"}',
+        'audience: {column: Labels, prefix: "audience:", values: {buyer: buyer, admin: admin, end-user: end_user}}')
+    csv_path, mapping_path = exported(tmp_path, LINEAR_CSV.read_text().replace("audience:admin\"", "audience:admins\"", 1), text)
+    assert refused(book, csv_path, mapping_path) == [Problem(
+        "signal audience: 'admins' is not a cell text the mapping knows (allowed: 'buyer', 'admin', 'end-user'); "
+        f"did you mean 'admin'? Or add it to signals.audience.values of {mapping_path}",
+        file=csv_path, line=5, item="WHL-52", field="Labels",
+    )]
+
+
+def test_a_label_that_is_only_the_prefix_and_a_required_signal_without_its_label(book, tmp_path):
+    csv_text = LINEAR_CSV.read_text().replace("audience:end-user", "audience:").replace(", audience:admin\"", "\"", 1)
+    csv_path, mapping_path = exported(tmp_path, csv_text, LINEAR_MAPPING.read_text())
+    assert refused(book, csv_path, mapping_path) == [
+        Problem("signal audience: label 'audience:' has nothing after the prefix 'audience:'",
+                file=csv_path, line=4, item="WHL-47", field="Labels"),
+        Problem('signal audience: missing; answer "Who notices it first?" (one of admin, end_user, buyer)',
+                file=csv_path, line=5, item="WHL-52", field="Labels"),
+    ]
+
+
+@pytest.mark.parametrize("spec, field, message", [
+    ("{column: Labels, prefix: 'audience:', contains: buyer}", "signals.audience",
+     "'contains' and 'prefix' are two ways to read a list of labels; use one"),
+    ("{column: Labels, labels: {buyers: buyer}, values: {buyers: buyer}}", "signals.audience",
+     "'labels' maps each label to its value by itself; it takes no values (put them in labels)"),
+    ("{column: Labels, labels: {buyers: buyer, Buyers: admin}}", "signals.audience",
+     "labels 'buyers' and 'Buyers' are the same (cells match ignoring case)"),
+    ("{column: Labels, labels: {buyers: buyers}}", "signals.audience.labels.buyers",
+     "'buyers' is not a value of signal audience (expected one of admin, end_user, buyer); did you mean 'buyer'?"),
+])
+def test_a_label_form_written_wrong(book, tmp_path, spec, field, message):
+    text = LINEAR_MAPPING.read_text().replace('audience: {column: Labels, prefix: "audience:"}', f"audience: {spec}")
+    csv_path, mapping_path = exported(tmp_path, LINEAR_CSV.read_text(), text)
+    line = mapping_line(text, "  audience: ")
+    assert refused(book, csv_path, mapping_path) == [Problem(message, file=mapping_path, line=line, field=field)]

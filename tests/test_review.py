@@ -229,6 +229,9 @@ def test_review_bad_input(runner, tmp_path):
 @pytest.mark.parametrize("export,mapping,keys", [
     ("jira.csv", "jira-mapping.yaml", 9),
     ("productboard.csv", "productboard-mapping.yaml", 7),
+    ("jira-cloud.csv", "jira-cloud-mapping.yaml", 6),
+    ("linear.csv", "linear-mapping.yaml", 5),
+    ("aha.csv", "aha-mapping.yaml", 4),
 ])
 def test_review_reads_roadmap_tool_exports_through_a_mapping(runner, roadmap, export, mapping, keys):
     folder = roadmap.parent / "exports"

@@ -15,8 +15,11 @@ signals:
     column: Custom field (Audience)
     values: {Admins: admin, End users: end_user, Buyers: buyer}
   new_market: {column: Labels, contains: new-market} # yes when the list holds the text
+  positioning: {column: Labels, prefix: "positioning:"}  # the label positioning:changes gives changes
   exec_priority: {value: false}                      # the same for every row
 skip: {column: Status, values: ["Won't Do"]}         # rows that are not on the roadmap
+date_order: month-first                              # 3/4/2027 is March 4 (else refused: ambiguous)
+fiscal_year_start: 7                                 # FY2027 runs July 2026 - June 2027
 ```
 
 The mapping is checked against the rulebook (signal names, the values it maps to) and against the
@@ -25,7 +28,13 @@ one error, not one per row. A row's mistakes then name the CSV file, the row's l
 and the *column*: the person fixing them looks at the export, not at the rulebook's signal names.
 
 Real exports repeat a header for a multi-value field (Jira writes one ``Labels`` column per
-label). Every column is kept, and a repeated header is read as the list of its cells.
+label). Every column is kept, and a repeated header is read as the list of its cells. Other tools
+join a list into one cell ("new-market, payouts"): where a mapping reads labels (``contains``,
+``prefix``, ``labels``), each cell is split at commas and semicolons.
+
+Nothing is guessed that could land an item in the wrong quarter without a word: a slashed date
+both of whose parts could be the month (3/4/2027) is refused until the mapping says
+``date_order``, and a fiscal quarter (FY27 Q1) until it says ``fiscal_year_start``.
 """
 
 from __future__ import annotations
@@ -36,7 +45,8 @@ import io
 import re
 import sys
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from functools import partial
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import (
     BaseModel,
@@ -60,8 +70,8 @@ from ..files.yamlio import MAX_BYTES, FileProblem, LineDict, line_of, parse_yaml
 
 __all__ = ["ExportMapping", "load_mapping", "quarter_from_date", "quarter_from_version", "read_mapped"]
 
-VERSION_FORMS = "2027-Q1, 2027 Q1, Q1 2027, Q1-2027 or Release 2027.Q1"
-DATE_FORMS = "2027-02-15, 15/02/2027 (day first), 15/Feb/27, or a timeframe like 2027-01-01 - 2027-03-31"
+VERSION_FORMS = "2027-Q1, 2027 Q1, Q1 2027, Q1-2027, Release 2027.Q1, or a fiscal quarter like FY27 Q1"
+DATE_FORMS = "2027-02-15, 15/02/2027, 15/Feb/27, or a timeframe like 2027-01-01 - 2027-03-31"
 
 
 # ---- the mapping file ---------------------------------------------------------------------
@@ -77,6 +87,14 @@ def _cell_text(v: Any) -> Any:
         raise ValueError("YAML reads this as true/false, so the cell text is lost; quote it, e.g. 'Yes'")
     if isinstance(v, (int, float)):
         return str(v)
+    return v
+
+
+def _month(v: Any) -> Any:
+    """A month number 1-12, the first month of the fiscal year."""
+    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 12:
+        raise ValueError("expected the month the fiscal year starts in, 1 (January) to 12 (December), "
+                         "e.g. 7 when FY2027 runs from July 2026 to June 2027")
     return v
 
 
@@ -104,6 +122,8 @@ class QuarterSpec(_Model):
 
     column: Column
     from_: Literal["version", "date"] = Field(default="version", alias="from")
+    # the labels (of a Labels column, say) that name the quarter; the others are not read
+    prefix: CellText | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -112,21 +132,30 @@ class QuarterSpec(_Model):
 
 
 class SignalSpec(_Model):
-    """Where one signal's answer comes from: a column, a column's texts, a list entry, or a constant."""
+    """Where one signal's answer comes from: a column, a column's texts, a list entry, or a constant.
+
+    Three forms read a list of labels: ``contains`` (yes when the list holds a label), ``prefix``
+    (the one label starting with it; the rest of the label is the answer, read through ``values``
+    when there are values) and ``labels`` (the one label the table knows, mapped to its value).
+    Labels neither form knows are left alone: a label list holds labels for every purpose.
+    """
 
     column: Column | None = None
     values: dict[CellText, Value] | None = Field(default=None, min_length=1)
     default: Value | None = None
     contains: CellText | None = None
+    prefix: CellText | None = None
+    labels: dict[CellText, Value] | None = Field(default=None, min_length=1)
     value: Value | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _column_name(cls, v: Any) -> Any:
         return _column_shorthand(v, "a signal comes from a column name, {column: ..., values: {...}}, "
-                                    "{column: ..., contains: ...} or {value: ...}")
+                                    "{column: ..., contains: ...}, {column: ..., prefix: ...}, "
+                                    "{column: ..., labels: {...}} or {value: ...}")
 
-    @field_validator("values", mode="before")
+    @field_validator("values", "labels", mode="before")
     @classmethod
     def _text_keys(cls, v: Any) -> Any:
         if isinstance(v, dict):
@@ -141,19 +170,25 @@ class SignalSpec(_Model):
     @model_validator(mode="after")
     def _one_form(self) -> "SignalSpec":
         if self.value is not None:
-            others = [f for f in ("column", "values", "default", "contains") if getattr(self, f) is not None]
+            others = [f for f in ("column", "values", "default", "contains", "prefix", "labels") if getattr(self, f) is not None]
             if others:
                 raise ValueError(f"a constant {{value: ...}} takes nothing else (remove {', '.join(others)})")
         elif self.column is None:
             raise ValueError("missing 'column'; a signal comes from a column, or is a constant {value: ...}")
-        elif self.contains is not None and (self.values is not None or self.default is not None):
+        picks = [f for f in ("contains", "prefix", "labels") if getattr(self, f) is not None]
+        if len(picks) > 1:
+            raise ValueError(f"'{picks[0]}' and '{picks[1]}' are two ways to read a list of labels; use one")
+        if self.contains is not None and (self.values is not None or self.default is not None):
             raise ValueError("'contains' answers yes or no by itself; it takes no values or default")
-        if self.values is not None:
+        if self.labels is not None and self.values is not None:
+            raise ValueError("'labels' maps each label to its value by itself; it takes no values (put them in labels)")
+        for field in ("values", "labels"):
             seen: dict[str, str] = {}
-            for text in self.values:
+            for text in getattr(self, field) or {}:
                 folded = _fold(text)
                 if folded in seen:
-                    raise ValueError(f"cell texts {seen[folded]!r} and {text!r} are the same (cells match ignoring case)")
+                    kind = "cell texts" if field == "values" else "labels"
+                    raise ValueError(f"{kind} {seen[folded]!r} and {text!r} are the same (cells match ignoring case)")
                 seen[folded] = text
         return self
 
@@ -161,14 +196,15 @@ class SignalSpec(_Model):
     def form(self) -> str:
         if self.value is not None:
             return "value"
-        if self.contains is not None:
-            return "contains"
-        return "values" if self.values is not None else "column"
+        for form in ("contains", "prefix", "labels", "values"):
+            if getattr(self, form) is not None:
+                return form
+        return "column"
 
-    def lookup(self, cell: str) -> tuple[bool, Any]:
-        """The value a ``values`` table gives a cell (case and surrounding spaces ignored)."""
+    def lookup(self, cell: str, table: str = "values") -> tuple[bool, Any]:
+        """The value a ``values`` (or ``labels``) table gives a cell (case and surrounding spaces ignored)."""
         folded = _fold(cell)
-        for text, value in (self.values or {}).items():
+        for text, value in (getattr(self, table) or {}).items():
             if _fold(text) == folded:
                 return True, value
         return False, None
@@ -190,6 +226,10 @@ class ExportMapping(_Model):
     pm: Column | None = None
     pmm: Column | None = None
     quarter: QuarterSpec | None = None
+    # how the export writes a slashed date: 3/4/2027 is 3 April (day-first) or March 4 (month-first)
+    date_order: Literal["day-first", "month-first"] | None = None
+    # the calendar month (1-12) the fiscal year starts in; FY2027 is the fiscal year that ends in 2027
+    fiscal_year_start: Annotated[int, BeforeValidator(_month)] | None = None
     links: Column | None = None
     signals: dict[str, SignalSpec] = Field(default_factory=dict)
     skip: SkipSpec | None = None
@@ -273,10 +313,11 @@ def _rulebook_problems(raw: dict, book: Rulebook, name: str) -> list[Problem]:
                 f"'contains' answers yes or no, but {signal} is {book.signal_info(signal).describe()}; "
                 "map the column's texts with 'values' instead",
             )
-        for text, value in (spec.values or {}).items():
-            wrong = _not_a_value(book, signal, value)
-            if wrong:
-                report(("signals", signal, "values", text), wrong)
+        for table in ("values", "labels"):
+            for text, value in (getattr(spec, table) or {}).items():
+                wrong = _not_a_value(book, signal, value)
+                if wrong:
+                    report(("signals", signal, table, text), wrong)
         for field in ("default", "value"):
             value = getattr(spec, field)
             wrong = _not_a_value(book, signal, value) if value is not None else None
@@ -338,15 +379,50 @@ _VERSION = re.compile(
     r"(?<![A-Za-z0-9])(?:(?P<y1>\d{4})\s*[-./_ ]?\s*Q(?P<q1>[1-4])|Q(?P<q2>[1-4])\s*[-./_ ]?\s*(?P<y2>\d{4}))(?![0-9])",
     re.IGNORECASE,
 )
+# A fiscal quarter: FY27 Q1, FY2027-Q1, Q1 FY2027, or inside a label like whl-fy27q1.
+_FISCAL = re.compile(
+    r"(?<![A-Za-z0-9])(?:FY\s*(?P<y1>\d{4}|\d{2})\s*[-./_ ]?\s*Q(?P<q1>[1-4])|Q(?P<q2>[1-4])\s*[-./_ ]?\s*FY\s*(?P<y2>\d{4}|\d{2}))(?![0-9])",
+    re.IGNORECASE,
+)
 _RANGE = re.compile(r"\s+(?:[-–—]|to)\s+", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?![0-9])")
-_DAY_FIRST = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?![0-9])")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})(?![0-9])")
 _DAY_MONTH_NAME = re.compile(r"^(\d{1,2})[/ -]([A-Za-z]{3})[A-Za-z]*[/ -](\d{4}|\d{2})(?![0-9])")
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
 
 
-def quarter_from_version(text: str) -> str | None:
-    """The quarter a release or version name mentions: "Release 2027.Q1" -> "2027-Q1"; else None."""
+class _Refused(ValueError):
+    """A cell that names a quarter, but not one that can be read without a mapping option. The
+    message names the option and the mapping file it goes in, which the caller knows."""
+
+    def __init__(self, before: str, after: str = ""):
+        self.before, self.after = before, after
+        super().__init__(self.message("the mapping file"))
+
+    def message(self, mapping_name: str) -> str:
+        return f"{self.before}{mapping_name}{self.after}"
+
+
+def quarter_from_version(text: str, fiscal_year_start: int | None = None) -> str | None:
+    """The quarter a release or version name mentions: "Release 2027.Q1" -> "2027-Q1"; else None.
+
+    A fiscal quarter ("FY27 Q1", "Q1 FY2027", "whl-fy27q1") is the calendar quarter in which it
+    starts, with FY2027 the fiscal year that ends in 2027 and starts in month
+    ``fiscal_year_start`` (of 2026, unless that is January). Without ``fiscal_year_start`` a
+    fiscal quarter raises ValueError: which calendar quarter it is depends on the company.
+    """
+    if f := _FISCAL.search(text):
+        year, quarter = (f["y1"], f["q1"]) if f["y1"] else (f["y2"], f["q2"])
+        fiscal_year = int(year) + (2000 if len(year) == 2 else 0)
+        if fiscal_year_start is None:
+            raise _Refused(
+                f"{text!r} is a fiscal quarter (Q{quarter} of FY{fiscal_year}), and its calendar quarter depends "
+                "on the month the fiscal year starts in; set fiscal_year_start: 1-12 in ",
+                f" (FY{fiscal_year} is the fiscal year that ends in {fiscal_year})",
+            )
+        return _calendar_quarter(fiscal_year, int(quarter), fiscal_year_start)
     m = _VERSION.search(text)
     if m is None:
         return None
@@ -354,25 +430,67 @@ def quarter_from_version(text: str) -> str | None:
     return f"{year}-Q{quarter}"
 
 
-def quarter_from_date(text: str) -> str | None:
+def _calendar_quarter(fiscal_year: int, fiscal_quarter: int, start: int) -> str:
+    """The calendar quarter in which a fiscal quarter starts. FY2027 ends in 2027: starting in
+    July, it runs July 2026 - June 2027, so its Q1 is 2026-Q3. A fiscal year starting in a month
+    that begins no calendar quarter (February, say) has quarters straddling two; like a timeframe,
+    such a quarter counts in the one where it starts."""
+    month = start + 3 * (fiscal_quarter - 1)  # counted from January of the fiscal year's first year
+    year = fiscal_year - (1 if start > 1 else 0) + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return f"{year}-Q{(month - 1) // 3 + 1}"
+
+
+def quarter_from_date(text: str, date_order: str | None = None) -> str | None:
     """The quarter of a date, or of a timeframe's start date: "2027-01-01 - 2027-03-31" -> "2027-Q1".
 
     A timeframe that spans quarters counts from its start, when the work is planned to ship first.
-    Slashed numeric dates are read day first (15/02/2027): month-first dates are ambiguous for
-    the first twelve days of every month, and a quarter silently off by one is worse than an error.
+    A slashed numeric date is read in ``date_order`` ("day-first" or "month-first"). Without it,
+    a date with a part above 12 shows its own order (15/02/2027, 02/15/2027), and the end of a
+    timeframe shows its start's; a date both of whose parts could be the month (3/4/2027) raises
+    ValueError: a quarter silently read wrong is worse than an error.
     """
-    start = _RANGE.split(text.strip(), maxsplit=1)[0].strip()
-    date = _date(start)
+    start, *end = [part.strip() for part in _RANGE.split(text.strip(), maxsplit=1)]
+    hint = _order_of(end[0]) if end else None
+    date = _date(start, date_order, hint, text)
     if date is None:
         return None
     return f"{date.year}-Q{(date.month - 1) // 3 + 1}"
 
 
-def _date(text: str) -> dt.date | None:
+def _order_of(text: str) -> str | None:
+    """The order a numeric date shows by itself: day-first when only its first part can be no
+    month, month-first when only its second; None otherwise."""
+    m = _NUMERIC_DATE.match(text)
+    if m is None:
+        return None
+    a, b = int(m[1]), int(m[2])
+    if a > 12 >= b:
+        return "day-first"
+    if b > 12 >= a:
+        return "month-first"
+    return None
+
+
+def _date(text: str, date_order: str | None, hint: str | None, cell: str) -> dt.date | None:
     if m := _ISO_DATE.match(text):
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
-    elif m := _DAY_FIRST.match(text):
-        d, mo, y = int(m[1]), int(m[2]), int(m[3])
+    elif m := _NUMERIC_DATE.match(text):
+        a, b, y = int(m[1]), int(m[2]), int(m[3])
+        y += 2000 if y < 100 else 0
+        if (a > 12 and b > 12) or 0 in (a, b):
+            return None  # no month either way, or no day
+        order = date_order or _order_of(text) or hint
+        if order is None:
+            if a != b:  # 5/5/2027 is the same day either way
+                raise _Refused(
+                    f"{cell!r} could be {a} {_MONTH_NAMES[b - 1]} {y} (day-first) or {_MONTH_NAMES[a - 1]} {b} {y} "
+                    "(month-first); set date_order: day-first or month-first in "
+                )
+            order = "day-first"
+        d, mo = (b, a) if order == "month-first" else (a, b)
+        if mo > 12:  # only when the mapping's date_order says so: a date's own order never contradicts it
+            raise _Refused(f"{cell!r} is not a {order} date (there is no month {mo}), as date_order says in ")
     elif (m := _DAY_MONTH_NAME.match(text)) and m[2].lower() in _MONTHS:
         # Jira's own date format, e.g. 15/Feb/27 9:30 AM
         d, mo, y = int(m[1]), _MONTHS[m[2].lower()], int(m[3])
@@ -585,19 +703,28 @@ class _Rows:
         return cells[0] if cells else None
 
     def _quarter(self, spec: QuarterSpec, row: list[str], line: int, key: str | None, found: list[Problem]) -> str | None:
+        m = self.mapping
+        parse: Callable[[str], str | None]
         if spec.from_ == "version":
-            parse, expected = quarter_from_version, f"no quarter in {{!r}}; expected a version naming one, like {VERSION_FORMS}"
+            parse = partial(quarter_from_version, fiscal_year_start=m.fiscal_year_start)
+            expected = f"no quarter in {{!r}}; expected a version naming one, like {VERSION_FORMS}"
         else:
-            parse, expected = quarter_from_date, f"no date in {{!r}}; expected a date like {DATE_FORMS}"
+            parse = partial(quarter_from_date, date_order=m.date_order)
+            expected = f"no date in {{!r}}; expected a date like {DATE_FORMS}"
+        cells = self.export.cells(row, spec.column)
+        if spec.prefix is not None:
+            # the whole label is read: the prefix picks the labels, "whl-fy27q1" names the quarter
+            cells = [label for label in _labels(cells) if _starts(label, spec.prefix)]
         quarters = []
-        for cell in self.export.cells(row, spec.column):
-            quarter = parse(cell)
+        for cell in cells:
+            try:
+                quarter = parse(cell)
+            except _Refused as e:
+                quarter, message = None, e.message(self.mapping_name)
+            else:
+                message = expected.format(cell)
             if quarter is None:
-                fiscal = " (fiscal years are not read: they differ from calendar quarters)" if re.search(r"\bFY", cell, re.I) else ""
-                found.append(Problem(
-                    expected.format(cell) + fiscal,
-                    file=self.export.name, line=line, item=key, field=spec.column,
-                ))
+                found.append(Problem(message, file=self.export.name, line=line, item=key, field=spec.column))
                 return None
             quarters.append(quarter)
         # several fix versions: the item ships first in the earliest
@@ -610,30 +737,61 @@ class _Rows:
         cells = self.export.cells(row, column)
         if spec.form == "contains":
             wanted = _fold(spec.contains or "")
-            return any(_fold(part) == wanted for cell in cells for part in re.split(r"[,;]", cell))
+            return any(_fold(label) == wanted for label in _labels(cells))
 
         def problem(message: str) -> Any:
             found.append(Problem(f"signal {name}: {message}", file=self.export.name, line=line, item=key, field=column))
             return _UNSET
 
+        if spec.form in ("prefix", "labels"):
+            return self._chosen_label(name, spec, _labels(cells), problem)
         if not cells:
             return spec.default if spec.default is not None else _UNSET  # _UNSET: the rulebook's default
         if len(cells) > 1:
             return problem(f"holds {len(cells)} values ({', '.join(repr(c) for c in cells)}) in its repeated columns; expected one")
         cell = cells[0]
         if spec.form == "values":
-            known, value = spec.lookup(cell)
-            if not known:
-                texts = ", ".join(repr(t) for t in spec.values or {})
-                empty = ", or an empty cell" if spec.default is not None or self.book.signals[name].default is not None else ""
-                hint = suggest(cell, list(spec.values or {}))
-                fix = f"add it to signals.{name}.values of {self.mapping_name}"
-                return problem(
-                    f"{cell!r} is not a cell text the mapping knows (allowed: {texts}{empty})"
-                    + (f"{hint} Or {fix}" if hint else f"; {fix}")
-                )
-            return value
+            return self._looked_up(name, spec, cell, problem)
         return self._typed(name, cell, problem)
+
+    def _chosen_label(self, name: str, spec: SignalSpec, labels: list[str], problem: Any) -> Any:
+        """The answer one label of a list gives: the label starting with the prefix, or the label
+        the labels table knows. The other labels are for other purposes and are left alone."""
+        if spec.prefix is not None:
+            chosen = [label for label in labels if _starts(label, spec.prefix)]
+            how = f"start with {spec.prefix!r} (signals.{name}.prefix in {self.mapping_name})"
+        else:
+            chosen = [label for label in labels if spec.lookup(label, "labels")[0]]
+            how = f"are in signals.{name}.labels of {self.mapping_name}"
+        distinct = list({_fold(label): label for label in chosen}.values())  # a label repeated is one
+        if not distinct:
+            return spec.default if spec.default is not None else _UNSET
+        if spec.labels is not None:
+            values = {_show(spec.lookup(label, "labels")[1]) for label in distinct}
+            if len(values) == 1:  # two labels that say the same are no contradiction
+                return spec.lookup(distinct[0], "labels")[1]
+        if len(distinct) > 1:
+            return problem(f"{len(distinct)} labels {how}: {', '.join(repr(c) for c in distinct)}; expected one")
+        rest = distinct[0][len(spec.prefix or ""):].strip()
+        if not rest:
+            return problem(f"label {distinct[0]!r} has nothing after the prefix {spec.prefix!r}")
+        if spec.values is not None:
+            return self._looked_up(name, spec, rest, problem)
+        return self._typed(name, rest, problem)
+
+    def _looked_up(self, name: str, spec: SignalSpec, cell: str, problem: Any) -> Any:
+        """The value the ``values`` table gives a cell; a cell it does not know is an error."""
+        known, value = spec.lookup(cell)
+        if known:
+            return value
+        texts = ", ".join(repr(t) for t in spec.values or {})
+        empty = ", or an empty cell" if spec.default is not None or self.book.signals[name].default is not None else ""
+        hint = suggest(cell, list(spec.values or {}))
+        fix = f"add it to signals.{name}.values of {self.mapping_name}"
+        return problem(
+            f"{cell!r} is not a cell text the mapping knows (allowed: {texts}{empty})"
+            + (f"{hint} Or {fix}" if hint else f"; {fix}")
+        )
 
     def _typed(self, name: str, cell: str, problem: Any) -> Any:
         """A cell that is the value itself, read as the signal's type."""
@@ -684,6 +842,16 @@ def _whole_number(text: str) -> int | None:
 
 def _fold(text: str) -> str:
     return text.strip().casefold()
+
+
+def _labels(cells: list[str]) -> list[str]:
+    """The labels of a list column: Jira writes one per repeated column, other tools join them
+    in one cell ("new-market, payouts")."""
+    return [part.strip() for cell in cells for part in re.split(r"[,;]", cell) if part.strip()]
+
+
+def _starts(label: str, prefix: str) -> bool:
+    return label[:len(prefix)].casefold() == prefix.casefold()
 
 
 def _show(value: Any) -> str:

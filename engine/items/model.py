@@ -378,15 +378,16 @@ class ItemReader:
 
 
 def _foreign(header: list[str], signals: list[str]) -> bool:
-    """A header with no key or title column (even ignoring case) and no signal column: another
-    tool's CSV (most often a roadmap tool's export, whose Description or Audience matches by
-    chance), to be read through a mapping rather than refused column by column."""
-    return (any(header) and not any(c.casefold() in ("key", "title") for c in header)
+    """A header with no key column (even ignoring case) and no signal column: another tool's CSV
+    (most often a roadmap tool's export, whose Title, Description or Audience matches by chance;
+    Linear's has a Title), to be read through a mapping rather than refused column by column."""
+    return (any(header) and not any(c.casefold() == "key" for c in header)
             and not any(c in signals for c in header))
 
 
 # the example mappings of launchtier's source, one per roadmap tool (examples/exports/)
-EXAMPLE_MAPPINGS = ("jira-mapping.yaml", "productboard-mapping.yaml")
+EXAMPLE_MAPPINGS = ("jira-mapping.yaml", "jira-cloud-mapping.yaml", "linear-mapping.yaml", "aha-mapping.yaml",
+                    "productboard-mapping.yaml")
 
 
 def _export_problem(header: list[str], allowed: list[str], name: str) -> Problem:
@@ -397,7 +398,7 @@ def _export_problem(header: list[str], allowed: list[str], name: str) -> Problem
         f"looks like an export of a roadmap tool: its header has columns like {like} but no key, title "
         f"or signal column of an item file (columns: {', '.join(allowed)}); read it through a mapping "
         f"file with --mapping FILE (examples/exports/ in launchtier's source has "
-        f"{' and '.join(EXAMPLE_MAPPINGS)} to start from)",
+        f"{', '.join(EXAMPLE_MAPPINGS[:-1])} and {EXAMPLE_MAPPINGS[-1]} to start from)",
         file=name, line=1)
 
 
