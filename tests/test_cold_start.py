@@ -89,5 +89,5 @@ def test_a_project_config_is_looked_for_without_a_toml_parser(tmp_path):
     assert among(modules, {"tomllib"}) == []
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "roadmap"\n\n[tool.launchtier]\nformat = "jsonl"\n')
     modules, stdout = loaded_by(tmp_path)
-    assert stdout.startswith('{"item":"PAY-12"')
+    assert stdout.startswith('{"format_version":1,"item":"PAY-12"')  # JSON Lines, from the config
     assert "tomllib" in modules

@@ -64,15 +64,16 @@ def check_json(c: cond.Condition, values: Mapping[str, Any], shown: Mapping[str,
     return (_combined_head(c, op) + ("true" if holds else "false") + of + "}"), holds
 
 
-_HEADS: dict[str, str] = {}
+_HEADS: dict[tuple[str, str], str] = {}
 
 
 def _combined_head(c: cond.Condition, op: str) -> str:
-    """The start of a combined condition's JSON, up to its ``holds``: encoded once per text."""
+    """The start of a combined condition's JSON, up to its ``holds``: encoded once per text and
+    operator (an ``any`` of one ``all`` reads as that ``all`` does)."""
     text = c.text()
-    head = _HEADS.get(text)
+    head = _HEADS.get((text, op))
     if head is None:
-        head = _HEADS[text] = '{"name":' + _encode(text) + ',"op":"' + op + '","expected":null,"actual":null,"holds":'
+        head = _HEADS[text, op] = '{"name":' + _encode(text) + ',"op":"' + op + '","expected":null,"actual":null,"holds":'
     return head
 
 

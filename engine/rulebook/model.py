@@ -420,7 +420,7 @@ def _loc_of(field: str | None) -> tuple:
         return ()
     out: list[Any] = []
     for part in re.split(r"\.|(?=\[)", field):
-        if part.startswith("[") and part.endswith("]") and part[1:-1].isdigit():
+        if part.startswith("[") and part.endswith("]") and part[1:-1].isascii() and part[1:-1].isdigit():
             out.append(int(part[1:-1]))
         elif part:
             out.append(part)
@@ -542,7 +542,7 @@ def _link(book: Rulebook, raw: dict, where) -> list[Problem]:
             if ns is signal_ns and p.message.startswith("unknown name") and p.path.split(".")[-1] in full_ns:
                 extra = " (a rule's condition reads signals only: dimensions and totals are computed from the rules)"
             inner = p.path[len(prefix):] if p.path.startswith(prefix) else ""
-            steps = tuple(int(x) if x.isdigit() else x for x in re.findall(r"[^.\[\]]+", inner))
+            steps = tuple(int(x) if x.isascii() and x.isdigit() else x for x in re.findall(r"[^.\[\]]+", inner))
             report(loc + steps, p.message + extra, field=p.path)
         return parsed
 
