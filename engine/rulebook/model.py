@@ -542,8 +542,7 @@ def _link(book: Rulebook, raw: dict, where) -> list[Problem]:
             if ns is signal_ns and p.message.startswith("unknown name") and p.path.split(".")[-1] in full_ns:
                 extra = " (a rule's condition reads signals only: dimensions and totals are computed from the rules)"
             inner = p.path[len(prefix):] if p.path.startswith(prefix) else ""
-            steps = tuple(int(x) if x.isascii() and x.isdigit() else x for x in re.findall(r"[^.\[\]]+", inner))
-            report(loc + steps, p.message + extra, field=p.path)
+            report(loc + _loc_of(inner), p.message + extra, field=p.path)
         return parsed
 
     ids: dict[str, int] = {}
