@@ -23,6 +23,7 @@ from launchtier.cli.render import ci
 from launchtier.cli.render.safe import xml_text
 from launchtier.engine import load_rulebook
 from launchtier.engine.rulecheck.lint import CHECKS, Finding
+from test_lint import SMALL as LINT_SMALL
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -147,27 +148,10 @@ def test_xml_text_escapes_every_code_point_xml_forbids():
 
 
 # ---- rules lint --format sarif|github -------------------------------------------------------
-SMALL = """\
-rulebook: small
-version: "1"
-signals:
-  reach: {type: int, min: 0, max: 100, question: Reach?}
-  motion: {type: enum, values: [none, new_logo], question: Motion?}
-dimensions:
-  impact: {label: Impact}
-rules:
-  - id: wide
-    because: Wide.
-    when: {reach: {gte: 150}}
-    score: {impact: 2}
-  - id: new-logo
-    because: New customers.
-    when: {motion: new_logo}
-    score: {impact: 1}
-tiers:
-  - {id: up, label: Up, kind: launch, when: {impact: {gte: 1}}}
-  - {id: down, label: Down, kind: release}
-"""
+# test_lint's small rulebook with a condition that can never hold and no signal saying who can
+# change it: an error and a note
+SMALL = (LINT_SMALL.replace("{reach: {gte: 50}}", "{reach: {gte: 150}}")
+         .replace("question: Motion?, moves: fact}", "question: Motion?}"))
 NEVER = "rule wide: 'reach ≥ 150' can never hold (signal reach is 0..100); fix: use a value within 0..100"
 NO_MOVES = ("rulebook small: no signal says who can change it (moves), so a review offers a change of any signal as a "
             "close call, a new market or less differentiation included; fix: mark facts with moves: fact, and decisions "
