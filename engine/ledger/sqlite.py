@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 from pydantic import ValidationError
 
 from ..decide.decision import Decision, construct
-from ..errors import LedgerDamaged, LedgerError, shown
+from ..errors import LedgerDamaged, LedgerError, LedgerMissing, shown
 from ..runtime import gc_paused
 from ..rulebook.model import Rulebook, rulebook_from_data
 
@@ -165,10 +165,11 @@ class Ledger:
         _load()
         self.path = resolve_path(path)
         if not self.path.exists() and (not create or readonly):
-            raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME), "
-                              "or check the path (--db PATH, else $LAUNCHTIER_DB, else launchtier.db in the current directory)")
+            raise LedgerMissing(str(self.path), "no ledger here yet; record decisions first (launchtier record FILE --by NAME), "
+                                "or check the path (--db PATH, else $LAUNCHTIER_DB, else the project config's db, else "
+                                "launchtier.db in the current directory)")
         if not self.path.parent.is_dir():
-            raise LedgerError(f"{self.path}: the directory {self.path.parent} does not exist")
+            raise LedgerMissing(str(self.path), f"the directory {self.path.parent} does not exist")
         if self.path.exists() and not self.path.is_file():
             # a named pipe would hang SQLite's open, and a device (/dev/null) takes writes it loses
             raise LedgerError(f"{shown(self.path)}: is not a regular file, so it cannot be a ledger; give --db a ledger file, "
