@@ -466,7 +466,7 @@ def test_contains_on_an_enum_signal(problems):
      "quarter.form", "unknown field 'form'; did you mean 'from'? (allowed: column, from, prefix)"),
     ("title: Summary", "titel: Summary",
      "titel", "unknown field 'titel'; did you mean 'title'? (allowed: key, title, description, pm, pmm, quarter, "
-     "date_order, fiscal_year_start, links, signals, skip)"),
+     "date_order, fiscal_year_start, fiscal_year_named_by, links, signals, skip)"),
     ("    values: {Admins: admin,", "    vaules: {Admins: admin,",
      "signals.audience.vaules", "unknown field 'vaules'; did you mean 'values'? "
      "(allowed: column, values, default, contains, prefix, labels, value)"),
