@@ -55,10 +55,12 @@ def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -
     raise click.BadParameter(f"'{value}' is not a date; write it like 2027-01-31")
 
 
-since_option = click.option(
-    "--since", metavar="DATE", callback=_check_date,
-    help="Only entries recorded on or after DATE (YYYY-MM-DD); integrity always covers the whole chain.",
-)
+def since_option_for(help: str):
+    """``--since DATE``, checked to be a date, with what it limits."""
+    return click.option("--since", metavar="DATE", callback=_check_date, help=help)
+
+
+since_option = since_option_for("Only entries recorded on or after DATE (YYYY-MM-DD); integrity always covers the whole chain.")
 
 
 def format_option(*choices: str, default: str | None = None):

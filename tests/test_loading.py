@@ -622,7 +622,7 @@ def test_unknown_top_level_section(rulebook_problem, section, hint):
     assert p.field == section
     assert p.message == (
         f"unknown section '{section}'{hint} (allowed: rulebook, version, description, signals, dimensions, "
-        "totals, capacity, overrides, rules, tiers, artifacts)"
+        "totals, capacity, overrides, suggest, rules, tiers, artifacts)"
     )
 
 

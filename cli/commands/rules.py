@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import click
 
-from ..options import deprecated, engine_option, format_option, load, mapping_option, rules_option
+from launchtier.engine.rulecheck.suggest import MAX_CHANGES
+
+from ..options import db_option, deprecated, engine_option, format_option, load, mapping_option, rules_option, since_option_for
 from ..output import document, document_data, echo, width
+from ..render import suggest as render_suggest
 from ..render import text as render
+from ..render.text import plural
 
 
 @click.group()
@@ -217,3 +221,53 @@ def rules_calibrate(calibration_set: tuple[str, ...], rules_path: str | None, en
         click.echo(f"agreement {name} {report.rate(count):g}% is below the minimum of {pct:g}%", err=True)
     if below:
         raise SystemExit(1)
+
+
+@rules.command("suggest")
+@rules_option
+@db_option("The ledger whose decisions and overrides are read (default: $LAUNCHTIER_DB, else the project config's, "
+           "else launchtier.db in the current directory).")
+@since_option_for("Only the items decided or overridden on or after DATE (YYYY-MM-DD).")
+@click.option("--max-changes", type=click.IntRange(1, MAX_CHANGES), default=2, show_default=True, metavar="N",
+              help=f"Combine up to N edits in one suggestion (1-{MAX_CHANGES}).")
+@click.option("--top", type=click.IntRange(1, 50), default=5, show_default=True, metavar="N",
+              help="Show the N best suggestions.")
+@click.option("--new-rules/--no-new-rules", default=True, show_default=True,
+              help="Also try new rules of one signal value worth one point.")
+@click.option("--write", "write_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the rulebook with the best suggestion to FILE (never the rulebook itself), and rule-test "
+                   "cases for the overrides it agrees with to FILE's .cases.yaml.")
+@format_option("text", "json", "markdown")
+def rules_suggest(rules_path: str | None, db_path: str | None, since: str | None, max_changes: int, top: int,
+                  new_rules: bool, write_path: str | None, fmt: str) -> None:
+    """Rule changes the team's overrides argue for. Reads the ledger's latest decision of each
+    item, overrides as the tiers the team committed to, and searches for small rulebook edits
+    (a threshold moved, a rule's points changed, a condition widened or narrowed by one value,
+    a new rule of one signal value) under which the rules give the committed tier without
+    changing a decision nobody overrode. Each suggestion comes with its exact effect on every
+    recorded decision. Overrides whose reason names a circumstance (the rulebook's
+    suggest.circumstances, default capacity and budget) are left out.
+
+    \b
+    Example:
+      launchtier rules suggest
+      launchtier rules suggest --since 2026-07-01 --max-changes 1 --format markdown > suggestions.md
+      launchtier rules suggest --write rules/proposed.yaml
+    """
+    from launchtier.engine.rulecheck.suggest import suggest_rules, write_suggestion
+
+    book = load(rules_path)
+    report, result = suggest_rules(book, db_path, since=since, max_changes=max_changes, top=top, new_rules=new_rules)
+    if fmt == "json":
+        echo(document(report))
+    elif fmt == "markdown":
+        echo(render_suggest.suggest_markdown(report))
+    else:
+        echo(render_suggest.suggest_text(report, width()))
+    if write_path is not None:
+        if not result.suggestions:
+            raise click.ClickException("nothing to write: there is no suggestion")
+        written, cases = write_suggestion(book, result.suggestions[0], write_path)
+        click.echo(f"wrote suggestion 1 to {written} and its {plural(len(result.suggestions[0].explains), 'case')} to "
+                   f"{cases}; check them with: launchtier rules lint --rules {written}; launchtier rules test {cases} "
+                   f"--rules {written}; launchtier rules diff {book.source} {written}", err=True)

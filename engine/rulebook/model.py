@@ -244,6 +244,18 @@ class OverridePolicy(_Model):
         return data
 
 
+class SuggestPolicy(_Model):
+    circumstances: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        default=None,
+        description="words that, in an override's reason, make it about circumstances (capacity, budget), not the "
+                    "rules: `rules suggest` leaves such overrides out (default: capacity, budget)",
+    )
+
+
+def _absent(v: Any) -> bool:
+    return v is None
+
+
 class Rulebook(_Model):
     """A validated, linked rulebook. Build it with :func:`load_rulebook` or :func:`rulebook_from_data`."""
 
@@ -261,6 +273,8 @@ class Rulebook(_Model):
     artifacts: list[Artifact] = Field(default_factory=lambda: [])
     capacity: dict[str, Capacity] = Field(default_factory=dict)
     overrides: dict[str, OverridePolicy] = Field(default_factory=dict)
+    # left out of the data unless given: a rulebook without it keeps its content hash
+    suggest: SuggestPolicy | None = Field(default=None, exclude_if=_absent)
 
     _source: str = PrivateAttr(default="")
     _locations: dict = PrivateAttr(default_factory=dict)
@@ -335,7 +349,7 @@ def rulebook_hash(data: Any) -> str:
 # ---- loading ------------------------------------------------------------------------------
 
 TOO_LARGE = "a rulebook is a few kilobytes of YAML: is this the right file?"
-SECTIONS_MAPPING = ("signals", "dimensions", "totals", "capacity", "overrides")
+SECTIONS_MAPPING = ("signals", "dimensions", "totals", "capacity", "overrides", "suggest")
 SECTIONS_LIST = ("rules", "tiers", "artifacts")
 SECTIONS_SCALAR = ("rulebook", "version", "description")
 
