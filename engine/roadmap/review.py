@@ -224,9 +224,27 @@ def review_files(
     place): read when there is one (``report.ledger`` is None when there is none); with
     ``record_by``, created if absent and the decisions recorded in it, with ``note``. The files
     are read first: a roadmap with a problem creates no ledger."""
+    items = read_roadmap(book, files, mapping)
+    return review_at(book, items, engine=engine, quarter=quarter, ledger_location=ledger_location,
+                     record_by=record_by, note=note)
+
+
+def review_at(
+    book: Rulebook,
+    items: Sequence[ItemBase],
+    *,
+    engine: str = "durable",
+    quarter: str | None = None,
+    ledger_location: str | None = None,
+    record_by: str | None = None,
+    note: str | None = None,
+) -> ReviewReport:
+    """:func:`review` of ``items`` with the ledger at ``ledger_location`` (None: the default
+    place), opened for the review alone: read when there is one; with ``record_by``, created if
+    absent and the decisions recorded in it, with ``note``. What ``review`` and the meeting page
+    (:mod:`.meeting`) both do."""
     from ..ledger import open_ledger, reading_if_present
 
-    items = read_roadmap(book, files, mapping)
     opened = open_ledger(ledger_location, create=True) if record_by is not None else reading_if_present(ledger_location)
     with opened as ledger:
         return review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=record_by, note=note)

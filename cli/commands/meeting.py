@@ -1,0 +1,74 @@
+"""The ``meeting`` command: the review as a live page on this machine, for the room's shared screen."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import BadInput
+from ..options import db_option, engine_option, load, mapping_option, quarter_option, rules_option
+
+INSTALL = "launchtier meeting needs its web server, the 'meeting' extra: pip install 'launchtier[meeting]'"
+
+
+@click.command()
+@click.argument("roadmap", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@quarter_option
+@mapping_option
+@db_option("The ledger the page reads and records in (default: $LAUNCHTIER_DB, else the project config's, else "
+           "launchtier.db in the current directory).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port on 127.0.0.1 to serve on; 0 picks a free one.")
+@click.option("--no-open", "no_open", is_flag=True, help="Print the address only; do not open a browser.")
+@rules_option
+@engine_option
+def meeting(roadmap, quarter, mapping, db_path, port, no_open, rules_path, engine) -> None:
+    """Run the review meeting from a live page in the browser: the quarter's items with their
+    tiers (disputed first), each item's explanation, what-if changes to its signals with the
+    tier, artifacts, capacity and workload following at once, and the decisions recorded and
+    overridden in the ledger after a confirm step. Served on 127.0.0.1 only, at an address with
+    a token of this run; Ctrl-C stops it. The files are never changed.
+
+    \b
+    Example:
+      launchtier meeting examples/roadmap.yaml --quarter 2027-Q1
+      launchtier meeting jira.csv --mapping examples/exports/jira-mapping.yaml --db team.db --no-open --port 8765
+    """
+    try:
+        from werkzeug.serving import make_server
+    except ImportError:
+        raise BadInput([INSTALL]) from None
+    import threading
+    import webbrowser
+
+    from launchtier.engine.roadmap.meeting import Meeting
+
+    from ..web import MeetingApp
+
+    book = load(rules_path)
+    meeting_ = Meeting(book, roadmap, mapping=mapping, engine=engine, quarter=quarter, ledger_location=db_path)
+    app = MeetingApp(meeting_, db_path)
+    try:
+        server = make_server("127.0.0.1", port, app, threaded=True)
+    except OSError as e:
+        raise BadInput([f"--port {port}: cannot serve on 127.0.0.1:{port} ({e.strerror or e}); choose another port, "
+                        "or --port 0 for a free one"]) from None
+    app.port = server.server_port
+    _quiet_requests()
+    click.echo(f"launchtier meeting: {app.url()}")
+    click.echo("serving on 127.0.0.1 only; anyone with this address on this machine can record; Ctrl-C stops", err=True)
+    if not no_open:
+        threading.Thread(target=webbrowser.open, args=(app.url(),), daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    click.echo("launchtier meeting: stopped", err=True)
+
+
+def _quiet_requests() -> None:
+    # Werkzeug logs every request on the terminal; the meeting's terminal keeps its warnings only
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
