@@ -58,6 +58,7 @@ def meeting(roadmap, quarter, mapping, db_path, port, no_open, rules_path, engin
     click.echo("serving on 127.0.0.1 only; anyone with this address on this machine can record; Ctrl-C stops", err=True)
     if not no_open:
         threading.Thread(target=webbrowser.open, args=(app.url(),), daemon=True).start()
+    _stop_on_signals()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -65,6 +66,18 @@ def meeting(roadmap, quarter, mapping, db_path, port, no_open, rules_path, engin
     finally:
         server.server_close()
     click.echo("launchtier meeting: stopped", err=True)
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C, and a TERM (a service manager's, a test's), stop the server cleanly: as an
+    interrupt, even where the shell started it with interrupts ignored (in the background)."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _quiet_requests() -> None:
