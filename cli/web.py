@@ -158,7 +158,7 @@ class MeetingApp:
             if mine:
                 whatifs[selected] = mine
             self.meeting.roadmap(whatifs)  # a value the signal does not take is refused here, with its message
-            return self.redirect(page.state_url(self.prefix, selected, whatifs) + "#detail")
+            return self.redirect(page.state_url(self.prefix, selected, whatifs))
         made = self.meeting.roadmap(whatifs)
         report = self.meeting.review(whatifs)
         base = self.meeting.review() if made.originals else report

@@ -9,8 +9,8 @@ document.addEventListener("DOMContentLoaded", () => {
     range.addEventListener("input", () => { if (out) out.textContent = range.value; });
   }
   form.addEventListener("change", () => form.requestSubmit());
-  const detail = document.getElementById("detail");
-  const selected = document.querySelector("tr.selected");
-  if (selected) selected.scrollIntoView({ block: "nearest" });
-  if (detail && location.hash === "#detail") detail.scrollTop = 0;
+  // one column (a narrow window): the selected item's panel is below the list, so show it
+  if (window.matchMedia("(max-width: 1100px)").matches) {
+    document.getElementById("detail").scrollIntoView();
+  }
 });

@@ -23,6 +23,8 @@ from .review import close_lines, since_last
 from .text import HELD_BUT_MOVED, plural, precedent_text, scores_kept, stage_sentence
 
 TITLE = "launchtier meeting"
+# an int signal of a wider range than this gets a number field: a slider could not set one value
+SLIDER_SPAN = 1000
 
 
 class View(NamedTuple):
@@ -107,7 +109,7 @@ def _items_table(v: View) -> str:
                 if was is not None and was.tier != d.tier else "")
         mark = ' <span class="whatif-mark" title="what-if">what-if</span>' if d.item in v.differences else ""
         out.append(f'<tr{row} data-key="{esc(d.item)}"><td class="key"><a href="{esc(state_url(v.prefix, d.item, v.whatifs))}'
-                   f'#detail">{esc(d.item)}</a>{flag}</td><td>{esc(d.title)}{mark}</td>'
+                   f'">{esc(d.item)}</a>{flag}</td><td>{esc(d.title)}{mark}</td>'
                    f"<td>{esc(item.quarter or UNSCHEDULED)}</td>"
                    f'<td class="tier-cell">{badge(v.book, d.tier)}{diff}</td></tr>')
     out += ["</tbody></table>", '<p class="muted"><span class="flag">!</span> disputed: a small decision of the team or '
@@ -251,7 +253,7 @@ def _controls(v: View, key: str) -> str:
             listid = f"marks-{name}"
             datalist = (f'<datalist id="{esc(listid)}">' + "".join(f'<option value="{m}" label="{m}"></option>' for m in marks)
                         + "</datalist>")
-            if sig.min is not None and sig.max is not None:
+            if sig.min is not None and sig.max is not None and sig.max - sig.min <= SLIDER_SPAN:
                 control = (f'<input type="range" name="{esc(field)}" min="{sig.min}" max="{sig.max}" value="{esc(form_value(value))}"'
                            f' list="{esc(listid)}"><output>{esc(form_value(value))}</output>{datalist}')
             else:
