@@ -85,7 +85,7 @@ def served(tmp_path):
     finally:
         if child.poll() is None:
             child.kill()
-            child.wait(timeout=10)
+        child.communicate(timeout=30)  # and its pipes closed
 
 
 def test_skips_without_chromium(monkeypatch):

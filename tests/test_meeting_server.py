@@ -5,6 +5,7 @@ shows and records is what ``explain --set``, ``review --record`` and ``override`
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -397,3 +398,41 @@ def test_concurrent_writers_lose_nothing_and_the_audit_is_clean(book, ledger, ru
     assert sorted({n for n in notes if n.startswith("review all quarters: n")}) == [f"review all quarters: n{n}" for n in range(6)]
     audit = runner("audit", "--db", ledger)
     assert audit.exit_code == 0, audit.output
+
+
+# ---- the command ----------------------------------------------------------------------------------
+def test_without_the_extra_the_command_says_how_to_install_it(runner, monkeypatch):
+    monkeypatch.setitem(sys.modules, "werkzeug.serving", None)  # an import of it fails, as when not installed
+    result = runner("meeting", ROADMAP, "--no-open")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "error: launchtier meeting needs its web server, the 'meeting' extra: pip install 'launchtier[meeting]'\n")
+
+
+def test_a_bad_roadmap_fails_before_serving_as_review_does(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("items:\n  - key: A-1\n    title: x\n    signals: {revenue_motion: bogus}\n", encoding="utf-8")
+    review = runner("review", bad)
+    meeting = runner("meeting", bad, "--no-open")
+    assert (meeting.exit_code, meeting.stdout) == (2, "")
+    assert meeting.stderr == review.stderr and meeting.stderr.startswith(f"error: {bad}:4: item A-1: signals.revenue_motion:")
+
+
+def test_a_damaged_ledger_fails_before_serving(runner, tmp_path):
+    ledger = tmp_path / "damaged.db"
+    ledger.write_bytes(b"not a ledger at all, not even SQLite" * 10)
+    result = runner("meeting", ROADMAP, "--no-open", "--db", ledger)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: ") and str(ledger) in result.stderr
+
+
+def test_a_port_in_use_is_refused_with_what_to_do(runner):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner("meeting", ROADMAP, "--no-open", "--port", port)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"error: --port {port}: cannot serve on 127.0.0.1:{port} (Address already in use); choose "
+                             "another port, or --port 0 for a free one\n")

@@ -37,6 +37,7 @@ def meeting(roadmap, quarter, mapping, db_path, port, no_open, rules_path, engin
         from werkzeug.serving import make_server
     except ImportError:
         raise BadInput([INSTALL]) from None
+    import socket
     import threading
     import webbrowser
 
@@ -46,13 +47,20 @@ def meeting(roadmap, quarter, mapping, db_path, port, no_open, rules_path, engin
 
     book = load(rules_path)
     meeting_ = Meeting(book, roadmap, mapping=mapping, engine=engine, quarter=quarter, ledger_location=db_path)
+    meeting_.head()  # a ledger that launchtier did not write stops here too, before serving
     app = MeetingApp(meeting_, db_path)
+    # bound here, not by Werkzeug, which ends the process itself when the port is taken
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        server = make_server("127.0.0.1", port, app, threaded=True)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(("127.0.0.1", port))
+        listening.listen(64)
     except OSError as e:
+        listening.close()
         raise BadInput([f"--port {port}: cannot serve on 127.0.0.1:{port} ({e.strerror or e}); choose another port, "
                         "or --port 0 for a free one"]) from None
-    app.port = server.server_port
+    server = make_server("127.0.0.1", port, app, threaded=True, fd=listening.fileno())
+    app.port = listening.getsockname()[1]
     _quiet_requests()
     click.echo(f"launchtier meeting: {app.url()}")
     click.echo("serving on 127.0.0.1 only; anyone with this address on this machine can record; Ctrl-C stops", err=True)
@@ -65,6 +73,7 @@ def meeting(roadmap, quarter, mapping, db_path, port, no_open, rules_path, engin
         pass
     finally:
         server.server_close()
+        listening.close()
     click.echo("launchtier meeting: stopped", err=True)
 
 
