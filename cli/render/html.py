@@ -312,14 +312,19 @@ def _reasons(item: ReviewItem, book: Rulebook) -> list[str]:
     return out
 
 
-def _checklist(artifacts: list[ArtifactRef]) -> str:
-    if not artifacts:
-        return '<h4>Checklist</h4><p class="muted">No artifacts.</p>'
+def by_owner(artifacts: list[ArtifactRef]) -> dict[str, list[ArtifactRef]]:
+    """The artifacts per owner, the owners in the order they first come."""
     owners: dict[str, list[ArtifactRef]] = {}
     for a in artifacts:
         owners.setdefault(a.owner, []).append(a)
+    return owners
+
+
+def _checklist(artifacts: list[ArtifactRef]) -> str:
+    if not artifacts:
+        return '<h4>Checklist</h4><p class="muted">No artifacts.</p>'
     out = ['<h4>Checklist</h4><div class="owners">']
-    for owner, arts in owners.items():
+    for owner, arts in by_owner(artifacts).items():
         days = sum(a.effort or 0 for a in arts)
         effort = f", about {days:g} day{'' if days == 1 else 's'}" if days else ""
         out.append(f"<fieldset><legend>{esc(owner)} ({plural(len(arts), 'artifact')}{effort})</legend>")

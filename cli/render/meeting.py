@@ -18,7 +18,7 @@ from launchtier.engine.roadmap.review import UNSCHEDULED, QuarterSummary, Review
 from launchtier.engine.rulebook.conditions import literal
 from launchtier.engine.rulebook.model import BoolSignal, EnumSignal, IntSignal
 
-from .html import badge, esc
+from .html import badge, by_owner, esc
 from .review import close_lines, since_last
 from .text import HELD_BUT_MOVED, plural, precedent_text, scores_kept, stage_sentence
 
@@ -304,11 +304,8 @@ def _reasons(ex: Explanation, book: Rulebook, item: ReviewItem | None) -> list[s
 def _artifacts(artifacts: list[ArtifactRef]) -> str:
     if not artifacts:
         return '<h3>Artifacts</h3><p class="muted">No artifacts.</p>'
-    owners: dict[str, list[ArtifactRef]] = {}
-    for a in artifacts:
-        owners.setdefault(a.owner, []).append(a)
     out = [f"<h3>Artifacts ({plural(len(artifacts), 'artifact')})</h3>", '<div class="owners">']
-    for owner, arts in owners.items():
+    for owner, arts in by_owner(artifacts).items():
         days = sum(a.effort or 0 for a in arts)
         out.append(f'<fieldset data-owner="{esc(owner)}"><legend>{esc(owner)} ({plural(len(arts), "artifact")}, '
                    f"about {days:g} day{'' if days == 1 else 's'})</legend><ul class=\"artifacts\">")

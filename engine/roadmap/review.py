@@ -208,25 +208,11 @@ def review_note(quarter: str | None, note: str | None = None) -> str:
     return f"{scope}: {note}" if note else scope
 
 
-def review_files(
-    book: Rulebook,
-    files: Sequence[str],
-    *,
-    mapping: str | None = None,
-    engine: str = "durable",
-    quarter: str | None = None,
-    ledger_location: str | None = None,
-    record_by: str | None = None,
-    note: str | None = None,
-) -> ReviewReport:
-    """:func:`review` of the roadmap in ``files`` (item files, and roadmap-tool CSV exports
-    read through ``mapping``), with the ledger at ``ledger_location`` (None: the default
-    place): read when there is one (``report.ledger`` is None when there is none); with
-    ``record_by``, created if absent and the decisions recorded in it, with ``note``. The files
-    are read first: a roadmap with a problem creates no ledger."""
-    items = read_roadmap(book, files, mapping)
-    return review_at(book, items, engine=engine, quarter=quarter, ledger_location=ledger_location,
-                     record_by=record_by, note=note)
+def review_files(book: Rulebook, files: Sequence[str], *, mapping: str | None = None, **options: Any) -> ReviewReport:
+    """:func:`review_at` (``options`` are its: engine, quarter, ledger_location, record_by and
+    note) of the roadmap in ``files`` (item files, and roadmap-tool CSV exports read through
+    ``mapping``). The files are read first: a roadmap with a problem creates no ledger."""
+    return review_at(book, read_roadmap(book, files, mapping), **options)
 
 
 def review_at(
@@ -240,8 +226,9 @@ def review_at(
     note: str | None = None,
 ) -> ReviewReport:
     """:func:`review` of ``items`` with the ledger at ``ledger_location`` (None: the default
-    place), opened for the review alone: read when there is one; with ``record_by``, created if
-    absent and the decisions recorded in it, with ``note``. What ``review`` and the meeting page
+    place), opened for the review alone: read when there is one (``report.ledger`` is None when
+    there is none); with ``record_by``, created if absent and the decisions recorded in it, with
+    ``note``. What ``review`` and the meeting page
     (:mod:`.meeting`) both do."""
     from ..ledger import open_ledger, reading_if_present
 
