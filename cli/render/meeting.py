@@ -192,7 +192,7 @@ def _detail(v: View) -> str:
         p = item.previous
         out.append(f'<p class="previous">Since last recorded (decision #{p.seq}, {esc(p.recorded_at[:10])}, then '
                    f"{esc(p.final_tier)}): {esc(since_last(item))}</p>")
-    out.append(_override_form(v, d.item, d.tier))
+    out.append(_override_form(v, d.item))
     out.append(_take_away(v, d.item))
     out.append("</section>")
     return "\n".join(out)
@@ -325,9 +325,9 @@ def _precedents(ex: Explanation) -> list[str]:
     return out
 
 
-def _override_form(v: View, key: str, tier: str) -> str:
-    options = "".join(f'<option value="{esc(t.id)}"{" disabled" if t.id == tier else ""}>{esc(t.id)} {esc(t.label)}</option>'
-                      for t in v.book.tiers)
+def _override_form(v: View, key: str) -> str:
+    # every tier: the recorded decision's may be another than the one shown (a what-if, a newer file)
+    options = "".join(f'<option value="{esc(t.id)}">{esc(t.id)} {esc(t.label)}</option>' for t in v.book.tiers)
     return "\n".join([
         '<div class="decide-box"><h3>Override the recorded decision</h3>',
         "<p>Disagree and commit: the latest recorded decision of this item moves to another tier, under the rulebook's "
