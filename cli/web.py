@@ -180,7 +180,8 @@ class MeetingApp:
             if whatifs:
                 lines.append("the what-ifs on the page are not recorded")
             return self.html(page.confirm_page(self.prefix, "record", "Record the review", lines,
-                                               {"by": by, "note": note, "item": selected or ""}, back))
+                                               {"by": by, "note": note, "item": selected or "", **self.carried(whatifs)},
+                                               back))
         report = self.meeting.record(by, note or None)
         lines = [f"recorded {plural(len(report.recorded), 'decision')} in {where(self.ledger_location)}"]
         lines += [f"warning: {w}" for w in report.warnings]
@@ -199,7 +200,7 @@ class MeetingApp:
                      f"approved by {', '.join(approvers) or 'nobody'}", f"in the ledger {where(self.ledger_location)}"]
             return self.html(page.confirm_page(self.prefix, "override", f"Override {selected}", lines,
                                                {"item": selected, "tier": tier, "reason": reason, "by": by,
-                                                "approved_by": approvers}, back))
+                                                "approved_by": approvers, **self.carried(whatifs)}, back))
         o, warnings = self.meeting.override(selected, tier, reason=reason, by=by, approved_by=approvers)
         lines = [f"overridden {o.item}: {o.from_tier} → {o.tier} (#{o.seq}) by {o.by}; "
                  f"approved by {', '.join(o.approved_by) or 'none'}"]
@@ -226,6 +227,11 @@ class MeetingApp:
     def script(self, request: Request) -> Response:
         js = files("launchtier.cli.render").joinpath("meeting.js").read_text(encoding="utf-8")
         return Response(js, mimetype="text/javascript")
+
+    @staticmethod
+    def carried(whatifs: dict[str, dict[str, str]]) -> dict[str, str]:
+        """The what-ifs as a confirm form carries them, so that its result leads back to them."""
+        return {"whatif": page.whatif_json(whatifs)} if whatifs else {}
 
     # ---- responses ----------------------------------------------------------------------
     @staticmethod

@@ -436,3 +436,17 @@ def test_a_port_in_use_is_refused_with_what_to_do(runner):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (f"error: --port {port}: cannot serve on 127.0.0.1:{port} (Address already in use); choose "
                              "another port, or --port 0 for a free one\n")
+
+
+def test_the_confirm_and_result_pages_lead_back_to_the_viewers_whatif(client):
+    state = whatif({"PAY-12": {"differentiation": "first"}})
+    back = f"/{TOKEN}/?item=PAY-12&whatif=%7B%22PAY-12%22%3A%7B%22differentiation%22%3A%22first%22%7D%7D"
+    page = parse(get(client, item="PAY-12", whatif=state).text)
+    assert page.one("form", cls="override").one("input", name="whatif").attrs["value"] == state.replace(" ", "")
+    confirm = parse(get(client, "record", by="Priya N.", item="PAY-12", whatif=state).text)
+    assert [li.text() for li in confirm.find_all("li")][-1] == "the what-ifs on the page are not recorded"
+    posted = {i.attrs["name"]: i.attrs["value"] for i in confirm.one("form").find_all("input")}
+    assert posted == {"by": "Priya N.", "note": "", "item": "PAY-12", "whatif": state.replace(" ", "")}
+    assert confirm.find_all("a")[-1].attrs["href"] == back
+    done = parse(post(client, "record", posted).text)
+    assert done.find_all("a")[-1].attrs["href"] == back

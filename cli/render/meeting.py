@@ -52,12 +52,17 @@ def form_value(value: Any) -> str:
     return str(value)
 
 
+def whatif_json(whatifs: Mapping[str, Mapping[str, str]]) -> str:
+    """The what-ifs as the page's addresses and forms carry them: compact JSON."""
+    return json.dumps(whatifs, separators=(",", ":"), ensure_ascii=False)
+
+
 def state_url(prefix: str, selected: str | None, whatifs: Mapping[str, Mapping[str, str]], page: str = "",
               **extra: str) -> str:
     """The URL of a page with the viewer's state: the selected item and the what-ifs (JSON)."""
     query = {k: v for k, v in {"item": selected, **extra}.items() if v}
     if whatifs:
-        query["whatif"] = json.dumps(whatifs, separators=(",", ":"), ensure_ascii=False)
+        query["whatif"] = whatif_json(whatifs)
     return prefix + page + ("?" + urlencode(query) if query else "")
 
 
@@ -160,7 +165,7 @@ def _record_form(v: View) -> str:
         f'<form method="get" action="{esc(v.prefix)}record" class="decide">',
         '<label>By <input name="by" required autocomplete="name"></label>',
         '<label>Note <input name="note" placeholder="agreed in the room"></label>',
-        f'<input type="hidden" name="item" value="{esc(v.selected or "")}">',
+        f'<input type="hidden" name="item" value="{esc(v.selected or "")}">', _state_field(v.whatifs),
         '<button type="submit">Record…</button>', "</form>", "</section>",
     ])
 
@@ -230,8 +235,7 @@ def _controls(v: View, key: str) -> str:
     out = [f'<form method="get" action="{esc(v.prefix)}" class="whatif" id="whatif">',
            "<h3>What if</h3>",
            f'<input type="hidden" name="item" value="{esc(key)}">']
-    if others:
-        out.append(f'<input type="hidden" name="whatif" value="{esc(json.dumps(others, ensure_ascii=False))}">')
+    out.append(_state_field(others))
     out.append('<div class="controls">')
     for name, sig in book.signals.items():
         value = current.get(name)
@@ -333,13 +337,18 @@ def _override_form(v: View, key: str) -> str:
         "<p>Disagree and commit: the latest recorded decision of this item moves to another tier, under the rulebook's "
         "approval policy (what <code>launchtier override</code> does). You confirm on the next page.</p>",
         f'<form method="get" action="{esc(v.prefix)}override" class="decide override">',
-        f'<input type="hidden" name="item" value="{esc(key)}">',
+        f'<input type="hidden" name="item" value="{esc(key)}">', _state_field(v.whatifs),
         f'<label>Tier <select name="tier">{options}</select></label>',
         '<label>Reason <input name="reason" required></label>',
         '<label>By <input name="by" required></label>',
         *[f'<label>Approved by <input name="approved_by" class="approver"></label>' for _ in range(3)],
         '<button type="submit">Override…</button>', "</form></div>",
     ])
+
+
+def _state_field(whatifs: Mapping[str, Mapping[str, str]]) -> str:
+    """The viewer's what-ifs as a hidden field: a form that leaves the page brings them back."""
+    return f'<input type="hidden" name="whatif" value="{esc(whatif_json(whatifs))}">' if whatifs else ""
 
 
 def _take_away(v: View, key: str) -> str:
