@@ -32,7 +32,7 @@ from launchtier.engine.roadmap.meeting import Meeting
 
 from .render import meeting as page
 from .render.html import stylesheet, tier_css
-from .render.text import plural
+from .render.text import overridden_text, plural
 
 CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -202,8 +202,7 @@ class MeetingApp:
                                                {"item": selected, "tier": tier, "reason": reason, "by": by,
                                                 "approved_by": approvers, **self.carried(whatifs)}, back))
         o, warnings = self.meeting.override(selected, tier, reason=reason, by=by, approved_by=approvers)
-        lines = [f"overridden {o.item}: {o.from_tier} → {o.tier} (#{o.seq}) by {o.by}; "
-                 f"approved by {', '.join(o.approved_by) or 'none'}"]
+        lines = [overridden_text(o)]
         lines += [f"warning: {w}" for w in warnings]
         return self.html(page.result_page(self.prefix, "Overridden", lines, self.meeting.head(), back))
 
