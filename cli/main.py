@@ -22,7 +22,7 @@ from .errors import Group
 COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("rules", "rules"), "template": ("rules", "template"),
     "classify": ("items", "classify"), "explain": ("items", "explain"), "artifacts": ("items", "artifacts"),
-    "review": ("review", "review"),
+    "review": ("review", "review"), "meeting": ("meeting", "meeting"),
     "record": ("ledger", "record"), "override": ("ledger", "override"), "decisions": ("ledger", "decisions"),
     "audit": ("ledger", "audit"),
     "schema": ("schema", "schema"), "completion": ("completion", "completion"),

@@ -19,7 +19,8 @@ NEVER = {
     "launchtier.engine.ledger.audit", "launchtier.engine.rulecheck", "launchtier.engine.roadmap.parallel",
     "launchtier.engine.roadmap.record", "launchtier.engine.roadmap.review", "launchtier.engine.items.mapping",
     "launchtier.cli.commands.ledger", "launchtier.cli.commands.review", "launchtier.cli.commands.rules",
-    "launchtier.cli.commands.config",
+    "launchtier.cli.commands.config", "launchtier.cli.commands.meeting", "launchtier.cli.web",
+    "launchtier.engine.roadmap.meeting", "launchtier.cli.render.meeting", "werkzeug",
     "launchtier.cli.render.html", "launchtier.cli.render.ledger", "launchtier.cli.render.review",
 }
 # the reporters of text, Markdown and CSV: not for the JSON formats

@@ -84,8 +84,7 @@ def override(key, tier, reason, by, approved_by, db_path) -> None:
 
     with _ledger(db_path) as ledger:
         o, warnings = override_decision(ledger, key, tier, reason=reason, by=by, approved_by=list(approved_by))
-    approvers = ", ".join(o.approved_by) or "none"
-    click.echo(one_line(f"overridden {o.item}: {o.from_tier} → {o.tier} (#{o.seq}) by {o.by}; approved by {approvers}"))
+    click.echo(one_line(render.overridden_text(o)))
     for warning in warnings:
         click.echo(f"warning: {one_line(warning)}", err=True)
 

@@ -2,7 +2,7 @@
 
 It shows what the Markdown report shows (review.py), plus a bar chart of tiers per quarter in
 inline SVG. No scripts, fonts, images or links leave the file; a Content-Security-Policy says so to
-the browser. Every text that comes from items or the rulebook goes through ``_e``, in SVG too.
+the browser. Every text that comes from items or the rulebook goes through ``esc``, in SVG too.
 """
 
 from __future__ import annotations
@@ -37,25 +37,25 @@ def stylesheet() -> str:
 
 
 # ---- small helpers -------------------------------------------------------------------------
-def _e(value: Any) -> str:
+def esc(value: Any) -> str:
     """Escape a value for HTML text and for a double-quoted attribute."""
     return escape(str(value), quote=True)
 
 
-def _colours(book: Rulebook) -> dict[str, tuple[str, str]]:
+def colours_of(book: Rulebook) -> dict[str, tuple[str, str]]:
     last = len(book.tiers) - 1
     return {t.id: DEFAULT_TIER if i == last else PALETTE[i % len(PALETTE)] for i, t in enumerate(book.tiers)}
 
 
-def _tier_css(book: Rulebook) -> str:
-    colours = _colours(book)
+def tier_css(book: Rulebook) -> str:
+    colours = colours_of(book)
     return "\n".join(f".t{i} {{ background: {colours[t.id][0]}; color: {colours[t.id][1]}; }}"
                      for i, t in enumerate(book.tiers))
 
 
-def _badge(book: Rulebook, tier: str, text: str | None = None) -> str:
+def badge(book: Rulebook, tier: str, text: str | None = None) -> str:
     label = f"{tier} {book.tier_by_id[tier].label}" if text is None else text
-    return f'<span class="tier t{book.tier_index[tier]}">{_e(label)}</span>'
+    return f'<span class="tier t{book.tier_index[tier]}">{esc(label)}</span>'
 
 
 def _anchor(key: str) -> str:
@@ -63,7 +63,7 @@ def _anchor(key: str) -> str:
 
 
 def _item_link(key: str) -> str:
-    return f'<a href="#{_e(_anchor(key))}">{_e(key)}</a>'
+    return f'<a href="#{esc(_anchor(key))}">{esc(key)}</a>'
 
 
 def _list(lines: list[str], cls: str = "") -> str:
@@ -94,8 +94,8 @@ def review_html(report: ReviewReport, book: Rulebook) -> str:
         '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{stylesheet()}{_tier_css(book)}\n</style>",
+        f"<title>{esc(title)}</title>",
+        f"<style>{stylesheet()}{tier_css(book)}\n</style>",
         "</head>",
         "<body>",
         *body,
@@ -108,17 +108,17 @@ def _header(report: ReviewReport, book: Rulebook, title: str) -> str:
     rb = report.rulebook
     scope = f"quarter {report.quarter}" if report.quarter else "all quarters"
     counts = tier_counts(book, (i.decision.tier for i in report.items))
-    tiers = " ".join(_badge(book, t, f"{t}: {n}") for t, n in counts.items()) or "none"
-    rows = [("Rulebook", f"{_e(rb.name)} {_e(rb.version)} <code>{_e(rb.hash)}</code>")]
+    tiers = " ".join(badge(book, t, f"{t}: {n}") for t, n in counts.items()) or "none"
+    rows = [("Rulebook", f"{esc(rb.name)} {esc(rb.version)} <code>{esc(rb.hash)}</code>")]
     for tier, cap in book.capacity.items():
-        rows.append(("Capacity", f"at most {cap.max} {_e(tier)} per {_e(cap.per)}; "
-                                 f"candidates ranked {_e(report.ranking.get(tier, ''))}."))
+        rows.append(("Capacity", f"at most {cap.max} {esc(tier)} per {esc(cap.per)}; "
+                                 f"candidates ranked {esc(report.ranking.get(tier, ''))}."))
     rows.append(("Tiers", tiers))
     if report.ledger:
-        rows.append(("Ledger", f"<code>{_e(report.ledger)}</code>"))
+        rows.append(("Ledger", f"<code>{esc(report.ledger)}</code>"))
     meta = "".join(f"<dt>{dt}</dt><dd>{dd}</dd>" for dt, dd in rows)
-    summary = f"{plural(len(report.items), 'item')}, {_e(scope)}; {len(report.disputed)} disputed."
-    return f'<header>\n<h1>{_e(title)}</h1>\n<p class="summary">{summary}</p>\n<dl class="meta">{meta}</dl>\n</header>'
+    summary = f"{plural(len(report.items), 'item')}, {esc(scope)}; {len(report.disputed)} disputed."
+    return f'<header>\n<h1>{esc(title)}</h1>\n<p class="summary">{summary}</p>\n<dl class="meta">{meta}</dl>\n</header>'
 
 
 def _disputed(report: ReviewReport, book: Rulebook) -> str:
@@ -127,14 +127,14 @@ def _disputed(report: ReviewReport, book: Rulebook) -> str:
     if not disputed:
         out.append("<p>None: no item's tier turns on a small decision of the team or on the quarter's capacity.</p>")
     else:
-        out.append(f'<p class="muted">Disputed: {_e(DISPUTED)}.</p>')
+        out.append(f'<p class="muted">Disputed: {esc(DISPUTED)}.</p>')
         out.append("<table><thead><tr><th>Key</th><th>Title</th><th>Quarter</th><th>Tier</th>"
                    "<th>Why it is close</th></tr></thead><tbody>")
         for item in disputed:
             d = item.decision
-            out.append(f'<tr><td class="key">{_item_link(d.item)}</td><td>{_e(d.title)}</td>'
-                       f"<td>{_e(item.quarter or UNSCHEDULED)}</td><td>{_badge(book, d.tier)}</td>"
-                       f"<td>{_list([_e(c) for c in close_lines(item)], 'close')}</td></tr>")
+            out.append(f'<tr><td class="key">{_item_link(d.item)}</td><td>{esc(d.title)}</td>'
+                       f"<td>{esc(item.quarter or UNSCHEDULED)}</td><td>{badge(book, d.tier)}</td>"
+                       f"<td>{_list([esc(c) for c in close_lines(item)], 'close')}</td></tr>")
         out.append("</tbody></table>")
     out.append("</section>")
     return "\n".join(out)
@@ -142,7 +142,7 @@ def _disputed(report: ReviewReport, book: Rulebook) -> str:
 
 def _tier_table(report: ReviewReport, book: Rulebook) -> str:
     names = list(book.score_names)
-    scores = "".join(f'<th class="num"><abbr title="{_e(score_label(book, n))}">{_e(short(n))}</abbr></th>' for n in names)
+    scores = "".join(f'<th class="num"><abbr title="{esc(score_label(book, n))}">{esc(short(n))}</abbr></th>' for n in names)
     out = ['<section id="tiers">\n<h2>Tiers</h2>',
            f"<table><thead><tr><th>Key</th><th>Title</th><th>Quarter</th><th>Tier</th><th>Kind</th>{scores}"
            "<th>PM</th><th>PMM</th><th>Since last review</th></tr></thead><tbody>"]
@@ -152,12 +152,12 @@ def _tier_table(report: ReviewReport, book: Rulebook) -> str:
         cells = "".join(f'<td class="num">{d.scores[n]}</td>' for n in names)
         row = ' class="disputed"' if item.disputed else ""
         out.append(f'<tr{row}><td class="key">{_item_link(d.item)}{flag}</td>'
-                   f"<td>{_e(d.title)}</td><td>{_e(item.quarter or UNSCHEDULED)}</td><td>{_badge(book, d.tier)}</td>"
-                   f"<td>{_e(d.kind)}</td>{cells}<td>{_e(item.pm or '')}</td><td>{_e(item.pmm or '')}</td>"
-                   f"<td>{_e(since_last(item))}</td></tr>")
+                   f"<td>{esc(d.title)}</td><td>{esc(item.quarter or UNSCHEDULED)}</td><td>{badge(book, d.tier)}</td>"
+                   f"<td>{esc(d.kind)}</td>{cells}<td>{esc(item.pm or '')}</td><td>{esc(item.pmm or '')}</td>"
+                   f"<td>{esc(since_last(item))}</td></tr>")
     legend = "; ".join(f"{short(n)} {score_label(book, n)}" for n in names)
     out += ["</tbody></table>",
-            f'<p class="muted"><span class="flag">!</span> disputed. Scores: {_e(legend)}.</p>',
+            f'<p class="muted"><span class="flag">!</span> disputed. Scores: {esc(legend)}.</p>',
             "</section>"]
     return "\n".join(out)
 
@@ -171,19 +171,19 @@ def _quarters(report: ReviewReport, book: Rulebook) -> str:
 
 
 def _quarter(q: QuarterSummary, book: Rulebook) -> str:
-    tiers = " ".join(_badge(book, t, f"{t}: {n}") for t, n in q.tiers.items())
-    out = [f'<article class="quarter" id="quarter-{_e(q.quarter)}">', f"<h3>{_e(q.quarter)}</h3>", f"<p>{tiers}</p>"]
-    out += [f'<p class="capacity-note">Capacity: {_e(c)}</p>' for c in q.capacity]
+    tiers = " ".join(badge(book, t, f"{t}: {n}") for t, n in q.tiers.items())
+    out = [f'<article class="quarter" id="quarter-{esc(q.quarter)}">', f"<h3>{esc(q.quarter)}</h3>", f"<p>{tiers}</p>"]
+    out += [f'<p class="capacity-note">Capacity: {esc(c)}</p>' for c in q.capacity]
     if q.workload:
         out.append('<table class="workload"><thead><tr><th>Owner</th><th class="num">Artifacts</th>'
                    '<th class="num">Days (about)</th></tr></thead><tbody>')
-        out += [f'<tr><td>{_e(w.owner)}</td><td class="num">{w.artifacts}</td><td class="num">{w.days:g}</td></tr>'
+        out += [f'<tr><td>{esc(w.owner)}</td><td class="num">{w.artifacts}</td><td class="num">{w.days:g}</td></tr>'
                 for w in q.workload]
         out.append("</tbody></table>")
         # per person, by role, the most days first: who is overcommitted
         out.append('<table class="people"><thead><tr><th>Person</th><th>Role</th><th class="num">Items</th>'
                    '<th class="num">Artifacts</th><th class="num">Days (about)</th></tr></thead><tbody>')
-        out += [f'<tr><td>{_e(p.name)}</td><td>{_e(p.role)}</td><td class="num">{p.items}</td>'
+        out += [f'<tr><td>{esc(p.name)}</td><td>{esc(p.role)}</td><td class="num">{p.items}</td>'
                 f'<td class="num">{p.artifacts}</td><td class="num">{p.days:g}</td></tr>' for p in q.people]
         out.append("</tbody></table>")
     else:
@@ -204,7 +204,7 @@ def _ticks(top: int) -> list[int]:
 
 def _chart(report: ReviewReport, book: Rulebook) -> str:
     """Grouped bars: one group per quarter, one bar per tier, in the tier colours, with a legend."""
-    colours = _colours(book)
+    colours = colours_of(book)
     tiers = [t.id for t in book.tiers]
     group_w = len(tiers) * (BAR + BAR_GAP) - BAR_GAP
     width = LEFT + len(report.quarters) * (group_w + GROUP_GAP) + LEGEND_W
@@ -215,9 +215,9 @@ def _chart(report: ReviewReport, book: Rulebook) -> str:
     summary = "; ".join(f"{q.quarter}: " + (", ".join(f"{t} {n}" for t, n in q.tiers.items()) or "no items")
                         for q in report.quarters)
     label = f"Bar chart of items per tier and quarter. {summary}."
-    out = [f'<figure><svg class="chart" role="img" aria-label="{_e(label)}" viewBox="0 0 {width} {height}" '
+    out = [f'<figure><svg class="chart" role="img" aria-label="{esc(label)}" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}">',
-           f"<title>Items per tier and quarter</title><desc>{_e(summary)}</desc>"]
+           f"<title>Items per tier and quarter</title><desc>{esc(summary)}</desc>"]
     for t in ticks:
         y = base - t * scale
         out.append(f'<line x1="{LEFT}" x2="{width - LEGEND_W + 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e1e4e8"/>'
@@ -237,7 +237,7 @@ def _chart(report: ReviewReport, book: Rulebook) -> str:
 
 def _bar_group(q: QuarterSummary, tiers: list[str], colours: dict[str, tuple[str, str]], book: Rulebook,
                x0: float, base: float, scale: float, group_w: int) -> str:
-    out = [f'<g class="bars" data-quarter="{_e(q.quarter)}">']
+    out = [f'<g class="bars" data-quarter="{esc(q.quarter)}">']
     for j, tier in enumerate(tiers):
         n = q.tiers.get(tier, 0)
         if not n:
@@ -245,10 +245,10 @@ def _bar_group(q: QuarterSummary, tiers: list[str], colours: dict[str, tuple[str
         x, h = x0 + j * (BAR + BAR_GAP), n * scale
         tip = f"{q.quarter}: {plural(n, 'item')} {tier} {book.tier_by_id[tier].label}"
         out.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{BAR}" height="{h:.1f}" fill="{colours[tier][0]}">'
-                   f"<title>{_e(tip)}</title></rect>"
+                   f"<title>{esc(tip)}</title></rect>"
                    f'<text x="{x + BAR / 2:.1f}" y="{base - h - 5:.1f}" text-anchor="middle" fill="#1f1f1f">{n}</text>')
     out.append(f'<text x="{x0 + group_w / 2:.1f}" y="{base + 20}" text-anchor="middle" font-weight="600" '
-               f'fill="#1f1f1f">{_e(q.quarter)}</text>')
+               f'fill="#1f1f1f">{esc(q.quarter)}</text>')
     out.append("</g>")
     return "".join(out)
 
@@ -258,35 +258,35 @@ def _legend(book: Rulebook, colours: dict[str, tuple[str, str]], x: float) -> st
     for i, t in enumerate(book.tiers):
         y = TOP + i * 24
         out.append(f'<rect x="{x}" y="{y}" width="16" height="16" fill="{colours[t.id][0]}"/>'
-                   f'<text x="{x + 24}" y="{y + 13}" fill="#1f1f1f">{_e(t.id)} {_e(t.label)}</text>')
+                   f'<text x="{x + 24}" y="{y + 13}" fill="#1f1f1f">{esc(t.id)} {esc(t.label)}</text>')
     out.append("</g>")
     return "".join(out)
 
 
 # ---- one section per item ------------------------------------------------------------------
 def _items(report: ReviewReport, book: Rulebook) -> str:
-    return "\n".join(['<section id="items">\n<h2>Items</h2>', *(_item(i, book) for i in report.items), "</section>"])
+    return "\n".join(['<section id="items">\n<h2>Items</h2>', *(item_section(i, book) for i in report.items), "</section>"])
 
 
-def _item(item: ReviewItem, book: Rulebook) -> str:
+def item_section(item: ReviewItem, book: Rulebook) -> str:
     d = item.decision
-    facts = [_badge(book, d.tier), _e(d.kind), _e(item.quarter or UNSCHEDULED)]
-    facts += [f"PM {_e(item.pm)}"] if item.pm else []
-    facts += [f"PMM {_e(item.pmm)}"] if item.pmm else []
+    facts = [badge(book, d.tier), esc(d.kind), esc(item.quarter or UNSCHEDULED)]
+    facts += [f"PM {esc(item.pm)}"] if item.pm else []
+    facts += [f"PMM {esc(item.pmm)}"] if item.pmm else []
     facts += ['<span class="flag">disputed</span>'] if item.disputed else []
-    out = [f'<section class="item" id="{_e(_anchor(d.item))}">',
-           f'<h3><span class="key">{_e(d.item)}</span> <span class="title">{_e(d.title)}</span></h3>',
+    out = [f'<section class="item" id="{esc(_anchor(d.item))}">',
+           f'<h3><span class="key">{esc(d.item)}</span> <span class="title">{esc(d.title)}</span></h3>',
            f'<p class="facts">{" · ".join(facts)}</p>']
     if d.capacity:
-        out.append(f'<p class="capacity-note">Capacity: {_e(d.capacity.reason)} '
-                   f"(its rules give {_e(d.capacity.computed_tier)})</p>")
+        out.append(f'<p class="capacity-note">Capacity: {esc(d.capacity.reason)} '
+                   f"(its rules give {esc(d.capacity.computed_tier)})</p>")
     if d.override:
-        out.append(f'<p class="capacity-note">{_e(stage_sentence(d))}</p>')
+        out.append(f'<p class="capacity-note">{esc(stage_sentence(d))}</p>')
     out += _reasons(item, book)
     if item.previous:
         p = item.previous
-        out.append(f'<p class="previous">Since last review (decision #{p.seq}, {_e(p.recorded_at[:10])}, '
-                   f"then {_e(p.final_tier)}): {_e(since_last(item))}</p>")
+        out.append(f'<p class="previous">Since last review (decision #{p.seq}, {esc(p.recorded_at[:10])}, '
+                   f"then {esc(p.final_tier)}): {esc(since_last(item))}</p>")
     out.append(_checklist(d.artifacts))
     out.append("</section>")
     return "\n".join(out)
@@ -296,34 +296,39 @@ def _reasons(item: ReviewItem, book: Rulebook) -> list[str]:
     d = item.decision
     out = ["<h4>Rules fired</h4>"]
     if d.fired:
-        lines = [f"<strong>{_e(f.rule)}</strong> ({_e(', '.join(f'{score_label(book, dim)} {p:+d}' for dim, p in f.score.items()))}): "
-                 f"{_e(f.because)}" for f in d.fired]
+        lines = [f"<strong>{esc(f.rule)}</strong> ({esc(', '.join(f'{score_label(book, dim)} {p:+d}' for dim, p in f.score.items()))}): "
+                 f"{esc(f.because)}" for f in d.fired]
         out.append(_list(lines, "fired"))
     else:
         out.append("<p>No rule fired.</p>")
     if d.tier_reason.conditions:
-        out += [f"<h4>Why {_e(d.tier)}</h4>", _list([f"✓ {_e(check_text(c))}" for c in d.tier_reason.conditions], "why")]
+        out += [f"<h4>Why {esc(d.tier)}</h4>", _list([f"✓ {esc(check_text(c))}" for c in d.tier_reason.conditions], "why")]
     for h in d.higher_tiers[-1:]:
         if h.failed:
-            out += [f"<h4>Why not {_e(h.tier)} {_e(book.tier_by_id[h.tier].label)}</h4>",
-                    _list([f"✗ {_e(check_text(c))}" for c in h.failed], "why-not")]
+            out += [f"<h4>Why not {esc(h.tier)} {esc(book.tier_by_id[h.tier].label)}</h4>",
+                    _list([f"✗ {esc(check_text(c))}" for c in h.failed], "why-not")]
     if item.close:
-        out += ["<h4>Close calls</h4>", _list([_e(c) for c in item.close], "close")]
+        out += ["<h4>Close calls</h4>", _list([esc(c) for c in item.close], "close")]
     return out
+
+
+def by_owner(artifacts: list[ArtifactRef]) -> dict[str, list[ArtifactRef]]:
+    """The artifacts per owner, the owners in the order they first come."""
+    owners: dict[str, list[ArtifactRef]] = {}
+    for a in artifacts:
+        owners.setdefault(a.owner, []).append(a)
+    return owners
 
 
 def _checklist(artifacts: list[ArtifactRef]) -> str:
     if not artifacts:
         return '<h4>Checklist</h4><p class="muted">No artifacts.</p>'
-    owners: dict[str, list[ArtifactRef]] = {}
-    for a in artifacts:
-        owners.setdefault(a.owner, []).append(a)
     out = ['<h4>Checklist</h4><div class="owners">']
-    for owner, arts in owners.items():
+    for owner, arts in by_owner(artifacts).items():
         days = sum(a.effort or 0 for a in arts)
         effort = f", about {days:g} day{'' if days == 1 else 's'}" if days else ""
-        out.append(f"<fieldset><legend>{_e(owner)} ({plural(len(arts), 'artifact')}{effort})</legend>")
-        out += [f'<label><input type="checkbox"> {_e(a.name)} <span class="category">({_e(a.category)})</span></label>'
+        out.append(f"<fieldset><legend>{esc(owner)} ({plural(len(arts), 'artifact')}{effort})</legend>")
+        out += [f'<label><input type="checkbox"> {esc(a.name)} <span class="category">({esc(a.category)})</span></label>'
                 for a in arts]
         out.append("</fieldset>")
     out.append("</div>")
@@ -332,5 +337,5 @@ def _checklist(artifacts: list[ArtifactRef]) -> str:
 
 def _footer(report: ReviewReport) -> str:
     rb = report.rulebook
-    return (f'<footer>Made by launchtier review with rulebook {_e(rb.name)} {_e(rb.version)} '
-            f"(<code>{_e(rb.hash)}</code>). This page needs no network and runs no scripts.</footer>")
+    return (f'<footer>Made by launchtier review with rulebook {esc(rb.name)} {esc(rb.version)} '
+            f"(<code>{esc(rb.hash)}</code>). This page needs no network and runs no scripts.</footer>")

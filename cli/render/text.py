@@ -313,6 +313,11 @@ def explain_text(ex: Explanation, book: Rulebook, width: int | None = None) -> s
     return "\n".join(out)
 
 
+def overridden_text(o: Any) -> str:
+    """What an override did (the ledger's OverrideRecord), as ``override`` and the meeting page say it."""
+    return f"overridden {o.item}: {o.from_tier} → {o.tier} (#{o.seq}) by {o.by}; approved by {', '.join(o.approved_by) or 'none'}"
+
+
 def precedent_text(p: Precedent) -> str:
     """A precedent after its key and final tier: its title, when and where, and why it was overridden."""
     why = f"; overridden from {p.computed_tier}: {p.override_reason}" if p.override_reason is not None else ""

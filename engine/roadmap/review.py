@@ -208,25 +208,30 @@ def review_note(quarter: str | None, note: str | None = None) -> str:
     return f"{scope}: {note}" if note else scope
 
 
-def review_files(
+def review_files(book: Rulebook, files: Sequence[str], *, mapping: str | None = None, **options: Any) -> ReviewReport:
+    """:func:`review_at` (``options`` are its: engine, quarter, ledger_location, record_by and
+    note) of the roadmap in ``files`` (item files, and roadmap-tool CSV exports read through
+    ``mapping``). The files are read first: a roadmap with a problem creates no ledger."""
+    return review_at(book, read_roadmap(book, files, mapping), **options)
+
+
+def review_at(
     book: Rulebook,
-    files: Sequence[str],
+    items: Sequence[ItemBase],
     *,
-    mapping: str | None = None,
     engine: str = "durable",
     quarter: str | None = None,
     ledger_location: str | None = None,
     record_by: str | None = None,
     note: str | None = None,
 ) -> ReviewReport:
-    """:func:`review` of the roadmap in ``files`` (item files, and roadmap-tool CSV exports
-    read through ``mapping``), with the ledger at ``ledger_location`` (None: the default
-    place): read when there is one (``report.ledger`` is None when there is none); with
-    ``record_by``, created if absent and the decisions recorded in it, with ``note``. The files
-    are read first: a roadmap with a problem creates no ledger."""
+    """:func:`review` of ``items`` with the ledger at ``ledger_location`` (None: the default
+    place), opened for the review alone: read when there is one (``report.ledger`` is None when
+    there is none); with ``record_by``, created if absent and the decisions recorded in it, with
+    ``note``. What ``review`` and the meeting page
+    (:mod:`.meeting`) both do."""
     from ..ledger import open_ledger, reading_if_present
 
-    items = read_roadmap(book, files, mapping)
     opened = open_ledger(ledger_location, create=True) if record_by is not None else reading_if_present(ledger_location)
     with opened as ledger:
         return review(book, items, engine=engine, quarter=quarter, ledger=ledger, record_by=record_by, note=note)

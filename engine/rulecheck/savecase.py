@@ -41,12 +41,9 @@ def save_case(book: Rulebook, path: str | Path, item: ItemBase, original: ItemBa
     created when absent, expecting what the rules decide for it: the tier and kind, the rules
     that fire and every score (as ``rules test`` decides: rules only, no capacity or override).
     A case of the same name already in the file is an error, and the file is left as it was."""
-    name = case_name(item, original)
+    case = rule_case(book, item, original, engine=engine)
+    name = case["name"]
     path = Path(path)
-    d = Classifier(book, engine).decide(item)
-    case = {"name": name,
-            "item": {"key": item.key, "title": item.title, "signals": item.signal_values()},
-            "expect": {"tier": d.tier, "kind": d.kind, "fired": [f.rule for f in d.fired], "scores": dict(d.scores)}}
     text, entries = _existing(path)
     for entry in entries:
         if isinstance(entry, dict) and entry.get("name") == name:
@@ -58,7 +55,23 @@ def save_case(book: Rulebook, path: str | Path, item: ItemBase, original: ItemBa
     _check_appended(text + addition, path, len(entries), name)
     with open(path, "a", encoding="utf-8") as f:
         f.write(addition)
-    return SavedCase(str(path), name, d.tier)
+    return SavedCase(str(path), name, case["expect"]["tier"])
+
+
+def rule_case(book: Rulebook, item: ItemBase, original: ItemBase | None = None, *, engine: str = "durable") -> dict[str, Any]:
+    """The rule-test case of ``item`` (``original`` with a what-if's changes): its signals, and
+    what the rules decide for it (the tier and kind, the rules that fire and every score, as
+    ``rules test`` decides: rules only, no capacity or override)."""
+    d = Classifier(book, engine).decide(item)
+    return {"name": case_name(item, original),
+            "item": {"key": item.key, "title": item.title, "signals": item.signal_values()},
+            "expect": {"tier": d.tier, "kind": d.kind, "fired": [f.rule for f in d.fired], "scores": dict(d.scores)}}
+
+
+def rule_case_file(book: Rulebook, item: ItemBase, original: ItemBase | None = None, *, engine: str = "durable") -> str:
+    """A rule-test case file (YAML) holding the one case of :func:`rule_case`: what the meeting
+    page gives to download, for ``rules test`` to read or to be pasted into a case file."""
+    return dump_yaml([rule_case(book, item, original, engine=engine)])
 
 
 def _existing(path: Path) -> tuple[str, list]:
