@@ -77,9 +77,11 @@ class Edit:
         n = min(len(self.path), len(other.path))
         return self.path[:n] == other.path[:n]
 
-    def apply(self, data: dict) -> None:
+    def apply(self, data: Any, value: Any = copy.deepcopy) -> None:
+        """Make the edit in ``data`` (the rulebook's data, or its YAML document), the value set
+        made by ``value`` from the edit's."""
         if self.kind == "new-rule":
-            data["rules"].append(copy.deepcopy(self.after))
+            data["rules"].append(value(self.after))
             return
         node = data[self.section][self.index]
         for step in self.path[:-1]:
@@ -87,7 +89,7 @@ class Edit:
         if self.after is None:
             del node[self.path[-1]]
         else:
-            node[self.path[-1]] = copy.deepcopy(self.after)
+            node[self.path[-1]] = value(self.after)
 
     def field(self, book: Rulebook) -> str:
         """Where the edit is in the rulebook, as a field path: rules[3].when.customer_reach.gte."""
@@ -935,18 +937,11 @@ def _edited_text(text: str, edits: list[Edit], version: str) -> str:
             return seq
         return value
 
+    def rule(value: dict) -> Any:  # a new rule: a block mapping, its condition and score in flow style
+        return CommentedMap((k, flow(v) if isinstance(v, dict) else v) for k, v in value.items())
+
     for edit in edits:
-        if edit.kind == "new-rule":
-            doc["rules"].append(CommentedMap([("id", edit.after["id"]), ("because", edit.after["because"]),
-                                              ("when", flow(edit.after["when"])), ("score", flow(edit.after["score"]))]))
-            continue
-        node = doc[edit.section][edit.index]
-        for step in edit.path[:-1]:
-            node = node[step]
-        if edit.after is None:
-            del node[edit.path[-1]]
-        else:
-            node[edit.path[-1]] = flow(edit.after)
+        edit.apply(doc, rule if edit.kind == "new-rule" else flow)
     doc["version"] = version
     out = StringIO()
     rt.dump(doc, out)
