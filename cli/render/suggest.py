@@ -38,14 +38,15 @@ def _head(report: Any) -> list[str]:
                  "both).")
     s = report.search
     searched = (f"Searched {s.single_edits:,} single edits" +
-                (f" and {s.combinations:,} combinations of up to {s.max_changes}" if s.max_changes > 1 else "") + ".")
+                (f" and {s.combinations:,} combinations of up to {s.max_changes}, built from the "
+                 f"{plural(s.combined_from, 'edit')} that bring the overrides nearest" if s.max_changes > 1 else "") + ".")
     lines.append(searched + (f" {s.note}." if s.note else ""))
     return lines
 
 
 def _effect(s: Any, total: int) -> list[str]:
     lines = [f"agrees with {len(s.explains)} of {plural(total, 'override')}: " +
-             ", ".join(f"{o.item} ({o.rules_tier} → {o.committed_tier})" for o in s.explains[:SHOWN]) +
+             "; ".join(f"{o.item} ({o.rules_tier} → {o.committed_tier}: {o.reason})" for o in s.explains[:SHOWN]) +
              (f" and {len(s.explains) - SHOWN} more" if len(s.explains) > SHOWN else "")]
     if not s.changes and not s.breaks:
         lines.append("changes no other decision")

@@ -513,6 +513,7 @@ class Search:
     """What was searched, for the report."""
 
     singles: int = 0
+    pool: int = 0  # the single edits combinations were built from
     combinations: int = 0
     max_changes: int = 1
     greedy: bool = False
@@ -682,6 +683,7 @@ def search(book: Rulebook, recorded: list[Recorded], *, max_changes: int = 2, to
         if alike.get(effect, 0) < 2 and len(pool) < BEST_SINGLES:
             alike[effect] = alike.get(effect, 0) + 1
             pool.append(edit)
+    result.search.pool = len(pool) if max_changes > 1 else 0
     if max_changes > 1 and len(pool) > 1:
         total = sum(_count(len(pool), k) for k in range(2, max_changes + 1))
         if total <= COMBINATION_BUDGET:
@@ -809,6 +811,7 @@ def _report_models():
 
     class SearchOut(_Out):
         single_edits: int
+        combined_from: int  # the single edits that bring the overrides nearest, which combinations are built from
         combinations: int
         max_changes: int
         greedy: bool
@@ -859,7 +862,8 @@ def suggest_rules(book: Rulebook, ledger_location: str | None, *, since: str | N
         unreadable=unreadable, overrides=[seen(o) for o in result.open_overrides],
         agreeing=[seen(o) for o in result.agreeing_overrides], circumstantial=[seen(o) for o in result.circumstantial],
         circumstances=list(circumstances_of(book)),
-        search=SearchOut(single_edits=result.search.singles, combinations=result.search.combinations,
+        search=SearchOut(single_edits=result.search.singles, combined_from=result.search.pool,
+                         combinations=result.search.combinations,
                          max_changes=result.search.max_changes, greedy=result.search.greedy, note=result.search.note),
         suggestions=[SuggestionOut(
             edits=[SuggestedEdit(kind=e.kind, field=e.field(book), of=of(e), before=e.before, after=e.after, change=e.words)
