@@ -22,7 +22,7 @@ SELF_APPROVAL = "  tier-1: {approvals: 2, self_approval: true}\n  tier-2: {appro
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch):
-    monkeypatch.setattr("launchtier.engine.ledger.sqlite.now_utc", lambda: AT)
+    monkeypatch.setattr("launchtier.engine.ledger.records.now_utc", lambda: AT)
 
 
 def entries(db: Path) -> int:

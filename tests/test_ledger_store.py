@@ -226,7 +226,7 @@ def _session(runner, roadmap, db: Path) -> list[tuple[int, str, str]]:
 
 @pytest.mark.slow
 def test_every_command_works_through_the_protocol_alone(runner, roadmap, tmp_path, monkeypatch):
-    monkeypatch.setattr("launchtier.engine.ledger.sqlite.now_utc", lambda: "2027-01-05T09:00:00Z")
+    monkeypatch.setattr("launchtier.engine.ledger.records.now_utc", lambda: "2027-01-05T09:00:00Z")
     (tmp_path / "plain").mkdir()
     (tmp_path / "protocol").mkdir()
     plain = _session(runner, roadmap, tmp_path / "plain" / "launchtier.db")
