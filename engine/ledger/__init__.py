@@ -74,3 +74,9 @@ def chains(location: str | None) -> list[str]:
 def chain_location(location: str | None, chain: str) -> str:
     """The location of the chain ``chain`` of the ledger at ``location``."""
     return _store(location).chain_location(location, chain)
+
+
+def writer_grants(location: str | None, role: str) -> str:
+    """The SQL that lets the database role ``role`` record in the chain at ``location`` and read
+    it, and never change or remove an entry (a store without roles refuses: LedgerError)."""
+    return _store(location).writer_grants(location, role)

@@ -636,3 +636,28 @@ class SqlLedger:
             if not isinstance(signals, dict):
                 raise damaged(self.location, f"entry #{rec.seq} (item {rec.item}): the recorded item cannot be read")
             yield rec, signals
+
+    # ---- copying a chain from another SQL ledger (engine.ledger.copy) ---------------------
+    def rulebook_rows(self) -> Iterator[tuple]:
+        """The stored rulebooks as stored (hash, name, version, content, stored_at), in order."""
+        yield from self._run(f"SELECT {', '.join(RULEBOOK_COLUMNS)} FROM rulebooks ORDER BY stored_at, hash").fetchall()
+
+    def append_copies(self, after: str | None, rulebooks: Iterable[tuple], entries: Iterable[Entry]) -> int:
+        """Append ``entries`` (another ledger's, as they are, hashes and all) after the head
+        ``after`` (None: to an empty chain), with the stored ``rulebooks`` this one lacks; all or
+        nothing. Returns how many entries were appended."""
+        insert = f"INSERT INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+        count = 0
+        with self._refusing("nothing was copied"), gc_paused(), self._write():
+            if self.head() != after:  # another writer came first
+                raise LedgerError(f"{self.location}: its chain changed while it was being copied into; nothing was "
+                                  "copied: run the copy again")
+            have = set(self.rulebook_hashes())
+            for row in rulebooks:
+                if row[0] not in have:
+                    self._run(f"INSERT INTO rulebooks ({', '.join(RULEBOOK_COLUMNS)}) VALUES (?, ?, ?, ?, ?)", row)
+            it = iter(entries)
+            while block := list(islice(it, WRITE_BATCH)):
+                self._run_many(insert, [[getattr(e, c) for c in COLUMNS] for e in block])
+                count += len(block)
+        return count

@@ -220,3 +220,8 @@ def chain_location(location: str | None, chain: str) -> str:
     if chain != CHAIN:
         raise LedgerError(f"{where(location)}: an SQLite ledger holds one chain, {CHAIN}; there is no chain {chain!r}")
     return str(resolve_path(location))
+
+
+def writer_grants(location: str | None, role: str) -> str:
+    raise LedgerError(f"{where(location)}: an SQLite ledger has no database roles; who may write it is who may write "
+                      "the file (and its directory); a PostgreSQL ledger has roles")
