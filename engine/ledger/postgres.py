@@ -134,8 +134,8 @@ class PostgresLedger(SqlLedger):
         """As :class:`.sqlite.Ledger`'s: ``readonly`` never creates, migrates or changes the
         chain (the session is read only, too); ``audit`` reports a meta table launchtier did not
         write instead of refusing the chain."""
-        _load()
         self._where = Location(location)
+        _load()
         self._conn = _connect(self._where)
         try:
             if not _schema_exists(self._conn, self._where.schema):
@@ -230,20 +230,21 @@ class PostgresLedger(SqlLedger):
             return None
         state = getattr(error, "sqlstate", None) or ""
         if state == "42501":
-            return ("this database role may not write the chain: a writer needs INSERT and SELECT on its tables "
-                    "(launchtier ledger grants prints the SQL); recorded entries are never changed or removed")
+            return ("this database role may not use the chain as asked: a reader needs SELECT on its tables, a writer "
+                    "INSERT too (launchtier ledger grants prints the SQL); no role may change or remove what is recorded")
         if isinstance(error, psycopg.OperationalError) and not state:
             return _CLASSES["08"]
         return _CLASSES.get(state[:2], "run the command again; if it fails again, check the database server's log")
 
+    # from the catalog, which every role reads (information_schema lists only what the role may use)
     def _table_names(self) -> set[str]:
-        return {r[0] for r in self._conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (self._where.schema,))}
+        return {r[0] for r in self._conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s",
+                                                 (self._where.schema,))}
 
     def _column_names(self, table: str) -> set[str]:
         return {r[0] for r in self._conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
-            (self._where.schema, table))}
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            (f'"{self._where.schema}"."{table}"',))}
 
 
 def writer_grants(location: str | None, role: str) -> str:
@@ -272,8 +273,8 @@ def open_store(location: str | None, *, create: bool, readonly: bool, audit: boo
 
 
 def open_if_present(location: str | None) -> PostgresLedger | None:
-    _load()
     where = Location(location)
+    _load()
     conn = _connect(where)
     try:
         present = _schema_exists(conn, where.schema)
@@ -288,8 +289,9 @@ def where(location: str | None) -> str:
 
 def chains(location: str | None) -> list[str]:
     """The chains in the database at ``location``, by name."""
+    where = Location(location)
     _load()
-    conn = _connect(Location(location))
+    conn = _connect(where)
     try:
         names = [r[0] for r in conn.execute(
             "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s) ORDER BY nspname", (SCHEMA_PREFIX,))]
