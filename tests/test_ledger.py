@@ -162,8 +162,9 @@ def test_a_tampered_ledger_fails_the_audit_and_names_the_entry(backend_runner, r
     assert "integrity: FAILED" in result.output
 
 
-def _rechain(location: str) -> None:
+def _rechain(location: str | Path) -> None:
     """What a careful forger does: recompute every hash after changing rows."""
+    location = str(location)
     with open_ledger(location, readonly=True) as ledger:
         entries = list(ledger.entries())
     prev, updates = "sha256:" + "0" * 64, []
