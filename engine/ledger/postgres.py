@@ -22,7 +22,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from typing import TYPE_CHECKING, Any, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import LedgerDamaged, LedgerError, shown
@@ -136,6 +137,7 @@ class PostgresLedger(SqlLedger):
         write instead of refusing the chain."""
         self._where = Location(location)
         _load()
+        self._cursors = 0
         self._conn = _connect(self._where)
         try:
             if not _schema_exists(self._conn, self._where.schema):
@@ -194,6 +196,22 @@ class PostgresLedger(SqlLedger):
     def _run_many(self, text: str, rows: list[Sequence[Any]]) -> None:
         with self._conn.cursor() as cursor:
             cursor.executemany(self._sql(text), rows)
+
+    @contextmanager
+    def _streaming(self, text: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        # a server-side cursor: each fetchmany is one FETCH, so the client holds one batch of a
+        # ledger of any size (a psycopg client cursor would hold the whole result). Outside a
+        # transaction it is WITH HOLD: the server keeps the result until the cursor is closed.
+        self._cursors += 1
+        cursor = self._conn.cursor(name=f"launchtier_{self._cursors}", withhold=not self._in_transaction())
+        try:
+            cursor.execute(self._sql(text) if params else text, params or None)
+            yield cursor
+        finally:
+            try:
+                cursor.close()
+            except psycopg.Error:
+                pass  # a lost connection: the error in flight is the one to report
 
     def _in_transaction(self) -> bool:
         return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE

@@ -114,6 +114,12 @@ class SqlLedger:
     def _run_many(self, sql: str, rows: list[Sequence[Any]]) -> None:
         raise NotImplementedError
 
+    @contextmanager
+    def _streaming(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        """A cursor over the rows of ``sql`` that the block reads a batch at a time (fetchmany),
+        never all at once: here the driver's own (SQLite steps through the rows as they are asked)."""
+        yield self._run(sql, params)
+
     def _in_transaction(self) -> bool:
         raise NotImplementedError
 
@@ -413,16 +419,16 @@ class SqlLedger:
             params.extend(seq_range)
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        cursor = self._run(sql + " ORDER BY seq", params)
-        while rows := cursor.fetchmany(1000):  # validated a thousand at a time: twice as fast
-            try:
-                batch = ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
-            except ValidationError as err:
-                if not unreadable:
-                    index = err.errors(include_url=False)[0]["loc"][0]
-                    raise damaged(self.location, f"entry #{rows[index][0]} cannot be read: {entry_problem(err, batch=True)}") from None
-                batch = [entry_or_unreadable(dict(zip(COLUMNS, row))) for row in rows]
-            yield from batch
+        with self._streaming(sql + " ORDER BY seq", params) as cursor:
+            while rows := cursor.fetchmany(1000):  # validated a thousand at a time: twice as fast
+                try:
+                    batch = ENTRIES.validate_python([dict(zip(COLUMNS, row)) for row in rows])
+                except ValidationError as err:
+                    if not unreadable:
+                        index = err.errors(include_url=False)[0]["loc"][0]
+                        raise damaged(self.location, f"entry #{rows[index][0]} cannot be read: {entry_problem(err, batch=True)}") from None
+                    batch = [entry_or_unreadable(dict(zip(COLUMNS, row))) for row in rows]
+                yield from batch
 
     def _entry_from_row(self, row: tuple) -> Entry:
         fields = dict(zip(COLUMNS, row))
@@ -527,20 +533,20 @@ class SqlLedger:
         """The decision entries ``where`` selects, in ``order``, as records with their overrides
         (``item``: only its overrides), read a batch at a time; ``with_items``: each with its
         item as recorded (JSON text)."""
-        cursor = self._run(f"SELECT {', '.join(COLUMNS)} FROM entries WHERE {where} ORDER BY {order}", params)
-        for batch in self._entries_of(cursor):
-            seqs = [e.seq for e, _ in batch]
-            overrides: dict[int, list[OverrideRecord]] = {}
-            found = self._run(
-                f"SELECT {', '.join(COLUMNS)} FROM entries WHERE kind = 'override' "
-                f"AND overrides_seq IN ({', '.join('?' for _ in seqs)}) ORDER BY seq", seqs)
-            for ovs in self._entries_of(found):
-                for o, _ in ovs:
-                    if item is None or o.item_key == item:
-                        add_override(overrides, o, self.rulebook(o.rulebook_hash))
-            for e, _ in batch:
-                rec = self._record(e, overrides.get(e.seq, []))
-                yield (rec, e.item_json) if with_items else rec
+        with self._streaming(f"SELECT {', '.join(COLUMNS)} FROM entries WHERE {where} ORDER BY {order}", params) as cursor:
+            for batch in self._entries_of(cursor):
+                seqs = [e.seq for e, _ in batch]
+                overrides: dict[int, list[OverrideRecord]] = {}
+                found = self._run(
+                    f"SELECT {', '.join(COLUMNS)} FROM entries WHERE kind = 'override' "
+                    f"AND overrides_seq IN ({', '.join('?' for _ in seqs)}) ORDER BY seq", seqs)
+                for ovs in self._entries_of(found):
+                    for o, _ in ovs:
+                        if item is None or o.item_key == item:
+                            add_override(overrides, o, self.rulebook(o.rulebook_hash))
+                for e, _ in batch:
+                    rec = self._record(e, overrides.get(e.seq, []))
+                    yield (rec, e.item_json) if with_items else rec
 
     def _record(self, e: Entry, overrides: list[OverrideRecord]) -> DecisionRecord:
         book = self.rulebook(e.rulebook_hash)
@@ -608,12 +614,12 @@ class SqlLedger:
         params = list(quarters)
         if not params:
             return
-        cursor = self._run(
+        with self._streaming(
             f"SELECT {', '.join(COLUMNS)}, {FINAL_TIER} FROM entries WHERE seq IN ({LATEST}) "
-            f"AND quarter IN ({', '.join('?' for _ in params)}) ORDER BY seq", params)
-        for batch in self._entries_of(cursor, extra=1):
-            for e, (final,) in batch:
-                yield e, final
+            f"AND quarter IN ({', '.join('?' for _ in params)}) ORDER BY seq", params) as cursor:
+            for batch in self._entries_of(cursor, extra=1):
+                for e, (final,) in batch:
+                    yield e, final
 
     def recorded_tiers(self) -> list[str]:
         """The final tiers that entries of the ledger record."""
