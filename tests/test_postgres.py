@@ -366,3 +366,45 @@ def test_a_store_error_outside_a_write_is_a_ledger_error(pg, roadmap):
     with open_ledger(pg.ledger, readonly=True) as ledger:
         with pytest.raises(LedgerError, match=r": no entry 99$"):
             ledger.entry(99)
+
+
+# ---- every command, the same on both stores ---------------------------------------------------------
+
+@pytest.mark.slow  # every ledger command twice, the audit's workers among them
+def test_every_command_gives_on_postgresql_what_it_gives_on_sqlite(pg, runner, roadmap, tmp_path, monkeypatch):
+    from test_ledger_store import _session
+
+    monkeypatch.setattr("launchtier.engine.ledger.records.now_utc", lambda: "2027-01-05T09:00:00Z")
+    (tmp_path / "plain").mkdir()
+    on_sqlite = _session(runner, roadmap, tmp_path / "plain" / "launchtier.db")
+    on_postgresql = _session(runner, roadmap, pg.ledger)
+    markdown = pg.ledger.replace("&", "&amp;")  # the review's and the audit's Markdown escape it
+    on_postgresql = [(code, out.replace(markdown, "DB"), err.replace(markdown, "DB")) for code, out, err in on_postgresql]
+    # where there is no ledger yet, each store says what to check: a path, or a URL and its chain
+    assert on_sqlite[1][2].startswith("error: DB: no ledger here yet; record decisions first")
+    assert on_postgresql[1][2].startswith("error: DB: no ledger here yet (no chain main); record decisions first")
+    assert on_postgresql[:1] + on_postgresql[2:] == on_sqlite[:1] + on_sqlite[2:]
+    assert [code for code, _, _ in on_postgresql] == [0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+
+
+def test_a_postgresql_read_holds_one_batch_in_the_client(pg, tmp_path):
+    """Reads go through a server-side cursor: the client fetches a batch at a time."""
+    from launchtier.engine.ledger import open_ledger
+
+    items = write_items(tmp_path / "many.json", make_items(2500))
+    assert pg("record", items, "--by", "Priya").exit_code == 0
+    with open_ledger(pg.ledger, readonly=True) as ledger:
+        entries = ledger.entries()
+        first = next(entries)
+        cursors = ledger._conn.execute("SELECT name FROM pg_cursors").fetchall()  # the store's own session
+        rest = list(entries)
+        after = ledger._conn.execute("SELECT name FROM pg_cursors").fetchall()
+    assert (first.seq, len(rest), len(cursors), after) == (1, 2499, 1, [])
+
+
+def test_config_shows_a_database_url_without_its_password(runner, monkeypatch):
+    monkeypatch.setenv("LAUNCHTIER_DB", "postgresql://alice:s3cret@db.example/launches?chain=payments")
+    result = runner("config")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[2] == ("db       postgresql://alice@db.example/launches?chain=payments  "
+                                             "(from $LAUNCHTIER_DB)")
