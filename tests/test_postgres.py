@@ -301,7 +301,7 @@ def test_eight_writers_appending_at_once_give_one_chain_of_every_entry(pg, tmp_p
     from launchtier.engine.ledger import open_ledger
     from launchtier.engine.ledger.chain import verify_chain
 
-    assert pg("ledger", "init").exit_code == 0
+    # no chain yet: the first writers create it (schema and tables) at once, too
     files = [write_items(tmp_path / f"w{i}.json", make_items(500, seed=i, prefix=f"W{i}")) for i in range(8)]
     # 50 batches of 10 each: 400 transactions contend for the chain's lock
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, pg.ledger, str(f), f"writer-{i}", "10"],
@@ -319,6 +319,7 @@ def test_eight_writers_appending_at_once_give_one_chain_of_every_entry(pg, tmp_p
         by_writer.setdefault(e.recorded_by, []).append(e.seq)
     assert sorted(by_writer) == [f"writer-{i}" for i in range(8)]
     # each batch of 10 is contiguous: a batch is one transaction under the chain's lock
+    interleaved = 0
     for seqs in by_writer.values():
         assert len(seqs) == 500
         runs, start = [], seqs[0]
@@ -327,6 +328,8 @@ def test_eight_writers_appending_at_once_give_one_chain_of_every_entry(pg, tmp_p
                 runs.append(a - start + 1)
                 start = b
         assert all(n % 10 == 0 for n in runs), runs
+        interleaved += len(runs) > 1
+    assert interleaved >= 2  # the writers did take turns: they wrote at the same time
     audit = subprocess.run([*CLI, "audit", "--db", pg.ledger, "--jobs", "2"], capture_output=True, text=True)
     assert audit.returncode == 0, audit.stdout[-2000:] + audit.stderr
     assert audit.stdout.endswith("integrity: ok\n")
@@ -408,3 +411,20 @@ def test_config_shows_a_database_url_without_its_password(runner, monkeypatch):
     assert result.exit_code == 0
     assert result.stdout.splitlines()[2] == ("db       postgresql://alice@db.example/launches?chain=payments  "
                                              "(from $LAUNCHTIER_DB)")
+
+
+def test_a_chain_of_an_older_schema_is_migrated_by_a_writer_from_the_same_definitions(pg, roadmap):
+    from launchtier.engine.ledger.schema import migrations
+
+    pg.server.execute(pg.database, "CREATE SCHEMA launchtier_main", "SET search_path TO launchtier_main",
+                      *migrations("postgresql", 1), "INSERT INTO meta (name, value) VALUES ('schema_version', '1')")
+    reader = pg("decisions")
+    assert (reader.exit_code, reader.stderr) == (
+        2, f"error: {pg.ledger}: schema version 1, expected 2; record a decision in it once (launchtier record) to "
+           "migrate it\n")
+    assert pg("record", roadmap, "--by", "Priya").exit_code == 0
+    assert pg.server.execute(pg.database, "SELECT value FROM launchtier_main.meta") == [("2",)]
+    assert pg.server.execute(pg.database, "SELECT indexname FROM pg_indexes WHERE schemaname = 'launchtier_main' "
+                                          "AND indexname IN ('entries_kind_item', 'entries_overrides') ORDER BY 1") == [
+        ("entries_kind_item",), ("entries_overrides",)]
+    assert pg("audit").exit_code == 0
