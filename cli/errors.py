@@ -10,10 +10,11 @@ import sys
 
 import click
 
-from launchtier.engine.errors import EngineUnavailable, InputError, LaunchtierError, LedgerDamaged, LedgerError, RulebookError
+from launchtier.engine.errors import (EngineUnavailable, InputError, LaunchtierError, LedgerDamaged, LedgerError, LedgerMissing,
+                                      RulebookError)
 
 from .render.safe import one_line
-from .source import rules_named_elsewhere
+from .source import named_elsewhere, rules_named_elsewhere
 
 
 class BadInput(click.ClickException):
@@ -55,6 +56,9 @@ class Group(click.Group):
             raise BadInput(lines) from None
         except LedgerDamaged as e:
             raise Damaged([str(e)]) from None
+        except LedgerMissing as e:
+            named = named_elsewhere(ctx, "db")  # not on the command line: say where it came from
+            raise BadInput([f"{e.location} (from {named}): {e.what}" if named else str(e)]) from None
         except (EngineUnavailable, LedgerError) as e:
             raise BadInput([str(e)]) from None
         except LaunchtierError as e:

@@ -77,13 +77,21 @@ def source_of(ctx: click.Context, key: str) -> str | None:
     return noted[1] if noted is not None else None
 
 
+def named_elsewhere(ctx: click.Context, key: str) -> str | None:
+    """Where the value of setting ``key`` was named when not on the command line: its variable
+    (``$LAUNCHTIER_DB``) or the project config file; None for a flag or the default."""
+    source = ctx.meta.get(SOURCES, {}).get(key, (None, None))[1]
+    return source if source is not None and source != DEFAULT and not source.startswith("-") else None
+
+
 def rules_named_elsewhere(ctx: click.Context, problems: list[Problem]) -> str | None:
     """Where the rulebook whose ``problems`` are reported was named, when not on the command
     line ($LAUNCHTIER_RULES or the project config): the failed command took its --rules from
     there, and the problems are in that file (or in the directory it names), not in another
     rulebook the command read. None otherwise."""
-    value, source = ctx.meta.get(SOURCES, {}).get("rules", (None, None))
-    if value is None or source is None or source.startswith("-"):
+    source = named_elsewhere(ctx, "rules")
+    value = ctx.meta.get(SOURCES, {}).get("rules", (None, None))[0]
+    if value is None or source is None:
         return None
     named = Path(value)
     if any(p.file and (Path(p.file) == named or named in Path(p.file).parents) for p in problems):

@@ -70,5 +70,13 @@ class LedgerError(LaunchtierError):
     """The ledger refused a request (no such decision, too few approvals, a newer schema)."""
 
 
+class LedgerMissing(LedgerError):
+    """No ledger at the location a command that needs one was given (``location``: as shown)."""
+
+    def __init__(self, location: str, what: str):
+        self.location, self.what = location, what
+        super().__init__(f"{location}: {what}")
+
+
 class LedgerDamaged(LedgerError):
     """The ledger file was changed outside launchtier: what it holds is not what launchtier wrote."""

@@ -2,9 +2,8 @@
 and ``rules diff --format markdown``, each compared whole and checked against its schema.
 
 The schemas are vendored under tests/schemas/ (see its README). SARIF is validated with jsonschema
-against the official SARIF 2.1.0 schema. No XSD validator is among the test dependencies, so JUnit
-XML is checked by :func:`xsd_problems` against what Jenkins' junit-10.xsd declares: its elements,
-their attributes (required or not), the elements each may hold, and whether it holds text.
+against the official SARIF 2.1.0 schema, JUnit XML with xmlschema (an XSD 1.0/1.1 validator)
+against Jenkins' junit-10.xsd.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from xml.etree import ElementTree as ET
 
 import jsonschema
 import pytest
+import xmlschema
 
 from conftest import DEFAULT_RULEBOOK as DEFAULT, EXAMPLES, ROOT
 from launchtier.cli.render import ci
@@ -26,60 +26,27 @@ from launchtier.engine.rulecheck.lint import CHECKS, Finding
 from test_lint import SMALL as LINT_SMALL
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
-XS = "{http://www.w3.org/2001/XMLSchema}"
 
 
 # ---- rules test --format junit --------------------------------------------------------------
-def xsd_declarations(path: Path) -> dict[str, tuple[dict[str, bool], set[str], bool]]:
-    """Each element the XSD declares at its top: its attributes (name: required), the elements it
-    may hold, and whether it may hold text (a mixed or a simple type)."""
-    schema = ET.parse(path).getroot()
-    types = {t.get("name"): t for t in schema.findall(f"{XS}complexType")}
-    declared = {}
-    for element in schema.findall(f"{XS}element"):
-        ctype = element.find(f"{XS}complexType")
-        if ctype is None:
-            ctype = types.get(element.get("type"))
-        if ctype is None:  # xs:string and the like: text only
-            declared[element.get("name")] = ({}, set(), True)
-            continue
-        attributes = {a.get("name"): a.get("use") == "required" for a in ctype.iter(f"{XS}attribute")}
-        children = {e.get("ref") or e.get("name") for e in ctype.iter(f"{XS}element")}
-        declared[element.get("name")] = (attributes, children, ctype.get("mixed") == "true")
-    return declared
+JUNIT = xmlschema.XMLSchema(SCHEMAS / "junit-10.xsd")
 
 
-def xsd_problems(element: ET.Element, declared: dict) -> list[str]:
-    if element.tag not in declared:
-        return [f"<{element.tag}> is not declared"]
-    attributes, children, text = declared[element.tag]
-    problems = [f"<{element.tag}> lacks its required attribute {name}"
-                for name, required in attributes.items() if required and name not in element.attrib]
-    problems += [f"<{element.tag}> has an undeclared attribute {name}" for name in element.attrib if name not in attributes]
-    if not text and ((element.text or "").strip() or any((c.tail or "").strip() for c in element)):
-        problems.append(f"<{element.tag}> holds text")
-    for child in element:
-        if child.tag not in children:
-            problems.append(f"<{element.tag}> holds <{child.tag}>")
-        problems += xsd_problems(child, declared)
-    return problems
+def junit_problems(xml: str) -> list[tuple[str, str]]:
+    """Where and why ``xml`` breaks Jenkins' junit-10.xsd, by an XSD validator (xmlschema)."""
+    return [(e.path, e.reason) for e in JUNIT.iter_errors(xml)]
 
 
-JUNIT = xsd_declarations(SCHEMAS / "junit-10.xsd")
-
-
-def test_the_junit_check_reads_the_schema_and_finds_what_breaks_it():
-    assert JUNIT["testsuite"][0] == {
-        "name": True, "tests": True, "failures": True, "errors": True, "group": False, "time": False, "skipped": False,
-        "timestamp": False, "hostname": False, "id": False, "package": False, "file": False, "log": False, "url": False,
-        "version": False}
-    assert JUNIT["testcase"][0]["name"] and JUNIT["failure"][2] and "failure" in JUNIT["testcase"][1]
-    bad = ET.fromstring('<testsuites><testsuite name="a" tests="1" failures="0" oops="1">text<testcase/><x/></testsuite>'
-                        '</testsuites>')
-    assert xsd_problems(bad, JUNIT) == [
-        "<testsuite> lacks its required attribute errors", "<testsuite> has an undeclared attribute oops",
-        "<testsuite> holds text", "<testcase> lacks its required attribute name", "<testsuite> holds <x>",
-        "<x> is not declared"]
+def test_the_junit_schema_finds_what_breaks_it():
+    bad = ('<testsuites><testsuite name="a" tests="1" failures="0" oops="1">text<testcase/><x/></testsuite>'
+           '</testsuites>')
+    assert [path for path, _ in junit_problems(bad)] == [
+        "/testsuites/testsuite",             # no errors attribute
+        "/testsuites/testsuite",             # oops is no attribute of a testsuite
+        "/testsuites/testsuite",             # text between its elements
+        "/testsuites/testsuite/testcase",    # a testcase without a name
+        "/testsuites/testsuite",             # <x> is not an element of a testsuite
+    ]
 
 
 SIGNALS = ("{revenue_motion: expansion, differentiation: better, customer_reach: 60, audience: buyer, "
@@ -119,7 +86,7 @@ def test_rules_test_as_junit_a_testsuite_per_file_a_testcase_per_case_and_covera
     assert (result.exit_code, result.stderr) == (1, "")
     golden("rules-test-junit.xml", result.stdout)
     root = ET.fromstring(result.stdout.encode("utf-8"))
-    assert xsd_problems(root, JUNIT) == []
+    assert junit_problems(result.stdout) == []
     # the hostile name, as the file holds it, escaped into a well-formed attribute
     name = root.find("testsuite/testcase[2]").get("name")
     assert name == 'A <hostile> & "quoted" name\\x1b[2J with a bell \\x07, a line\\nbreak and \\ufffe'
@@ -135,7 +102,7 @@ def test_rules_test_as_junit_without_a_minimum_has_no_coverage_testcase(runner, 
         '    <testcase name="The same item, one case alone" classname="quiet" />\n'
         '  </testsuite>\n'
         '</testsuites>\n')
-    assert xsd_problems(ET.fromstring(result.stdout), JUNIT) == []
+    assert junit_problems(result.stdout) == []
 
 
 def test_xml_text_escapes_every_code_point_xml_forbids():

@@ -89,9 +89,11 @@ def test_a_ledger_that_must_exist_is_named_when_it_does_not(runner, tmp_path, co
         result = runner(*command, env={"LAUNCHTIER_DB": str(missing)})
     assert result.exit_code == 2
     assert result.stdout == ""
+    named = "" if given == "--db" else " (from $LAUNCHTIER_DB)"
     assert result.stderr == (
-        f"error: {missing}: no ledger here yet; record decisions first (launchtier record FILE --by NAME), or check "
-        "the path (--db PATH, else $LAUNCHTIER_DB, else launchtier.db in the current directory)\n")
+        f"error: {missing}{named}: no ledger here yet; record decisions first (launchtier record FILE --by NAME), or check "
+        "the path (--db PATH, else $LAUNCHTIER_DB, else the project config's db, else launchtier.db in the current "
+        "directory)\n")
 
 
 NOTICES = {

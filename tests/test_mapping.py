@@ -466,7 +466,7 @@ def test_contains_on_an_enum_signal(problems):
      "quarter.form", "unknown field 'form'; did you mean 'from'? (allowed: column, from, prefix)"),
     ("title: Summary", "titel: Summary",
      "titel", "unknown field 'titel'; did you mean 'title'? (allowed: key, title, description, pm, pmm, quarter, "
-     "date_order, fiscal_year_start, links, signals, skip)"),
+     "date_order, fiscal_year_start, fiscal_year_named_by, links, signals, skip)"),
     ("    values: {Admins: admin,", "    vaules: {Admins: admin,",
      "signals.audience.vaules", "unknown field 'vaules'; did you mean 'values'? "
      "(allowed: column, values, default, contains, prefix, labels, value)"),
@@ -776,6 +776,31 @@ def test_a_bad_date_order_or_fiscal_year_start(book, tmp_path, line, field, mess
 ])
 def test_a_fiscal_quarter_is_the_calendar_quarter_it_starts_in(text, start, quarter):
     assert quarter_from_version(text, start) == quarter
+
+
+@pytest.mark.parametrize("text, start, quarter", [
+    ("FY27 Q1", 1, "2027-Q1"),            # starting in January, both namings are the calendar year
+    ("FY27 Q1", 7, "2027-Q3"),            # FY2027 runs July 2027 - June 2028
+    ("Q3 FY2027", 7, "2028-Q1"),
+    ("FY2027-Q4", 4, "2028-Q1"),          # April 2027 - March 2028 (as in Japan or India)
+    ("FY28 Q4", 2, "2028-Q4"),            # November 2028 - January 2029
+])
+def test_a_fiscal_year_named_by_the_year_it_starts_in(text, start, quarter):
+    assert quarter_from_version(text, start, named_by="start") == quarter
+
+
+def test_a_mapping_names_its_fiscal_years_by_their_start(book, tmp_path):
+    mapping = DATED_MAPPING.replace("{column: Due, from: date}", "{column: Release, from: version}")
+    csv_text = "ID,Name,Release\nA-1,One,FY27 Q1\nA-2,Two,FY27 Q4\n"
+    quarters = {}
+    for named_by in ("end", "start"):
+        csv_path, mapping_path = exported(tmp_path, csv_text, mapping + f"fiscal_year_start: 4\nfiscal_year_named_by: {named_by}\n",
+                                          name=named_by)
+        quarters[named_by] = [i.quarter for i in read_mapped(csv_path, mapping_path, book)]
+    assert quarters == {"end": ["2026-Q2", "2027-Q1"], "start": ["2027-Q2", "2028-Q1"]}
+    csv_path, mapping_path = exported(tmp_path, csv_text, mapping + "fiscal_year_start: 4\nfiscal_year_named_by: begin\n")
+    assert refused(book, csv_path, mapping_path) == [Problem(
+        "'begin' is not allowed; expected one of end, start", file=mapping_path, line=10, field="fiscal_year_named_by")]
 
 
 def test_a_fiscal_quarter_without_fiscal_year_start_is_refused():

@@ -97,6 +97,35 @@ def test_what_comes_from_the_config_is_named_in_messages(runner, project):
                              "recorded items or precedents\n")
 
 
+def test_review_takes_the_configs_format_after_the_flag_and_the_reports_extension(runner, project):
+    (project / ".launchtier.toml").write_text('format = "markdown"\n', encoding="utf-8")
+    as_markdown = runner("review", ROADMAP, "--format", "markdown").stdout
+    assert runner("review", ROADMAP).stdout == as_markdown
+    assert runner("review", ROADMAP, "--format", "table").stdout == runner("review", ROADMAP, "--format", "TABLE").stdout
+    assert runner("review", ROADMAP, "--format", "table").stdout != as_markdown
+    # a report takes its extension's format over the config's, and the config's where the
+    # extension names none
+    reports = {name: runner("review", ROADMAP, "--report", name) for name in ("r.html", "r.txt")}
+    assert [(r.exit_code, r.stderr) for r in reports.values()] == [
+        (0, "wrote html report of 12 items (5 disputed) to r.html\n"),
+        (0, "wrote markdown report of 12 items (5 disputed) to r.txt\n")]
+    assert (project / "sub" / "r.txt").read_text(encoding="utf-8") == as_markdown
+    assert (project / "sub" / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("command", [("decisions",), ("audit",), ("override", "PAY-12", "--tier", "tier-1",
+                                                                 "--reason", "why", "--by", "PMM")])
+def test_a_missing_ledger_named_by_the_config_says_so(runner, project, command):
+    # named by --db or $LAUNCHTIER_DB: tests/test_filters.py
+    config = project / ".launchtier.toml"
+    config.write_text('db = "team.db"\n', encoding="utf-8")
+    result = runner(*command)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", (
+        f"error: {project}/team.db (from {config}): no ledger here yet; record decisions first (launchtier record FILE "
+        "--by NAME), or check the path (--db PATH, else $LAUNCHTIER_DB, else the project config's db, else launchtier.db "
+        "in the current directory)\n"))
+
+
 @pytest.mark.parametrize("name, text, problem", [
     (".launchtier.toml", '# settings\nrulez = "team.yaml"\n',
      "2: rulez: unknown field 'rulez'; did you mean 'rules'? (allowed: rules, db, format, mapping)"),

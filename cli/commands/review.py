@@ -11,13 +11,15 @@ from ..options import db_option, engine_option, load, mapping_option, no_ledger_
 from ..output import document, width
 from ..render.safe import one_line, terminal
 from ..render.text import plural
+from ..source import setting, source_of
 
 
 REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}
 
 
-def _report_format(path, fmt: str | None) -> str:
-    """The format of the report written to ``path``: --format, else its extension's."""
+def _report_format(path, fmt: str | None, configured: str | None = None) -> str:
+    """The format of the report written to ``path``: --format, else its extension's, else the
+    project config's."""
     if not path.parent.is_dir():
         if path.parent.exists():
             raise BadInput([f"{shown(path)}: {shown(path.parent)} is not a folder; give --report a file in an existing folder"])
@@ -26,6 +28,8 @@ def _report_format(path, fmt: str | None) -> str:
     if fmt is not None:
         return fmt
     if path.suffix.lower() not in REPORT_FORMATS:
+        if configured is not None:
+            return configured
         *others, last = REPORT_FORMATS
         known = f"{', '.join(others)} or {last}"
         what = f"unknown report extension '{path.suffix}'" if path.suffix else "no extension to tell the report's format"
@@ -40,7 +44,8 @@ def _report_format(path, fmt: str | None) -> str:
 @mapping_option
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the report to this file (format from its extension unless --format).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"], case_sensitive=False), default=None,
-              help="Output format  [default: table, or from the --report extension]")
+              callback=setting("format"),
+              help="Output format  [default: table, or from the --report extension, else the project config's]")
 @db_option("Ledger for 'changes since last time', its overrides and recorded items of the same quarters "
            "(default: $LAUNCHTIER_DB, else the project config's, else launchtier.db if present).")
 @click.option("--record", "do_record", is_flag=True, help="Record the meeting's decisions in the ledger (needs --by).")
@@ -74,7 +79,8 @@ def review(roadmap, quarter, mapping, report_path, fmt, db_path, do_record, by, 
     if do_record:
         by = person(by, "--by")  # before any work: a blank name is refused, and creates no ledger
     if report_path:  # checked before any work, and before anything is recorded
-        fmt = _report_format(Path(report_path), fmt)
+        flag = fmt if source_of(click.get_current_context(), "format") == "--format" else None
+        fmt = _report_format(Path(report_path), flag, configured=fmt)
     fmt = fmt or "table"
     book = load(rules_path)
     report = review_files(book, roadmap, mapping=mapping, engine=engine, quarter=quarter, ledger_location=db_path,

@@ -20,6 +20,7 @@ signals:
 skip: {column: Status, values: ["Won't Do"]}         # rows that are not on the roadmap
 date_order: month-first                              # 3/4/2027 is March 4 (else refused: ambiguous)
 fiscal_year_start: 7                                 # FY2027 runs July 2026 - June 2027
+fiscal_year_named_by: end                            # the default; start: FY2027 runs July 2027 - June 2028
 ```
 
 The mapping is checked against the rulebook (signal names, the values it maps to) and against the
@@ -228,8 +229,11 @@ class ExportMapping(_Model):
     quarter: QuarterSpec | None = None
     # how the export writes a slashed date: 3/4/2027 is 3 April (day-first) or March 4 (month-first)
     date_order: Literal["day-first", "month-first"] | None = None
-    # the calendar month (1-12) the fiscal year starts in; FY2027 is the fiscal year that ends in 2027
+    # the calendar month (1-12) the fiscal year starts in
     fiscal_year_start: Annotated[int, BeforeValidator(_month)] | None = None
+    # which calendar year names a fiscal year: the one it ends in (FY2027 runs July 2026 - June
+    # 2027, as most US companies name theirs) or the one it starts in (FY2027: July 2027 - June 2028)
+    fiscal_year_named_by: Literal["end", "start"] = "end"
     links: Column | None = None
     signals: dict[str, SignalSpec] = Field(default_factory=dict)
     skip: SkipSpec | None = None
@@ -405,13 +409,14 @@ class _Refused(ValueError):
         return f"{self.before}{mapping_name}{self.after}"
 
 
-def quarter_from_version(text: str, fiscal_year_start: int | None = None) -> str | None:
+def quarter_from_version(text: str, fiscal_year_start: int | None = None, named_by: str = "end") -> str | None:
     """The quarter a release or version name mentions: "Release 2027.Q1" -> "2027-Q1"; else None.
 
     A fiscal quarter ("FY27 Q1", "Q1 FY2027", "whl-fy27q1") is the calendar quarter in which it
-    starts, with FY2027 the fiscal year that ends in 2027 and starts in month
-    ``fiscal_year_start`` (of 2026, unless that is January). Without ``fiscal_year_start`` a
-    fiscal quarter raises ValueError: which calendar quarter it is depends on the company.
+    starts, with FY2027 the fiscal year that starts in month ``fiscal_year_start`` and ends in
+    2027 (``named_by`` "end": it starts in 2026, unless that month is January) or starts in 2027
+    (``named_by`` "start"). Without ``fiscal_year_start`` a fiscal quarter raises ValueError:
+    which calendar quarter it is depends on the company.
     """
     if f := _FISCAL.search(text):
         year, quarter = (f["y1"], f["q1"]) if f["y1"] else (f["y2"], f["q2"])
@@ -422,7 +427,7 @@ def quarter_from_version(text: str, fiscal_year_start: int | None = None) -> str
                 "on the month the fiscal year starts in; set fiscal_year_start: 1-12 in ",
                 f" (FY{fiscal_year} is the fiscal year that ends in {fiscal_year})",
             )
-        return _calendar_quarter(fiscal_year, int(quarter), fiscal_year_start)
+        return _calendar_quarter(fiscal_year, int(quarter), fiscal_year_start, named_by)
     m = _VERSION.search(text)
     if m is None:
         return None
@@ -430,13 +435,15 @@ def quarter_from_version(text: str, fiscal_year_start: int | None = None) -> str
     return f"{year}-Q{quarter}"
 
 
-def _calendar_quarter(fiscal_year: int, fiscal_quarter: int, start: int) -> str:
-    """The calendar quarter in which a fiscal quarter starts. FY2027 ends in 2027: starting in
-    July, it runs July 2026 - June 2027, so its Q1 is 2026-Q3. A fiscal year starting in a month
-    that begins no calendar quarter (February, say) has quarters straddling two; like a timeframe,
-    such a quarter counts in the one where it starts."""
+def _calendar_quarter(fiscal_year: int, fiscal_quarter: int, start: int, named_by: str = "end") -> str:
+    """The calendar quarter in which a fiscal quarter starts. Named by the year it ends in,
+    FY2027 starting in July runs July 2026 - June 2027, so its Q1 is 2026-Q3; named by the year
+    it starts in, it runs July 2027 - June 2028 and its Q1 is 2027-Q3. A fiscal year starting in
+    a month that begins no calendar quarter (February, say) has quarters straddling two; like a
+    timeframe, such a quarter counts in the one where it starts."""
     month = start + 3 * (fiscal_quarter - 1)  # counted from January of the fiscal year's first year
-    year = fiscal_year - (1 if start > 1 else 0) + (month - 1) // 12
+    first_year = fiscal_year - (1 if start > 1 and named_by == "end" else 0)
+    year = first_year + (month - 1) // 12
     month = (month - 1) % 12 + 1
     return f"{year}-Q{(month - 1) // 3 + 1}"
 
@@ -706,7 +713,7 @@ class _Rows:
         m = self.mapping
         parse: Callable[[str], str | None]
         if spec.from_ == "version":
-            parse = partial(quarter_from_version, fiscal_year_start=m.fiscal_year_start)
+            parse = partial(quarter_from_version, fiscal_year_start=m.fiscal_year_start, named_by=m.fiscal_year_named_by)
             expected = f"no quarter in {{!r}}; expected a version naming one, like {VERSION_FORMS}"
         else:
             parse = partial(quarter_from_date, date_order=m.date_order)

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..errors import LedgerDamaged, LedgerError, shown
+from ..errors import LedgerDamaged, LedgerError, LedgerMissing, shown
 from . import sql
 from .sql import SqlLedger
 
@@ -142,9 +142,9 @@ class PostgresLedger(SqlLedger):
         try:
             if not _schema_exists(self._conn, self._where.schema):
                 if readonly or not create:
-                    raise LedgerError(f"{self.location}: no ledger here yet (no chain {self._where.chain}); record "
-                                      "decisions first (launchtier record FILE --by NAME), or check the URL and its "
-                                      "?chain= (launchtier ledger chains lists them)")
+                    raise LedgerMissing(self.location, f"no ledger here yet (no chain {self._where.chain}); record "
+                                        "decisions first (launchtier record FILE --by NAME), or check the URL and its "
+                                        "?chain= (launchtier ledger chains lists them)")
                 self._create_schema()
             self._conn.execute(f'SET search_path TO "{self._where.schema}"')
             if readonly:
@@ -218,9 +218,13 @@ class PostgresLedger(SqlLedger):
 
     def _begin_write(self) -> None:
         self._conn.execute("BEGIN")
-        # every writer of this chain, on any machine, waits here until the one before commits:
-        # then it reads the head that one left, and extends the chain from it
-        self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (chain_lock(self._where.chain),))
+        try:
+            # every writer of this chain, on any machine, waits here until the one before
+            # commits: then it reads the head that one left, and extends the chain from it
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (chain_lock(self._where.chain),))
+        except BaseException:
+            self._rollback()  # a wait cut short (a timeout, Ctrl-C) leaves no transaction open
+            raise
 
     def _begin_read(self) -> None:
         self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..errors import LedgerDamaged, LedgerError, shown
+from ..errors import LedgerDamaged, LedgerError, LedgerMissing, shown
 from . import sql
 from .schema import MIGRATIONS, SCHEMA_VERSION  # noqa: F401  (what a test of the schema reads here)
 from .sql import SqlLedger
@@ -83,10 +83,11 @@ class Ledger(SqlLedger):
         _load()
         self.path = resolve_path(path)
         if not self.path.exists() and (not create or readonly):
-            raise LedgerError(f"{self.path}: no ledger here yet; record decisions first (launchtier record FILE --by NAME), "
-                              "or check the path (--db PATH, else $LAUNCHTIER_DB, else launchtier.db in the current directory)")
+            raise LedgerMissing(str(self.path), "no ledger here yet; record decisions first (launchtier record FILE --by NAME), "
+                                "or check the path (--db PATH, else $LAUNCHTIER_DB, else the project config's db, else "
+                                "launchtier.db in the current directory)")
         if not self.path.parent.is_dir():
-            raise LedgerError(f"{self.path}: the directory {self.path.parent} does not exist")
+            raise LedgerMissing(str(self.path), f"the directory {self.path.parent} does not exist")
         if self.path.exists() and not self.path.is_file():
             # a named pipe would hang SQLite's open, and a device (/dev/null) takes writes it loses
             raise LedgerError(f"{shown(self.path)}: is not a regular file, so it cannot be a ledger; give --db a ledger file, "
