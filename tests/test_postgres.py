@@ -71,7 +71,8 @@ def test_every_reader_refuses_a_chain_that_does_not_exist_and_creates_nothing(pg
                                                                 "x", "--by", "Tom"]):
         result = pg(*args)
         assert (result.exit_code, result.stdout) == (2, "")
-        assert result.stderr == (f"error: {pg.ledger}: no ledger here yet (no chain main); record decisions first "
+        assert result.stderr == (f"error: {pg.ledger} (from $LAUNCHTIER_DB): no ledger here yet (no chain main); "
+                                 "record decisions first "
                                  "(launchtier record FILE --by NAME), or check the URL and its ?chain= (launchtier "
                                  "ledger chains lists them)\n")
     assert pg.server.execute(pg.database, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'launchtier%'") == []
@@ -384,8 +385,9 @@ def test_every_command_gives_on_postgresql_what_it_gives_on_sqlite(pg, runner, r
     markdown = pg.ledger.replace("&", "&amp;")  # the review's and the audit's Markdown escape it
     on_postgresql = [(code, out.replace(markdown, "DB"), err.replace(markdown, "DB")) for code, out, err in on_postgresql]
     # where there is no ledger yet, each store says what to check: a path, or a URL and its chain
-    assert on_sqlite[1][2].startswith("error: DB: no ledger here yet; record decisions first")
-    assert on_postgresql[1][2].startswith("error: DB: no ledger here yet (no chain main); record decisions first")
+    assert on_sqlite[1][2].startswith("error: DB (from $LAUNCHTIER_DB): no ledger here yet; record decisions first")
+    assert on_postgresql[1][2].startswith("error: DB (from $LAUNCHTIER_DB): no ledger here yet (no chain main); "
+                                          "record decisions first")
     assert on_postgresql[:1] + on_postgresql[2:] == on_sqlite[:1] + on_sqlite[2:]
     assert [code for code, _, _ in on_postgresql] == [0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]
 
@@ -428,3 +430,13 @@ def test_a_chain_of_an_older_schema_is_migrated_by_a_writer_from_the_same_defini
                                           "AND indexname IN ('entries_kind_item', 'entries_overrides') ORDER BY 1") == [
         ("entries_kind_item",), ("entries_overrides",)]
     assert pg("audit").exit_code == 0
+
+
+def test_without_psycopg_a_postgresql_ledger_says_how_to_install_it(tmp_path):
+    child = ("import sys; sys.modules['psycopg'] = None\n"  # as if it were not installed
+             "from launchtier.cli.main import main; main()")
+    result = subprocess.run([sys.executable, "-c", child, "decisions", "--db", "postgresql://db.example/launches"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", "error: a PostgreSQL ledger needs psycopg: pip install 'launchtier[postgres]' (and the PostgreSQL client "
+               "library, libpq: Debian's libpq5)\n")
