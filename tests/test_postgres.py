@@ -440,3 +440,11 @@ def test_without_psycopg_a_postgresql_ledger_says_how_to_install_it(tmp_path):
     assert (result.returncode, result.stdout, result.stderr) == (
         2, "", "error: a PostgreSQL ledger needs psycopg: pip install 'launchtier[postgres]' (and the PostgreSQL client "
                "library, libpq: Debian's libpq5)\n")
+
+
+def test_the_company_wide_view_of_a_database_without_chains_says_so(pg):
+    for command in ("decisions", "audit"):
+        result = pg(command, "--all-chains")
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            2, "", f"error: {pg.ledger}: the database holds no chain yet; record decisions first (launchtier record "
+                   "FILE --by NAME --db URL?chain=NAME)\n")

@@ -133,16 +133,16 @@ def decisions(item, quarter, tier, fmt, all_chains, rules_path, db_path) -> None
 def _all_decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
     """The decisions of every chain, each chain's named: a section per chain in a table, a
     ``chain`` field (JSON) or first column (CSV) in the others."""
-    from launchtier.engine.ledger import chain_location, chains
+    from launchtier.engine.ledger import every_chain
 
     from ..render import ledger as render_ledger
 
     book = load(rules_path) if tier is not None else None
-    names = chains(db_path)
+    chains = every_chain(db_path)
 
     def each():
-        for name in names:
-            with _ledger(chain_location(db_path, name), readonly=True) as ledger:
+        for name, location in chains:
+            with _ledger(location, readonly=True) as ledger:
                 if book is not None:
                     _check_tier(tier, book, ledger)
                 yield name, ledger, ledger.history(item=item, quarter=quarter, tier=tier)

@@ -80,3 +80,15 @@ def writer_grants(location: str | None, role: str) -> str:
     """The SQL that lets the database role ``role`` record in the chain at ``location`` and read
     it, and never change or remove an entry (a store without roles refuses: LedgerError)."""
     return _store(location).writer_grants(location, role)
+
+
+def every_chain(location: str | None) -> list[tuple[str, str]]:
+    """Each chain of the ledger at ``location`` (the company-wide view) with its own location, by
+    name; a database without any is refused (LedgerError)."""
+    from ..errors import LedgerError
+
+    names = chains(location)
+    if not names:
+        raise LedgerError(f"{where(location)}: the database holds no chain yet; record decisions first "
+                          "(launchtier record FILE --by NAME --db URL?chain=NAME)")
+    return [(name, chain_location(location, name)) for name in names]

@@ -131,11 +131,11 @@ def audit_chains(location: str | None, current: Rulebook, *, since: str | None =
                  jobs: int = 1) -> list[AuditReport]:
     """The audit of every chain of the ledger at ``location`` (the company-wide view), each on
     its own, in the order of their names."""
-    from . import chain_location, chains, open_ledger
+    from . import every_chain, open_ledger
 
     reports = []
-    for name in chains(location):
-        with open_ledger(chain_location(location, name), readonly=True, audit=True) as ledger:
+    for _, chain in every_chain(location):
+        with open_ledger(chain, readonly=True, audit=True) as ledger:
             reports.append(audit(ledger, current, since=since, engine=engine, jobs=jobs))
     return reports
 
