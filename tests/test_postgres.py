@@ -448,3 +448,19 @@ def test_the_company_wide_view_of_a_database_without_chains_says_so(pg):
         assert (result.exit_code, result.stdout, result.stderr) == (
             2, "", f"error: {pg.ledger}: the database holds no chain yet; record decisions first (launchtier record "
                    "FILE --by NAME --db URL?chain=NAME)\n")
+
+
+def test_a_role_that_may_only_read_reads_and_its_write_is_refused_with_nothing_recorded(pg, roadmap):
+    assert pg("record", roadmap, "--by", "Priya").exit_code == 0
+    pg.server.execute(pg.database, "CREATE ROLE carol LOGIN", "GRANT USAGE ON SCHEMA launchtier_main TO carol",
+                      "GRANT SELECT ON ALL TABLES IN SCHEMA launchtier_main TO carol")
+    carol = pg.url(user="carol")
+    assert pg("decisions", "--db", carol).stdout == pg("decisions").stdout.replace(pg.ledger, carol)
+    assert pg("audit", "--db", carol, "--jobs", "2").exit_code == 0
+    refused = pg("override", "PAY-63", "--tier", "tier-3", "--reason", "Support asked", "--by", "Carol", "--db", carol)
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        f"error: {carol}: the override was not recorded (permission denied for table entries): this database role may "
+        "not use the chain as asked: a reader needs SELECT on its tables, a writer INSERT too (launchtier ledger grants "
+        "prints the SQL); no role may change or remove what is recorded\n")
+    assert backend_rows(pg.ledger) == 12

@@ -103,7 +103,8 @@ class Location:
 
 
 def chain_lock(chain: str) -> int:
-    """The advisory lock key of a chain (a signed 64-bit int): one lock per chain, every database."""
+    """The advisory lock key of a chain (a signed 64-bit int); advisory locks are the database's
+    own, so chains of the same name in two databases do not wait for each other."""
     return int.from_bytes(hashlib.sha256(f"launchtier chain {chain}".encode()).digest()[:8], "big", signed=True)
 
 
@@ -257,6 +258,9 @@ class PostgresLedger(SqlLedger):
         if isinstance(error, psycopg.OperationalError) and not state:
             return _CLASSES["08"]
         return _CLASSES.get(state[:2], "run the command again; if it fails again, check the database server's log")
+
+    def _error_text(self, error: Exception) -> str:
+        return _first_line(error)  # the server's message, without its DETAIL, HINT and CONTEXT lines
 
     # from the catalog, which every role reads (information_schema lists only what the role may use)
     def _table_names(self) -> set[str]:

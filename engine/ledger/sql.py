@@ -142,6 +142,10 @@ class SqlLedger:
         error that is not the database's refusal (it goes on as it is)."""
         raise NotImplementedError
 
+    def _error_text(self, error: Exception) -> str:
+        """The driver's own words for ``error``, on one line."""
+        return str(error)
+
     def _table_names(self) -> set[str]:
         raise NotImplementedError
 
@@ -265,7 +269,7 @@ class SqlLedger:
             failure = self._failure(e)
             if failure is None:
                 raise
-            raise LedgerError(f"{self.location}: {what} ({e}){then}: {failure}") from None
+            raise LedgerError(f"{self.location}: {what} ({self._error_text(e)}){then}: {failure}") from None
 
     class _Transaction:
         """The store's write transaction (:meth:`_begin_write`) until the block ends, then commit,
