@@ -464,3 +464,25 @@ def test_a_role_that_may_only_read_reads_and_its_write_is_refused_with_nothing_r
         "not use the chain as asked: a reader needs SELECT on its tables, a writer INSERT too (launchtier ledger grants "
         "prints the SQL); no role may change or remove what is recorded\n")
     assert backend_rows(pg.ledger) == 12
+
+
+@pytest.mark.slow  # two writer processes
+def test_a_writer_waits_for_its_chains_lock_and_only_for_its_chains(pg, roadmap, tmp_path):
+    from launchtier.engine.ledger import open_ledger
+
+    other = pg.url("ops")
+    for location in (pg.ledger, other):
+        assert pg("ledger", "init", "--db", location).exit_code == 0
+    record = [*CLI, "record", str(roadmap), "--by", "Priya", "--db"]
+    with open_ledger(pg.ledger) as holder, holder.writing():  # a writer of chain main, in its transaction
+        held = subprocess.Popen([*record, pg.ledger], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        free = subprocess.run([*record, other], capture_output=True, text=True, timeout=60)
+        assert free.returncode == 0, free.stderr  # chain ops: no wait
+        waiting, deadline = [], time.monotonic() + 60
+        while not waiting and time.monotonic() < deadline and held.poll() is None:
+            waiting = pg.server.execute(pg.database, "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            time.sleep(0.02)
+        assert len(waiting) == 1 and held.poll() is None  # chain main: it waits for the holder's lock
+    out, err = held.communicate(timeout=60)  # the holder's transaction ended: it goes on
+    assert held.returncode == 0, err
+    assert out.startswith(f"recorded 12 decisions (#1-#12) in {pg.ledger}")
