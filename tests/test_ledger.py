@@ -389,7 +389,7 @@ def test_audit_over_several_processes_gives_the_single_process_report(backend_ru
     assert len(report["overrides"]) == 1
 
 
-def _busy_ledger(path: Path, tmp_path: Path) -> Ledger:
+def _busy_ledger(path: Path | str, tmp_path: Path) -> Ledger:
     """A ledger with a history to audit: items decided twice under two rulebooks, chains of
     overrides, an override of a decision that was decided again later, three recording dates."""
     book = load_rulebook()
@@ -398,7 +398,7 @@ def _busy_ledger(path: Path, tmp_path: Path) -> Ledger:
     team = load_rulebook(team_file)
     items = make_items(30)
     later = [dict(i, quarter="2027-Q3") for i in items[10:30]]  # decided again, moved to another quarter
-    ledger = Ledger(path)
+    ledger = open_ledger(str(path), create=True)
     for rulebook, batch, at in [(book, items[:20], "2027-01-05T09:00:00Z"), (team, later, "2027-02-01T09:00:00Z")]:
         reader, classifier = ItemReader(rulebook), Classifier(rulebook)
         ledger.record(rulebook, encode_pairs((i, classifier.decide(i)) for i in map(reader.validate, batch)), by="Priya", at=at)
@@ -417,14 +417,14 @@ def _busy_ledger(path: Path, tmp_path: Path) -> Ledger:
 @pytest.mark.parametrize("jobs", [1, 2])
 @pytest.mark.parametrize("size", [3, 1000])  # ranges of 3 entries (many, overrides across them) or one
 @pytest.mark.parametrize("since", [None, "2027-01-11T00:00:00Z"])
-def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monkeypatch, jobs, size, since):
+def test_the_audit_of_history_agrees_with_the_ledgers_own_history(ledger_db, tmp_path, monkeypatch, jobs, size, since):
     """The audit keeps only what it needs of each entry; what it reports of the history must be
     what Ledger.history() (full records, overrides attached) gives."""
     from launchtier.engine.ledger import audit as audit_module
     from launchtier.engine.ledger.records import latest_of
 
     monkeypatch.setattr(audit_module, "RANGE", size)
-    ledger = _busy_ledger(tmp_path / "busy.db", tmp_path)
+    ledger = _busy_ledger(ledger_db, tmp_path)  # on SQLite and on PostgreSQL
     changed = tmp_path / "changed.yaml"
     changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 2}}", "when: {launch: {gte: 5}}"))
     current = load_rulebook(changed)
@@ -466,19 +466,20 @@ def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monk
     ["DELETE FROM entries WHERE seq BETWEEN 13 AND 16"],  # a whole range
     ["DELETE FROM entries WHERE seq = 16"],  # the last of a range
     ["UPDATE entries SET recorded_by = 'Mallory' WHERE seq = 9"],  # content, first of a range
-    ["UPDATE entries SET prev_hash = 'sha256:' || printf('%064d', 0) WHERE seq = 17"],  # a link into a range
+    [f"UPDATE entries SET prev_hash = 'sha256:{'0' * 64}' WHERE seq = 17"],  # a link into a range
     ["UPDATE entries SET seq = 100 WHERE seq = 5", "UPDATE entries SET seq = 5 WHERE seq = 6",
      "UPDATE entries SET seq = 6 WHERE seq = 100"],  # two entries swapped across a range boundary
     ["UPDATE entries SET seq = seq + 1000 WHERE seq > 20"],  # a gap: the ranges between are empty
 ], ids=["first-of-range", "whole-range", "last-of-range", "content", "link", "swap", "gap"])
-def test_the_chain_checked_a_range_at_a_time_finds_what_the_whole_chain_check_finds(tmp_path, monkeypatch, jobs, tampering):
+def test_the_chain_checked_a_range_at_a_time_finds_what_the_whole_chain_check_finds(ledger_db, tmp_path, monkeypatch, jobs,
+                                                                                   tampering):
     from launchtier.engine.ledger import audit as audit_module
 
     monkeypatch.setattr(audit_module, "RANGE", 4)
-    db = tmp_path / "busy.db"
+    db = ledger_db  # on SQLite and on PostgreSQL
     _busy_ledger(db, tmp_path).close()
-    tamper(db, *tampering)
-    with Ledger(db) as ledger:
+    backend_tamper(db, *tampering)
+    with open_ledger(db, readonly=True, audit=True) as ledger:
         expected = [(e.seq, e.item_key, why) for e, why in verify_chain(ledger.entries())]
         report = audit_module.audit(ledger, load_rulebook(), jobs=jobs)
         assert expected and not report.integrity.ok
