@@ -282,7 +282,7 @@ def writer_grants(location: str | None, role: str) -> str:
     schema = where.schema
     return "\n".join([
         f"-- launchtier: the role {role} records in chain {where.chain} and reads it; it never changes or removes",
-        f"-- what is recorded. Run as the owner of the ledger, after the chain exists (launchtier ledger init).",
+        "-- what is recorded. Run as the owner of the ledger, after the chain exists (launchtier ledger init).",
         f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
         f"GRANT USAGE ON SCHEMA {schema} TO {role};",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role};",
