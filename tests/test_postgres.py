@@ -486,3 +486,22 @@ def test_a_writer_waits_for_its_chains_lock_and_only_for_its_chains(pg, roadmap,
     out, err = held.communicate(timeout=60)  # the holder's transaction ended: it goes on
     assert held.returncode == 0, err
     assert out.startswith(f"recorded 12 decisions (#1-#12) in {pg.ledger}")
+
+
+def test_a_write_whose_connection_is_cut_records_nothing_and_says_what_to_do(pg, book, reader):
+    from launchtier.engine import Classifier
+    from launchtier.engine.ledger import open_ledger
+    from launchtier.engine.ledger.records import encode_pairs
+
+    classifier = Classifier(book)
+    items = [reader.validate(raw) for raw in make_items(3)]
+    with open_ledger(pg.ledger, create=True) as ledger:
+        with pytest.raises(LedgerError) as info:
+            with ledger.writing():
+                # the server ends the session (an administrator, a restart) inside the transaction
+                pg.server.execute(pg.database, f"SELECT pg_terminate_backend({ledger._conn.info.backend_pid})")
+                ledger.record(book, encode_pairs((i, classifier.decide(i)) for i in items), by="Priya")
+    assert str(info.value) == (f"{pg.ledger}: nothing was recorded (terminating connection due to administrator "
+                               "command): the database server stopped or cancelled the command; run the command again "
+                               "when it is back")
+    assert backend_rows(pg.ledger) == 0
