@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "classify": ("items", "classify"), "explain": ("items", "explain"), "artifacts": ("items", "artifacts"),
     "review": ("review", "review"), "meeting": ("meeting", "meeting"),
     "record": ("ledger", "record"), "override": ("ledger", "override"), "decisions": ("ledger", "decisions"),
-    "audit": ("ledger", "audit"),
+    "audit": ("ledger", "audit"), "ledger": ("ledger", "ledger_group"),
     "schema": ("schema", "schema"), "completion": ("completion", "completion"),
     "config": ("config", "config"),
 }

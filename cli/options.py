@@ -82,9 +82,10 @@ def load(rules_path: str | None):
 
 
 def db_option(help: str):
-    """``--db PATH`` (or $LAUNCHTIER_DB): the ledger, with what the command does with it."""
+    """``--db PATH|URL`` (or $LAUNCHTIER_DB): the ledger (an SQLite file, or a PostgreSQL URL), with
+    what the command does with it."""
     return click.option("--db", "db_path", envvar="LAUNCHTIER_DB", type=click.Path(dir_okay=False), default=None, help=help,
-                        callback=setting("db"))
+                        metavar="PATH|URL", callback=setting("db"))
 
 
 optional_db_option = db_option("A ledger whose overrides, and recorded items of the same quarters, take part "

@@ -222,3 +222,83 @@ def tamper(db: Path, *statements: str | tuple) -> None:
         conn.commit()
     finally:
         conn.close()
+
+
+# ---- PostgreSQL: the same ledger tests on a real server ----------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throw-away PostgreSQL server for the session (tests/pgserver.py); the test skips, with
+    the reason, where PostgreSQL or psycopg is not installed."""
+    import pgserver
+
+    reason = pgserver.why_not()
+    if reason:
+        pytest.skip(f"PostgreSQL tests need a server: {reason}")
+    server = pgserver.Server()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_db(request, tmp_path: Path) -> str:
+    """A new ledger's location, as --db takes it: an SQLite file, and a chain in a new
+    PostgreSQL database (the test runs once on each)."""
+    if request.param == "sqlite":
+        (tmp_path / "ledger").mkdir(exist_ok=True)
+        return str(tmp_path / "ledger" / "launchtier.db")
+    server = request.getfixturevalue("pg_server")
+    return server.url(server.new_database())
+
+
+@pytest.fixture
+def backend_runner(monkeypatch: pytest.MonkeyPatch, ledger_db: str) -> Runner:
+    """:func:`runner` on :func:`ledger_db`: each test runs on SQLite and on PostgreSQL."""
+    return Runner(monkeypatch, ledger_db)
+
+
+def backend_tamper(location: str | Path, *statements: str | tuple) -> None:
+    """:func:`tamper` on either store: on PostgreSQL as a forger with superuser rights, the
+    triggers and foreign keys off (session_replication_role), in the chain's schema."""
+    location = str(location)
+    if "://" not in location:
+        tamper(Path(location), *statements)
+        return
+    import psycopg
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(location)
+    query = parse_qsl(parts.query)
+    chain = dict(query).get("chain", "main")
+    conninfo = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "chain"])))
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("SET session_replication_role = replica")
+        conn.execute(f'SET search_path TO "launchtier_{chain}"')
+        for sql in statements:
+            text, params = sql if isinstance(sql, tuple) else (sql, None)
+            conn.execute(text.replace("?", "%s"), params)
+
+
+def backend_rows(location: str | Path, sql: str = "SELECT COUNT(*) FROM entries") -> int:
+    """The first value ``sql`` reads from the ledger at ``location``, whatever the store."""
+    location = str(location)
+    if "://" not in location:
+        import sqlite3
+
+        conn = sqlite3.connect(location)
+        try:
+            return conn.execute(sql).fetchone()[0]
+        finally:
+            conn.close()
+    import psycopg
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(location)
+    query = parse_qsl(parts.query)
+    conninfo = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "chain"])))
+    with psycopg.connect(conninfo) as conn:
+        conn.execute(f'SET search_path TO "launchtier_{dict(query).get("chain", "main")}"')
+        return conn.execute(sql).fetchone()[0]

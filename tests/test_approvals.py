@@ -1,18 +1,17 @@
 """Approvals mean people: named, each counted once, and not the person overriding unless the
 rulebook's overrides policy says so; the override command refuses the rest, and the audit
-reports what the ledger holds of it, end to end through the CLI."""
+reports what the ledger holds of it, end to end through the CLI, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from conftest import document
+from conftest import backend_rows, document
+from launchtier.engine.ledger import ledger_if_present, open_ledger
 from launchtier.engine.ledger.chain import canonical
-from launchtier.engine.ledger.sqlite import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "rules" / "default.yaml"
@@ -22,15 +21,17 @@ SELF_APPROVAL = "  tier-1: {approvals: 2, self_approval: true}\n  tier-2: {appro
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch):
-    monkeypatch.setattr("launchtier.engine.ledger.sqlite.now_utc", lambda: AT)
+    monkeypatch.setattr("launchtier.engine.ledger.records.now_utc", lambda: AT)
 
 
-def entries(db: Path) -> int:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
-    finally:
-        conn.close()
+@pytest.fixture
+def runner(backend_runner):
+    """Every test of this module on an SQLite ledger and on a PostgreSQL one."""
+    return backend_runner
+
+
+def entries(db: Path | str) -> int:
+    return backend_rows(db)
 
 
 def section(output: str, title: str) -> list[str]:
@@ -73,7 +74,7 @@ def test_a_blank_name_is_refused_and_records_nothing(runner, roadmap, command, b
     if command == "override":
         assert entries(runner.ledger) == 12
     else:
-        assert not runner.ledger.exists()
+        assert ledger_if_present(str(runner.ledger)) is None
 
 
 @pytest.mark.parametrize("blank", ["", " \t "])
@@ -188,7 +189,7 @@ def test_self_approval_must_be_true_or_false(runner, tmp_path):
 def forge_override(db: Path, key: str, tier: str, *, by: str, approved_by: list[str], at: str) -> None:
     """An override entry as Ledger.override writes it, without its checks: what an older
     launchtier or a script could have left in the ledger. The hash chain stays whole."""
-    with Ledger(db) as ledger:
+    with open_ledger(str(db)) as ledger:
         latest = ledger._latest_decision(key)
         row = {"kind": "override", "item_key": key, "quarter": latest.quarter, "computed_tier": latest.computed_tier,
                "final_tier": tier, "rulebook_hash": latest.rulebook_hash, "item_json": latest.item_json,
@@ -208,7 +209,7 @@ def test_the_audit_reports_overrides_below_the_policy_with_the_reasons(runner, r
 
     result = runner("audit", env={"COLUMNS": None})
     assert result.exit_code == 0, result.stderr  # the chain is whole: the approvals are what fall short
-    with Ledger(runner.ledger) as ledger:
+    with open_ledger(str(runner.ledger), readonly=True) as ledger:
         head = ledger.head()
     assert section(result.stdout, "1. Integrity") == ["1. Integrity: ok", f"  17 entries; chain head {head}"]
     assert section(result.stdout, "4. Overrides") == [

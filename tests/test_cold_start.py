@@ -15,6 +15,7 @@ import pytest
 # modules (and the packages under them) that a classify of one item without a ledger never needs
 NEVER = {
     "sqlite3", "multiprocessing", "concurrent.futures", "jsonschema", "tomllib",
+    "psycopg", "launchtier.engine.ledger.postgres", "launchtier.engine.ledger.copy",
     "launchtier.engine.ledger.records", "launchtier.engine.ledger.chain", "launchtier.engine.ledger.policy",
     "launchtier.engine.ledger.audit", "launchtier.engine.rulecheck", "launchtier.engine.roadmap.parallel",
     "launchtier.engine.roadmap.record", "launchtier.engine.roadmap.review", "launchtier.engine.items.mapping",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 
 from launchtier.engine import load_rulebook
 
-from conftest import EXAMPLES, tamper
+from conftest import EXAMPLES, backend_rows, backend_tamper, tamper
 
 ROADMAP = EXAMPLES / "roadmap.yaml"
 DEFAULT = load_rulebook().hash
@@ -223,7 +222,8 @@ def _head(output: str) -> str:
     return line.removeprefix("chain head ")
 
 
-def test_expect_head_passes_the_head_and_an_entry_that_later_ones_follow(runner, roadmap):
+def test_expect_head_passes_the_head_and_an_entry_that_later_ones_follow(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     head = _head(runner("record", roadmap, "--by", "Priya").output)
     same = runner("audit", "--expect-head", head)
     assert (same.exit_code, same.stderr) == (0, "")
@@ -237,15 +237,12 @@ def test_expect_head_passes_the_head_and_an_entry_that_later_ones_follow(runner,
         f"  expected chain head {head[:19]}… is entry #12; the entries after it were recorded since", ""]
 
 
-def test_expect_head_fails_when_the_newest_entries_were_deleted(runner, roadmap):
+def test_expect_head_fails_when_the_newest_entries_were_deleted(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
     head = _head(runner("record", roadmap, "--by", "Priya").output)
-    tamper(runner.ledger, "DELETE FROM entries WHERE seq > 20")
-    conn = sqlite3.connect(runner.ledger)
-    try:
-        left = conn.execute("SELECT entry_hash FROM entries WHERE seq = 20").fetchone()[0]
-    finally:
-        conn.close()
+    backend_tamper(runner.ledger, "DELETE FROM entries WHERE seq > 20")
+    left = backend_rows(runner.ledger, "SELECT entry_hash FROM entries WHERE seq = 20")
     result = runner("audit", "--expect-head", head, env={"COLUMNS": None})
     assert (result.exit_code, result.stderr) == (1, "")
     assert result.stdout.split("\n")[2:6] == [
@@ -255,9 +252,10 @@ def test_expect_head_fails_when_the_newest_entries_were_deleted(runner, roadmap)
     assert result.stdout.endswith("\n\nintegrity: FAILED\n")
 
 
-def test_expect_head_fails_on_an_emptied_ledger_and_says_0_entries(runner, roadmap):
+def test_expect_head_fails_on_an_emptied_ledger_and_says_0_entries(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     head = _head(runner("record", roadmap, "--by", "Priya").output)
-    tamper(runner.ledger, "DELETE FROM entries", "DELETE FROM rulebooks")
+    backend_tamper(runner.ledger, "DELETE FROM entries", "DELETE FROM rulebooks")
     plain = runner("audit")
     assert (plain.exit_code, plain.stderr) == (0, "")
     assert plain.stdout.split("\n")[2:4] == ["1. Integrity: ok", "  0 entries: the ledger is empty; chain head (empty)"]
@@ -279,13 +277,14 @@ def test_expect_head_takes_only_a_chain_head(runner):
                                               "give the one record printed, like sha256: and 64 hexadecimal digits")
 
 
-def test_a_rechained_forgery_fails_the_audit_and_says_what_it_means(runner, roadmap):
+def test_a_rechained_forgery_fails_the_audit_and_says_what_it_means(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     from test_ledger import _rechain
 
     runner("record", roadmap, "--by", "Priya")
-    tamper(runner.ledger, "UPDATE entries SET computed_tier = 'tier-1', final_tier = 'tier-1', "
-                          "decision_json = replace(decision_json, '\"tier\":\"tier-4\"', '\"tier\":\"tier-1\"') "
-                          "WHERE item_key = 'PAY-63'")
+    backend_tamper(runner.ledger, "UPDATE entries SET computed_tier = 'tier-1', final_tier = 'tier-1', "
+                                  "decision_json = replace(decision_json, '\"tier\":\"tier-4\"', '\"tier\":\"tier-1\"') "
+                                  "WHERE item_key = 'PAY-63'")
     _rechain(runner.ledger)
     for jobs in ("1", "2"):
         result = runner("audit", "--jobs", jobs, env={"COLUMNS": None})

@@ -24,6 +24,7 @@ import pytest
 
 from conftest import document, make_items, write_items
 
+from launchtier.engine.ledger import schema as schema_module
 from launchtier.engine.ledger import sqlite as ledger_module
 from launchtier.engine.errors import LedgerError
 from launchtier.engine.ledger.chain import verify_chain
@@ -371,13 +372,13 @@ def test_an_older_ledger_migrates_in_one_transaction(runner, roadmap, monkeypatc
     conn = sqlite3.connect(runner.ledger)
     conn.executescript(SCHEMA_V1)
     conn.close()
-    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", 1)  # recorded by the first release
+    monkeypatch.setattr(schema_module, "SCHEMA_VERSION", 1)  # recorded by the first release
     before = recorded(runner, roadmap)
     # a release with a schema version after this one's: its migrations, a new index, then a
     # statement that fails
     later = SCHEMA_VERSION + 1
-    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", later)
-    monkeypatch.setitem(ledger_module.MIGRATIONS, later, [
+    monkeypatch.setattr(schema_module, "SCHEMA_VERSION", later)
+    monkeypatch.setitem(schema_module.MIGRATIONS, later, [
         "CREATE INDEX entries_quarter ON entries (quarter)",
         "CREATE TABLE entries (seq INTEGER)",
     ])
@@ -394,7 +395,7 @@ def test_an_older_ledger_migrates_in_one_transaction(runner, roadmap, monkeypatc
     conn.close()
     assert snapshot(runner.ledger) == before
     # the fixed release migrates, keeps every entry, and the chain still verifies
-    monkeypatch.setitem(ledger_module.MIGRATIONS, later, ["CREATE INDEX entries_quarter ON entries (quarter)"])
+    monkeypatch.setitem(schema_module.MIGRATIONS, later, ["CREATE INDEX entries_quarter ON entries (quarter)"])
     with Ledger(runner.ledger) as ledger:
         assert ledger.schema_version() == later
     assert snapshot(runner.ledger) == before

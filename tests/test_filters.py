@@ -173,7 +173,7 @@ def test_a_report_that_fails_to_write_is_an_error_not_a_traceback(runner, roadma
 def _clock(monkeypatch, *times: str) -> None:
     """The ledger's clock gives these times, one per call."""
     ticks = iter(times)
-    monkeypatch.setattr("launchtier.engine.ledger.sqlite.now_utc", lambda: next(ticks))
+    monkeypatch.setattr("launchtier.engine.ledger.records.now_utc", lambda: next(ticks))
 
 
 def test_audit_since_limits_every_section_but_integrity_and_says_so(runner, roadmap, tmp_path, monkeypatch):

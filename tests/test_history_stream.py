@@ -14,7 +14,7 @@ import pytest
 
 from conftest import EXAMPLES, ROOT, document, make_items
 from launchtier.engine import Classifier, ItemReader, load_rulebook
-from launchtier.engine.ledger import sqlite as ledger_module
+from launchtier.engine.ledger import sql as ledger_module
 from launchtier.engine.decide.decision import FORMAT_VERSION, Decision
 from launchtier.engine.decide.precedents import CANDIDATES, SignalDistance
 from launchtier.engine.ledger.policy import add_override

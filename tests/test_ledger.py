@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import document, make_items, write_items, tamper
+from conftest import backend_rows, backend_tamper, document, make_items, write_items, tamper
 
 from launchtier.engine import Classifier, ItemReader, load_rulebook
 from launchtier.engine.errors import LedgerError
+from launchtier.engine.ledger import open_ledger
 from launchtier.engine.ledger.chain import entry_hash, verify_chain
 from launchtier.engine.ledger.records import encode_pairs
 from launchtier.engine.ledger.sqlite import SCHEMA_VERSION, Ledger
@@ -34,7 +35,8 @@ def rows(db: Path, sql: str = "SELECT COUNT(*) FROM entries") -> int:
         conn.close()
 
 
-def test_record_override_history_audit_end_to_end(runner, roadmap):
+def test_record_override_history_audit_end_to_end(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     rec = runner("record", roadmap, "--by", "Priya", "--note", "2027-Q1 review")
     assert rec.exit_code == 0, rec.output
     assert rec.output.startswith(f"recorded 12 decisions (#1-#12) in {runner.ledger}")
@@ -83,7 +85,8 @@ def test_record_override_history_audit_end_to_end(runner, roadmap):
                     "2027-Q2": ["tier-1: 2 of at most 1 (by override: PAY-31)"]}
 
 
-def test_override_needs_a_recorded_decision_and_a_reason(runner, roadmap):
+def test_override_needs_a_recorded_decision_and_a_reason(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     none = runner("override", "PAY-12", "--tier", "tier-3", "--reason", "x", "--by", "Tom")
     assert none.exit_code == 2
     assert "no ledger here yet" in none.stderr
@@ -101,7 +104,8 @@ def test_override_needs_a_recorded_decision_and_a_reason(runner, roadmap):
     assert demoted.exit_code == 0
 
 
-def test_decisions_filters_and_csv(runner, roadmap):
+def test_decisions_filters_and_csv(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
     q1 = document(runner("decisions", "--quarter", "2027-Q1", "--format", "json").output)["decisions"]
     assert q1 and {r["quarter"] for r in q1} == {"2027-Q1"}
@@ -113,7 +117,8 @@ def test_decisions_filters_and_csv(runner, roadmap):
     assert {line.split(",")[2] for line in lines[1:]} == {"PAY-57", "PAY-63"}
 
 
-def test_a_rescore_is_a_new_decision(runner, roadmap, tmp_path):
+def test_a_rescore_is_a_new_decision(backend_runner, roadmap, tmp_path):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
     items = json.loads(json.dumps(__import__("yaml").safe_load(roadmap.read_text())))
     pay41 = next(i for i in items["items"] if i["key"] == "PAY-41")
@@ -127,7 +132,8 @@ def test_a_rescore_is_a_new_decision(runner, roadmap, tmp_path):
     assert [(r["final_tier"], r["note"]) for r in history] == [("tier-1", None), ("tier-2", "no campaign"), ("tier-1", "GA")]
 
 
-def test_a_batch_with_one_bad_item_records_nothing(runner, roadmap, tmp_path):
+def test_a_batch_with_one_bad_item_records_nothing(backend_runner, roadmap, tmp_path):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
     items = make_items(30)
     items[17]["signals"]["customer_reach"] = 170
@@ -135,7 +141,7 @@ def test_a_batch_with_one_bad_item_records_nothing(runner, roadmap, tmp_path):
     result = runner("record", bad, "--by", "Priya")
     assert result.exit_code == 2
     assert "item GEN-17: signals.customer_reach: 170 is not allowed" in result.stderr
-    assert rows(runner.ledger) == 12
+    assert backend_rows(runner.ledger) == 12
     assert runner("audit").exit_code == 0
 
 
@@ -146,31 +152,28 @@ def test_a_batch_with_one_bad_item_records_nothing(runner, roadmap, tmp_path):
     ("UPDATE entries SET recorded_by = 'Mallory' WHERE seq = 1", "BROKEN at #1 (item PAY-12): its content does not match its hash"),
     ("UPDATE rulebooks SET content = replace(content, '\"max\":1,', '\"max\":5,')", "stored rulebook {hash}… was changed"),
 ])
-def test_a_tampered_ledger_fails_the_audit_and_names_the_entry(runner, roadmap, tamper, expected):
+def test_a_tampered_ledger_fails_the_audit_and_names_the_entry(backend_runner, roadmap, tamper, expected):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
-    conn = sqlite3.connect(runner.ledger)
-    conn.execute(tamper)
-    conn.commit()
-    conn.close()
+    backend_tamper(runner.ledger, tamper)
     result = runner("audit")
     assert result.exit_code == 1
     assert expected.format(hash=load_rulebook().hash[:19]) in result.output
     assert "integrity: FAILED" in result.output
 
 
-def _rechain(db: Path) -> None:
+def _rechain(location: str | Path) -> None:
     """What a careful forger does: recompute every hash after changing rows."""
-    with Ledger(db) as ledger:
+    location = str(location)
+    with open_ledger(location, readonly=True) as ledger:
         entries = list(ledger.entries())
-    conn = sqlite3.connect(db)
-    prev = "sha256:" + "0" * 64
+    prev, updates = "sha256:" + "0" * 64, []
     for e in entries:
         row = e.row()
         row["prev_hash"] = prev
         prev = entry_hash(prev, row)
-        conn.execute("UPDATE entries SET prev_hash = ?, entry_hash = ? WHERE seq = ?", (row["prev_hash"], prev, e.seq))
-    conn.commit()
-    conn.close()
+        updates.append(("UPDATE entries SET prev_hash = ?, entry_hash = ? WHERE seq = ?", (row["prev_hash"], prev, e.seq)))
+    backend_tamper(location, *updates)
 
 
 @pytest.mark.parametrize("tamper,expected", [
@@ -183,22 +186,19 @@ def _rechain(db: Path) -> None:
      " FROM entries WHERE seq = 12; UPDATE entries SET seq = 14 WHERE seq = 12; UPDATE entries SET seq = 12 WHERE seq = 13;"
      " UPDATE entries SET seq = 13 WHERE seq = 14", "BROKEN at #12 (item FORGED-1)"),
 ])
-def test_reordered_and_inserted_entries_are_detected(runner, roadmap, tamper, expected):
+def test_reordered_and_inserted_entries_are_detected(backend_runner, roadmap, tamper, expected):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
-    conn = sqlite3.connect(runner.ledger)
-    conn.executescript(tamper)
-    conn.close()
+    backend_tamper(runner.ledger, *tamper.split("; "))
     result = runner("audit")
     assert result.exit_code == 1
     assert expected in result.output
 
 
-def test_a_rechained_forgery_is_caught_by_the_replay(runner, roadmap):
+def test_a_rechained_forgery_is_caught_by_the_replay(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
-    conn = sqlite3.connect(runner.ledger)
-    conn.execute("UPDATE entries SET computed_tier = 'tier-1', final_tier = 'tier-1' WHERE item_key = 'PAY-63'")
-    conn.commit()
-    conn.close()
+    backend_tamper(runner.ledger, "UPDATE entries SET computed_tier = 'tier-1', final_tier = 'tier-1' WHERE item_key = 'PAY-63'")
     _rechain(runner.ledger)
     result = runner("audit", "--format", "json")
     data = json.loads(result.output)
@@ -208,7 +208,8 @@ def test_a_rechained_forgery_is_caught_by_the_replay(runner, roadmap):
     assert result.exit_code == 1  # and that fails the audit
 
 
-def test_drift_names_the_items_and_the_rule_changes(runner, roadmap, tmp_path):
+def test_drift_names_the_items_and_the_rule_changes(backend_runner, roadmap, tmp_path):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
     text = DEFAULT.read_text()
     changed = tmp_path / "rules.yaml"
@@ -228,7 +229,8 @@ def test_drift_names_the_items_and_the_rule_changes(runner, roadmap, tmp_path):
     assert "because rule revenue-expansion re-weighted: lead_generation +2 → lead_generation +1" in text_out
 
 
-def test_past_decisions_replay_after_the_rule_files_are_gone(runner, roadmap, tmp_path):
+def test_past_decisions_replay_after_the_rule_files_are_gone(backend_runner, roadmap, tmp_path):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     custom = tmp_path / "team-rules.yaml"
     custom.write_text(DEFAULT.read_text().replace("rulebook: default", "rulebook: team"))
     assert runner("record", roadmap, "--by", "Priya", "--rules", custom).exit_code == 0
@@ -238,7 +240,8 @@ def test_past_decisions_replay_after_the_rule_files_are_gone(runner, roadmap, tm
     assert data["reproducibility"]["checked"] == 12 and data["reproducibility"]["ok"]
 
 
-def test_audit_since_limits_replay_and_overrides(runner, roadmap):
+def test_audit_since_limits_replay_and_overrides(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
     data = json.loads(runner("audit", "--since", "2999-01-01", "--format", "json").output)
     assert data["reproducibility"]["checked"] == 0 and data["integrity"]["entries"] == 12
@@ -246,15 +249,17 @@ def test_audit_since_limits_replay_and_overrides(runner, roadmap):
     assert bad.exit_code == 2 and "'last week' is not a date" in bad.stderr
 
 
-def test_audit_markdown(runner, roadmap):
+def test_audit_markdown(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
     result = runner("audit", "--format", "markdown")
     assert result.exit_code == 0
-    assert result.output.startswith(f"# Audit of {runner.ledger}")
+    assert result.output.startswith(f"# Audit of {str(runner.ledger).replace('&', '&amp;')}")  # Markdown's escape
     assert "## 1. Integrity: ok" in result.output and "**Integrity: ok**" in result.output
 
 
-def test_explain_shows_precedents_from_the_ledger(runner, roadmap):
+def test_explain_shows_precedents_from_the_ledger(backend_runner, roadmap):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     without = runner("explain", roadmap, "--item", "PAY-47")
     assert "Precedents" not in without.output
     runner("record", roadmap, "--by", "Priya")
@@ -357,7 +362,8 @@ def test_a_killed_record_leaves_the_ledger_as_it_was(tmp_path):
 
 @pytest.mark.slow  # worker processes
 @pytest.mark.parametrize("jobs", ["2", "3"])
-def test_audit_over_several_processes_gives_the_single_process_report(runner, roadmap, tmp_path, monkeypatch, jobs):
+def test_audit_over_several_processes_gives_the_single_process_report(backend_runner, roadmap, tmp_path, monkeypatch, jobs):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     from launchtier.engine.ledger import audit as audit_module
 
     monkeypatch.setattr(audit_module, "RANGE", 7)  # many ranges, the last one short
@@ -367,11 +373,8 @@ def test_audit_over_several_processes_gives_the_single_process_report(runner, ro
     assert runner("record", write_items(tmp_path / "gen.json", make_items(40)), "--by", "Priya", "--rules", team).exit_code == 0
     assert runner("override", "PAY-12", "--tier", "tier-1", "--reason", "Anchor of the campaign", "--by", "Tom",
                   "--approved-by", "Priya", "--approved-by", "Ana").exit_code == 0
-    conn = sqlite3.connect(runner.ledger)
-    conn.execute("UPDATE entries SET recorded_by = 'Mallory' WHERE seq = 20")  # content against its hash
-    conn.execute("UPDATE entries SET item_json = '{not json' WHERE seq = 30")
-    conn.commit()
-    conn.close()
+    backend_tamper(runner.ledger, "UPDATE entries SET recorded_by = 'Mallory' WHERE seq = 20",  # content against its hash
+                   "UPDATE entries SET item_json = '{not json' WHERE seq = 30")
     changed = tmp_path / "rules.yaml"
     changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 2}}", "when: {launch: {gte: 5}}"))
     one = runner("audit", "--rules", changed, "--format", "json")
@@ -386,7 +389,7 @@ def test_audit_over_several_processes_gives_the_single_process_report(runner, ro
     assert len(report["overrides"]) == 1
 
 
-def _busy_ledger(path: Path, tmp_path: Path) -> Ledger:
+def _busy_ledger(path: Path | str, tmp_path: Path) -> Ledger:
     """A ledger with a history to audit: items decided twice under two rulebooks, chains of
     overrides, an override of a decision that was decided again later, three recording dates."""
     book = load_rulebook()
@@ -395,7 +398,7 @@ def _busy_ledger(path: Path, tmp_path: Path) -> Ledger:
     team = load_rulebook(team_file)
     items = make_items(30)
     later = [dict(i, quarter="2027-Q3") for i in items[10:30]]  # decided again, moved to another quarter
-    ledger = Ledger(path)
+    ledger = open_ledger(str(path), create=True)
     for rulebook, batch, at in [(book, items[:20], "2027-01-05T09:00:00Z"), (team, later, "2027-02-01T09:00:00Z")]:
         reader, classifier = ItemReader(rulebook), Classifier(rulebook)
         ledger.record(rulebook, encode_pairs((i, classifier.decide(i)) for i in map(reader.validate, batch)), by="Priya", at=at)
@@ -414,14 +417,14 @@ def _busy_ledger(path: Path, tmp_path: Path) -> Ledger:
 @pytest.mark.parametrize("jobs", [1, 2])
 @pytest.mark.parametrize("size", [3, 1000])  # ranges of 3 entries (many, overrides across them) or one
 @pytest.mark.parametrize("since", [None, "2027-01-11T00:00:00Z"])
-def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monkeypatch, jobs, size, since):
+def test_the_audit_of_history_agrees_with_the_ledgers_own_history(ledger_db, tmp_path, monkeypatch, jobs, size, since):
     """The audit keeps only what it needs of each entry; what it reports of the history must be
     what Ledger.history() (full records, overrides attached) gives."""
     from launchtier.engine.ledger import audit as audit_module
     from launchtier.engine.ledger.records import latest_of
 
     monkeypatch.setattr(audit_module, "RANGE", size)
-    ledger = _busy_ledger(tmp_path / "busy.db", tmp_path)
+    ledger = _busy_ledger(ledger_db, tmp_path)  # on SQLite and on PostgreSQL
     changed = tmp_path / "changed.yaml"
     changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 2}}", "when: {launch: {gte: 5}}"))
     current = load_rulebook(changed)
@@ -463,19 +466,20 @@ def test_the_audit_of_history_agrees_with_the_ledgers_own_history(tmp_path, monk
     ["DELETE FROM entries WHERE seq BETWEEN 13 AND 16"],  # a whole range
     ["DELETE FROM entries WHERE seq = 16"],  # the last of a range
     ["UPDATE entries SET recorded_by = 'Mallory' WHERE seq = 9"],  # content, first of a range
-    ["UPDATE entries SET prev_hash = 'sha256:' || printf('%064d', 0) WHERE seq = 17"],  # a link into a range
+    [f"UPDATE entries SET prev_hash = 'sha256:{'0' * 64}' WHERE seq = 17"],  # a link into a range
     ["UPDATE entries SET seq = 100 WHERE seq = 5", "UPDATE entries SET seq = 5 WHERE seq = 6",
      "UPDATE entries SET seq = 6 WHERE seq = 100"],  # two entries swapped across a range boundary
     ["UPDATE entries SET seq = seq + 1000 WHERE seq > 20"],  # a gap: the ranges between are empty
 ], ids=["first-of-range", "whole-range", "last-of-range", "content", "link", "swap", "gap"])
-def test_the_chain_checked_a_range_at_a_time_finds_what_the_whole_chain_check_finds(tmp_path, monkeypatch, jobs, tampering):
+def test_the_chain_checked_a_range_at_a_time_finds_what_the_whole_chain_check_finds(ledger_db, tmp_path, monkeypatch, jobs,
+                                                                                   tampering):
     from launchtier.engine.ledger import audit as audit_module
 
     monkeypatch.setattr(audit_module, "RANGE", 4)
-    db = tmp_path / "busy.db"
+    db = ledger_db  # on SQLite and on PostgreSQL
     _busy_ledger(db, tmp_path).close()
-    tamper(db, *tampering)
-    with Ledger(db) as ledger:
+    backend_tamper(db, *tampering)
+    with open_ledger(db, readonly=True, audit=True) as ledger:
         expected = [(e.seq, e.item_key, why) for e, why in verify_chain(ledger.entries())]
         report = audit_module.audit(ledger, load_rulebook(), jobs=jobs)
         assert expected and not report.integrity.ok
@@ -524,12 +528,10 @@ def test_an_entry_that_no_longer_reads_as_text_is_a_broken_entry_not_a_traceback
 @pytest.mark.slow  # six ledgers recorded and audited, some with worker processes
 @pytest.mark.parametrize("jobs", ["1", "2"])
 @pytest.mark.parametrize("decision", ["{not json", '{"tier": "tier-1"}', "[]"])
-def test_a_recorded_decision_that_no_longer_reads_is_a_mismatch_not_a_crash(runner, roadmap, tmp_path, jobs, decision):
+def test_a_recorded_decision_that_no_longer_reads_is_a_mismatch_not_a_crash(backend_runner, roadmap, tmp_path, jobs, decision):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
-    conn = sqlite3.connect(runner.ledger)
-    conn.execute("UPDATE entries SET decision_json = ? WHERE seq = 1", (decision,))
-    conn.commit()
-    conn.close()
+    backend_tamper(runner.ledger, ("UPDATE entries SET decision_json = ? WHERE seq = 1", (decision,)))
     changed = tmp_path / "rules.yaml"  # the current rulebook moves PAY-12 (launch 5): its drift reads the decision too
     changed.write_text(DEFAULT.read_text().replace("when: {launch: {gte: 2}}", "when: {launch: {gte: 6}}"))
     result = runner("audit", "--rules", changed, "--format", "json", "--jobs", jobs)
@@ -545,12 +547,10 @@ def test_a_recorded_decision_that_no_longer_reads_is_a_mismatch_not_a_crash(runn
 # (explain PAY-12 reads its precedents, the latest tier-2 decisions: PAY-70's is #11)
 @pytest.mark.parametrize("command, seq, key", [(["decisions"], 2, "PAY-31"), (["review", "{roadmap}"], 2, "PAY-31"),
                                                (["explain", "{roadmap}", "--item", "PAY-12"], 11, "PAY-70")])
-def test_commands_reading_a_ledger_with_an_unreadable_decision_name_it(runner, roadmap, command, seq, key):
+def test_commands_reading_a_ledger_with_an_unreadable_decision_name_it(backend_runner, roadmap, command, seq, key):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     runner("record", roadmap, "--by", "Priya")
-    conn = sqlite3.connect(runner.ledger)
-    conn.execute("UPDATE entries SET decision_json = '{not json' WHERE seq = ?", (seq,))
-    conn.commit()
-    conn.close()
+    backend_tamper(runner.ledger, ("UPDATE entries SET decision_json = '{not json' WHERE seq = ?", (seq,)))
     result = runner(*[a.format(roadmap=roadmap) for a in command])
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (f"error: {runner.ledger} was changed outside launchtier (entry #{seq} (item {key}): the recorded "

@@ -129,8 +129,9 @@ def test_the_protocol_lists_what_the_commands_the_pipeline_the_review_and_the_au
         "reopen_spec", "rulebook", "rulebook_hashes", "seq_bounds", "seq_of", "writing"]
 
 
-def _incompatible(name: str) -> list[str]:
-    """How the SQLite store's ``name`` does not take what the protocol's takes."""
+def _incompatible(name: str, store: type = Ledger) -> list[str]:
+    """How the ``store``'s ``name`` does not take what the protocol's takes."""
+    Ledger = store
     want = inspect.getattr_static(LedgerStore, name)
     have = inspect.getattr_static(Ledger, name, None)
     if have is None:
@@ -154,6 +155,51 @@ def _incompatible(name: str) -> list[str]:
 
 def test_the_sqlite_store_has_every_member_of_the_protocol_with_its_signature():
     assert [p for name in protocol_members() for p in _incompatible(name)] == []
+
+
+def test_the_postgres_store_has_every_member_of_the_protocol_with_its_signature():
+    from launchtier.engine.ledger.postgres import PostgresLedger
+
+    assert [p for name in protocol_members() for p in _incompatible(name, PostgresLedger)] == []
+
+
+def test_the_signature_check_finds_a_missing_member_and_a_changed_parameter():
+    class Partial(Ledger):
+        def head(self, chain: str) -> str | None:  # a required parameter the protocol lacks
+            return None
+
+    del_history = type("NoHistory", (), {})
+    assert _incompatible("head", Partial) == ["head(chain): required, not in the protocol"]
+    assert _incompatible("history", del_history) == ["history: missing"]
+
+
+# ---- psycopg: only the PostgreSQL store knows it -------------------------------------------------
+
+POSTGRES_MODULE = "engine/ledger/postgres.py"
+
+
+def psycopg_findings(source: str, name: str = "<source>") -> list[str]:
+    """Every import of psycopg (or psycopg2) in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source, name)):
+        modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                   else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+        found += [f"{name}:{node.lineno}: import {m}" for m in modules if m.split(".")[0] in ("psycopg", "psycopg2")]
+    return found
+
+
+def test_nothing_but_the_postgres_store_imports_psycopg():
+    others = [p for p in sources() if str(p.relative_to(ROOT)) != POSTGRES_MODULE]
+    assert len(others) == len(sources()) - 1
+    assert [f for p in others for f in psycopg_findings(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))] == []
+    # for the type checker, and in _load (when a PostgreSQL ledger is first opened)
+    found = psycopg_findings((ROOT / POSTGRES_MODULE).read_text(encoding="utf-8"), "postgres.py")
+    assert [f.split(": ", 1)[1] for f in found] == ["import psycopg", "import psycopg"]
+
+
+@pytest.mark.parametrize("code", ["import psycopg", "from psycopg import sql", "import psycopg2.extras"])
+def test_the_psycopg_check_finds_what_it_looks_for(code):
+    assert psycopg_findings(code) == [f"<source>:1: import {code.split()[1]}"]
 
 
 def test_an_opened_sqlite_ledger_is_a_ledger_store(runner, roadmap):
@@ -226,7 +272,7 @@ def _session(runner, roadmap, db: Path) -> list[tuple[int, str, str]]:
 
 @pytest.mark.slow
 def test_every_command_works_through_the_protocol_alone(runner, roadmap, tmp_path, monkeypatch):
-    monkeypatch.setattr("launchtier.engine.ledger.sqlite.now_utc", lambda: "2027-01-05T09:00:00Z")
+    monkeypatch.setattr("launchtier.engine.ledger.records.now_utc", lambda: "2027-01-05T09:00:00Z")
     (tmp_path / "plain").mkdir()
     (tmp_path / "protocol").mkdir()
     plain = _session(runner, roadmap, tmp_path / "plain" / "launchtier.db")

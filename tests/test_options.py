@@ -197,7 +197,7 @@ def test_every_option_is_spelled_and_shown_the_same_in_every_command():
     walk(cli)
     assert {name: forms for name, forms in shown.items() if len(forms) > 1} == {}
     assert {shown[n].pop() for n in ("--item", "--tier", "--mapping", "--db", "--rules", "--quarter", "--by")} == {
-        "--item KEY", "--tier TIER", "--mapping FILE", "--db FILE", "--rules PATH", "--quarter Q", "--by NAME"}
+        "--item KEY", "--tier TIER", "--mapping FILE", "--db PATH|URL", "--rules PATH", "--quarter Q", "--by NAME"}
     assert hidden == {("artifacts", "--item-key"), ("rules diff", "--items")}
 
 

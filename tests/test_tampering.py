@@ -1,6 +1,7 @@
 """Tampering anywhere in the ledger file is an integrity failure, never an input error.
 
-The ledger is changed through sqlite3, as someone with the file would: a stored rulebook (its
+The ledger is changed through sqlite3, as someone with the file would (and on PostgreSQL as a
+superuser who turns the triggers off, through the same statements): a stored rulebook (its
 content, its name and version columns, a row added or deleted), the meta table (a value
 changed, a row added or deleted, the table dropped) and each column of an entry. The audit
 names each change in its integrity section and exits with code 1, in every format; the other
@@ -12,12 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from conftest import tamper
+from conftest import backend_rows, backend_tamper
 
 from launchtier.engine import load_rulebook
 from launchtier.engine.rulebook.model import default_rulebook_path
@@ -41,21 +41,29 @@ def content_hash(text: str) -> str:
 
 
 
-def query(db: Path, sql: str):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchone()[0]
-    finally:
-        conn.close()
+def query(db: Path | str, sql: str):
+    return backend_rows(db, sql)
 
 
 def stored_content(db: Path) -> str:
     return query(db, f"SELECT content FROM rulebooks WHERE hash = '{DEFAULT}'")
 
 
+# what PostgreSQL's column types refuse to store, whoever asks: no forger can make these changes there
+NOT_ON_POSTGRESQL = {"rulebook-content-not-text", "entry-not-text", "entry-not-a-number"}
+
+
+def tamper(location, *statements) -> None:
+    if "://" in str(location) and any(statements == tuple(TAMPERING[n][0]) for n in NOT_ON_POSTGRESQL):
+        pytest.skip("PostgreSQL's column types refuse this change to everyone: it cannot be made there")
+    backend_tamper(location, *statements)
+
+
 @pytest.fixture
-def recorded(runner, roadmap):
-    """A ledger with the 12 roadmap decisions under the default rulebook and one override."""
+def recorded(backend_runner, roadmap):
+    """A ledger with the 12 roadmap decisions under the default rulebook and one override (on
+    SQLite and on PostgreSQL)."""
+    runner = backend_runner
     assert runner("record", roadmap, "--by", "Priya").exit_code == 0
     override = runner("override", "PAY-12", "--tier", "tier-1", "--reason", "Anchor of the campaign", "--by", "Tom",
                       "--approved-by", "Priya", "--approved-by", "Ana")

@@ -44,4 +44,6 @@ def config(rules_path: str | None, db_path: str | None, mapping: str | None) -> 
     for key in KEYS:
         value, source = ctx.meta[SOURCES][key]
         text = shown(value) if value is not None else defaults[key]
+        if key == "db" and value is not None and "://" in value:
+            text = where(value)  # a database URL as the ledger shows it: never its password
         click.echo(one_line(f"{key:<8} {text}  ({'from ' + shown(source) if source != DEFAULT else DEFAULT})"))

@@ -1,4 +1,5 @@
-"""The ledger's commands: ``record``, ``override``, ``decisions`` and ``audit``."""
+"""The ledger's commands: ``record``, ``override``, ``decisions``, ``audit``, and the ``ledger``
+group (``head``, ``chains``, ``init``, ``copy``, ``grants``)."""
 
 from __future__ import annotations
 
@@ -94,9 +95,11 @@ def override(key, tier, reason, by, approved_by, db_path) -> None:
 @quarter_option
 @click.option("--tier", metavar="TIER", help="Only decisions whose final tier is TIER (a tier of the rulebook or of the ledger).")
 @format_option("table", "json", "csv")
+@click.option("--all-chains", "all_chains", is_flag=True,
+              help="Every chain of the ledger's database (the company-wide view), one after the other, each named.")
 @rules_option
 @ledger_option
-def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
+def decisions(item, quarter, tier, fmt, all_chains, rules_path, db_path) -> None:
     """The history of recorded decisions: each item's decisions in order, computed and final
     tier, and the overrides with their reasons.
 
@@ -104,7 +107,11 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
     Example:
       launchtier decisions --item PAY-12
       launchtier decisions --quarter 2027-Q1 --format csv > q1-decisions.csv
+      launchtier decisions --all-chains --db postgresql://me@db.example/launches
     """
+    if all_chains:
+        _all_decisions(item, quarter, tier, fmt, rules_path, db_path)
+        return
     with _ledger(db_path, readonly=True) as ledger:
         if tier is not None:
             _check_tier(tier, load(rules_path), ledger)
@@ -119,6 +126,41 @@ def decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
         elif fmt == "csv":
             write_chunks(render_ledger.decisions_csv_chunks(records))
         else:
+            write_chunks(terminal(line) + "\n" for line in render_ledger.decisions_table_lines(records, width()))
+
+
+def _all_decisions(item, quarter, tier, fmt, rules_path, db_path) -> None:
+    """The decisions of every chain, each chain's named: a section per chain in a table, a
+    ``chain`` field (JSON) or first column (CSV) in the others."""
+    from launchtier.engine.ledger import every_chain
+
+    from ..render import ledger as render_ledger
+
+    book = load(rules_path) if tier is not None else None
+    chains = every_chain(db_path)
+
+    def each():
+        for name, location in chains:
+            with _ledger(location, readonly=True) as ledger:
+                if book is not None:
+                    _check_tier(tier, book, ledger)
+                yield name, ledger, ledger.history(item=item, quarter=quarter, tier=tier)
+
+    if fmt == "json":
+        write_chunks(array_document("decisions", (
+            f'{{\n  "chain": "{name}",' + text[1:]
+            for name, _, records in each() for text in render_ledger.decisions_json(records))))
+    elif fmt == "csv":
+        header = True
+        for name, _, records in each():
+            chunks = render_ledger.decisions_csv_chunks(records)
+            head = next(chunks).splitlines(keepends=True)
+            write_chunks([*(["chain," + head[0]] if header else []), *(f"{name}," + line for line in head[1:])])
+            header = False
+            write_chunks(f"{name}," + line for chunk in chunks for line in chunk.splitlines(keepends=True))
+    else:
+        for index, (name, ledger, records) in enumerate(each()):
+            click.echo(("\n" if index else "") + one_line(f"chain {name} ({ledger.location}):"))
             write_chunks(terminal(line) + "\n" for line in render_ledger.decisions_table_lines(records, width()))
 
 
@@ -149,8 +191,11 @@ def _check_head(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option("--expect-head", "expect_head", metavar="HASH", callback=_check_head,
               help="The chain head that record printed, noted elsewhere: the audit fails unless an entry "
                    "of the chain has it (entries deleted from the end, or a wiped or replaced ledger, show).")
+@click.option("--all-chains", "all_chains", is_flag=True,
+              help="Audit every chain of the ledger's database (the company-wide view), each on its own; exit code 1 "
+                   "when any fails.")
 @ledger_option
-def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
+def audit(rules_path, engine, since, fmt, jobs, expect_head, all_chains, db_path) -> None:
     """Audit the ledger: the hash chain verifies; every decision replays to the same tier under
     its own rulebook; which items the current rulebook (or --rules) would now tier differently
     and which rule changes cause it; overrides against the approval policy; tiers per quarter
@@ -162,20 +207,28 @@ def audit(rules_path, engine, since, fmt, jobs, expect_head, db_path) -> None:
       launchtier audit
       launchtier audit --rules rules-2027/ --since 2027-01-01 --format markdown
     """
-    from launchtier.engine.ledger.audit import audit as run_audit
+    from launchtier.engine.ledger.audit import audit as run_audit, audit_chains
 
     book = load(rules_path)
-    with _ledger(db_path, audit=True, readonly=True) as ledger:
-        report = run_audit(ledger, book, since=since, engine=engine, jobs=jobs, expect_head=expect_head)
+    if all_chains:
+        if expect_head is not None:
+            raise click.UsageError("--expect-head is one chain's head: give it without --all-chains")
+        reports = audit_chains(db_path, book, since=since, engine=engine, jobs=jobs)
+    else:
+        with _ledger(db_path, audit=True, readonly=True) as ledger:
+            reports = [run_audit(ledger, book, since=since, engine=engine, jobs=jobs, expect_head=expect_head)]
     from ..render import ledger as render_ledger
 
     if fmt == "json":
-        click.echo(document(report))
+        if all_chains:
+            write_chunks(array_document("audits", (r.model_dump_json(indent=2) for r in reports)))
+        else:
+            click.echo(document(reports[0]))
     elif fmt == "markdown":
-        click.echo(terminal(render_ledger.audit_markdown(report)), nl=False)
+        click.echo(terminal("\n".join(render_ledger.audit_markdown(r) for r in reports)), nl=False)
     else:
-        click.echo(terminal(render_ledger.audit_text(report, width())))
-    if not report.ok:
+        click.echo(terminal("\n\n".join(render_ledger.audit_text(r, width()) for r in reports)))
+    if not all(r.ok for r in reports):
         raise SystemExit(1)
 
 
@@ -188,3 +241,117 @@ def _check_tier(tier: str, book, ledger) -> None:
         check_recorded_tier(tier, book, ledger)
     except InputError as e:
         raise click.BadParameter(str(e), param_hint="'--tier'") from None
+
+
+# ---- launchtier ledger ... ----------------------------------------------------------------------
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """The ledger itself: its chain head, its chains, a new chain, a copy of a chain into another
+    ledger (SQLite to PostgreSQL and back), and the SQL of a role that may only record.
+
+    \b
+    Example:
+      launchtier ledger head
+      launchtier ledger copy launchtier.db "postgresql://me@db.example/launches?chain=payments"
+    """
+
+
+@ledger_group.command("head")
+@ledger_option
+def head(db_path) -> None:
+    """Print the chain head: the hash of the newest entry. Note it elsewhere (a Git commit, a
+    ticket); launchtier audit --expect-head HASH then catches the newest entries deleted.
+
+    \b
+    Example:
+      git commit --allow-empty -m "launch ledger head $(launchtier ledger head)"
+    """
+    with _ledger(db_path, readonly=True) as ledger:
+        hash_ = ledger.head()
+    if hash_ is None:
+        click.echo(one_line(f"notice: {ledger.location} has no entries yet: no chain head"), err=True)
+    else:
+        click.echo(hash_)
+
+
+@ledger_group.command("chains")
+@ledger_option
+def chains_command(db_path) -> None:
+    """List the chains of the ledger's database, one per line (an SQLite file holds one, main).
+    Each team's chain is ?chain=NAME in a PostgreSQL URL.
+
+    \b
+    Example:
+      launchtier ledger chains --db postgresql://me@db.example/launches
+    """
+    from launchtier.engine.ledger import chains
+
+    for name in chains(db_path):
+        click.echo(name)
+
+
+@ledger_group.command("init")
+@ledger_option
+def init(db_path) -> None:
+    """Create the ledger (or a PostgreSQL database's chain) and bring its schema to this
+    launchtier's version, without recording anything: what an administrator runs before granting
+    a writer role (launchtier ledger grants).
+
+    \b
+    Example:
+      launchtier ledger init --db "postgresql://admin@db.example/launches?chain=payments"
+    """
+    from launchtier.engine.ledger.schema import SCHEMA_VERSION
+
+    with _ledger(db_path, create=True) as ledger:
+        location = ledger.location
+    click.echo(one_line(f"ledger ready at {location} (schema version {SCHEMA_VERSION})"))
+
+
+@ledger_group.command("grants")
+@click.option("--role", default="launchtier_writer", show_default=True, metavar="ROLE",
+              help="The role that may record and read the chain, and nothing else.")
+@ledger_option
+def grants(role, db_path) -> None:
+    """Print the SQL that lets a PostgreSQL role record in the chain and read it, never update,
+    delete or truncate (the chain's triggers refuse those to every role anyway). Run it as the
+    ledger's owner, after launchtier ledger init.
+
+    \b
+    Example:
+      launchtier ledger grants --db "postgresql://admin@db.example/launches?chain=payments" | psql launches
+    """
+    from launchtier.engine.ledger import writer_grants
+
+    click.echo(writer_grants(db_path, role), nl=False)
+
+
+@ledger_group.command("copy")
+@click.argument("source", metavar="SRC")
+@click.argument("destination", metavar="DST")
+@rules_option
+@engine_option
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes to spread each side's audit over.")
+def copy(source, destination, rules_path, engine, jobs) -> None:
+    """Copy the chain of the ledger SRC into DST, hashes and all (an SQLite file into a
+    PostgreSQL chain, or back), then audit both sides. DST must be empty, or an earlier copy of
+    the same chain, which gets the entries after it. Exit code 1 when either side fails its audit.
+
+    \b
+    Example:
+      launchtier ledger copy payments.db "postgresql://me@db.example/launches?chain=payments"
+    """
+    from launchtier.engine.ledger.copy import copy_chain
+
+    done = copy_chain(source, destination, load(rules_path), engine=engine, jobs=jobs)
+    click.echo(one_line(f"copied {done.copied} {'entry' if done.copied == 1 else 'entries'} from {done.source} to {done.destination}"
+                        + (f" (after the {done.already} it held)" if done.already else "")))
+    for side, report in (("source", done.source_audit), ("destination", done.destination_audit)):
+        click.echo(one_line(f"audit of the {side}: {report.integrity.entries} entries, integrity "
+                            f"{'ok' if report.integrity.ok else 'FAILED'}, {report.reproducibility.checked} decisions "
+                            f"replayed{'' if report.reproducibility.ok else ' with mismatches'}"))
+    click.echo(f"chain head {done.head or '(empty)'}")
+    if not done.ok:
+        raise SystemExit(1)

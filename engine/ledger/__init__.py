@@ -7,7 +7,9 @@ location's URL scheme: a location without one is a file path, an SQLite ledger (
 
 The modules: :mod:`.records` (what a ledger holds, as data), :mod:`.chain` (the hash chain and
 its checks), :mod:`.policy` (the approval policy of overrides), :mod:`.store` (the interface),
-:mod:`.sqlite` (the SQLite store), :mod:`.audit` (the audit, over the interface).
+:mod:`.schema` (the tables and their migrations), :mod:`.sql` (what the SQL stores share),
+:mod:`.sqlite` (the SQLite store), :mod:`.postgres` (the PostgreSQL store), :mod:`.audit` (the
+audit, over the interface), :mod:`.copy` (a chain copied from one ledger to another).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 # The stores by URL scheme (lower case), each the module under engine.ledger that holds it; a
 # location without a registered scheme is a file path for the SQLite store. A store's module
 # provides open_store, open_if_present and where with the signatures of sqlite's.
-STORES: dict[str, str] = {}
+STORES: dict[str, str] = {"postgresql": "postgres", "postgres": "postgres"}
 FILE_STORE = "sqlite"
 
 
@@ -62,3 +64,31 @@ def reading_if_present(location: str | None) -> Iterator[LedgerStore | None]:
 def where(location: str | None) -> str:
     """The ledger's location as it is shown to the user."""
     return _store(location).where(location)
+
+
+def chains(location: str | None) -> list[str]:
+    """The names of the chains in the ledger at ``location`` (an SQLite file has one, "main")."""
+    return _store(location).chains(location)
+
+
+def chain_location(location: str | None, chain: str) -> str:
+    """The location of the chain ``chain`` of the ledger at ``location``."""
+    return _store(location).chain_location(location, chain)
+
+
+def writer_grants(location: str | None, role: str) -> str:
+    """The SQL that lets the database role ``role`` record in the chain at ``location`` and read
+    it, and never change or remove an entry (a store without roles refuses: LedgerError)."""
+    return _store(location).writer_grants(location, role)
+
+
+def every_chain(location: str | None) -> list[tuple[str, str]]:
+    """Each chain of the ledger at ``location`` (the company-wide view) with its own location, by
+    name; a database without any is refused (LedgerError)."""
+    from ..errors import LedgerError
+
+    names = chains(location)
+    if not names:
+        raise LedgerError(f"{where(location)}: the database holds no chain yet; record decisions first "
+                          "(launchtier record FILE --by NAME --db URL?chain=NAME)")
+    return [(name, chain_location(location, name)) for name in names]

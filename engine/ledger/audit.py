@@ -127,6 +127,19 @@ def audit(ledger: LedgerStore, current: Rulebook, *, since: str | None = None, e
         return _audit(ledger, current, since=since, engine=engine, jobs=jobs, expect_head=expect_head)
 
 
+def audit_chains(location: str | None, current: Rulebook, *, since: str | None = None, engine: str = "durable",
+                 jobs: int = 1) -> list[AuditReport]:
+    """The audit of every chain of the ledger at ``location`` (the company-wide view), each on
+    its own, in the order of their names."""
+    from . import every_chain, open_ledger
+
+    reports = []
+    for _, chain in every_chain(location):
+        with open_ledger(chain, readonly=True, audit=True) as ledger:
+            reports.append(audit(ledger, current, since=since, engine=engine, jobs=jobs))
+    return reports
+
+
 class DecisionCheck(NamedTuple):
     """What the audit keeps of one recorded decision (its rulebook stored) for the sections
     that need the whole history: drift and the distribution of final tiers."""

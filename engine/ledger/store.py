@@ -1,6 +1,7 @@
 """The ledger store: the operations that the commands, the pipeline, the review and the audit
-use on a ledger, whatever holds it. They know a ledger by this interface alone; a store (today
-:mod:`.sqlite`) is the only module that knows where and how its entries are kept.
+use on a ledger, whatever holds it. They know a ledger by this interface alone; a store
+(:mod:`.sqlite`, :mod:`.postgres`) is the only module that knows where and how its entries are
+kept.
 
 What every store keeps: entries in one hash chain (:mod:`.chain`), appended and never changed;
 the rulebooks they were recorded under, keyed by the hash of their content; and its own
