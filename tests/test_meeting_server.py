@@ -450,3 +450,19 @@ def test_the_confirm_and_result_pages_lead_back_to_the_viewers_whatif(client):
     assert confirm.find_all("a")[-1].attrs["href"] == back
     done = parse(post(client, "record", posted).text)
     assert done.find_all("a")[-1].attrs["href"] == back
+
+
+def test_the_page_records_and_overrides_on_either_store(book, ledger_db, backend_runner):
+    """The page writes through the ledger's store: on PostgreSQL as on SQLite, and the audit of
+    the commands reads what it wrote."""
+    first, second = Client(make_app(book, ledger_db)), Client(make_app(book, ledger_db))
+    assert post(first, "record", {"by": "Priya N."}).status_code == 200
+    assert post(first, "override", {"item": "PAY-41", "tier": "tier-2", "reason": "Budget", "by": "Tom O.",
+                                    "approved_by": ["Priya N.", "Ana L."]}).status_code == 200
+    assert len(history(ledger_db)) == 12
+    doc = parse(get(second, item="PAY-41").text)
+    assert doc.one("section", cls="item").one("p", cls="stage").text() == (
+        "Set by override #13 (tier-1 → tier-2) by Tom O., approved by Priya N., Ana L.: Budget; its rules give tier-1.")
+    audit = backend_runner("audit", "--format", "json")
+    assert audit.exit_code == 0, audit.stdout
+    assert document(audit.stdout)["integrity"]["ok"] is True

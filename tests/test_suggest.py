@@ -241,3 +241,16 @@ def test_a_ledger_of_ten_thousand_decisions(runner, tmp_path, book):
     best = data["suggestions"][0]
     assert [e["change"] for e in best["edits"]] == [planted.words]
     assert (len(best["explains"]), best["changes"], best["breaks"], best["unexplained"]) == (len(moved) - 3, [], [], [])
+
+
+def test_the_same_suggestions_from_an_sqlite_and_a_postgresql_ledger(backend_runner):
+    """``rules suggest`` reads the ledger through its store: on PostgreSQL as on SQLite."""
+    run = backend_runner
+    assert run("record", ROADMAP, "--by", "Priya N.").exit_code == 0
+    assert run("override", "PAY-52", "--tier", "tier-1", "--reason", "first to market in Japan: a launch",
+               "--by", "Priya N.", "--approved-by", "Ana", "--approved-by", "Bo").exit_code == 0
+    data = document(run("rules", "suggest", "--format", "json").stdout)
+    assert ([o["item"] for o in data["overrides"]], [e["change"] for e in data["suggestions"][0]["edits"]]) == (
+        ["PAY-52"], ["giving rule `positioning-strengthens` +1 lead generation",
+                     "widening rule `positioning-changes`: also for positioning strengthens (positioning in [changes, "
+                     "strengthens])"])
