@@ -46,7 +46,8 @@ def test_the_allowed_quarters_pass(runner, roadmap):
     assert (later.exit_code, later.stdout) == (0, "no decisions recorded (that match)\n")
 
 
-def test_decisions_refuses_a_tier_neither_the_rulebook_nor_the_ledger_knows(runner, roadmap, edited_rulebook):
+def test_decisions_refuses_a_tier_neither_the_rulebook_nor_the_ledger_knows(backend_runner, roadmap, edited_rulebook):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     # the default rulebook with its last tier called 'quiet'
     team = edited_rulebook(("rulebook: default", "rulebook: team"), ("tier-4", "quiet"), name="team.yaml")
     assert runner("record", roadmap, "--by", "Priya", "--rules", team).exit_code == 0
@@ -176,7 +177,8 @@ def _clock(monkeypatch, *times: str) -> None:
     monkeypatch.setattr("launchtier.engine.ledger.records.now_utc", lambda: next(ticks))
 
 
-def test_audit_since_limits_every_section_but_integrity_and_says_so(runner, roadmap, tmp_path, monkeypatch):
+def test_audit_since_limits_every_section_but_integrity_and_says_so(backend_runner, roadmap, tmp_path, monkeypatch):
+    runner = backend_runner  # on SQLite and on PostgreSQL
     _clock(monkeypatch, "2027-01-05T09:00:00Z", "2027-02-01T09:00:00Z", "2027-02-02T09:00:00Z")
     assert runner("record", roadmap, "--by", "Priya").exit_code == 0
     items = json.loads(json.dumps(__import__("yaml").safe_load(roadmap.read_text())))
@@ -215,7 +217,7 @@ def test_audit_since_limits_every_section_but_integrity_and_says_so(runner, road
     assert data["distribution"] == [{"quarter": "2027-Q1", "tiers": {"tier-1": 1}, "over_capacity": []}]
     markdown = runner("audit", "--since", "2027-02-01", "--format", "markdown").stdout.splitlines()
     assert markdown[:4] == [
-        f"# Audit of {runner.ledger} since 2027-02-01", "",
+        f"# Audit of {str(runner.ledger).replace('&', '&amp;')} since 2027-02-01", "",  # Markdown escapes a URL's &
         "since 2027-02-01: replay, drift, overrides and tiers per quarter cover entries recorded on or after it; "
         "integrity covers the whole chain", ""]
 

@@ -10,9 +10,15 @@ import yaml
 from conftest import DEFAULT_RULEBOOK as DEFAULT
 from conftest import ROOT, normalise
 from launchtier.engine import ItemReader, load_rulebook, rulebook_from_data
-from launchtier.engine.ledger.sqlite import Ledger
+from launchtier.engine.ledger import open_ledger
 from launchtier.engine.decide.classify import Classifier
 from launchtier.engine.roadmap.review import review
+
+@pytest.fixture
+def runner(backend_runner):
+    """Every test of this module on an SQLite ledger and on a PostgreSQL one."""
+    return backend_runner
+
 
 EXAMPLES = ROOT / "examples"
 
@@ -179,7 +185,7 @@ def test_changes_since_the_last_recorded_decisions(runner, golden, roadmap, tmp_
 def test_review_record_records_the_meetings_decisions(runner, roadmap):
     result = runner("review", roadmap, "--record", "--by", "Priya", "--format", "json")
     assert result.exit_code == 0, result.output
-    with Ledger(runner.ledger) as ledger:
+    with open_ledger(str(runner.ledger), readonly=True) as ledger:
         latest = {r.item: r for r in ledger.latest()}
         head = ledger.head()
     assert result.stderr == f"recorded 12 decisions in {runner.ledger}\nchain head {head}\n"
