@@ -4,20 +4,25 @@ its decisions, the reason capacity moved a decision, and the precedents most lik
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from conftest import document, normalise, write_items
+from conftest import backend_tamper, document, normalise, write_items
 from launchtier.engine import ItemReader, load_rulebook, rulebook_from_data
 from launchtier.engine.decide import precedents as precedents_module
 from launchtier.engine.decide.precedents import SignalDistance
-from launchtier.engine.ledger.sqlite import Ledger
+from launchtier.engine.ledger import ledger_if_present, open_ledger
 from launchtier.engine.roadmap.review import PersonLoad, review
 
 
 # ---- workload per person --------------------------------------------------------------------
+
+@pytest.fixture
+def runner(backend_runner):
+    """Every test of this module on an SQLite ledger and on a PostgreSQL one."""
+    return backend_runner
+
 
 def test_the_review_table_shows_the_workload_of_each_person_beside_the_role_totals(runner, roadmap):
     result = runner("review", roadmap, env={"COLUMNS": None})  # piped: each line whole
@@ -80,7 +85,7 @@ def test_review_record_stores_the_note_and_prints_the_chain_head(runner, roadmap
     result = runner("review", roadmap, "--quarter", "2027-Q2", "--record", "--by", "Priya",
                     "--note", "agreed: PAY-31 waits for Q3", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    with Ledger(runner.ledger) as ledger:
+    with open_ledger(str(runner.ledger), readonly=True) as ledger:
         head = ledger.head()
     assert json.loads(result.stdout)["head"] == head
     assert result.stderr == f"recorded 12 decisions in {runner.ledger}\nchain head {head}\n"
@@ -93,7 +98,7 @@ def test_review_record_stores_the_note_and_prints_the_chain_head(runner, roadmap
 
 def test_review_without_a_note_records_its_scope_alone(runner, roadmap):
     runner("review", roadmap, "--record", "--by", "Priya")
-    with Ledger(runner.ledger) as ledger:
+    with open_ledger(str(runner.ledger), readonly=True) as ledger:
         assert {r.note for r in ledger.latest()} == {"review all quarters"}
 
 
@@ -102,7 +107,7 @@ def test_a_note_without_record_is_refused_and_records_nothing(runner, roadmap):
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", "Usage: cli review [OPTIONS] ROADMAP...\nTry 'cli review --help' for help.\n\n"
                "Error: --note goes with --record: it is stored with the recorded decisions\n")
-    assert not runner.ledger.exists()
+    assert ledger_if_present(str(runner.ledger)) is None
 
 
 # ---- decisions: the reason capacity moved a decision ------------------------------------------
@@ -237,10 +242,7 @@ def test_the_signal_distance_counts_thresholds_crossed_for_an_int_and_its_range_
 
 @pytest.mark.parametrize("item_json", ["{not json", '{"key": "FAR-1"}', '{"signals": [1]}'])
 def test_a_precedent_whose_recorded_item_does_not_read_is_refused(runner, precedents_ledger, item_json):
-    conn = sqlite3.connect(runner.ledger)
-    conn.execute("UPDATE entries SET item_json = ? WHERE seq = 2", (item_json,))
-    conn.commit()
-    conn.close()
+    backend_tamper(runner.ledger, ("UPDATE entries SET item_json = ? WHERE seq = 2", (item_json,)))
     result = runner("explain", precedents_ledger, "--item", "NEW-1")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (f"error: {runner.ledger} was changed outside launchtier (entry #2 (item FAR-1): the recorded "
