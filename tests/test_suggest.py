@@ -254,3 +254,36 @@ def test_the_same_suggestions_from_an_sqlite_and_a_postgresql_ledger(backend_run
         ["PAY-52"], ["giving rule `positioning-strengthens` +1 lead generation",
                      "widening rule `positioning-changes`: also for positioning strengthens (positioning in [changes, "
                      "strengthens])"])
+
+
+@pytest.mark.slow
+def test_past_the_budget_combinations_are_grown_greedily_and_stay_exact(book, generated):
+    items, signals = generated
+    replay, planted = planted_cases(book, signals, 3, 21)
+    under = rules_tiers(book, planted, items, replay)
+    base = {i.key: replay.base_tiers[k] for k, i in enumerate(items)}
+    overridden = {k: t for k, t in under.items() if t != base[k]}
+    recorded = [Recorded(i.key, i.title, s, overridden.get(i.key), "r", "PMM") for i, s in zip(items, signals)]
+    result = search(book, recorded, max_changes=3, top=5)
+    # 30 single edits give 435 pairs and 4,060 triples: past the 4,000 tried exactly
+    assert (result.search.pool, result.search.greedy) == (30, True)
+    assert result.search.note.startswith("4,495 combinations of the 30 most promising single edits")
+    for s in result.suggestions:
+        tiers = rules_tiers(book, s.edits, items, replay)
+        assert {o.item for o in s.explains} == {k for k, t in overridden.items() if tiers[k] == t}
+        assert [(m.item, m.before, m.after) for m in s.changes] == sorted(
+            (k, base[k], tiers[k]) for k in tiers if k not in overridden and tiers[k] != base[k])
+
+
+def test_write_splices_a_new_rule_and_a_tier_edit_each_in_its_place(book):
+    from launchtier.engine.rulecheck.suggest import _edited_text
+
+    edits = candidate_edits(book, Replay(book, []).data, [], new_rules=True)
+    new_rule = next(e for e in edits if e.kind == "new-rule" and e.after["id"] == "suggested-pricing-change")
+    tier_edit = next(e for e in edits if e.words == "raising tier-2 Launch's threshold: launch ≥ 2 → launch ≥ 3")
+    original = DEFAULT_RULEBOOK.read_text(encoding="utf-8").splitlines()
+    written = _edited_text("\n".join(original) + "\n", [new_rule, tier_edit], "2026.11.2-suggested").splitlines()
+    added = written.index("  - id: suggested-pricing-change")
+    assert written[:added] + written[added + 4:] == [
+        'version: "2026.11.2-suggested"' if line == 'version: "2026.11.2"' else
+        "    when: {launch: {gte: 3}}" if line == "    when: {launch: {gte: 2}}" else line for line in original]

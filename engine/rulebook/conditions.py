@@ -179,16 +179,21 @@ def cut_points(conditions: Iterable["Condition"], name: str) -> list[int]:
     cuts: set[int] = set()
     for condition in conditions:
         for c in comparisons(condition):
-            if c.name != name:
-                continue
-            for v in c.value if isinstance(c.value, tuple) else (c.value,):
-                if c.op in ("lt", "gte"):
-                    cuts.add(v)
-                elif c.op in ("lte", "gt"):
-                    cuts.add(v + 1)
-                else:
-                    cuts.update((v, v + 1))
+            if c.name == name:
+                cuts.update(cuts_of(c.op, c.value))
     return sorted(cuts)
+
+
+def cuts_of(op: str, value: Any) -> Iterator[int]:
+    """Where one comparison of an int with ``value`` (a list or tuple for in and not_in) can
+    change its answer: the cuts :func:`cut_points` gathers."""
+    for v in value if isinstance(value, (list, tuple)) else (value,):
+        if op in ("lt", "gte"):
+            yield v
+        elif op in ("lte", "gt"):
+            yield v + 1
+        else:
+            yield from (v, v + 1)
 
 
 def push_not(c: Condition, negate: bool = False) -> Condition:

@@ -27,10 +27,12 @@ import itertools
 import json
 import re
 from bisect import bisect_right
+from math import comb
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from ..match.reference import holds
+from ..rulebook.conditions import Compare, cuts_of
 from ..rulebook.model import BoolSignal, EnumSignal, IntSignal, Rulebook
 
 # Reasons that say an override is about circumstances, not the rules, when the rulebook does not
@@ -123,19 +125,8 @@ def _dict_at(when: dict, path: tuple) -> dict:
     return node
 
 
-def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    return str(value)
-
-
-SYMBOL = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "in": "in", "not_in": "not in"}
-
-
 def _comparison(name: str, op: str, value: Any) -> str:
-    return f"{name} {SYMBOL[op]} {_literal(value)}"
+    return Compare(name, op, value).text()
 
 
 class _Space:
@@ -325,15 +316,7 @@ class Replay:
         """The tier of class ``c`` with ``diff`` ((dimension, points), ...) added to its points."""
         tier = memo.get((c, diff))
         if tier is None:
-            sums, signals = self.classes[c]
-            if diff:
-                sums = dict(sums)
-                for d, v in diff:
-                    sums[d] += v
-            scores = {name: min(hi, max(lo, sums[name])) for name, lo, hi in self.dims}
-            for name, weights in self.totals:
-                scores[name] = sum(scores[d] * w for d, w in weights)
-            key = tuple(scores.items()) + signals
+            key = tuple(self.class_scores(c, diff).items()) + self.classes[c][1]
             tier = tier_memo.get(key)
             if tier is None:
                 values = dict(key)
@@ -353,8 +336,7 @@ class Replay:
                 points = cuts.setdefault(name, set())
                 if self._int.get(name):
                     for op, operand in ops.items():
-                        for t in (operand if isinstance(operand, (list, tuple)) else (operand,)):
-                            points.update((t,) if op in ("gte", "lt") else (t + 1,) if op in ("gt", "lte") else (t, t + 1))
+                        points.update(cuts_of(op, operand))
         names = tuple(sorted(cuts))
         spec = tuple(tuple(sorted(cuts[n])) if self._int.get(n) else None for n in names)
         groups = self._groupings.get((names, spec))
@@ -393,6 +375,8 @@ class Replay:
         """What the rules ``touched`` ((before, after) each; before None: a new rule) add to each
         case's points: (the points added, the cases by class) for each group of cases they add
         the same points to."""
+        if not touched:
+            return
         conditions = [w for old, new in touched for w in ((new["when"], old["when"]) if old else (new["when"],))]
         for by_class in self._grouping(conditions).values():
             case = self.cases[next(iter(by_class.values()))[0][0]]
@@ -407,65 +391,64 @@ class Replay:
             if diff:
                 yield diff, by_class
 
-    def scores_with(self, edits: Iterable[Edit], idxs: set[int] | None) -> dict[int, dict[str, int]]:
-        """The scores of the cases (of ``idxs``, when given) whose points the edits change, under
-        the edits."""
-        data = self.edited(edits)
+    def _touched(self, data: dict) -> list[tuple[dict | None, dict]]:
+        """The rules the edited ``data`` changes or adds: (before, after) each, before None for a
+        new rule (an edited rule is a copy, an untouched one the same object)."""
         old_rules = self.data["rules"]
-        touched = [(old_rules[i] if i < len(old_rules) else None, new) for i, new in enumerate(data["rules"])
-                   if i >= len(old_rules) or new is not old_rules[i]]
+        return [(old_rules[i] if i < len(old_rules) else None, new) for i, new in enumerate(data["rules"])
+                if i >= len(old_rules) or new is not old_rules[i]]
+
+    def scores_with(self, edits: Iterable[Edit]) -> dict[int, dict[str, int]]:
+        """The scores of the cases whose points the edits change, under the edits."""
         out: dict[int, dict[str, int]] = {}
-        if touched:
-            for diff, by_class in self._diffs(touched):
-                for c, chunks in by_class.items():
-                    sums = dict(self.classes[c][0])
-                    for d, v in diff:
-                        sums[d] += v
-                    scores = self.scores(sums)
-                    for chunk in chunks:
-                        for idx in chunk:
-                            if idxs is None or idx in idxs:
-                                out[idx] = scores
+        for diff, by_class in self._diffs(self._touched(self.edited(edits))):
+            for c, chunks in by_class.items():
+                scores = self.class_scores(c, diff)
+                for chunk in chunks:
+                    out.update(dict.fromkeys(chunk, scores))
         return out
 
+    def class_scores(self, c: int, diff: tuple = ()) -> dict[str, int]:
+        """The scores of class ``c`` with ``diff`` ((dimension, points), ...) added to its points."""
+        sums = self.classes[c][0]
+        if diff:
+            sums = dict(sums)
+            for d, v in diff:
+                sums[d] += v
+        return self.scores(sums)
+
     def scores(self, sums: Mapping[str, int]) -> dict[str, int]:
+        """Points per dimension as scores: each clamped to its dimension's range, and the totals."""
         scores = {name: min(hi, max(lo, sums[name])) for name, lo, hi in self.dims}
         for name, weights in self.totals:
             scores[name] = sum(scores[d] * w for d, w in weights)
         return scores
 
-    def changed(self, edits: Iterable[Edit], only: set[int] | None = None) -> dict[int, str]:
-        """The cases whose rules' tier the edits change (of ``only``, when given), with their
-        new tier."""
+    def changed(self, edits: Iterable[Edit]) -> dict[int, str]:
+        """The cases whose rules' tier the edits change, with their new tier."""
         edits = list(edits)
         data = self.edited(edits)
-        old_rules = self.data["rules"]
-        touched = [(old_rules[i] if i < len(old_rules) else None, new) for i, new in enumerate(data["rules"])
-                   if i >= len(old_rules) or new is not old_rules[i]]
+        touched = self._touched(data)
         tiers_edited = any(e.section == "tiers" for e in edits)
         memo, tier_memo = ({}, {}) if tiers_edited else (self._class_memo, self._tier_memo)
         tiers = data["tiers"]
         result: dict[int, str] = {}
         moved: set[int] = set()  # the cases whose points change
-        if touched:
-            for diff, by_class in self._diffs(touched):
-                for c, chunks in by_class.items():
-                    if tiers_edited:
-                        for idxs in chunks:
-                            moved.update(idxs)
-                    tier = self._class_tier(c, diff, tiers, memo, tier_memo)
-                    if tier != self.class_tiers[c]:
-                        for idxs in chunks:
-                            if only is None:
-                                result.update(dict.fromkeys(idxs, tier))
-                            else:
-                                result.update((idx, tier) for idx in idxs if idx in only)
+        for diff, by_class in self._diffs(touched):
+            for c, chunks in by_class.items():
+                if tiers_edited:
+                    for idxs in chunks:
+                        moved.update(idxs)
+                tier = self._class_tier(c, diff, tiers, memo, tier_memo)
+                if tier != self.class_tiers[c]:
+                    for idxs in chunks:
+                        result.update(dict.fromkeys(idxs, tier))
         if tiers_edited:  # the cases whose points stay: their class's tier under the edited tiers
             for c, idxs in self.members.items():
                 tier = self._class_tier(c, (), tiers, memo, tier_memo)
                 if tier != self.class_tiers[c]:
                     for idx in idxs:
-                        if idx not in moved and (only is None or idx in only):
+                        if idx not in moved:
                             result[idx] = tier
         return result
 
@@ -590,9 +573,11 @@ def search(book: Rulebook, recorded: list[Recorded], *, max_changes: int = 2, to
     target_list = sorted(target_cases)
     treplay = Replay(book, [cases[c] for c in target_list])
 
-    def judged(edits: list[Edit], detail: bool = False) -> Suggestion | None:
+    def judged(edits: list[Edit], detail: bool = False, tmoved: dict[int, str] | None = None) -> Suggestion | None:
+        """The edits' effect, when they explain an open override (None otherwise); ``tmoved``:
+        what they do to the overridden items' replay, when already known."""
         explained: list[int] = []
-        for j, tier in treplay.changed(edits).items():
+        for j, tier in (treplay.changed(edits) if tmoved is None else tmoved).items():
             for t in targets_of[target_list[j]]:
                 if targets[t][1].committed == tier:
                     explained.append(t)
@@ -631,7 +616,7 @@ def search(book: Rulebook, recorded: list[Recorded], *, max_changes: int = 2, to
     wanted = {t: [(name, op, v) for _, name, value in _leaves(replay.data["tiers"][order[r.committed]].get("when"))
                   if name in scored for op, v in (value.items() if isinstance(value, dict) else [("eq", value)])]
               for t, (_, r) in enumerate(targets)}
-    base_scores = [treplay.scores(treplay.classes[treplay.case_class[j]][0]) for j in range(len(target_list))]
+    base_scores = [treplay.class_scores(c) for c in treplay.case_class]
     shortfalls: dict[tuple, int] = {}
 
     def shortfall(t: int, scores: Mapping[str, int]) -> int:
@@ -645,31 +630,32 @@ def search(book: Rulebook, recorded: list[Recorded], *, max_changes: int = 2, to
             shortfalls[key] = short
         return short
 
-    def progress(edits: list[Edit]) -> tuple[int, frozenset]:
+    def progress(edits: list[Edit]) -> tuple[int, frozenset, dict[int, str]]:
         """How much nearer the edits bring the open overrides to their committed tiers: in tiers
-        (weighted) and in the points their scores fall short of its condition; and what they do
-        to the overridden items (edits that do the same to them are alternatives)."""
+        (weighted) and in the points their scores fall short of its condition; what they do to
+        the overridden items (edits that do the same to them are alternatives); and the tiers
+        they move the overridden items' cases to."""
         moved = treplay.changed(edits)
         gain = 0
         for j, tier in moved.items():
             for t in targets_of[target_list[j]]:
                 goal = order[targets[t][1].committed]
                 gain += 10 * (abs(order[treplay.base_tiers[j]] - goal) - abs(order[tier] - goal))
-        rescored = treplay.scores_with(edits, None)
+        rescored = treplay.scores_with(edits)
         for j, scores in rescored.items():
             for t in targets_of[target_list[j]]:
                 gain += shortfall(t, base_scores[j]) - shortfall(t, scores)
-        return gain, frozenset(moved.items()) | frozenset((j, tuple(v.items())) for j, v in rescored.items())
+        return gain, frozenset(moved.items()) | frozenset((j, tuple(v.items())) for j, v in rescored.items()), moved
 
     found: list[Suggestion] = []
     promising: list[tuple[int, int, Edit, frozenset]] = []  # (gain, size, edit, effect) of the edits that bring some override nearer
     edits = candidate_edits(book, replay.data, cases, new_rules=new_rules)
     result.search.singles = len(edits)
     for edit in edits:
-        gain, effect = progress([edit])
+        gain, effect, tmoved = progress([edit])
         if not effect:
             continue  # changes nothing of an overridden item: explains nothing, alone or combined
-        s = judged([edit])
+        s = judged([edit], tmoved=tmoved)
         if s is not None:
             found.append(s)
         if gain > 0:
@@ -685,7 +671,7 @@ def search(book: Rulebook, recorded: list[Recorded], *, max_changes: int = 2, to
             pool.append(edit)
     result.search.pool = len(pool) if max_changes > 1 else 0
     if max_changes > 1 and len(pool) > 1:
-        total = sum(_count(len(pool), k) for k in range(2, max_changes + 1))
+        total = sum(comb(len(pool), k) for k in range(2, max_changes + 1))
         if total <= COMBINATION_BUDGET:
             for k in range(2, max_changes + 1):
                 for combo in itertools.combinations(pool, k):
@@ -702,7 +688,7 @@ def search(book: Rulebook, recorded: list[Recorded], *, max_changes: int = 2, to
 
             def standing(edits: list[Edit]) -> tuple:
                 s = judged(edits)
-                return (0, s.rank) if s is not None else (1, -progress(edits))
+                return (0, s.rank) if s is not None else (1, -progress(edits)[0])
 
             for start_edit in pool:
                 current, now = [start_edit], standing([start_edit])
@@ -725,12 +711,6 @@ def search(book: Rulebook, recorded: list[Recorded], *, max_changes: int = 2, to
     ranked = sorted(_distinct(found), key=lambda s: s.rank)
     result.suggestions = [judged(s.edits, detail=True) for s in ranked[:top]]
     return result
-
-
-def _count(n: int, k: int) -> int:
-    from math import comb
-
-    return comb(n, k)
 
 
 def _distinct(suggestions: list[Suggestion]) -> list[Suggestion]:
@@ -967,16 +947,17 @@ def _edited_text(text: str, edits: list[Edit], version: str) -> str:
             end -= 1
         return start, end
 
-    spliced = list(lines)
-    entries = sorted({(e.section, e.index) for e in edits if e.kind != "new-rule"}, key=lambda k: -span(original, lines, *k)[0])
-    added = [i for i in range(len(original["rules"]), len(dumped["rules"]))]
+    # each splice (the original's lines start:end, and what goes there), made from the last up,
+    # so that none moves the lines of another
+    splices = [(*span(original, lines, section, index), dumped_lines[slice(*span(dumped, dumped_lines, section, index))])
+               for section, index in {(e.section, e.index) for e in edits if e.kind != "new-rule"}]
+    added = range(len(original["rules"]), len(dumped["rules"]))
     if added:  # after the last rule's own lines
         _, end = span(original, lines, "rules", len(original["rules"]) - 1)
-        new_lines = [line for i in added for line in dumped_lines[slice(*span(dumped, dumped_lines, "rules", i))]]
-        spliced[end:end] = new_lines
-    for section, index in entries:
-        start, end = span(original, lines, section, index)
-        spliced[start:end] = dumped_lines[slice(*span(dumped, dumped_lines, section, index))]
+        splices.append((end, end, [line for i in added for line in dumped_lines[slice(*span(dumped, dumped_lines, "rules", i))]]))
+    spliced = list(lines)
+    for start, end, new_lines in sorted(splices, key=lambda s: (-s[0], -s[1])):
+        spliced[start:end] = new_lines
     result = "".join(spliced)
     result, versions = re.subn(r"^version:.*$", f"version: {json.dumps(version)}", result, count=1, flags=re.M)
     from ..files.yamlio import FileProblem, parse_yaml
