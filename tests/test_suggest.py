@@ -201,9 +201,12 @@ def test_write_adds_a_new_rule_after_the_last_one(book):
                                "--by NAME), or check the path (--db PATH, else $LAUNCHTIER_DB, else the project config's "
                                "db, else launchtier.db in the current directory)\n"),
     (("--since", "yesterday"), 2, None),
+    # a place --write cannot use is refused before the ledger is read (none here)
+    (("--write", "{tmp}/no/such/folder/p.yaml", "--db", "{missing}"), 2,
+     "error: {tmp}/no/such/folder/p.yaml: the folder {tmp}/no/such/folder does not exist\n"),
 ])
 def test_rules_suggest_refuses(runner, ledger, tmp_path, args, code, stderr):
-    values = {"rules": DEFAULT_RULEBOOK, "missing": tmp_path / "none.db"}
+    values = {"rules": DEFAULT_RULEBOOK, "missing": tmp_path / "none.db", "tmp": tmp_path}
     result = runner("rules", "suggest", *[a.format(**values) for a in args])
     assert result.exit_code == code
     if stderr is not None:
@@ -211,6 +214,13 @@ def test_rules_suggest_refuses(runner, ledger, tmp_path, args, code, stderr):
     else:
         assert result.stderr.endswith("Error: Invalid value for '--since': 'yesterday' is not a date; write it like "
                                       "2027-01-31\n")
+
+
+def test_write_with_nothing_to_suggest_writes_nothing(runner, tmp_path):
+    assert runner("record", ROADMAP, "--by", "Priya N.").exit_code == 0
+    result = runner("rules", "suggest", "--write", tmp_path / "p.yaml", "--format", "json")
+    assert (result.exit_code, result.stderr) == (1, "Error: nothing to write: there is no suggestion\n")
+    assert (document(result.stdout)["overrides"], list(tmp_path.glob("p*"))) == ([], [])
 
 
 def test_since_reads_only_what_was_decided_or_overridden_since(runner, ledger):

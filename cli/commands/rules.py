@@ -254,20 +254,21 @@ def rules_suggest(rules_path: str | None, db_path: str | None, since: str | None
       launchtier rules suggest --since 2026-07-01 --max-changes 1 --format markdown > suggestions.md
       launchtier rules suggest --write rules/proposed.yaml
     """
-    from launchtier.engine.rulecheck.suggest import suggest_rules, write_suggestion
+    from launchtier.engine.rulecheck.suggest import suggest_rules
 
     book = load(rules_path)
-    report, result = suggest_rules(book, db_path, since=since, max_changes=max_changes, top=top, new_rules=new_rules)
+    report, written = suggest_rules(book, db_path, since=since, max_changes=max_changes, top=top, new_rules=new_rules,
+                                    write_to=write_path)
     if fmt == "json":
         echo(document(report))
     elif fmt == "markdown":
         echo(render_suggest.suggest_markdown(report))
     else:
         echo(render_suggest.suggest_text(report, width()))
-    if write_path is not None:
-        if not result.suggestions:
-            raise click.ClickException("nothing to write: there is no suggestion")
-        written, cases = write_suggestion(book, result.suggestions[0], write_path)
-        click.echo(f"wrote suggestion 1 to {written} and its {plural(len(result.suggestions[0].explains), 'case')} to "
-                   f"{cases}; check them with: launchtier rules lint --rules {written}; launchtier rules test {cases} "
-                   f"--rules {written}; launchtier rules diff {book.source} {written}", err=True)
+    if write_path is not None and written is None:
+        raise click.ClickException("nothing to write: there is no suggestion")
+    if written is not None:
+        click.echo(f"wrote suggestion 1 to {written.rulebook} and its {plural(written.count, 'case')} to "
+                   f"{written.cases}; check them with: launchtier rules lint --rules {written.rulebook}; launchtier rules "
+                   f"test {written.cases} --rules {written.rulebook}; launchtier rules diff {book.source} {written.rulebook}",
+                   err=True)

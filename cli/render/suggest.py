@@ -3,6 +3,7 @@ effect on the recorded decisions, as text and as Markdown."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .text import md, plural, wrap
@@ -10,7 +11,7 @@ from .text import md, plural, wrap
 SHOWN = 8  # items named in a line before "and N more"
 
 
-def _names(items: list[Any], width: int | None = None) -> str:
+def _names(items: list[Any]) -> str:
     keys = [i.item for i in items]
     shown = ", ".join(keys[:SHOWN])
     return shown + (f" and {len(keys) - SHOWN} more" if len(keys) > SHOWN else "")
@@ -90,8 +91,6 @@ def suggest_text(report: Any, width: int | None = None) -> str:
 
 
 def _value(v: Any) -> str:
-    import json
-
     if v is None:
         return "(none)"
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)

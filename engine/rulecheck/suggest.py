@@ -814,11 +814,14 @@ def _report_models():
 
 
 def suggest_rules(book: Rulebook, ledger_location: str | None, *, since: str | None = None,
-                  max_changes: int = 2, top: int = 5, new_rules: bool = True) -> tuple[Any, SuggestResult]:
-    """``rules suggest``: the ledger's latest decisions and overrides read, the search run; the
-    report (a pydantic model) and the search's result (for --write)."""
+                  max_changes: int = 2, top: int = 5, new_rules: bool = True,
+                  write_to: str | None = None) -> tuple[Any, "Written | None"]:
+    """``rules suggest``: the ledger's latest decisions and overrides read, the search run, and
+    the report (a pydantic model); with ``write_to``, the best suggestion written there
+    (:func:`write_suggestion`, None when there is none), the place checked before any work."""
     from ..ledger import open_ledger
 
+    targets = _write_targets(book, write_to) if write_to is not None else None
     with open_ledger(ledger_location, readonly=True) as ledger:
         recorded, unreadable = recorded_decisions(book, ledger, since)
         location = ledger.location
@@ -850,19 +853,27 @@ def suggest_rules(book: Rulebook, ledger_location: str | None, *, since: str | N
                    for e in s.edits],
             explains=[seen(o) for o in s.explains], changes=moves(s.changes), breaks=moves(s.breaks),
             elsewhere=moves(s.elsewhere), unexplained=[seen(o) for o in s.unexplained]) for s in result.suggestions])
-    return report, result
+    written = None
+    if targets is not None and result.suggestions:
+        written = write_suggestion(book, result.suggestions[0], *targets)
+    return report, written
 
 
 # ---- --write: the edited rulebook and its rule-test cases ------------------------------------
-def write_suggestion(book: Rulebook, suggestion: Suggestion, path: str) -> tuple[str, str]:
-    """Write the rulebook with ``suggestion``'s edits to ``path`` (never over the rulebook it
-    edits), keeping the file's comments and layout (ruamel.yaml's round trip), its version
-    marked ``-suggested``; and beside it (``NAME.cases.yaml``) a rule-test case for each override
-    it now agrees with. Returns both paths."""
+class Written(NamedTuple):
+    """What ``--write`` wrote: the edited rulebook, its rule-test cases, how many."""
+
+    rulebook: str
+    cases: str
+    count: int
+
+
+def _write_targets(book: Rulebook, path: str) -> tuple[Any, Any]:
+    """Where ``--write path`` writes the rulebook and its cases (``NAME.cases.yaml`` beside it),
+    checked: the rulebook is one file, never the target, and the target's folder exists."""
     from pathlib import Path
 
     from ..errors import ItemError, Problem
-    from ..files.yamlio import dump_yaml
 
     source = Path(book.source) if book.source else None
     target = Path(path)
@@ -874,17 +885,25 @@ def write_suggestion(book: Rulebook, suggestion: Suggestion, path: str) -> tuple
         raise ItemError([Problem("--write never edits the rulebook in place; give it a new file", file=str(target))])
     if not target.parent.is_dir():
         raise ItemError([Problem(f"the folder {target.parent} does not exist", file=str(target))])
-    cases_path = target.with_name(target.name.removesuffix(".yaml").removesuffix(".yml") + ".cases.yaml")
+    return target, target.with_name(target.name.removesuffix(".yaml").removesuffix(".yml") + ".cases.yaml")
 
-    text = source.read_text(encoding="utf-8")
-    edited = _edited_text(text, suggestion.edits, f"{book.version}-suggested")
-    target.write_text(edited, encoding="utf-8")
+
+def write_suggestion(book: Rulebook, suggestion: Suggestion, target: Any, cases_path: Any) -> Written:
+    """Write the rulebook with ``suggestion``'s edits to ``target``, keeping the file's comments
+    and layout (ruamel.yaml's round trip), its version marked ``-suggested``; and to
+    ``cases_path`` a rule-test case for each override it now agrees with."""
+    from pathlib import Path
+
+    from ..files.yamlio import dump_yaml
+
+    text = Path(book.source).read_text(encoding="utf-8")
+    target.write_text(_edited_text(text, suggestion.edits, f"{book.version}-suggested"), encoding="utf-8")
     cases = [{"name": f"{o.item} {o.title}: {o.committed}, as the team committed ({o.by}: {o.reason})",
               "item": {"key": o.item, "title": o.title, "signals": dict(o.signals)},
               "expect": {"tier": o.committed}}
              for o in suggestion.explains]
     cases_path.write_text(dump_yaml(cases), encoding="utf-8")
-    return str(target), str(cases_path)
+    return Written(str(target), str(cases_path), len(cases))
 
 
 def _edited_text(text: str, edits: list[Edit], version: str) -> str:
