@@ -44,7 +44,7 @@ def copy_chain(source: str, destination: str, current: Rulebook, *, engine: str 
             raise LedgerDamaged(f"{src.location} fails its audit (run launchtier audit on it); a damaged ledger is "
                                 "not copied: nothing was copied")
         with open_ledger(destination, create=True) as dst:
-            first, held = dst.seq_bounds()
+            _, held = dst.seq_bounds()
             _, last = src.seq_bounds()
             after = dst.head()
             if held and (held > last or src.entry(held).entry_hash != after):
